@@ -1,0 +1,241 @@
+#include "data/color_stats.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <opencv2/core.hpp>
+
+#include "data/dataset.h"
+#include "data/preprocess.h"
+#include "data/random.h"
+
+namespace alexnet::data {
+namespace {
+
+// Exact integer sums: the result is the same whatever the thread count or order.
+struct Accumulator {
+  std::int64_t images = 0;
+  std::int64_t pixels = 0;
+  std::array<std::int64_t, 3> sum{};
+  std::array<std::int64_t, 6> cross{};  // rr rg rb gg gb bb
+  std::vector<std::int64_t> image_sum;  // S * S * 3, when the mean image is wanted
+};
+
+void accumulate(const cv::Mat& square, Accumulator& acc) {
+  const int S = square.rows;
+  for (int y = 0; y < S; ++y) {
+    const std::uint8_t* p = square.ptr<std::uint8_t>(y);
+    std::int64_t s0 = 0, s1 = 0, s2 = 0, c00 = 0, c01 = 0, c02 = 0, c11 = 0, c12 = 0, c22 = 0;
+    for (int x = 0; x < S; ++x, p += 3) {
+      const std::int64_t r = p[0], g = p[1], b = p[2];
+      s0 += r; s1 += g; s2 += b;
+      c00 += r * r; c01 += r * g; c02 += r * b; c11 += g * g; c12 += g * b; c22 += b * b;
+    }
+    acc.sum[0] += s0; acc.sum[1] += s1; acc.sum[2] += s2;
+    acc.cross[0] += c00; acc.cross[1] += c01; acc.cross[2] += c02;
+    acc.cross[3] += c11; acc.cross[4] += c12; acc.cross[5] += c22;
+    if (!acc.image_sum.empty()) {
+      const std::uint8_t* q = square.ptr<std::uint8_t>(y);
+      std::int64_t* t = acc.image_sum.data() + static_cast<std::size_t>(y) * S * 3;
+      for (int i = 0; i < S * 3; ++i) t[i] += q[i];
+    }
+  }
+  acc.images += 1;
+  acc.pixels += static_cast<std::int64_t>(S) * S;
+}
+
+Status field_error(const std::string& origin, const std::string& what) {
+  return Status::Error(origin, "invalid colour statistics: " + what);
+}
+
+}  // namespace
+
+void compute_principal_components(ColorStats& stats) {
+  cv::Mat cov(3, 3, CV_64F), values, vectors;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) cov.at<double>(i, j) = stats.covariance[i][j];
+  cv::eigen(cov, values, vectors);  // descending eigenvalues, eigenvectors as rows
+  for (int i = 0; i < 3; ++i) {
+    stats.eigenvalues[i] = std::max(0.0, values.at<double>(i));  // rounding can give -1e-18
+    std::array<double, 3> v{vectors.at<double>(i, 0), vectors.at<double>(i, 1),
+                            vectors.at<double>(i, 2)};
+    // An eigenvector's sign is arbitrary; fix it so saved files are reproducible.
+    double sum = v[0] + v[1] + v[2];
+    if (std::abs(sum) < 1e-12) sum = std::abs(v[0]) > 1e-12 ? v[0] : v[1];
+    if (sum < 0) for (auto& x : v) x = -x;
+    stats.eigenvectors[i] = v;
+  }
+}
+
+Result<ColorStats> compute_color_stats(const Dataset& dataset, const ColorStatsOptions& options) {
+  if (options.size < 1 || options.size > 4096) {
+    return Status::Error("", "colour statistics: size must be in 1..4096");
+  }
+  const std::size_t n = dataset.size();
+  if (n == 0) return Status::Error("", "colour statistics: the dataset is empty");
+
+  // The sample: a seeded partial shuffle, then sorted so files are read in directory order.
+  std::vector<std::size_t> chosen(n);
+  for (std::size_t i = 0; i < n; ++i) chosen[i] = i;
+  const std::size_t m = options.max_images == 0 ? n : std::min(n, options.max_images);
+  if (m < n) {
+    Rng rng(derive_seed(options.seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
+    for (std::size_t i = 0; i < m; ++i) std::swap(chosen[i], chosen[i + rng.below(n - i)]);
+    chosen.resize(m);
+    std::sort(chosen.begin(), chosen.end());
+  }
+
+  const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(m)));
+  const int S = options.size;
+  std::vector<Accumulator> accs(static_cast<std::size_t>(threads));
+  std::vector<std::string> fatal(static_cast<std::size_t>(threads));
+  std::mutex first_failure_mutex;
+  std::string first_failure;
+  auto work = [&](int t) {
+    try {
+      Accumulator& acc = accs[static_cast<std::size_t>(t)];
+      if (options.mean_image) acc.image_sum.assign(static_cast<std::size_t>(S) * S * 3, 0);
+      cv::Mat rgb, scratch;
+      for (std::size_t k = static_cast<std::size_t>(t); k < m; k += threads) {
+        const Status st = dataset.load_into(chosen[k], rgb);
+        if (!st.ok()) {
+          dataset.skip_log().add(st.path(), st.reason());
+          std::lock_guard<std::mutex> lock(first_failure_mutex);
+          if (first_failure.empty()) first_failure = st.message();
+          continue;
+        }
+        accumulate(center_square(rgb, S, scratch), acc);
+      }
+    } catch (const std::exception& e) {
+      fatal[static_cast<std::size_t>(t)] = e.what();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (const auto& f : fatal) {
+    if (!f.empty()) return Status::Error("", "colour statistics failed: " + f);
+  }
+
+  Accumulator total = std::move(accs[0]);
+  for (std::size_t t = 1; t < accs.size(); ++t) {
+    total.images += accs[t].images;
+    total.pixels += accs[t].pixels;
+    for (int c = 0; c < 3; ++c) total.sum[c] += accs[t].sum[c];
+    for (int c = 0; c < 6; ++c) total.cross[c] += accs[t].cross[c];
+    for (std::size_t i = 0; i < total.image_sum.size(); ++i) total.image_sum[i] += accs[t].image_sum[i];
+  }
+  if (total.images == 0) {
+    return Status::Error("", "colour statistics: no image could be loaded from " +
+                                 dataset.description() + " (" + std::to_string(m) +
+                                 " tried; first failure: " + first_failure + ")");
+  }
+
+  ColorStats stats;
+  stats.size = S;
+  stats.images = total.images;
+  stats.source = dataset.description();
+  const long double P = static_cast<long double>(total.pixels);
+  long double mean[3];
+  for (int c = 0; c < 3; ++c) {
+    mean[c] = static_cast<long double>(total.sum[c]) / P;
+    stats.mean_rgb[c] = static_cast<double>(mean[c]);
+  }
+  const int idx[3][3] = {{0, 1, 2}, {1, 3, 4}, {2, 4, 5}};
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      const long double exy = static_cast<long double>(total.cross[idx[i][j]]) / P;
+      stats.covariance[i][j] = static_cast<double>((exy - mean[i] * mean[j]) / (255.0L * 255.0L));
+    }
+  }
+  compute_principal_components(stats);
+  if (options.mean_image) {
+    stats.mean_image.resize(total.image_sum.size());
+    for (std::size_t i = 0; i < total.image_sum.size(); ++i) {
+      stats.mean_image[i] = static_cast<float>(static_cast<double>(total.image_sum[i]) /
+                                               static_cast<double>(total.images));
+    }
+  }
+  return stats;
+}
+
+nlohmann::json color_stats_to_json(const ColorStats& s) {
+  nlohmann::json j;
+  j["format"] = "alexnet-color-stats";
+  j["version"] = 1;
+  j["size"] = s.size;
+  j["images"] = s.images;
+  j["source"] = s.source;
+  j["scale"] =
+      "mean_rgb and mean_image in pixel units 0..255; covariance and eigenvalues of pixel "
+      "values / 255; PCA shift added = 255 * sum_i alpha_i * eigenvalues[i] * eigenvectors[i]";
+  j["mean_rgb"] = s.mean_rgb;
+  j["covariance"] = s.covariance;
+  j["eigenvalues"] = s.eigenvalues;
+  j["eigenvectors"] = s.eigenvectors;
+  if (!s.mean_image.empty()) j["mean_image"] = s.mean_image;
+  return j;
+}
+
+Result<ColorStats> color_stats_from_json(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_object()) return field_error(origin, "not a JSON object");
+  if (j.value("format", std::string()) != "alexnet-color-stats") {
+    return field_error(origin, "\"format\" is not \"alexnet-color-stats\"");
+  }
+  ColorStats s;
+  try {
+    if (j.at("version").get<int>() != 1) return field_error(origin, "unsupported \"version\"");
+    s.size = j.at("size").get<int>();
+    s.images = j.at("images").get<std::int64_t>();
+    s.source = j.value("source", std::string());
+    s.mean_rgb = j.at("mean_rgb").get<std::array<double, 3>>();
+    s.covariance = j.at("covariance").get<std::array<std::array<double, 3>, 3>>();
+    s.eigenvalues = j.at("eigenvalues").get<std::array<double, 3>>();
+    s.eigenvectors = j.at("eigenvectors").get<std::array<std::array<double, 3>, 3>>();
+    if (j.contains("mean_image")) s.mean_image = j.at("mean_image").get<std::vector<float>>();
+  } catch (const std::exception& e) {
+    return field_error(origin, e.what());
+  }
+  if (s.size < 1) return field_error(origin, "\"size\" must be positive");
+  if (!s.mean_image.empty() &&
+      s.mean_image.size() != static_cast<std::size_t>(s.size) * s.size * 3) {
+    return field_error(origin, "\"mean_image\" has " + std::to_string(s.mean_image.size()) +
+                                   " values, expected size * size * 3 = " +
+                                   std::to_string(static_cast<std::size_t>(s.size) * s.size * 3));
+  }
+  return s;
+}
+
+Status save_color_stats(const ColorStats& stats, const std::string& path) {
+  // Written to a temporary name and renamed, so a crash never leaves half a file.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::Error(path, std::string("cannot write: ") + std::strerror(errno));
+    out << color_stats_to_json(stats).dump() << '\n';
+    out.flush();
+    if (!out) return Status::Error(path, std::string("write failed: ") + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::Error(path, std::string("cannot rename temporary file: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Result<ColorStats> load_color_stats(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error(path, std::string("cannot open: ") + std::strerror(errno));
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Error(path, "not valid JSON");
+  return color_stats_from_json(j, path);
+}
+
+}  // namespace alexnet::data

@@ -1,0 +1,68 @@
+#include "data/dataset.h"
+
+#include <cmath>
+
+#include "data/random.h"
+
+namespace alexnet::data {
+
+Result<cv::Mat> Dataset::load(std::size_t i) const {
+  cv::Mat rgb;
+  Status status = load_into(i, rgb);
+  if (!status.ok()) return status;
+  return rgb;
+}
+
+const char* subset_name(Subset subset) {
+  switch (subset) {
+    case Subset::kTrain: return "train";
+    case Subset::kVal: return "val";
+    case Subset::kAll: break;
+  }
+  return "all";
+}
+
+Result<std::vector<std::size_t>> split_indices(const std::vector<int>& labels, int num_classes,
+                                               const SplitOptions& options) {
+  if (!(options.val_fraction >= 0.0 && options.val_fraction < 1.0)) {
+    return Status::Error("", "validation fraction must be in [0, 1), got " +
+                                 std::to_string(options.val_fraction));
+  }
+  std::vector<std::size_t> out;
+  if (options.subset == Subset::kAll || options.val_fraction == 0.0) {
+    if (options.subset == Subset::kVal) {
+      return Status::Error("", "the validation subset is empty: val_fraction is 0");
+    }
+    out.resize(labels.size());
+    for (std::size_t i = 0; i < labels.size(); ++i) out[i] = i;
+    return out;
+  }
+  std::vector<std::vector<std::size_t>> by_class(static_cast<std::size_t>(num_classes));
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= num_classes) {
+      return Status::Error("", "label " + std::to_string(labels[i]) + " of sample " +
+                                   std::to_string(i) + " is outside 0.." +
+                                   std::to_string(num_classes - 1));
+    }
+    by_class[static_cast<std::size_t>(labels[i])].push_back(i);
+  }
+  std::vector<char> is_val(labels.size(), 0);
+  for (int c = 0; c < num_classes; ++c) {
+    auto& members = by_class[static_cast<std::size_t>(c)];
+    Rng rng(derive_seed(options.seed, static_cast<std::uint64_t>(RngPurpose::kSplit),
+                        static_cast<std::uint64_t>(c)));
+    for (std::size_t i = members.size(); i > 1; --i) {  // Fisher-Yates
+      std::swap(members[i - 1], members[rng.below(i)]);
+    }
+    const auto n_val = static_cast<std::size_t>(
+        std::llround(static_cast<double>(members.size()) * options.val_fraction));
+    for (std::size_t k = 0; k < n_val && k < members.size(); ++k) is_val[members[k]] = 1;
+  }
+  const char want = options.subset == Subset::kVal ? 1 : 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (is_val[i] == want) out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace alexnet::data

@@ -1,0 +1,242 @@
+#include "data/decode.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "data/image_header.h"
+
+namespace alexnet::data {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// The first bytes of a file that is not an image often say what it is (HTML, text, a zip).
+std::string first_bytes(const std::uint8_t* d, std::size_t n) {
+  static const char* kHex = "0123456789abcdef";
+  std::string hex, text;
+  bool printable = true;
+  for (std::size_t i = 0; i < n && i < 8; ++i) {
+    if (!hex.empty()) hex += ' ';
+    hex += kHex[d[i] >> 4];
+    hex += kHex[d[i] & 15];
+    const char c = static_cast<char>(d[i]);
+    if (c >= 32 && c < 127) text += c;
+    else if (c == '\n' || c == '\r' || c == '\t') text += ' ';
+    else printable = false;
+  }
+  return printable ? "starts with \"" + text + "\"" : "first bytes " + hex;
+}
+
+// OpenCV 4.6 decodes to BGR(A); alpha is composited over the background, then we go to RGB.
+void composite_alpha(const cv::Mat& bgra8, const std::array<std::uint8_t, 3>& bg_rgb,
+                     cv::Mat& rgb) {
+  rgb.create(bgra8.rows, bgra8.cols, CV_8UC3);
+  const int bg[3] = {bg_rgb[0], bg_rgb[1], bg_rgb[2]};
+  for (int y = 0; y < bgra8.rows; ++y) {
+    const std::uint8_t* s = bgra8.ptr<std::uint8_t>(y);
+    std::uint8_t* o = rgb.ptr<std::uint8_t>(y);
+    for (int x = 0; x < bgra8.cols; ++x, s += 4, o += 3) {
+      const int a = s[3];
+      for (int c = 0; c < 3; ++c) {  // out R = src[2] (BGR order in), etc.
+        o[c] = static_cast<std::uint8_t>((s[2 - c] * a + bg[c] * (255 - a) + 127) / 255);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
+                       std::vector<std::uint8_t>& bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    struct stat ls;
+    if (err == ENOENT && ::lstat(path.c_str(), &ls) == 0 && S_ISLNK(ls.st_mode)) {
+      char target[4096];
+      const ssize_t len = ::readlink(path.c_str(), target, sizeof(target) - 1);
+      const std::string to = len > 0 ? std::string(target, static_cast<std::size_t>(len)) : "?";
+      return Status::Error(path, "dangling symbolic link (target '" + to + "' does not exist)");
+    }
+    if (err == EISDIR) return Status::Error(path, "is a directory, not an image file");
+    return Status::Error(path, "cannot open: " + errno_text(err));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::Error(path, "cannot stat: " + errno_text(err));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status::Error(path, "is a directory, not an image file");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::Error(path, "not a regular file");
+  }
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return Status::Error(path, "empty file (0 bytes)");
+  }
+  if (size > max_bytes) {
+    ::close(fd);
+    return Status::Error(path, "file is " + std::to_string(size) + " bytes, above the limit of " +
+                                   std::to_string(max_bytes));
+  }
+  bytes.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t got = ::read(fd, bytes.data() + done, size - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int err = errno;
+      ::close(fd);
+      return Status::Error(path, "read error: " + errno_text(err));
+    }
+    if (got == 0) break;  // shrank while we read it
+    done += static_cast<std::size_t>(got);
+  }
+  ::close(fd);
+  bytes.resize(done);
+  if (done == 0) return Status::Error(path, "empty file (0 bytes)");
+  return Status::Ok();
+}
+
+void to_rgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_background,
+             cv::Mat& rgb) {
+  cv::Mat m8;
+  switch (decoded.depth()) {
+    case CV_8U:
+      m8 = decoded;
+      break;
+    case CV_16U:
+      decoded.convertTo(m8, CV_8U, 1.0 / 257.0);  // 65535 -> 255, rounded
+      break;
+    case CV_32F:
+    case CV_64F:
+      decoded.convertTo(m8, CV_8U, 255.0);  // nominal 0..1, saturated
+      break;
+    default: {  // signed integer images: stretch their range to 0..255
+      cv::Mat f;
+      decoded.convertTo(f, CV_32F);
+      cv::normalize(f, f, 0, 255, cv::NORM_MINMAX);
+      f.convertTo(m8, CV_8U);
+    }
+  }
+  switch (m8.channels()) {
+    case 1:
+      cv::cvtColor(m8, rgb, cv::COLOR_GRAY2RGB);
+      break;
+    case 2: {  // grey + alpha
+      cv::Mat bgra;
+      cv::Mat planes[2];
+      cv::split(m8, planes);
+      cv::Mat parts[4] = {planes[0], planes[0], planes[0], planes[1]};
+      cv::merge(parts, 4, bgra);
+      composite_alpha(bgra, alpha_background, rgb);
+      break;
+    }
+    case 3:
+      cv::cvtColor(m8, rgb, cv::COLOR_BGR2RGB);
+      break;
+    default:
+      if (m8.channels() == 4) {
+        composite_alpha(m8, alpha_background, rgb);
+      } else {  // unusual channel counts: keep the first three
+        cv::Mat planes[3];
+        for (int c = 0; c < 3; ++c) cv::extractChannel(m8, planes[c], 2 - c);
+        cv::merge(planes, 3, rgb);
+      }
+  }
+}
+
+void apply_exif_orientation(int orientation, cv::Mat& image) {
+  // EXIF names where row 0 / column 0 of the stored image belong; these undo it.
+  switch (orientation) {
+    case 2: cv::flip(image, image, 1); break;                          // mirrored
+    case 3: cv::rotate(image, image, cv::ROTATE_180); break;           // upside down
+    case 4: cv::flip(image, image, 0); break;                          // mirrored vertically
+    case 5: cv::transpose(image, image); break;                        // mirrored + 90 CCW
+    case 6: cv::rotate(image, image, cv::ROTATE_90_CLOCKWISE); break;  // camera turned right
+    case 7: cv::transpose(image, image); cv::flip(image, image, -1); break;
+    case 8: cv::rotate(image, image, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+    default: break;
+  }
+}
+
+Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std::string& name,
+                          const DecodeOptions& options, cv::Mat& rgb) {
+  if (size == 0) return Status::Error(name, "empty file (0 bytes)");
+  const ImageHeader header = probe_image_header(data, size);
+  if (!header.problem.empty()) return Status::Error(name, header.problem);
+  if (header.format != ImageFormat::kUnknown) {
+    const std::uint64_t pixels =
+        header.height != 0 && header.width > UINT64_MAX / header.height
+            ? UINT64_MAX
+            : header.width * header.height;
+    if (pixels > options.max_pixels) {
+      return Status::Error(
+          name, std::string(format_name(header.format)) + " header declares " +
+                    std::to_string(header.width) + " x " + std::to_string(header.height) + " = " +
+                    std::to_string(pixels) + " pixels, above the limit of " +
+                    std::to_string(options.max_pixels) +
+                    " (refused before decoding; raise DecodeOptions::max_pixels to accept it)");
+    }
+  }
+  cv::Mat decoded;
+  try {
+    // Why a Mat header over our bytes: imdecode then reads them in place, no copy.
+    const cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data));
+    // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves.
+    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+  } catch (const std::exception& e) {
+    return Status::Error(name, std::string("decoder failed: ") + e.what());
+  }
+  if (decoded.empty()) {
+    if (header.format == ImageFormat::kUnknown) {
+      return Status::Error(name, "not an image (no OpenCV decoder recognises it; " +
+                                     first_bytes(data, size) + ")");
+    }
+    return Status::Error(name, std::string("corrupt ") + format_name(header.format) +
+                                   " data (the decoder could not read it)");
+  }
+  try {
+    to_rgb8(decoded, options.alpha_background, rgb);
+    if (options.apply_exif_orientation) apply_exif_orientation(header.orientation, rgb);
+  } catch (const std::exception& e) {
+    return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status decode_image_file(const std::string& path, const DecodeOptions& options, cv::Mat& rgb) {
+  // One buffer per thread: the loader's workers decode thousands of files without reallocating.
+  thread_local std::vector<std::uint8_t> bytes;
+  ALEXNET_DATA_RETURN_IF_ERROR(read_file_bytes(path, options.max_file_bytes, bytes));
+  if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
+    return Status::Error(path, "file too large for the decoder (over 2 GiB)");
+  }
+  Status status = decode_image_bytes(bytes.data(), bytes.size(), path, options, rgb);
+  if (bytes.capacity() > (64u << 20)) std::vector<std::uint8_t>().swap(bytes);  // stay bounded
+  return status;
+}
+
+Result<cv::Mat> decode_image_file(const std::string& path, const DecodeOptions& options) {
+  cv::Mat rgb;
+  Status status = decode_image_file(path, options, rgb);
+  if (!status.ok()) return status;
+  return rgb;
+}
+
+}  // namespace alexnet::data

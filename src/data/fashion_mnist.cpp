@@ -1,0 +1,106 @@
+#include "data/fashion_mnist.h"
+
+#include <filesystem>
+
+#include <opencv2/imgproc.hpp>
+
+#include "data/idx.h"
+
+namespace alexnet::data {
+namespace {
+
+// Prefers the .gz name, as shipped; falls back to an unpacked file.
+std::string find_file(const std::string& dir, const std::string& stem) {
+  std::error_code ec;
+  const std::string gz = dir + "/" + stem + ".gz";
+  if (std::filesystem::exists(gz, ec)) return gz;
+  const std::string plain = dir + "/" + stem;
+  if (std::filesystem::exists(plain, ec)) return plain;
+  return gz;  // the error message names the expected file
+}
+
+}  // namespace
+
+const std::vector<std::string>& fashion_mnist_class_names() {
+  static const std::vector<std::string> kNames = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                                  "Coat",        "Sandal",  "Shirt",    "Sneaker",
+                                                  "Bag",         "Ankle boot"};
+  return kNames;
+}
+
+const std::vector<std::string>& FashionMnistDataset::class_names() const {
+  return fashion_mnist_class_names();
+}
+
+Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::open(
+    const FashionMnistOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.dir, ec)) {
+    return Status::Error(options.dir, "no such directory (install Fashion-MNIST with: "
+                                      "apt-get install dataset-fashion-mnist)");
+  }
+  const std::string prefix = options.train ? "train" : "t10k";
+  const std::string images_path = find_file(options.dir, prefix + "-images-idx3-ubyte");
+  const std::string labels_path = find_file(options.dir, prefix + "-labels-idx1-ubyte");
+
+  auto images = read_idx(images_path);
+  if (!images.ok()) return images.status();
+  auto labels = read_idx(labels_path);
+  if (!labels.ok()) return labels.status();
+  if (images->type != IdxType::kUint8 || images->dims.size() != 3) {
+    return Status::Error(images_path, "expected uint8 images of shape N x H x W");
+  }
+  if (labels->type != IdxType::kUint8 || labels->dims.size() != 1) {
+    return Status::Error(labels_path, "expected uint8 labels of shape N");
+  }
+  if (images->dims[0] != labels->dims[0]) {
+    return Status::Error(labels_path, std::to_string(labels->dims[0]) + " labels for " +
+                                          std::to_string(images->dims[0]) + " images in " +
+                                          images_path);
+  }
+  if (images->dims[1] == 0 || images->dims[2] == 0 || images->dims[1] > 4096 ||
+      images->dims[2] > 4096) {
+    return Status::Error(images_path, "implausible image size");
+  }
+
+  std::shared_ptr<FashionMnistDataset> ds(new FashionMnistDataset());
+  ds->images_path_ = images_path;
+  ds->height_ = static_cast<int>(images->dims[1]);
+  ds->width_ = static_cast<int>(images->dims[2]);
+  ds->pixels_ = std::move(images->data);
+  const std::size_t n = labels->dims[0];
+  ds->labels_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int l = labels->data[i];
+    if (l >= 10) {
+      return Status::Error(labels_path, "label " + std::to_string(l) + " of sample " +
+                                            std::to_string(i) + " is not in 0..9");
+    }
+    ds->labels_[i] = l;
+  }
+  auto chosen = split_indices(ds->labels_, 10, options.split);
+  if (!chosen.ok()) return Status::Error(images_path, chosen.status().reason());
+  ds->index_ = std::move(*chosen);
+  if (options.limit > 0 && ds->index_.size() > options.limit) ds->index_.resize(options.limit);
+  if (ds->index_.empty()) return Status::Error(images_path, "the chosen subset is empty");
+  ds->description_ = "Fashion-MNIST " + prefix + " (" + subset_name(options.split.subset) + ", " +
+                     std::to_string(ds->index_.size()) + " of " + std::to_string(n) +
+                     " images) from " + options.dir;
+  return ds;
+}
+
+const std::uint8_t* FashionMnistDataset::grey(std::size_t i) const {
+  return pixels_.data() + index_[i] * static_cast<std::size_t>(height_) * width_;
+}
+
+Status FashionMnistDataset::load_into(std::size_t i, cv::Mat& rgb) const {
+  const cv::Mat grey_image(height_, width_, CV_8UC1, const_cast<std::uint8_t*>(grey(i)));
+  cv::cvtColor(grey_image, rgb, cv::COLOR_GRAY2RGB);
+  return Status::Ok();
+}
+
+std::string FashionMnistDataset::name(std::size_t i) const {
+  return images_path_ + "#" + std::to_string(index_[i]);
+}
+
+}  // namespace alexnet::data

@@ -1,0 +1,105 @@
+#include "data/preprocess.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+namespace alexnet::data {
+
+bool operator==(const CropSpec& a, const CropSpec& b) {
+  return a.x == b.x && a.y == b.y && a.flip == b.flip;
+}
+
+Status check_preprocess_options(const PreprocessOptions& o) {
+  if (o.resize < 1 || o.resize > 4096) {
+    return Status::Error("", "resize size S must be in 1..4096, got " + std::to_string(o.resize));
+  }
+  if (o.crop < 1 || o.crop > o.resize) {
+    return Status::Error("", "crop size C must be in 1..S (" + std::to_string(o.resize) +
+                                 "), got " + std::to_string(o.crop));
+  }
+  return Status::Ok();
+}
+
+CropSpec center_crop(int size, int crop) { return {(size - crop) / 2, (size - crop) / 2, false}; }
+
+Result<Normalization> make_normalization(const ColorStats* stats, const PreprocessOptions& o) {
+  Normalization n;
+  n.mode = o.mean;
+  if (o.mean == MeanMode::kNone) return n;
+  if (!stats) return Status::Error("", "mean subtraction needs colour statistics (ColorStats)");
+  for (int c = 0; c < 3; ++c) n.mean_rgb[c] = static_cast<float>(stats->mean_rgb[c]);
+  if (o.mean == MeanMode::kPerPixel) {
+    if (stats->size != o.resize ||
+        stats->mean_image.size() != static_cast<std::size_t>(o.resize) * o.resize * 3) {
+      return Status::Error("", "per-pixel mean needs a " + std::to_string(o.resize) + " x " +
+                                   std::to_string(o.resize) +
+                                   " x 3 mean image; the statistics have size " +
+                                   std::to_string(stats->size) + " and " +
+                                   std::to_string(stats->mean_image.size()) + " values");
+    }
+    n.mean_image = stats->mean_image.data();
+    n.size = stats->size;
+  }
+  return n;
+}
+
+cv::Mat center_square(const cv::Mat& rgb, int size, cv::Mat& scratch) {
+  const int side = std::min(rgb.cols, rgb.rows);
+  const cv::Mat square = rgb(cv::Rect((rgb.cols - side) / 2, (rgb.rows - side) / 2, side, side));
+  if (side == size) return square;
+  // INTER_AREA averages all source pixels when shrinking (no aliasing); INTER_AREA would
+  // be nearest-neighbour-like when enlarging, so bilinear there.
+  cv::resize(square, scratch, cv::Size(size, size), 0, 0,
+             side > size ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return scratch;
+}
+
+void write_crop(const cv::Mat& square, const CropSpec& crop, int crop_size,
+                const Normalization& norm, const std::array<float, 3>& color_shift, float* out) {
+  const int C = crop_size;
+  const int row_len = C * 3;
+  // bias[i] for the i-th float of an output row (channel i % 3): shift minus the channel mean.
+  // A per-row pattern lets the compiler vectorise the unmirrored loop.
+  thread_local std::vector<float> bias;
+  bias.resize(static_cast<std::size_t>(row_len));
+  const bool per_channel = norm.mode == MeanMode::kPerChannel;
+  for (int i = 0; i < row_len; ++i) {
+    bias[i] = color_shift[i % 3] - (per_channel ? norm.mean_rgb[i % 3] : 0.0f);
+  }
+  const float* b = bias.data();
+  const float* mean_image = norm.mode == MeanMode::kPerPixel ? norm.mean_image : nullptr;
+  for (int r = 0; r < C; ++r) {
+    const std::uint8_t* s = square.ptr<std::uint8_t>(crop.y + r) + crop.x * 3;
+    const float* m =
+        mean_image ? mean_image + (static_cast<std::size_t>(crop.y + r) * norm.size + crop.x) * 3
+                   : nullptr;
+    float* o = out + static_cast<std::size_t>(r) * row_len;
+    if (!crop.flip) {
+      if (m) {
+        for (int i = 0; i < row_len; ++i) o[i] = static_cast<float>(s[i]) - m[i] + b[i];
+      } else {
+        for (int i = 0; i < row_len; ++i) o[i] = static_cast<float>(s[i]) + b[i];
+      }
+    } else {
+      for (int c = 0; c < C; ++c) {
+        const int sc = (C - 1 - c) * 3;
+        for (int k = 0; k < 3; ++k) {
+          o[c * 3 + k] = static_cast<float>(s[sc + k]) - (m ? m[sc + k] : 0.0f) + b[k];
+        }
+      }
+    }
+  }
+}
+
+void preprocess_eval(const cv::Mat& rgb, const PreprocessOptions& options,
+                     const Normalization& norm, float* out) {
+  cv::Mat scratch;
+  const cv::Mat square = center_square(rgb, options.resize, scratch);
+  write_crop(square, center_crop(options.resize, options.crop), options.crop, norm, {0, 0, 0},
+             out);
+}
+
+}  // namespace alexnet::data

@@ -1,0 +1,30 @@
+#include "data/skip_log.h"
+
+#include <cstdio>
+
+namespace alexnet::data {
+
+bool SkipLog::add(const std::string& path, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!seen_.insert(path).second) return false;
+  files_.push_back({path, reason});
+  if (print_) std::fprintf(stderr, "alexnet: skipping %s: %s\n", path.c_str(), reason.c_str());
+  return true;
+}
+
+std::size_t SkipLog::count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return files_.size();
+}
+
+std::vector<SkippedFile> SkipLog::files() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return files_;
+}
+
+void SkipLog::set_print(bool print) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  print_ = print;
+}
+
+}  // namespace alexnet::data

@@ -1,0 +1,87 @@
+#include "model/layers.h"
+
+#include <sstream>
+
+namespace alexnet::model {
+
+int OutChannels(const LayerSpec& spec, const ModelOptions& opts) {
+  return spec.out_channels > 0 ? spec.out_channels : opts.num_classes;
+}
+
+const char* KindName(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::kConv: return "conv";
+    case LayerKind::kLrn: return "lrn";
+    case LayerKind::kMaxPool: return "maxpool";
+    case LayerKind::kFullyConnected: return "fc";
+  }
+  return "?";
+}
+
+std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>* out) {
+  out->clear();
+  if (opts.num_classes < 1) return "number of classes must be at least 1";
+  int h = opts.input_size, w = opts.input_size, c = 3;
+  for (const LayerSpec& spec : AlexNetLayers()) {
+    if (spec.kind == LayerKind::kLrn && !opts.lrn) continue;
+    LayerShape s{&spec, h, w, c, h, w, c, 0, 0};
+    switch (spec.kind) {
+      case LayerKind::kConv:
+        s.out_h = (h + 2 * spec.pad - spec.kernel) / spec.stride + 1;
+        s.out_w = (w + 2 * spec.pad - spec.kernel) / spec.stride + 1;
+        s.out_c = OutChannels(spec, opts);
+        s.params = int64_t(spec.kernel) * spec.kernel * c * s.out_c + s.out_c;
+        s.macs = int64_t(s.out_h) * s.out_w * s.out_c * spec.kernel * spec.kernel * c;
+        if (h + 2 * spec.pad < spec.kernel) s.out_h = s.out_w = 0;
+        break;
+      case LayerKind::kMaxPool:  // VALID pooling, as in the paper (55 -> 27 -> 13 -> 6)
+        s.out_h = h < spec.kernel ? 0 : (h - spec.kernel) / spec.stride + 1;
+        s.out_w = w < spec.kernel ? 0 : (w - spec.kernel) / spec.stride + 1;
+        break;
+      case LayerKind::kLrn:
+        break;
+      case LayerKind::kFullyConnected: {
+        const int64_t in = int64_t(h) * w * c;
+        s.out_h = s.out_w = 1;
+        s.out_c = OutChannels(spec, opts);
+        s.params = in * s.out_c + s.out_c;
+        s.macs = in * s.out_c;
+        break;
+      }
+    }
+    if (s.out_h < 1 || s.out_w < 1) {
+      std::ostringstream msg;
+      msg << "input size " << opts.input_size << " is too small for AlexNet: " << spec.name
+          << " would get a " << h << " x " << w << " input and produce nothing; the smallest input"
+          << " size is " << MinimumInputSize(opts);
+      out->clear();
+      return msg.str();
+    }
+    out->push_back(s);
+    h = s.out_h;
+    w = s.out_w;
+    c = s.out_c;
+  }
+  return "";
+}
+
+int MinimumInputSize(const ModelOptions& /*opts*/) {
+  for (int size = 1; size < 4096; ++size) {
+    // Walk the spatial layers only; avoids recursion through ComputeLayerShapes' message.
+    int h = size;
+    bool ok = true;
+    for (const LayerSpec& spec : AlexNetLayers()) {
+      if (spec.kind == LayerKind::kConv) {
+        if (h + 2 * spec.pad < spec.kernel) { ok = false; break; }
+        h = (h + 2 * spec.pad - spec.kernel) / spec.stride + 1;
+      } else if (spec.kind == LayerKind::kMaxPool) {
+        if (h < spec.kernel) { ok = false; break; }
+        h = (h - spec.kernel) / spec.stride + 1;
+      }
+    }
+    if (ok) return size;
+  }
+  return -1;
+}
+
+}  // namespace alexnet::model

@@ -1,0 +1,89 @@
+// The network as data: the seed's table (../shared/seed/alexnet-step-by-step.md) written once.
+// The TensorFlow graph (graph.cpp), `alexnet summary` (summary.cpp) and the docs are derived
+// from kAlexNetLayers; no shape is typed anywhere else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace alexnet::model {
+
+enum class LayerKind { kConv, kLrn, kMaxPool, kFullyConnected };
+
+struct LayerSpec {
+  const char* name;   // the paper's name: conv1, lrn1, pool1, ..., fc8
+  LayerKind kind;
+  int kernel;         // conv / pool window (square)
+  int stride;
+  int pad;            // symmetric zero padding, conv only
+  int out_channels;   // conv filters or FC units; 0 = the number of classes
+  bool relu;          // ReLU after the layer
+  bool dropout;       // inverted dropout after the ReLU (training only)
+  bool bias_one;      // paper init: bias 1 (conv2, conv4, conv5, fc6, fc7), else 0
+};
+
+// AlexNet, single tower, NHWC. LRN follows the ReLU of conv1/conv2, before pooling.
+inline const std::vector<LayerSpec>& AlexNetLayers() {
+  using K = LayerKind;
+  static const std::vector<LayerSpec> kLayers = {
+      // name    kind                 k   s  pad  out   relu   drop   bias1
+      {"conv1", K::kConv,           11, 4, 0,   96,   true,  false, false},
+      {"lrn1",  K::kLrn,             0, 0, 0,    0,   false, false, false},
+      {"pool1", K::kMaxPool,         3, 2, 0,    0,   false, false, false},
+      {"conv2", K::kConv,            5, 1, 2,  256,   true,  false, true},
+      {"lrn2",  K::kLrn,             0, 0, 0,    0,   false, false, false},
+      {"pool2", K::kMaxPool,         3, 2, 0,    0,   false, false, false},
+      {"conv3", K::kConv,            3, 1, 1,  384,   true,  false, false},
+      {"conv4", K::kConv,            3, 1, 1,  384,   true,  false, true},
+      {"conv5", K::kConv,            3, 1, 1,  256,   true,  false, true},
+      {"pool5", K::kMaxPool,         3, 2, 0,    0,   false, false, false},
+      {"fc6",   K::kFullyConnected,  0, 0, 0, 4096,   true,  true,  true},
+      {"fc7",   K::kFullyConnected,  0, 0, 0, 4096,   true,  true,  true},
+      {"fc8",   K::kFullyConnected,  0, 0, 0,    0,   false, false, false},
+  };
+  return kLayers;
+}
+
+// LRN constants of the paper in TensorFlow's parametrisation: b = a / (k + alpha*sum a^2)^beta
+// over 2*depth_radius+1 = 5 channels. TF does not divide alpha by n (Caffe and PyTorch do).
+struct LrnParams {
+  int depth_radius = 2;
+  float bias = 2.0f;
+  float alpha = 1e-4f;
+  float beta = 0.75f;
+};
+
+enum class Init { kPaper, kHe };
+
+struct ModelOptions {
+  int num_classes = 1000;
+  int input_size = 227;       // square input, H = W
+  bool lrn = true;            // LRN after conv1/conv2
+  float dropout_rate = 0.5f;  // on fc6/fc7; 0 disables
+  LrnParams lrn_params;
+  Init init = Init::kPaper;
+  float init_stddev = 0.01f;  // paper: N(0, 0.01)
+  int64_t seed = 1;
+};
+
+// One row of the derived table: what a layer produces, computed from the spec by formula.
+struct LayerShape {
+  const LayerSpec* spec;
+  int in_h, in_w, in_c;
+  int out_h, out_w, out_c;
+  int64_t params;  // weights + biases
+  int64_t macs;    // multiply-accumulates of the forward pass, per image
+};
+
+// Shapes, parameters and MACs by formula (TensorFlow's shape inference cross-checks them).
+// Returns an error message (empty on success) when the input is too small for the network.
+std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>* out);
+
+// The smallest input size the network accepts (pool5 at least 1 x 1).
+int MinimumInputSize(const ModelOptions& opts);
+
+int OutChannels(const LayerSpec& spec, const ModelOptions& opts);
+const char* KindName(LayerKind kind);
+
+}  // namespace alexnet::model

@@ -1,0 +1,276 @@
+#include "model/session.h"
+
+#include <cmath>
+
+#include <tensorflow/cc/framework/gradients.h>
+#include <tensorflow/cc/ops/standard_ops.h>
+#include <tensorflow/core/protobuf/config.pb.h>
+
+namespace alexnet::model {
+
+namespace ops = tensorflow::ops;
+using tensorflow::Output;
+using tensorflow::Scope;
+using absl::Status;
+using tensorflow::Tensor;
+
+// Graph node names used to feed and fetch.
+namespace names {
+constexpr char kLabels[] = "labels";
+constexpr char kLearningRate[] = "learning_rate";
+constexpr char kLoss[] = "loss";
+constexpr char kCrossEntropy[] = "cross_entropy";
+constexpr char kTrain[] = "train";
+constexpr char kInit[] = "init";
+constexpr char kSavePrefix[] = "save/prefix";
+constexpr char kSave[] = "save/SaveV2";
+constexpr char kRestore[] = "restore/all";
+}  // namespace names
+
+namespace {
+// A 1-D int64 constant holding a shape, e.g. the dims of a variable for its initialiser.
+Output ShapeConst(const Scope& s, const tensorflow::TensorShape& shape) {
+  Tensor t(tensorflow::DT_INT64, {shape.dims()});
+  for (int i = 0; i < shape.dims(); ++i) t.flat<int64_t>()(i) = shape.dim_size(i);
+  return ops::Const(s, t);
+}
+std::vector<tensorflow::Operation> Ops(const std::vector<Output>& outputs) {
+  std::vector<tensorflow::Operation> ops_list;
+  for (const Output& o : outputs) ops_list.push_back(o.op());
+  return ops_list;
+}
+}  // namespace
+
+std::string StatusMessage(const Status& s) { return std::string(s.message()); }
+
+ModelSession::~ModelSession() {
+  if (session_) session_->Close().IgnoreError();
+}
+
+Status ModelSession::Create(const SessionConfig& config, std::unique_ptr<ModelSession>* out) {
+  std::unique_ptr<ModelSession> m(new ModelSession());
+  m->config_ = config;
+  TF_RETURN_IF_ERROR(m->Build());
+  *out = std::move(m);
+  return absl::OkStatus();
+}
+
+Status ModelSession::Build() {
+  Scope root = Scope::NewRootScope();
+  const ModelOptions& mo = config_.model;
+  TF_RETURN_IF_ERROR(BuildAlexNet(root, mo, /*with_dropout=*/true, MakeVariable, &net_));
+
+  // Everything a checkpoint holds: the parameters, and in training the momentum accumulators.
+  std::vector<std::string> saved_names;
+  std::vector<Output> saved_vars;
+  std::vector<Output> init_ops;
+  int seed2 = 100;
+  for (const Parameter& p : net_.parameters) {
+    saved_names.push_back(p.name);
+    saved_vars.push_back(p.value);
+    const Scope s = root.NewSubScope("init");
+    Output value;
+    if (p.is_weight) {
+      const float stddev = mo.init == Init::kHe ? std::sqrt(2.0f / float(p.fan_in)) : mo.init_stddev;
+      Output normal = ops::RandomNormal(s, ShapeConst(s, p.shape), tensorflow::DT_FLOAT,
+                                        ops::RandomNormal::Seed(mo.seed).Seed2(seed2++));
+      value = ops::Mul(s, normal, ops::Const(s, stddev));
+    } else {
+      const float b = mo.init == Init::kHe ? 0.0f : p.bias_value;
+      value = ops::Fill(s, ShapeConst(s, p.shape), ops::Const(s, b));
+    }
+    init_ops.push_back(ops::Assign(s, p.value, value));
+  }
+
+  if (config_.training) {
+    auto labels = ops::Placeholder(root.WithOpName(names::kLabels), tensorflow::DT_INT32,
+                                   ops::Placeholder::Shape({-1}));
+    auto lr = ops::Placeholder(root.WithOpName(names::kLearningRate), tensorflow::DT_FLOAT,
+                               ops::Placeholder::Shape({}));
+    // Softmax cross-entropy averaged over the batch, plus weight decay: d/dw (wd * w^2 / 2) =
+    // wd * w, which is the paper's "- 0.0005 * lr * w" term of the momentum update.
+    auto xent = ops::SparseSoftmaxCrossEntropyWithLogits(root, net_.logits, labels);
+    auto ce = ops::Mean(root.WithOpName(names::kCrossEntropy), xent.loss, {0});
+    std::vector<Output> l2;
+    std::vector<Output> vars;
+    for (const Parameter& p : net_.parameters) {
+      vars.push_back(p.value);
+      if (p.is_weight) l2.push_back(ops::L2Loss(root, p.value));
+    }
+    auto decay = ops::Mul(root, ops::AddN(root, l2), ops::Const(root, config_.weight_decay));
+    auto loss = ops::Add(root.WithOpName(names::kLoss), ce, decay);
+    TF_RETURN_IF_ERROR(root.status());
+
+    std::vector<Output> grads;
+    TF_RETURN_IF_ERROR(tensorflow::AddSymbolicGradients(root, {loss}, vars, &grads));
+    std::vector<Output> updates;
+    for (size_t i = 0; i < vars.size(); ++i) {
+      const Parameter& p = net_.parameters[i];
+      gradient_names_.push_back(grads[i].name());
+      // ApplyMomentum: accum = momentum * accum + grad; var -= lr * accum. With a constant
+      // learning rate this equals the paper's v = 0.9 v - lr * grad; w += v (v = -lr * accum).
+      auto accum = ops::Variable(root.WithOpName(p.name + "/Momentum"), p.shape, tensorflow::DT_FLOAT);
+      saved_names.push_back(p.name + "/Momentum");
+      saved_vars.push_back(accum);
+      init_ops.push_back(ops::Assign(root.NewSubScope("init"), accum,
+                                     ops::ZerosLike(root.NewSubScope("init"), p.value)));
+      updates.push_back(ops::ApplyMomentum(root.NewSubScope("momentum"), p.value, accum, lr,
+                                           grads[i], ops::Const(root, config_.momentum)));
+    }
+    ops::NoOp(root.WithOpName(names::kTrain).WithControlDependencies(Ops(updates)));
+  }
+  ops::NoOp(root.WithOpName(names::kInit).WithControlDependencies(Ops(init_ops)));
+
+  // Checkpoint save/restore in TensorFlow's V2 format, so Python's tf.train.load_checkpoint
+  // reads it. The prefix is fed at run time.
+  {
+    const Scope s = root.NewSubScope("save");
+    auto prefix = ops::Placeholder(root.WithOpName(names::kSavePrefix), tensorflow::DT_STRING,
+                                   ops::Placeholder::Shape({}));
+    Tensor tnames(tensorflow::DT_STRING, {static_cast<int64_t>(saved_names.size())});
+    Tensor slices(tensorflow::DT_STRING, {static_cast<int64_t>(saved_names.size())});
+    for (size_t i = 0; i < saved_names.size(); ++i) {
+      tnames.flat<tensorflow::tstring>()(i) = saved_names[i];
+      slices.flat<tensorflow::tstring>()(i) = "";
+    }
+    auto names_c = ops::Const(s, tnames);
+    auto slices_c = ops::Const(s, slices);
+    ops::SaveV2(root.WithOpName(names::kSave), prefix, names_c, slices_c,
+                tensorflow::InputList(std::vector<tensorflow::Input>(saved_vars.begin(), saved_vars.end())));
+    const Scope r = root.NewSubScope("restore");
+    std::vector<tensorflow::DataType> dtypes(saved_names.size(), tensorflow::DT_FLOAT);
+    auto restored = ops::RestoreV2(r, prefix, names_c, slices_c, dtypes);
+    std::vector<Output> assigns;
+    for (size_t i = 0; i < saved_vars.size(); ++i) {
+      assigns.push_back(ops::Assign(r, saved_vars[i], restored.tensors[i]));
+    }
+    ops::NoOp(root.WithOpName(names::kRestore).WithControlDependencies(Ops(assigns)));
+  }
+  TF_RETURN_IF_ERROR(root.status());
+  TF_RETURN_IF_ERROR(root.ToGraphDef(&graph_def_));
+
+  tensorflow::SessionOptions so;
+  if (config_.threads > 0) {
+    so.config.set_intra_op_parallelism_threads(config_.threads);
+    so.config.set_inter_op_parallelism_threads(1);
+  }
+  session_.reset(tensorflow::NewSession(so));
+  if (!session_) return absl::InternalError("could not create a TensorFlow session");
+  return session_->Create(graph_def_);
+}
+
+Status ModelSession::Initialize() { return session_->Run({}, {}, {names::kInit}, nullptr); }
+
+namespace {
+int CountTop1(const Tensor& logits, const Tensor& labels) {
+  const auto l = logits.matrix<float>();
+  const auto y = labels.flat<int32_t>();
+  int correct = 0;
+  for (int64_t i = 0; i < l.dimension(0); ++i) {
+    int64_t best = 0;
+    for (int64_t j = 1; j < l.dimension(1); ++j) {
+      if (l(i, j) > l(i, best)) best = j;
+    }
+    correct += best == y(i);
+  }
+  return correct;
+}
+}  // namespace
+
+Status ModelSession::TrainStep(const Tensor& images, const Tensor& labels, float learning_rate,
+                               StepResult* result) {
+  if (!config_.training) return absl::FailedPreconditionError("session built without training ops");
+  Tensor lr(tensorflow::DT_FLOAT, {});
+  lr.scalar<float>()() = learning_rate;
+  Tensor keep(tensorflow::DT_FLOAT, {});
+  keep.scalar<float>()() = KeepProb();
+  std::vector<Tensor> out;
+  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images},
+                                    {names::kLabels, labels},
+                                    {names::kLearningRate, lr},
+                                    {net_.keep_prob.name(), keep}},
+                                   {names::kLoss, names::kCrossEntropy, net_.logits.name()},
+                                   {names::kTrain}, &out));
+  result->loss = out[0].scalar<float>()();
+  result->cross_entropy = out[1].scalar<float>()();
+  result->correct_top1 = CountTop1(out[2], labels);
+  result->batch = static_cast<int>(labels.dim_size(0));
+  return absl::OkStatus();
+}
+
+Status ModelSession::EvalStep(const Tensor& images, const Tensor& labels, StepResult* result,
+                              Tensor* probabilities) {
+  std::vector<std::string> fetch = {net_.logits.name(), net_.probabilities.name()};
+  if (config_.training) {
+    fetch.push_back(names::kLoss);
+    fetch.push_back(names::kCrossEntropy);
+  }
+  std::vector<std::pair<std::string, Tensor>> feed = {{net_.input.name(), images}};
+  if (config_.training) feed.emplace_back(names::kLabels, labels);
+  std::vector<Tensor> out;
+  TF_RETURN_IF_ERROR(session_->Run(feed, fetch, {}, &out));
+  result->correct_top1 = CountTop1(out[0], labels);
+  result->batch = static_cast<int>(labels.dim_size(0));
+  if (config_.training) {
+    result->loss = out[2].scalar<float>()();
+    result->cross_entropy = out[3].scalar<float>()();
+  }
+  if (probabilities) *probabilities = out[1];
+  return absl::OkStatus();
+}
+
+Status ModelSession::Predict(const Tensor& images, Tensor* probabilities) {
+  std::vector<Tensor> out;
+  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images}}, {net_.probabilities.name()}, {}, &out));
+  *probabilities = out[0];
+  return absl::OkStatus();
+}
+
+Status ModelSession::Stages(const Tensor& images, std::vector<std::pair<std::string, Tensor>>* stages) {
+  std::vector<std::string> fetch;
+  for (const auto& st : net_.stages) fetch.push_back(st.second.name());
+  fetch.push_back(net_.probabilities.name());
+  std::vector<Tensor> out;
+  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images}}, fetch, {}, &out));
+  stages->clear();
+  for (size_t i = 0; i < net_.stages.size(); ++i) stages->emplace_back(net_.stages[i].first, out[i]);
+  stages->emplace_back("softmax", out.back());
+  return absl::OkStatus();
+}
+
+Status ModelSession::ReadParameters(std::vector<std::pair<std::string, Tensor>>* params) {
+  std::vector<std::string> fetch;
+  for (const Parameter& p : net_.parameters) fetch.push_back(p.value.name());
+  std::vector<Tensor> out;
+  TF_RETURN_IF_ERROR(session_->Run({}, fetch, {}, &out));
+  params->clear();
+  for (size_t i = 0; i < out.size(); ++i) params->emplace_back(net_.parameters[i].name, out[i]);
+  return absl::OkStatus();
+}
+
+Status ModelSession::Gradients(const Tensor& images, const Tensor& labels, std::vector<Tensor>* grads,
+                               float* loss) {
+  if (!config_.training) return absl::FailedPreconditionError("session built without training ops");
+  std::vector<std::string> fetch = gradient_names_;
+  fetch.push_back(names::kLoss);
+  std::vector<Tensor> out;
+  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images}, {names::kLabels, labels}}, fetch, {}, &out));
+  *loss = out.back().scalar<float>()();
+  out.pop_back();
+  *grads = std::move(out);
+  return absl::OkStatus();
+}
+
+Status ModelSession::Save(const std::string& prefix) {
+  Tensor p(tensorflow::DT_STRING, {});
+  p.scalar<tensorflow::tstring>()() = prefix;
+  return session_->Run({{names::kSavePrefix, p}}, {}, {names::kSave}, nullptr);
+}
+
+Status ModelSession::Restore(const std::string& prefix) {
+  Tensor p(tensorflow::DT_STRING, {});
+  p.scalar<tensorflow::tstring>()() = prefix;
+  return session_->Run({{names::kSavePrefix, p}}, {}, {names::kRestore}, nullptr);
+}
+
+}  // namespace alexnet::model

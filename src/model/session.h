@@ -1,0 +1,85 @@
+// A TensorFlow session around the AlexNet graph: forward pass, one SGD-with-momentum training
+// step, parameter initialisation, and checkpoint save/restore (SaveV2/RestoreV2).
+//
+// The wheel's libtensorflow_cc does not export ClientSession, so the graph is built with
+// Scope/ops, serialised with Scope::ToGraphDef and run by tensorflow::Session (NewSession).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tensorflow/core/framework/tensor.h>
+#include <tensorflow/core/public/session.h>
+
+#include "model/graph.h"
+
+namespace alexnet::model {
+
+struct SessionConfig {
+  ModelOptions model;
+  bool training = false;       // add loss, gradients, momentum and their accumulators
+  float weight_decay = 5e-4f;  // paper: 0.0005, on weights only
+  float momentum = 0.9f;       // paper: 0.9
+  int threads = 0;             // intra-op threads; 0 = all cores
+};
+
+struct StepResult {
+  float loss = 0;           // cross-entropy + weight decay
+  float cross_entropy = 0;  // mean over the batch
+  int correct_top1 = 0;     // images whose arg-max logit is the label
+  int batch = 0;
+};
+
+class ModelSession {
+ public:
+  static absl::Status Create(const SessionConfig& config, std::unique_ptr<ModelSession>* out);
+  ~ModelSession();
+
+  // Runs the initialisers: weights N(0, sigma) (paper) or N(0, sqrt(2/fan_in)) (He); biases 1 in
+  // conv2/conv4/conv5/fc6/fc7 and 0 elsewhere (paper) or all 0 (He); momentum accumulators 0.
+  absl::Status Initialize();
+
+  // One SGD step on a batch: images [N, S, S, 3] float, labels [N] int32.
+  absl::Status TrainStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                               float learning_rate, StepResult* result);
+  // Loss and accuracy of a batch without updating anything (dropout off).
+  absl::Status EvalStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                              StepResult* result, tensorflow::Tensor* probabilities = nullptr);
+  // Softmax probabilities [N, classes] (dropout off).
+  absl::Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities);
+  // The output of every stage of the seed's table, in order (dropout off).
+  absl::Status Stages(const tensorflow::Tensor& images,
+                            std::vector<std::pair<std::string, tensorflow::Tensor>>* stages);
+  // Parameters by name ("conv1/weights", ...), in layer order.
+  absl::Status ReadParameters(std::vector<std::pair<std::string, tensorflow::Tensor>>* out);
+  // Gradients of the loss w.r.t. every parameter for one batch (dropout off); training only.
+  absl::Status Gradients(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                               std::vector<tensorflow::Tensor>* grads, float* loss);
+
+  // Writes / reads a TensorFlow checkpoint (prefix.index + prefix.data-00000-of-00001).
+  // Variables are named after the layers; momentum accumulators as "<name>/Momentum".
+  absl::Status Save(const std::string& prefix);
+  absl::Status Restore(const std::string& prefix);
+
+  const Network& network() const { return net_; }
+  const SessionConfig& config() const { return config_; }
+  const tensorflow::GraphDef& graph_def() const { return graph_def_; }
+
+ private:
+  ModelSession() = default;
+  absl::Status Build();
+  float KeepProb() const { return 1.0f - config_.model.dropout_rate; }
+
+  SessionConfig config_;
+  Network net_;
+  tensorflow::GraphDef graph_def_;
+  std::unique_ptr<tensorflow::Session> session_;
+  std::vector<std::string> gradient_names_;
+};
+
+// Copies a Status' message into a plain string for callers that do not include TensorFlow.
+std::string StatusMessage(const absl::Status& s);
+
+}  // namespace alexnet::model

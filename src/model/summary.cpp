@@ -1,0 +1,178 @@
+#include "model/summary.h"
+
+#include <iomanip>
+#include <memory>
+#include <sstream>
+
+#include <tensorflow/c/c_api.h>
+#include <tensorflow/cc/framework/scope.h>
+
+#include "model/graph.h"
+
+namespace alexnet::model {
+
+namespace {
+
+// RAII for the C API objects used to query inferred shapes.
+struct CGraph {
+  TF_Graph* graph = TF_NewGraph();
+  TF_Status* status = TF_NewStatus();
+  ~CGraph() {
+    TF_DeleteStatus(status);
+    TF_DeleteGraph(graph);
+  }
+  std::string Import(const tensorflow::GraphDef& gd) {
+    const std::string bytes = gd.SerializeAsString();
+    TF_Buffer* buf = TF_NewBufferFromString(bytes.data(), bytes.size());
+    TF_ImportGraphDefOptions* io = TF_NewImportGraphDefOptions();
+    TF_GraphImportGraphDef(graph, buf, io, status);
+    TF_DeleteImportGraphDefOptions(io);
+    TF_DeleteBuffer(buf);
+    return TF_GetCode(status) == TF_OK ? "" : TF_Message(status);
+  }
+  // Shape of output 0 of a named node, as inferred by TensorFlow.
+  std::vector<int64_t> Shape(const std::string& node, std::string* err) {
+    TF_Operation* op = TF_GraphOperationByName(graph, node.c_str());
+    if (!op) {
+      *err = "node " + node + " not in graph";
+      return {};
+    }
+    TF_Output out{op, 0};
+    const int n = TF_GraphGetTensorNumDims(graph, out, status);
+    std::vector<int64_t> dims(n > 0 ? n : 0);
+    if (n > 0) TF_GraphGetTensorShape(graph, out, dims.data(), n, status);
+    if (TF_GetCode(status) != TF_OK) *err = TF_Message(status);
+    return dims;
+  }
+};
+
+std::string NodeName(const tensorflow::Output& o) { return o.node()->name(); }
+
+}  // namespace
+
+std::string FormatCount(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string BuildSummary(const ModelOptions& opts, Summary* out) {
+  std::vector<LayerShape> formula;
+  if (std::string err = ComputeLayerShapes(opts, &formula); !err.empty()) return err;
+
+  tensorflow::Scope root = tensorflow::Scope::NewRootScope();
+  Network net;
+  absl::Status st = BuildAlexNet(root, opts, /*with_dropout=*/false, MakeVariable, &net);
+  if (!st.ok()) return std::string(st.message());
+  tensorflow::GraphDef gd;
+  st = root.ToGraphDef(&gd);
+  if (!st.ok()) return std::string(st.message());
+  CGraph g;
+  if (std::string err = g.Import(gd); !err.empty()) return "importing the graph: " + err;
+
+  *out = Summary{};
+  out->options = opts;
+  std::string err;
+  for (size_t i = 0; i < net.stages.size(); ++i) {
+    const LayerSpec& spec = *formula[i].spec;
+    SummaryRow row;
+    row.name = net.stages[i].first;
+    row.kind = KindName(spec.kind);
+    std::vector<int64_t> dims = g.Shape(NodeName(net.stages[i].second), &err);
+    if (!err.empty()) return err;
+    row.out_shape.assign(dims.begin() + 1, dims.end());  // drop the batch dimension
+    const std::vector<int64_t> expect =
+        spec.kind == LayerKind::kFullyConnected
+            ? std::vector<int64_t>{formula[i].out_c}
+            : std::vector<int64_t>{formula[i].out_h, formula[i].out_w, formula[i].out_c};
+    if (row.out_shape != expect) {
+      return "TensorFlow's inferred shape of " + row.name + " disagrees with the layer formula";
+    }
+    for (const Parameter& p : net.parameters) {
+      if (p.name.rfind(row.name + "/", 0) != 0) continue;
+      std::vector<int64_t> pd = g.Shape(NodeName(p.value), &err);
+      if (!err.empty()) return err;
+      int64_t n = 1;
+      for (int64_t d : pd) n *= d;
+      row.params += n;
+    }
+    if (row.params != formula[i].params) {
+      return "parameter count of " + row.name + " disagrees with the layer formula";
+    }
+    std::ostringstream geo;
+    if (spec.kind == LayerKind::kConv) {
+      geo << spec.kernel << "x" << spec.kernel << " /" << spec.stride << " pad " << spec.pad;
+    } else if (spec.kind == LayerKind::kMaxPool) {
+      geo << spec.kernel << "x" << spec.kernel << " /" << spec.stride;
+    } else if (spec.kind == LayerKind::kLrn) {
+      geo << "n=" << 2 * opts.lrn_params.depth_radius + 1;
+    }
+    row.geometry = geo.str();
+    row.macs = formula[i].macs;
+    out->total_params += row.params;
+    out->total_macs += row.macs;
+    out->rows.push_back(row);
+  }
+  return "";
+}
+
+namespace {
+std::string ShapeText(const std::vector<int64_t>& d) {
+  std::string s;
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? " x " : "") + std::to_string(d[i]);
+  return s;
+}
+std::string Extras(const SummaryRow& r, const ModelOptions& o) {
+  for (const LayerSpec& spec : AlexNetLayers()) {
+    if (r.name != spec.name) continue;
+    std::string e = spec.relu ? "ReLU" : "";
+    if (spec.dropout && o.dropout_rate > 0) e += " + dropout " + std::to_string(o.dropout_rate).substr(0, 4);
+    if (r.name == "fc8") e = "softmax";
+    return e;
+  }
+  return "";
+}
+}  // namespace
+
+void PrintSummary(const Summary& s, std::ostream& os) {
+  os << "AlexNet: input " << s.options.input_size << " x " << s.options.input_size << " x 3, "
+     << s.options.num_classes << " classes, LRN " << (s.options.lrn ? "on" : "off")
+     << ", dropout " << s.options.dropout_rate << "  (shapes from TensorFlow shape inference)\n";
+  os << std::left << std::setw(7) << "layer" << std::setw(9) << "kind" << std::setw(16) << "kernel/stride"
+     << std::setw(18) << "output (HxWxC)" << std::right << std::setw(13) << "params" << std::setw(16)
+     << "MACs" << "  " << std::left << "then\n";
+  os << std::string(95, '-') << "\n";
+  os << std::left << std::setw(7) << "input" << std::setw(9) << "" << std::setw(16) << ""
+     << std::setw(18) << ShapeText({s.options.input_size, s.options.input_size, 3}) << "\n";
+  for (const SummaryRow& r : s.rows) {
+    os << std::left << std::setw(7) << r.name << std::setw(9) << r.kind << std::setw(16) << r.geometry
+       << std::setw(18) << ShapeText(r.out_shape) << std::right << std::setw(13)
+       << (r.params ? FormatCount(r.params) : "") << std::setw(16) << (r.macs ? FormatCount(r.macs) : "")
+       << "  " << std::left << Extras(r, s.options) << "\n";
+  }
+  os << std::string(95, '-') << "\n";
+  os << std::left << std::setw(50) << "total" << std::right << std::setw(13) << FormatCount(s.total_params)
+     << std::setw(16) << FormatCount(s.total_macs) << "\n";
+  os << std::fixed << std::setprecision(3) << "forward: " << s.total_macs / 1e9 << " G MACs = "
+     << 2 * s.total_macs / 1e9 << " GFLOP per image; training (forward + backward) about "
+     << 6 * s.total_macs / 1e9 << " GFLOP per image\n";
+  os.unsetf(std::ios::floatfield);
+}
+
+void PrintSummaryMarkdown(const Summary& s, std::ostream& os) {
+  os << "| layer | kind | kernel / stride | output (H x W x C) | params | MACs | then |\n";
+  os << "|---|---|---|---|---:|---:|---|\n";
+  os << "| input | | | " << ShapeText({s.options.input_size, s.options.input_size, 3}) << " | | | |\n";
+  for (const SummaryRow& r : s.rows) {
+    os << "| " << r.name << " | " << r.kind << " | " << r.geometry << " | " << ShapeText(r.out_shape) << " | "
+       << (r.params ? FormatCount(r.params) : "") << " | " << (r.macs ? FormatCount(r.macs) : "") << " | "
+       << Extras(r, s.options) << " |\n";
+  }
+  os << "| total | | | | " << FormatCount(s.total_params) << " | " << FormatCount(s.total_macs) << " | |\n";
+}
+
+}  // namespace alexnet::model

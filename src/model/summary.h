@@ -1,0 +1,41 @@
+// `alexnet summary`: the seed's table derived from the built graph. Output shapes come from
+// TensorFlow's shape inference (C API on the imported GraphDef); the formula in layers.cc
+// cross-checks them, and parameter counts are read off the variables' inferred shapes.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "model/layers.h"
+
+namespace alexnet::model {
+
+struct SummaryRow {
+  std::string name;      // conv1, lrn1, ...
+  std::string kind;      // conv, lrn, maxpool, fc
+  std::string geometry;  // "11x11 /4 pad 0", "3x3 /2", ""
+  std::vector<int64_t> out_shape;  // H, W, C (conv stages) or units (FC), from TF shape inference
+  int64_t params = 0;    // from the variables' inferred shapes
+  int64_t macs = 0;      // forward multiply-accumulates per image
+};
+
+struct Summary {
+  ModelOptions options;
+  std::vector<SummaryRow> rows;
+  int64_t total_params = 0;
+  int64_t total_macs = 0;
+};
+
+// Builds the inference graph for opts and reads its shapes. Returns an error message (empty on
+// success), e.g. when the input size is too small or TF's shapes disagree with the formula.
+std::string BuildSummary(const ModelOptions& opts, Summary* out);
+
+void PrintSummary(const Summary& s, std::ostream& os);
+// The same table as Markdown (docs are generated from it).
+void PrintSummaryMarkdown(const Summary& s, std::ostream& os);
+
+std::string FormatCount(int64_t n);  // 62378344 -> "62,378,344"
+
+}  // namespace alexnet::model
