@@ -1,0 +1,97 @@
+#include "data/input_benchmark.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "data/augment.h"
+#include "data/preprocess.h"
+
+namespace alexnet::data {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> dataset,
+                                                 const InputBenchmarkOptions& options) {
+  if (!dataset || dataset->size() == 0) return Status::Error("", "input benchmark: empty dataset");
+  if (options.images < 1) return Status::Error("", "input benchmark: images must be >= 1");
+  LoaderOptions lo = options.loader;
+  lo.epochs = 0;  // cycle through the data as long as we time
+  lo.start_epoch = 0;
+  lo.start_batch = 0;
+  const bool needs_stats = lo.preprocess.mean != MeanMode::kNone ||
+                           (lo.augment && !lo.ten_crop && lo.augmentation.pca_color);
+  if (needs_stats && !lo.stats) {
+    ColorStatsOptions so;
+    so.size = lo.preprocess.resize;
+    so.max_images = 256;
+    so.threads = std::max(1, lo.workers);
+    so.mean_image = lo.preprocess.mean == MeanMode::kPerPixel;
+    auto stats = compute_color_stats(*dataset, so);
+    if (!stats.ok()) return stats.status();
+    lo.stats = std::make_shared<const ColorStats>(std::move(*stats));
+  }
+  if (lo.single_threaded_opencv) cv::setNumThreads(0);
+
+  InputBenchmarkResult r;
+  r.workers = lo.workers;
+
+  // Baseline first: one thread, one image at a time, same work as a worker.
+  if (options.baseline) {
+    auto norm = make_normalization(lo.stats.get(), lo.preprocess);
+    if (!norm.ok()) return norm.status();
+    const int S = lo.preprocess.resize, C = lo.preprocess.crop;
+    const std::size_t per_sample = static_cast<std::size_t>(C) * C * 3;
+    std::vector<float> buffer(per_sample * static_cast<std::size_t>(lo.batch_size));
+    cv::Mat rgb, scratch;
+    const std::int64_t count = options.baseline_images > 0 ? options.baseline_images : options.images;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::int64_t done = 0;
+    for (std::int64_t k = 0; k < count; ++k) {
+      const std::size_t i = static_cast<std::size_t>(k) % dataset->size();
+      if (!dataset->load_into(i, rgb).ok()) continue;
+      const cv::Mat square = center_square(rgb, S, scratch);
+      float* out = buffer.data() + per_sample * static_cast<std::size_t>(k % lo.batch_size);
+      if (lo.augment) {
+        const Augmentation aug = draw_augmentation(lo.seed, 0, static_cast<std::int64_t>(i), S, C,
+                                                   lo.augmentation, lo.stats.get());
+        write_crop(square, aug.crop, C, *norm, aug.color_shift, out);
+      } else {
+        write_crop(square, center_crop(S, C), C, *norm, {0, 0, 0}, out);
+      }
+      ++done;
+    }
+    r.baseline_seconds = seconds_since(t0);
+    r.baseline_images = done;
+    r.baseline_images_per_second = done / std::max(r.baseline_seconds, 1e-9);
+  }
+
+  auto loader = Loader::create(dataset, lo);
+  if (!loader.ok()) return loader.status();
+  Batch batch;
+  std::int64_t warm = 0;
+  while (warm < options.warmup_images) {
+    if (!(*loader)->next(batch)) return (*loader)->status();
+    warm += batch.size;
+  }
+  const std::int64_t skipped0 = (*loader)->skipped_samples();
+  const auto t0 = std::chrono::steady_clock::now();
+  while (r.images < options.images) {
+    if (!(*loader)->next(batch)) return (*loader)->status();
+    r.images += batch.size;
+  }
+  r.seconds = seconds_since(t0);
+  r.images_per_second = r.images / std::max(r.seconds, 1e-9);
+  r.skipped = (*loader)->skipped_samples() - skipped0;
+  if (r.baseline_images_per_second > 0) r.speedup = r.images_per_second / r.baseline_images_per_second;
+  return r;
+}
+
+}  // namespace alexnet::data

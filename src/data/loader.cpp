@@ -1,0 +1,240 @@
+#include "data/loader.h"
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "data/random.h"
+#include "data/ten_crop.h"
+
+namespace alexnet::data {
+
+Result<std::unique_ptr<Loader>> Loader::create(std::shared_ptr<const Dataset> dataset,
+                                               const LoaderOptions& o) {
+  if (!dataset) return Status::Error("", "loader: no dataset");
+  const std::int64_t n = static_cast<std::int64_t>(dataset->size());
+  if (n == 0) return Status::Error("", "loader: the dataset is empty");
+  if (n > std::numeric_limits<std::uint32_t>::max()) {
+    return Status::Error("", "loader: more than 2^32 samples are not supported");
+  }
+  if (o.batch_size < 1) return Status::Error("", "loader: batch_size must be >= 1");
+  if (o.workers < 1) return Status::Error("", "loader: workers must be >= 1");
+  if (o.queue_depth < 1) return Status::Error("", "loader: queue_depth must be >= 1");
+  ALEXNET_DATA_RETURN_IF_ERROR(check_preprocess_options(o.preprocess));
+  auto norm = make_normalization(o.stats.get(), o.preprocess);
+  if (!norm.ok()) return Status::Error("", "loader: " + norm.status().reason());
+  if (o.augment && !o.ten_crop && o.augmentation.pca_color && !o.stats) {
+    return Status::Error("", "loader: PCA colour augmentation needs colour statistics "
+                             "(set LoaderOptions::stats, or augmentation.pca_color = false)");
+  }
+  const std::int64_t bpe = o.drop_last ? n / o.batch_size : (n + o.batch_size - 1) / o.batch_size;
+  if (bpe == 0) {
+    return Status::Error("", "loader: drop_last with batch_size " + std::to_string(o.batch_size) +
+                                 " > dataset size " + std::to_string(n) + " leaves no batch");
+  }
+  if (o.start_epoch < 0 || o.start_batch < 0 || o.start_batch >= bpe) {
+    return Status::Error("", "loader: start position (epoch " + std::to_string(o.start_epoch) +
+                                 ", batch " + std::to_string(o.start_batch) +
+                                 ") is outside the data (" + std::to_string(bpe) +
+                                 " batches per epoch)");
+  }
+  if (o.epochs < 0) return Status::Error("", "loader: epochs must be >= 0");
+  if (o.single_threaded_opencv) cv::setNumThreads(0);
+  return std::unique_ptr<Loader>(new Loader(std::move(dataset), o, *norm, bpe));
+}
+
+Loader::Loader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options,
+               const Normalization& norm, std::int64_t batches_per_epoch)
+    : dataset_(std::move(dataset)),
+      options_(options),
+      norm_(norm),
+      batches_per_epoch_(batches_per_epoch),
+      start_linear_(options.start_epoch * batches_per_epoch + options.start_batch),
+      end_seq_(options.epochs == 0
+                   ? std::numeric_limits<std::int64_t>::max()
+                   : std::max<std::int64_t>(0, options.epochs * batches_per_epoch - start_linear_)) {
+  threads_.reserve(static_cast<std::size_t>(options.workers));
+  for (int i = 0; i < options.workers; ++i) threads_.emplace_back(&Loader::worker, this);
+}
+
+Loader::~Loader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  ready_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+std::shared_ptr<const std::vector<std::uint32_t>> Loader::permutation(std::int64_t epoch) {
+  std::lock_guard<std::mutex> lock(perm_mutex_);
+  auto it = permutations_.find(epoch);
+  if (it != permutations_.end()) return it->second;
+  auto perm = std::make_shared<std::vector<std::uint32_t>>(dataset_->size());
+  std::iota(perm->begin(), perm->end(), 0u);
+  Rng rng(derive_seed(options_.seed, static_cast<std::uint64_t>(RngPurpose::kShuffle),
+                      static_cast<std::uint64_t>(epoch)));
+  for (std::size_t i = perm->size(); i > 1; --i) std::swap((*perm)[i - 1], (*perm)[rng.below(i)]);
+  permutations_[epoch] = perm;
+  // Only the epochs in flight are needed; an evicted one is recomputed identically if asked.
+  while (permutations_.size() > 3) permutations_.erase(permutations_.begin());
+  return perm;
+}
+
+void Loader::fill(std::int64_t seq, Batch& b) {
+  const std::int64_t linear = start_linear_ + seq;
+  const std::int64_t epoch = linear / batches_per_epoch_;
+  const std::int64_t index = linear % batches_per_epoch_;
+  const std::int64_t n = static_cast<std::int64_t>(dataset_->size());
+  const std::int64_t first = index * options_.batch_size;
+  const int count = static_cast<int>(std::min<std::int64_t>(options_.batch_size, n - first));
+  const auto perm = options_.shuffle ? permutation(epoch) : nullptr;
+
+  const int S = options_.preprocess.resize, C = options_.preprocess.crop;
+  b.epoch = epoch;
+  b.index = index;
+  b.last_in_epoch = index == batches_per_epoch_ - 1;
+  b.views = options_.ten_crop ? kTenCrops : 1;
+  b.height = C;
+  b.width = C;
+  b.channels = 3;
+  const std::size_t per_sample = static_cast<std::size_t>(b.views) * C * C * 3;
+  b.images.resize(per_sample * static_cast<std::size_t>(count));
+  b.labels.resize(static_cast<std::size_t>(count));
+  b.indices.resize(static_cast<std::size_t>(count));
+
+  // Per-thread scratch images: decoded and resized pixels reuse their storage.
+  thread_local cv::Mat rgb, scratch;
+  int k = 0, skipped = 0;
+  for (int j = 0; j < count; ++j) {
+    if (stop_.load(std::memory_order_relaxed)) return;
+    const std::int64_t pos = first + j;
+    const std::size_t sample = perm ? (*perm)[static_cast<std::size_t>(pos)]
+                                    : static_cast<std::size_t>(pos);
+    Status status;
+    try {
+      status = dataset_->load_into(sample, rgb);
+      if (status.ok()) {
+        const cv::Mat square = center_square(rgb, S, scratch);
+        float* out = b.images.data() + per_sample * static_cast<std::size_t>(k);
+        if (options_.ten_crop) {
+          write_ten_crops(square, C, norm_, out);
+        } else if (options_.augment) {
+          const Augmentation aug =
+              draw_augmentation(options_.seed, epoch, static_cast<std::int64_t>(sample), S, C,
+                                options_.augmentation, options_.stats.get());
+          write_crop(square, aug.crop, C, norm_, aug.color_shift, out);
+        } else {
+          write_crop(square, center_crop(S, C), C, norm_, {0, 0, 0}, out);
+        }
+      }
+    } catch (const std::exception& e) {
+      status = Status::Error(dataset_->name(sample), std::string("processing failed: ") + e.what());
+    }
+    if (!status.ok()) {
+      dataset_->skip_log().add(status.path(), status.reason());
+      ++skipped;
+      continue;
+    }
+    b.labels[static_cast<std::size_t>(k)] = dataset_->label(sample);
+    b.indices[static_cast<std::size_t>(k)] = static_cast<std::int64_t>(sample);
+    ++k;
+  }
+  b.size = k;
+  b.skipped = skipped;
+  b.images.resize(per_sample * static_cast<std::size_t>(k));
+  b.labels.resize(static_cast<std::size_t>(k));
+  b.indices.resize(static_cast<std::size_t>(k));
+}
+
+void Loader::worker() {
+  try {
+    for (;;) {
+      std::int64_t seq;
+      Batch batch;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        work_cv_.wait(lock, [&] {
+          return stop_ || next_claim_ >= end_seq_ ||
+                 next_claim_ < next_deliver_ + options_.queue_depth;
+        });
+        if (stop_ || next_claim_ >= end_seq_) return;
+        seq = next_claim_++;
+        if (!free_.empty()) {
+          batch = std::move(free_.back());
+          free_.pop_back();
+        }
+      }
+      fill(seq, batch);
+      if (stop_) return;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.emplace(seq, std::move(batch));
+      }
+      ready_cv_.notify_all();
+    }
+  } catch (const std::exception& e) {  // e.g. out of memory: stop cleanly, report in status()
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error_.ok()) error_ = Status::Error("", std::string("loader worker failed: ") + e.what());
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    ready_cv_.notify_all();
+  }
+}
+
+bool Loader::next(Batch& batch) {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!error_.ok() || next_deliver_ >= end_seq_) return false;
+      ready_cv_.wait(lock, [&] { return !error_.ok() || ready_.count(next_deliver_) > 0; });
+      if (!error_.ok()) return false;
+      auto node = ready_.extract(next_deliver_);
+      ++next_deliver_;
+      Batch& got = node.mapped();
+      skipped_samples_ += got.skipped;
+      if (got.size > 0) epoch_has_sample_ = true;
+      if (got.last_in_epoch) {
+        if (!epoch_has_sample_) {
+          error_ = Status::Error(
+              "", "no valid image in epoch " + std::to_string(got.epoch) + " of " +
+                      dataset_->description() + ": every sample failed to load (" +
+                      std::to_string(dataset_->skip_log().count()) + " files skipped)");
+          stop_ = true;
+          work_cv_.notify_all();
+          return false;
+        }
+        epoch_has_sample_ = false;
+      }
+      std::swap(batch, got);
+      free_.push_back(std::move(got));  // the consumer's previous storage, recycled
+    }
+    work_cv_.notify_all();
+    if (batch.size > 0) return true;
+  }
+}
+
+Status Loader::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return error_;
+}
+
+LoaderPosition Loader::position() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::int64_t linear = start_linear_ + next_deliver_;
+  return {linear / batches_per_epoch_, linear % batches_per_epoch_};
+}
+
+std::int64_t Loader::skipped_samples() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return skipped_samples_;
+}
+
+}  // namespace alexnet::data
