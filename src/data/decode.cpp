@@ -179,12 +179,12 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
                           const DecodeOptions& options, cv::Mat& rgb) {
   if (size == 0) return Status::Error(name, "empty file (0 bytes)");
   const ImageHeader header = probe_image_header(data, size);
-  if (!header.problem.empty()) return Status::Error(name, header.problem);
-  if (header.format != ImageFormat::kUnknown) {
-    const std::uint64_t pixels =
-        header.height != 0 && header.width > UINT64_MAX / header.height
-            ? UINT64_MAX
-            : header.width * header.height;
+  // The size check comes first: a header declaring an absurd size is the more useful report
+  // even when the (small) file is also "truncated" with respect to it.
+  if (header.format != ImageFormat::kUnknown && header.width > 0 && header.height > 0) {
+    const std::uint64_t pixels = header.width > UINT64_MAX / header.height
+                                     ? UINT64_MAX
+                                     : header.width * header.height;
     if (pixels > options.max_pixels) {
       return Status::Error(
           name, std::string(format_name(header.format)) + " header declares " +
@@ -194,6 +194,7 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
                     " (refused before decoding; raise DecodeOptions::max_pixels to accept it)");
     }
   }
+  if (!header.problem.empty()) return Status::Error(name, header.problem);
   cv::Mat decoded;
   try {
     // Why a Mat header over our bytes: imdecode then reads them in place, no copy.

@@ -213,6 +213,10 @@ bool Loader::next(Batch& batch) {
         }
         epoch_has_sample_ = false;
       }
+      // Failures in batches that are not handed out (all samples failed) are carried into the
+      // next batch handed out, so the consumer's sum of Batch::skipped misses none.
+      got.skipped += carried_skips_;
+      carried_skips_ = got.size > 0 ? 0 : got.skipped;
       std::swap(batch, got);
       free_.push_back(std::move(got));  // the consumer's previous storage, recycled
     }

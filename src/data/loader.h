@@ -62,7 +62,9 @@ struct Batch {
   std::int64_t index = 0;  // batch index within the epoch
   bool last_in_epoch = false;
   int size = 0;     // samples in this batch
-  int skipped = 0;  // samples of this batch's slot that failed to load
+  // Samples that failed to load since the previous batch handed out: in this batch's slot,
+  // plus any batch skipped whole before it. (Loader::skipped_samples() has the running total.)
+  int skipped = 0;
   int views = 1;    // 10 with ten_crop
   int height = 0, width = 0, channels = 3;
   // size * views images of height x width x 3 (NHWC; with ten_crop the 10 views of a sample
@@ -120,6 +122,7 @@ class Loader {
   std::vector<Batch> free_;
   Status error_;
   std::int64_t skipped_samples_ = 0;
+  int carried_skips_ = 0;
   bool epoch_has_sample_ = false;
 
   std::mutex perm_mutex_;

@@ -55,12 +55,17 @@ cv::Mat synthetic_photo(int width, int height, std::uint64_t seed, int label) {
     }
   }
   cv::GaussianBlur(img, img, cv::Size(3, 3), 0);
-  cv::Mat noise(height, width, CV_16SC3);
+  // Texture at two scales (foliage, fabric, gravel) and sensor noise: real photos carry this
+  // detail, and it is what makes their JPEGs large and slow to decode.
   cv::RNG cv_rng(rng.next());
-  cv_rng.fill(noise, cv::RNG::NORMAL, 0, 6);
+  cv::Mat coarse(std::max(1, height / 6), std::max(1, width / 6), CV_16SC3), texture, fine;
+  cv_rng.fill(coarse, cv::RNG::NORMAL, 0, 16);
+  cv::resize(coarse, texture, img.size(), 0, 0, cv::INTER_CUBIC);
+  fine.create(height, width, CV_16SC3);
+  cv_rng.fill(fine, cv::RNG::NORMAL, 0, 11);
   cv::Mat img16;
   img.convertTo(img16, CV_16SC3);
-  img16 += noise;
+  img16 += texture + fine;
   img16.convertTo(img, CV_8UC3);
   return img;
 }

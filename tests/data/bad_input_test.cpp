@@ -1,0 +1,344 @@
+// Bad input: every kind of broken file is reported with its path and reason and skipped; absurd
+// sizes are refused before decoding; broken datasets give clear errors. Nothing crashes.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+#include <zlib.h>
+#include <filesystem>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "data/color_stats.h"
+#include "data/decode.h"
+#include "data/image_folder.h"
+#include "data/loader.h"
+#include "test_util.h"
+
+namespace alexnet::data {
+namespace {
+using namespace testing;
+namespace fs = std::filesystem;
+
+// Decoding `path` must fail with a reason containing `expected`, naming the path.
+void expect_refused(const std::string& path, const std::string& expected,
+                    const DecodeOptions& options = {}) {
+  cv::Mat rgb;
+  const Status st = decode_image_file(path, options, rgb);
+  ASSERT_FALSE(st.ok()) << path << " decoded, but should fail with: " << expected;
+  EXPECT_EQ(st.path(), path);
+  EXPECT_NE(st.reason().find(expected), std::string::npos)
+      << "expected reason containing '" << expected << "', got '" << st.reason() << "'";
+}
+
+std::vector<std::uint8_t> cut(std::vector<std::uint8_t> bytes, double fraction) {
+  bytes.resize(static_cast<std::size_t>(bytes.size() * fraction));
+  return bytes;
+}
+
+cv::Mat bgr_pattern() { return pattern_image(64, 48, 1); }
+
+TEST(BadInput, EmptyFile) {
+  TempDir dir;
+  write_bytes(dir.file("empty.jpg"), {});
+  expect_refused(dir.file("empty.jpg"), "empty file");
+}
+
+TEST(BadInput, TruncatedFiles) {
+  TempDir dir;
+  struct Case {
+    const char* ext;
+    std::vector<int> params;
+    double keep;
+  };
+  const std::vector<Case> cases = {{".jpg", {cv::IMWRITE_JPEG_QUALITY, 95}, 0.7},
+                                   {".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}, 0.7},
+                                   {".png", {}, 0.7},
+                                   {".webp", {}, 0.7},
+                                   {".bmp", {}, 0.7},
+                                   {".tiff", {}, 0.7},
+                                   {".ppm", {}, 0.7},
+                                   {".jpg", {}, 0.01},  // inside the header
+                                   {".png", {}, 0.1}};
+  int k = 0;
+  for (const auto& c : cases) {
+    const std::string path = dir.file("cut" + std::to_string(k++) + c.ext);
+    write_bytes(path, cut(encode(bgr_pattern(), c.ext, c.params), c.keep));
+    expect_refused(path, "truncated");
+  }
+}
+
+TEST(BadInput, NotAnImage) {
+  TempDir dir;
+  const std::string text = "<html><body>404 Not Found</body></html>\n";
+  write_bytes(dir.file("page.jpg"), std::vector<std::uint8_t>(text.begin(), text.end()));
+  expect_refused(dir.file("page.jpg"), "not an image");
+  expect_refused(dir.file("page.jpg"), "<html>");  // says what it looks like
+  std::vector<std::uint8_t> noise(1000);
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<std::uint8_t>(i * 7919 % 251 + 3);
+  write_bytes(dir.file("noise.png"), noise);
+  expect_refused(dir.file("noise.png"), "not an image");
+}
+
+TEST(BadInput, CorruptPngData) {
+  TempDir dir;
+  auto bytes = encode(bgr_pattern(), ".png");
+  // Damage the compressed pixels (after IHDR); chunk lengths stay valid, CRCs do not.
+  for (std::size_t i = 60; i < 90 && i < bytes.size(); ++i) bytes[i] ^= 0x5a;
+  write_bytes(dir.file("bad.png"), bytes);
+  expect_refused(dir.file("bad.png"), "corrupt PNG");
+}
+
+TEST(BadInput, DirectoryNamedLikeAnImage) {
+  TempDir dir;
+  fs::create_directories(dir.file("photo.jpg"));
+  expect_refused(dir.file("photo.jpg"), "is a directory");
+}
+
+TEST(BadInput, DanglingSymlink) {
+  TempDir dir;
+  fs::create_symlink(dir.file("gone.jpg"), dir.file("link.jpg"));
+  expect_refused(dir.file("link.jpg"), "dangling symbolic link");
+}
+
+TEST(BadInput, MissingFile) {
+  TempDir dir;
+  expect_refused(dir.file("nothing.jpg"), "No such file");
+}
+
+TEST(BadInput, UnreadableFile) {
+  TempDir dir;
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  const std::string path = dir.file("secret.png");
+  write_bytes(path, encode(bgr_pattern(), ".png"));
+  fs::permissions(path, fs::perms::none);
+  if (geteuid() != 0) {
+    expect_refused(path, "Permission denied");
+    return;
+  }
+  // Root reads any file, so check as user "nobody" in a child process.
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    std::string msg;
+    if (setgid(65534) != 0 || setuid(65534) != 0) {
+      msg = "SKIP";
+    } else {
+      cv::Mat rgb;
+      const Status st = decode_image_file(path, {}, rgb);
+      msg = st.ok() ? "DECODED" : st.message();
+    }
+    if (write(fds[1], msg.data(), msg.size()) < 0) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string msg;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof(buf))) > 0) msg.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (msg == "SKIP") GTEST_SKIP() << "running as root without the right to switch user";
+  EXPECT_EQ(msg, path + ": cannot open: Permission denied");
+}
+
+// Sets the width and height a small file's header declares.
+std::vector<std::uint8_t> claim_size(std::vector<std::uint8_t> b, const std::string& ext,
+                                     std::uint32_t w, std::uint32_t h) {
+  auto be32 = [&](std::size_t o, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[o + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+  };
+  if (ext == ".png") {  // IHDR at 16, CRC over type+data at 29
+    be32(16, w);
+    be32(20, h);
+    be32(29, static_cast<std::uint32_t>(crc32(0, b.data() + 12, 17)));
+  } else if (ext == ".jpg") {  // SOF0: FF C0 len(2) precision(1) height(2) width(2)
+    for (std::size_t i = 2; i + 9 < b.size(); ++i) {
+      if (b[i] == 0xFF && b[i + 1] == 0xC0) {
+        b[i + 5] = static_cast<std::uint8_t>(h >> 8);
+        b[i + 6] = static_cast<std::uint8_t>(h);
+        b[i + 7] = static_cast<std::uint8_t>(w >> 8);
+        b[i + 8] = static_cast<std::uint8_t>(w);
+        break;
+      }
+    }
+  } else if (ext == ".bmp") {  // little-endian int32 at 18 and 22
+    for (int i = 0; i < 4; ++i) {
+      b[18 + i] = static_cast<std::uint8_t>(w >> (8 * i));
+      b[22 + i] = static_cast<std::uint8_t>(h >> (8 * i));
+    }
+  } else if (ext == ".webp") {  // lossless VP8L: 14-bit width-1, height-1 after 0x2f at 20
+    const std::uint32_t bits = ((w - 1) & 0x3fff) | (((h - 1) & 0x3fff) << 14) |
+                               (static_cast<std::uint32_t>(b[24] & 0xf0) << 24);
+    for (int i = 0; i < 4; ++i) b[21 + i] = static_cast<std::uint8_t>(bits >> (8 * i));
+  } else if (ext == ".tiff") {  // little-endian IFD0: tags 256/257, SHORT or LONG value
+    const std::uint32_t ifd = b[4] | (b[5] << 8) | (b[6] << 16) | (static_cast<std::uint32_t>(b[7]) << 24);
+    const int entries = b[ifd] | (b[ifd + 1] << 8);
+    for (int e = 0; e < entries; ++e) {
+      const std::size_t o = ifd + 2 + 12 * static_cast<std::size_t>(e);
+      const int tag = b[o] | (b[o + 1] << 8), type = b[o + 2] | (b[o + 3] << 8);
+      const std::uint32_t v = tag == 256 ? w : tag == 257 ? h : 0;
+      if (!v) continue;
+      const int bytes = type == 3 ? 2 : 4;
+      for (int i = 0; i < bytes; ++i) b[o + 8 + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    }
+  }
+  return b;
+}
+
+TEST(BadInput, AbsurdSizeIsRefusedBeforeDecoding) {
+  TempDir dir;
+  struct Case {
+    const char* ext;
+    std::vector<int> params;
+    std::uint32_t w, h;
+  };
+  const std::vector<Case> cases = {{".png", {}, 100000, 100000},
+                                   {".jpg", {}, 65000, 65000},
+                                   {".bmp", {}, 100000, 100000},
+                                   {".webp", {cv::IMWRITE_WEBP_QUALITY, 101}, 16384, 16384},
+                                   {".tiff", {}, 65000, 65000}};
+  for (const auto& c : cases) {
+    const std::string path = dir.file(std::string("huge") + c.ext);
+    write_bytes(path, claim_size(encode(bgr_pattern(), c.ext, c.params), c.ext, c.w, c.h));
+    expect_refused(path, std::to_string(c.w) + " x " + std::to_string(c.h));
+    expect_refused(path, "refused before decoding");
+  }
+}
+
+TEST(BadInput, PixelLimitCanBeRaised) {
+  TempDir dir;
+  write_rgb(dir.file("a.png"), pattern_image(64, 48));
+  DecodeOptions small;
+  small.max_pixels = 64 * 48 - 1;
+  expect_refused(dir.file("a.png"), "above the limit of 3071", small);
+  small.max_pixels = 64 * 48;
+  cv::Mat rgb;
+  EXPECT_TRUE(decode_image_file(dir.file("a.png"), small, rgb).ok());
+  DecodeOptions tiny_files;
+  tiny_files.max_file_bytes = 10;
+  expect_refused(dir.file("a.png"), "above the limit of 10", tiny_files);
+}
+
+// A folder of good and bad files: the loader skips each bad one, reports it once, counts it.
+TEST(BadInput, LoaderSkipsAndCountsBadFiles) {
+  TempDir dir;
+  for (int i = 0; i < 6; ++i) write_rgb(dir.file("a/good" + std::to_string(i) + ".png"), pattern_image(40, 30, i));
+  for (int i = 0; i < 4; ++i) write_rgb(dir.file("b/good" + std::to_string(i) + ".jpg"), pattern_image(30, 40, i));
+  write_bytes(dir.file("a/empty.png"), {});
+  write_bytes(dir.file("a/trunc.jpg"), cut(encode(bgr_pattern(), ".jpg"), 0.6));
+  const std::string text = "not an image";
+  write_bytes(dir.file("b/text.jpg"), std::vector<std::uint8_t>(text.begin(), text.end()));
+  fs::create_directories(dir.file("b/folder.jpg/inner"));
+  fs::create_symlink(dir.file("b/missing.png"), dir.file("b/dangling.png"));
+  write_bytes(dir.file("b/huge.png"), claim_size(encode(bgr_pattern(), ".png"), ".png", 100000, 100000));
+  write_bytes(dir.file("b/notes.txt"), {'h', 'i'});  // not an image extension: ignored
+
+  ImageFolderOptions fo;
+  fo.root = dir.path().string();
+  auto ds = ImageFolderDataset::open(fo);
+  ASSERT_TRUE(ds.ok()) << ds.status().message();
+  EXPECT_EQ((*ds)->size(), 16u);
+  EXPECT_EQ((*ds)->ignored_files(), 1u);
+  (*ds)->skip_log().set_print(false);
+
+  LoaderOptions lo;
+  lo.batch_size = 5;
+  lo.workers = 2;
+  lo.preprocess = {36, 32, MeanMode::kNone};
+  lo.augmentation.pca_color = false;
+  lo.epochs = 2;
+  auto loader = Loader::create(*ds, lo);
+  ASSERT_TRUE(loader.ok()) << loader.status().message();
+  Batch b;
+  int images = 0, skipped = 0;
+  while ((*loader)->next(b)) {
+    images += b.size;
+    skipped += b.skipped;
+    EXPECT_EQ(b.images.size(), static_cast<std::size_t>(b.size) * 32 * 32 * 3);
+  }
+  EXPECT_TRUE((*loader)->status().ok()) << (*loader)->status().message();
+  EXPECT_EQ(images, 2 * 10);
+  // Batch::skipped misses only failures after the last batch handed out; the total is exact.
+  EXPECT_LE(skipped, 2 * 6);
+  EXPECT_EQ((*loader)->skipped_samples(), 2 * 6);
+  const auto files = (*ds)->skip_log().files();
+  ASSERT_EQ(files.size(), 6u);  // each bad file once, although met in both epochs
+  std::map<std::string, std::string> reasons;
+  for (const auto& f : files) reasons[fs::path(f.path).filename().string()] = f.reason;
+  EXPECT_NE(reasons["empty.png"].find("empty"), std::string::npos);
+  EXPECT_NE(reasons["trunc.jpg"].find("truncated"), std::string::npos);
+  EXPECT_NE(reasons["text.jpg"].find("not an image"), std::string::npos);
+  EXPECT_NE(reasons["folder.jpg"].find("directory"), std::string::npos);
+  EXPECT_NE(reasons["dangling.png"].find("dangling"), std::string::npos);
+  EXPECT_NE(reasons["huge.png"].find("limit"), std::string::npos);
+}
+
+TEST(BadInput, DatasetWithoutAnyValidImage) {
+  TempDir dir;
+  write_bytes(dir.file("a/x.jpg"), {});
+  write_bytes(dir.file("b/y.png"), {1, 2, 3});
+  ImageFolderOptions fo;
+  fo.root = dir.path().string();
+  auto ds = ImageFolderDataset::open(fo);
+  ASSERT_TRUE(ds.ok());
+  (*ds)->skip_log().set_print(false);
+
+  LoaderOptions lo;
+  lo.batch_size = 1;
+  lo.preprocess = {36, 32, MeanMode::kNone};
+  lo.augmentation.pca_color = false;
+  lo.epochs = 0;  // unbounded: must still stop
+  auto loader = Loader::create(*ds, lo);
+  ASSERT_TRUE(loader.ok());
+  Batch b;
+  EXPECT_FALSE((*loader)->next(b));
+  EXPECT_NE((*loader)->status().reason().find("no valid image"), std::string::npos)
+      << (*loader)->status().message();
+
+  auto stats = compute_color_stats(**ds, {});
+  ASSERT_FALSE(stats.ok());
+  EXPECT_NE(stats.status().reason().find("no image could be loaded"), std::string::npos);
+}
+
+TEST(BadInput, BrokenFolderStructureIsAnError) {
+  TempDir dir;
+  ImageFolderOptions fo;
+  fo.root = dir.file("missing");
+  auto r = ImageFolderDataset::open(fo);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), dir.file("missing") + ": no such directory");
+
+  write_bytes(dir.file("file.txt"), {'x'});
+  fo.root = dir.file("file.txt");
+  r = ImageFolderDataset::open(fo);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "not a directory");
+
+  write_rgb(dir.file("flat/a.png"), pattern_image(8, 8));
+  fo.root = dir.file("flat");
+  r = ImageFolderDataset::open(fo);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().reason().find("no class sub-folders"), std::string::npos);
+  EXPECT_NE(r.status().reason().find("found 1 image files directly"), std::string::npos);
+
+  write_rgb(dir.file("classes/cat/a.png"), pattern_image(8, 8));
+  write_bytes(dir.file("classes/dog/readme.txt"), {'x'});
+  fo.root = dir.file("classes");
+  r = ImageFolderDataset::open(fo);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().path(), dir.file("classes/dog"));
+  EXPECT_NE(r.status().reason().find("contains no image files"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace alexnet::data

@@ -1,0 +1,248 @@
+// The threaded loader: shapes, epochs as permutations, determinism across worker counts,
+// resume, bounded prefetch, clean shutdown mid-epoch.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+
+#include "data/loader.h"
+#include "data/ten_crop.h"
+#include "test_util.h"
+
+namespace alexnet::data {
+namespace {
+using namespace testing;
+
+std::shared_ptr<const ColorStats> stats_for(const Dataset& ds, int size) {
+  ColorStatsOptions o;
+  o.size = size;
+  auto s = compute_color_stats(ds, o);
+  EXPECT_TRUE(s.ok());
+  return std::make_shared<const ColorStats>(*s);
+}
+
+LoaderOptions small_options() {
+  LoaderOptions o;
+  o.batch_size = 8;
+  o.workers = 2;
+  o.seed = 123;
+  o.preprocess = {40, 32, MeanMode::kPerChannel};
+  return o;
+}
+
+std::vector<Batch> run(std::shared_ptr<const Dataset> ds, const LoaderOptions& o) {
+  auto loader = Loader::create(ds, o);
+  EXPECT_TRUE(loader.ok()) << loader.status().message();
+  std::vector<Batch> out;
+  Batch b;
+  while ((*loader)->next(b)) out.push_back(b);
+  EXPECT_TRUE((*loader)->status().ok()) << (*loader)->status().message();
+  return out;
+}
+
+TEST(Loader, ShapesLabelsAndLastBatch) {
+  auto ds = make_memory_dataset(21, 50, 40);
+  LoaderOptions o = small_options();
+  o.stats = stats_for(*ds, 40);
+  const auto batches = run(ds, o);
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0].size, 8);
+  EXPECT_EQ(batches[2].size, 5);
+  EXPECT_TRUE(batches[2].last_in_epoch);
+  for (const auto& b : batches) {
+    EXPECT_EQ(b.height, 32);
+    EXPECT_EQ(b.width, 32);
+    EXPECT_EQ(b.channels, 3);
+    EXPECT_EQ(b.images.size(), static_cast<std::size_t>(b.size) * 32 * 32 * 3);
+    EXPECT_EQ(b.labels.size(), static_cast<std::size_t>(b.size));
+    for (int k = 0; k < b.size; ++k) EXPECT_EQ(b.labels[k], ds->label(static_cast<std::size_t>(b.indices[k])));
+    for (float v : b.images) {  // 0..255 minus a mean in 0..255, plus a small colour shift
+      ASSERT_GT(v, -300.0f);
+      ASSERT_LT(v, 300.0f);
+    }
+  }
+  o.drop_last = true;
+  EXPECT_EQ(run(ds, o).size(), 2u);
+}
+
+TEST(Loader, EachEpochIsAFreshPermutation) {
+  auto ds = make_memory_dataset(20, 40, 40);
+  LoaderOptions o = small_options();
+  o.augmentation.pca_color = false;
+  o.preprocess.mean = MeanMode::kNone;
+  o.epochs = 2;
+  const auto batches = run(ds, o);
+  std::vector<std::int64_t> e0, e1;
+  for (const auto& b : batches) (b.epoch == 0 ? e0 : e1).insert((b.epoch == 0 ? e0 : e1).end(), b.indices.begin(), b.indices.end());
+  ASSERT_EQ(e0.size(), 20u);
+  ASSERT_EQ(e1.size(), 20u);
+  EXPECT_EQ(std::set<std::int64_t>(e0.begin(), e0.end()).size(), 20u);
+  EXPECT_EQ(std::set<std::int64_t>(e1.begin(), e1.end()).size(), 20u);
+  EXPECT_NE(e0, e1);
+  o.shuffle = false;
+  o.epochs = 1;
+  const auto ordered = run(ds, o);
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(ordered[1].indices[k], 8 + k);
+}
+
+void expect_same(const std::vector<Batch>& a, const std::vector<Batch>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].epoch, b[i].epoch);
+    EXPECT_EQ(a[i].index, b[i].index);
+    EXPECT_EQ(a[i].indices, b[i].indices) << "batch " << i;
+    EXPECT_EQ(a[i].labels, b[i].labels);
+    EXPECT_TRUE(a[i].images == b[i].images) << "batch " << i << " differs in its pixels";
+  }
+}
+
+TEST(Loader, SameBatchesWhateverTheWorkerCount) {
+  auto ds = make_memory_dataset(30, 48, 40);
+  LoaderOptions o = small_options();
+  o.stats = stats_for(*ds, 40);
+  o.epochs = 2;
+  o.workers = 1;
+  const auto one = run(ds, o);
+  o.workers = 3;
+  o.queue_depth = 6;
+  const auto three = run(ds, o);
+  expect_same(one, three);
+  o.seed = 124;
+  const auto other = run(ds, o);
+  EXPECT_NE(one[0].indices, other[0].indices);
+}
+
+TEST(Loader, ResumeContinuesAtTheSamePlace) {
+  auto ds = make_memory_dataset(26, 44, 40);
+  LoaderOptions o = small_options();
+  o.stats = stats_for(*ds, 40);
+  o.epochs = 3;  // 4 batches per epoch
+  const auto full = run(ds, o);
+  ASSERT_EQ(full.size(), 12u);
+
+  // Stop after 6 batches, as a training run would, and note the position.
+  LoaderPosition pos;
+  {
+    auto loader = Loader::create(ds, o);
+    ASSERT_TRUE(loader.ok());
+    EXPECT_EQ((*loader)->batches_per_epoch(), 4);
+    Batch b;
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE((*loader)->next(b));
+    pos = (*loader)->position();
+  }
+  EXPECT_EQ(pos.epoch, 1);
+  EXPECT_EQ(pos.batch, 2);
+  o.start_epoch = pos.epoch;
+  o.start_batch = pos.batch;
+  const auto resumed = run(ds, o);
+  expect_same(resumed, std::vector<Batch>(full.begin() + 6, full.end()));
+
+  o.start_batch = 4;
+  EXPECT_FALSE(Loader::create(ds, o).ok());
+}
+
+TEST(Loader, PrefetchIsBoundedByTheQueueDepth) {
+  auto ds = make_memory_dataset(400, 16, 16);
+  LoaderOptions o = small_options();
+  o.preprocess = {16, 16, MeanMode::kNone};
+  o.augmentation.pca_color = false;
+  o.batch_size = 4;
+  o.queue_depth = 3;
+  o.epochs = 0;
+  auto loader = Loader::create(ds, o);
+  ASSERT_TRUE(loader.ok());
+  Batch b;
+  ASSERT_TRUE((*loader)->next(b));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // One batch taken, at most queue_depth more being filled or ready.
+  EXPECT_LE(ds->loads.load(), (1 + 3) * 4);
+  EXPECT_GE(ds->loads.load(), 3 * 4);  // and the workers did fill ahead
+}
+
+TEST(Loader, DestroyingMidEpochIsQuick) {
+  auto ds = make_memory_dataset(2000, 16, 16);
+  ds->delay_ms = 2;
+  LoaderOptions o = small_options();
+  o.preprocess = {16, 16, MeanMode::kNone};
+  o.augmentation.pca_color = false;
+  o.batch_size = 64;
+  o.workers = 3;
+  for (int taken : {0, 1, 3}) {
+    auto loader = Loader::create(ds, o);
+    ASSERT_TRUE(loader.ok());
+    Batch b;
+    for (int i = 0; i < taken; ++i) ASSERT_TRUE((*loader)->next(b));
+    const auto t0 = std::chrono::steady_clock::now();
+    loader->reset();  // workers are mid-batch or waiting for room
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(ms, 500.0) << "after taking " << taken << " batches";
+  }
+}
+
+TEST(Loader, EvaluationModesMatchTheDirectFunctions) {
+  auto ds = make_memory_dataset(5, 60, 45);
+  LoaderOptions o = small_options();
+  o.stats = stats_for(*ds, 40);
+  o.shuffle = false;
+  o.augment = false;
+  auto norm = make_normalization(o.stats.get(), o.preprocess);
+  ASSERT_TRUE(norm.ok());
+  const auto centre = run(ds, o);
+  ASSERT_EQ(centre.size(), 1u);
+  std::vector<float> expected(32 * 32 * 3);
+  for (int k = 0; k < 5; ++k) {
+    preprocess_eval(*ds->load(static_cast<std::size_t>(k)), o.preprocess, *norm, expected.data());
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), centre[0].images.begin() + k * 32 * 32 * 3));
+  }
+  o.ten_crop = true;
+  const auto ten = run(ds, o);
+  EXPECT_EQ(ten[0].views, 10);
+  ASSERT_EQ(ten[0].images.size(), 5u * 10 * 32 * 32 * 3);
+  std::vector<float> views(10 * 32 * 32 * 3);
+  preprocess_ten_crops(*ds->load(2), o.preprocess, *norm, views.data());
+  EXPECT_TRUE(std::equal(views.begin(), views.end(), ten[0].images.begin() + 2 * views.size()));
+}
+
+TEST(Loader, SkippedSamplesMakeTheBatchSmaller) {
+  auto ds = make_memory_dataset(16, 20, 20);
+  ds->failing = {0, 1, 2, 3, 4, 5, 6, 7, 9};  // the whole first batch, and one of the second
+  ds->skip_log().set_print(false);
+  LoaderOptions o = small_options();
+  o.preprocess = {20, 16, MeanMode::kNone};
+  o.augmentation.pca_color = false;
+  o.shuffle = false;
+  auto loader = Loader::create(ds, o);
+  ASSERT_TRUE(loader.ok());
+  Batch b;
+  ASSERT_TRUE((*loader)->next(b));  // the empty first batch is not handed out
+  EXPECT_EQ(b.index, 1);
+  EXPECT_EQ(b.size, 7);
+  EXPECT_EQ(b.skipped, 1 + 8);  // its own, and those of the batch not handed out
+  EXPECT_EQ(b.indices[0], 8);
+  EXPECT_EQ(b.indices[1], 10);
+  EXPECT_FALSE((*loader)->next(b));
+  EXPECT_TRUE((*loader)->status().ok());
+  EXPECT_EQ((*loader)->skipped_samples(), 9);
+  EXPECT_EQ(ds->skip_log().count(), 9u);
+}
+
+TEST(Loader, InvalidOptionsAreErrors) {
+  auto ds = make_memory_dataset(4, 20, 20);
+  LoaderOptions o = small_options();
+  auto r = Loader::create(ds, o);  // PCA and mean without statistics
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().reason().find("colour statistics"), std::string::npos);
+  o.preprocess.mean = MeanMode::kNone;
+  EXPECT_FALSE(Loader::create(ds, o).ok());  // PCA still needs them
+  o.augmentation.pca_color = false;
+  EXPECT_TRUE(Loader::create(ds, o).ok());
+  o.batch_size = 0;
+  EXPECT_FALSE(Loader::create(ds, o).ok());
+  o.batch_size = 8;
+  o.drop_last = true;
+  EXPECT_FALSE(Loader::create(ds, o).ok());
+  EXPECT_FALSE(Loader::create(nullptr, o).ok());
+}
+
+}  // namespace
+}  // namespace alexnet::data
