@@ -104,7 +104,7 @@ Result<ColorStats> compute_color_stats(const Dataset& dataset, const ColorStatsO
       if (options.mean_image) acc.image_sum.assign(static_cast<std::size_t>(S) * S * 3, 0);
       cv::Mat rgb, scratch;
       for (std::size_t k = static_cast<std::size_t>(t); k < m; k += threads) {
-        const Status st = dataset.load_into(chosen[k], rgb);
+        const Status st = dataset.load_rgb8(chosen[k], rgb);
         if (!st.ok()) {
           dataset.skip_log().add(st.path(), st.reason());
           std::lock_guard<std::mutex> lock(first_failure_mutex);

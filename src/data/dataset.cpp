@@ -1,14 +1,28 @@
 #include "data/dataset.h"
 
 #include <cmath>
+#include <exception>
 
 #include "data/random.h"
 
 namespace alexnet::data {
 
+Status Dataset::load_rgb8(std::size_t i, cv::Mat& rgb) const {
+  try {
+    ALEXNET_DATA_RETURN_IF_ERROR(load_into(i, rgb));
+  } catch (const std::exception& e) {
+    return Status::Error(name(i), std::string("loading failed: ") + e.what());
+  }
+  if (rgb.empty() || rgb.type() != CV_8UC3) {
+    return Status::Error(name(i), "the dataset gave an empty image or not 8-bit RGB (OpenCV type " +
+                                      std::to_string(rgb.type()) + ")");
+  }
+  return Status::Ok();
+}
+
 Result<cv::Mat> Dataset::load(std::size_t i) const {
   cv::Mat rgb;
-  Status status = load_into(i, rgb);
+  Status status = load_rgb8(i, rgb);
   if (!status.ok()) return status;
   return rgb;
 }

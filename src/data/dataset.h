@@ -29,6 +29,10 @@ class Dataset {
   // One line saying what this is (root folder, split, counts).
   virtual std::string description() const = 0;
 
+  // load_into() plus the checks every consumer needs: the image is non-empty CV_8UC3, and an
+  // exception from a Dataset implementation becomes an error Status. Loader and statistics
+  // use this.
+  Status load_rgb8(std::size_t i, cv::Mat& rgb) const;
   Result<cv::Mat> load(std::size_t i) const;
 
   // Files skipped so far by whoever read this dataset (loader, statistics), each once.

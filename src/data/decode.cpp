@@ -57,7 +57,8 @@ void composite_alpha(const cv::Mat& bgra8, const std::array<std::uint8_t, 3>& bg
 
 Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
                        std::vector<std::uint8_t>& bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO named like an image must not block us (regular files ignore it).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     struct stat ls;
@@ -209,7 +210,7 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
       return Status::Error(name, "not an image (no OpenCV decoder recognises it; " +
                                      first_bytes(data, size) + ")");
     }
-    return Status::Error(name, std::string("corrupt ") + format_name(header.format) +
+    return Status::Error(name, std::string("corrupt or unsupported ") + format_name(header.format) +
                                    " data (the decoder could not read it)");
   }
   try {

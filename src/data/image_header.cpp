@@ -295,6 +295,10 @@ void probe_webp(const u8* d, std::size_t n, ImageHeader& h) {
   } else if (std::memcmp(c, "VP8X", 4) == 0) {  // extended: 24-bit canvas sizes - 1, then chunks
     h.width = le24(body + 4) + 1;
     h.height = le24(body + 7) + 1;
+    if (body[0] & 0x02) {
+      h.problem = "animated WebP, which OpenCV 4.6 cannot decode";
+      return;
+    }
     std::size_t pos = 12;
     while (riff_end - pos >= 8) {
       const std::uint64_t len = le32(d + pos + 4);

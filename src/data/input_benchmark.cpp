@@ -56,7 +56,7 @@ Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> 
     std::int64_t done = 0;
     for (std::int64_t k = 0; k < count; ++k) {
       const std::size_t i = static_cast<std::size_t>(k) % dataset->size();
-      if (!dataset->load_into(i, rgb).ok()) continue;
+      if (!dataset->load_rgb8(i, rgb).ok()) continue;
       const cv::Mat square = center_square(rgb, S, scratch);
       float* out = buffer.data() + per_sample * static_cast<std::size_t>(k % lo.batch_size);
       if (lo.augment) {

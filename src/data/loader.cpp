@@ -118,7 +118,7 @@ void Loader::fill(std::int64_t seq, Batch& b) {
                                     : static_cast<std::size_t>(pos);
     Status status;
     try {
-      status = dataset_->load_into(sample, rgb);
+      status = dataset_->load_rgb8(sample, rgb);
       if (status.ok()) {
         const cv::Mat square = center_square(rgb, S, scratch);
         float* out = b.images.data() + per_sample * static_cast<std::size_t>(k);

@@ -94,12 +94,24 @@ void write_crop(const cv::Mat& square, const CropSpec& crop, int crop_size,
   }
 }
 
-void preprocess_eval(const cv::Mat& rgb, const PreprocessOptions& options,
-                     const Normalization& norm, float* out) {
+Status check_rgb8(const cv::Mat& rgb) {
+  if (rgb.empty() || rgb.type() != CV_8UC3) {
+    return Status::Error("", "expected a non-empty 8-bit RGB image (CV_8UC3), got OpenCV type " +
+                                 std::to_string(rgb.type()) + ", " + std::to_string(rgb.cols) +
+                                 " x " + std::to_string(rgb.rows));
+  }
+  return Status::Ok();
+}
+
+Status preprocess_eval(const cv::Mat& rgb, const PreprocessOptions& options,
+                       const Normalization& norm, float* out) {
+  ALEXNET_DATA_RETURN_IF_ERROR(check_rgb8(rgb));
+  ALEXNET_DATA_RETURN_IF_ERROR(check_preprocess_options(options));
   cv::Mat scratch;
   const cv::Mat square = center_square(rgb, options.resize, scratch);
   write_crop(square, center_crop(options.resize, options.crop), options.crop, norm, {0, 0, 0},
              out);
+  return Status::Ok();
 }
 
 }  // namespace alexnet::data

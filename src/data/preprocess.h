@@ -57,14 +57,19 @@ Result<Normalization> make_normalization(const ColorStats* stats, const Preproce
 // `rgb` when no resize is needed, else `scratch` (which must not share memory with rgb).
 cv::Mat center_square(const cv::Mat& rgb, int size, cv::Mat& scratch);
 
-// Writes the crop of the square (CV_8UC3, RGB, S x S) as C * C * 3 floats (HWC) to `out`:
+// Writes the crop of the square (CV_8UC3, RGB, S x S; not checked: this is the inner loop) as
+// C * C * 3 floats (HWC) to `out`:
 // pixel - mean + color_shift. The per-pixel mean is taken at the source pixel, i.e. subtracted
 // before mirroring, as the paper subtracts the mean image before cropping.
 void write_crop(const cv::Mat& square, const CropSpec& crop, int crop_size,
                 const Normalization& norm, const std::array<float, 3>& color_shift, float* out);
 
-// The whole evaluation path for one decoded RGB8 image: centre crop, no augmentation.
-void preprocess_eval(const cv::Mat& rgb, const PreprocessOptions& options,
-                     const Normalization& norm, float* out);
+// The whole evaluation path for one decoded RGB8 image (CV_8UC3, any size): centre crop, no
+// augmentation; writes C * C * 3 floats. Fails (without writing) if rgb is not CV_8UC3.
+Status preprocess_eval(const cv::Mat& rgb, const PreprocessOptions& options,
+                       const Normalization& norm, float* out);
+
+// Not empty and CV_8UC3.
+Status check_rgb8(const cv::Mat& rgb);
 
 }  // namespace alexnet::data

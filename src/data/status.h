@@ -13,7 +13,7 @@
 
 namespace alexnet::data {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
   static Status Ok() { return Status(); }
@@ -43,7 +43,7 @@ class Status {
 
 // A value or the Status saying why there is none. Check ok() before value().
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
   Result(Status status) : status_(std::move(status)) {  // NOLINT

@@ -22,10 +22,13 @@ void write_ten_crops(const cv::Mat& square, int crop, const Normalization& norm,
   for (int i = 0; i < kTenCrops; ++i) write_crop(square, specs[i], crop, norm, {0, 0, 0}, out + i * view);
 }
 
-void preprocess_ten_crops(const cv::Mat& rgb, const PreprocessOptions& options,
-                          const Normalization& norm, float* out) {
+Status preprocess_ten_crops(const cv::Mat& rgb, const PreprocessOptions& options,
+                            const Normalization& norm, float* out) {
+  ALEXNET_DATA_RETURN_IF_ERROR(check_rgb8(rgb));
+  ALEXNET_DATA_RETURN_IF_ERROR(check_preprocess_options(options));
   cv::Mat scratch;
   write_ten_crops(center_square(rgb, options.resize, scratch), options.crop, norm, out);
+  return Status::Ok();
 }
 
 }  // namespace alexnet::data

@@ -2,6 +2,7 @@
 // sizes are refused before decoding; broken datasets give clear errors. Nothing crashes.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,7 +92,7 @@ TEST(BadInput, CorruptPngData) {
   // Damage the compressed pixels (after IHDR); chunk lengths stay valid, CRCs do not.
   for (std::size_t i = 60; i < 90 && i < bytes.size(); ++i) bytes[i] ^= 0x5a;
   write_bytes(dir.file("bad.png"), bytes);
-  expect_refused(dir.file("bad.png"), "corrupt PNG");
+  expect_refused(dir.file("bad.png"), "corrupt or unsupported PNG");
 }
 
 TEST(BadInput, DirectoryNamedLikeAnImage) {
@@ -104,6 +105,22 @@ TEST(BadInput, DanglingSymlink) {
   TempDir dir;
   fs::create_symlink(dir.file("gone.jpg"), dir.file("link.jpg"));
   expect_refused(dir.file("link.jpg"), "dangling symbolic link");
+}
+
+TEST(BadInput, FifoNamedLikeAnImageDoesNotBlock) {
+  TempDir dir;
+  ASSERT_EQ(mkfifo(dir.file("pipe.jpg").c_str(), 0644), 0);
+  expect_refused(dir.file("pipe.jpg"), "not a regular file");
+}
+
+TEST(BadInput, AnimatedWebp) {
+  // RIFF header and a VP8X chunk with the animation flag, 1 x 1 canvas.
+  std::vector<std::uint8_t> b = {'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
+                                 'V', 'P', '8', 'X', 10, 0, 0, 0, 0x02, 0, 0, 0,
+                                 0, 0, 0, 0, 0, 0};
+  TempDir dir;
+  write_bytes(dir.file("anim.webp"), b);
+  expect_refused(dir.file("anim.webp"), "animated WebP");
 }
 
 TEST(BadInput, MissingFile) {

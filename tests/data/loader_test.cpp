@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <set>
+#include <stdexcept>
 
 #include "data/loader.h"
 #include "data/ten_crop.h"
@@ -191,7 +192,7 @@ TEST(Loader, EvaluationModesMatchTheDirectFunctions) {
   ASSERT_EQ(centre.size(), 1u);
   std::vector<float> expected(32 * 32 * 3);
   for (int k = 0; k < 5; ++k) {
-    preprocess_eval(*ds->load(static_cast<std::size_t>(k)), o.preprocess, *norm, expected.data());
+    ASSERT_TRUE(preprocess_eval(*ds->load(static_cast<std::size_t>(k)), o.preprocess, *norm, expected.data()).ok());
     EXPECT_TRUE(std::equal(expected.begin(), expected.end(), centre[0].images.begin() + k * 32 * 32 * 3));
   }
   o.ten_crop = true;
@@ -199,7 +200,7 @@ TEST(Loader, EvaluationModesMatchTheDirectFunctions) {
   EXPECT_EQ(ten[0].views, 10);
   ASSERT_EQ(ten[0].images.size(), 5u * 10 * 32 * 32 * 3);
   std::vector<float> views(10 * 32 * 32 * 3);
-  preprocess_ten_crops(*ds->load(2), o.preprocess, *norm, views.data());
+  ASSERT_TRUE(preprocess_ten_crops(*ds->load(2), o.preprocess, *norm, views.data()).ok());
   EXPECT_TRUE(std::equal(views.begin(), views.end(), ten[0].images.begin() + 2 * views.size()));
 }
 
@@ -224,6 +225,41 @@ TEST(Loader, SkippedSamplesMakeTheBatchSmaller) {
   EXPECT_TRUE((*loader)->status().ok());
   EXPECT_EQ((*loader)->skipped_samples(), 9);
   EXPECT_EQ(ds->skip_log().count(), 9u);
+}
+
+// A Dataset implementation that misbehaves (wrong image type, exceptions) costs only the sample.
+class SloppyDataset : public MemoryDataset {
+ public:
+  using MemoryDataset::MemoryDataset;
+  Status load_into(std::size_t i, cv::Mat& rgb) const override {
+    if (i == 1) {
+      rgb = cv::Mat(10, 10, CV_8UC1, cv::Scalar(3));  // grey, "ok"
+      return Status::Ok();
+    }
+    if (i == 2) throw std::runtime_error("boom");
+    if (i == 3) {
+      rgb.release();  // empty, "ok"
+      return Status::Ok();
+    }
+    return MemoryDataset::load_into(i, rgb);
+  }
+};
+
+TEST(Loader, MisbehavingDatasetCostsOnlyTheSample) {
+  std::vector<cv::Mat> images(6, pattern_image(20, 20));
+  auto ds = std::make_shared<SloppyDataset>(images, std::vector<int>(6, 0), 1);
+  ds->skip_log().set_print(false);
+  LoaderOptions o = small_options();
+  o.preprocess = {20, 16, MeanMode::kNone};
+  o.augmentation.pca_color = false;
+  const auto batches = run(ds, o);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].size, 3);
+  EXPECT_EQ(ds->skip_log().count(), 3u);
+  const auto files = ds->skip_log().files();
+  bool saw_boom = false;
+  for (const auto& f : files) saw_boom |= f.reason.find("boom") != std::string::npos;
+  EXPECT_TRUE(saw_boom);
 }
 
 TEST(Loader, InvalidOptionsAreErrors) {

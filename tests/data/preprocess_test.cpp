@@ -126,7 +126,7 @@ TEST(Preprocess, EvalShapeAndRangeForAnyImageSize) {
   for (const cv::Size size : {cv::Size(300, 200), cv::Size(50, 90), cv::Size(72, 72), cv::Size(1, 500)}) {
     const cv::Mat img = pattern_image(size.width, size.height, 4);
     std::vector<float> out(64 * 64 * 3 + 1, -1000.0f);
-    preprocess_eval(img, o, *n, out.data());
+    ASSERT_TRUE(preprocess_eval(img, o, *n, out.data()).ok());
     EXPECT_EQ(out.back(), -1000.0f) << "wrote past C * C * 3 floats";
     for (int i = 0; i < 64 * 64 * 3; ++i) {
       const float mean = static_cast<float>(stats.mean_rgb[i % 3]);
@@ -134,6 +134,16 @@ TEST(Preprocess, EvalShapeAndRangeForAnyImageSize) {
       ASSERT_LE(out[i], 255.0f - mean);
     }
   }
+}
+
+TEST(Preprocess, EvalRefusesWhatIsNotRgb8) {
+  std::vector<float> out(64 * 64 * 3, -1.0f);
+  const cv::Mat grey(80, 80, CV_8UC1, cv::Scalar(1));
+  const Status st = preprocess_eval(grey, {72, 64, MeanMode::kNone}, Normalization{}, out.data());
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.reason().find("CV_8UC3"), std::string::npos);
+  EXPECT_FALSE(preprocess_eval(cv::Mat(), {72, 64, MeanMode::kNone}, Normalization{}, out.data()).ok());
+  EXPECT_EQ(out[0], -1.0f);
 }
 
 TEST(Preprocess, CenterCropCoordinates) {
