@@ -104,13 +104,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (bo.baseline) {
-    std::printf("  baseline (single-threaded loop): %8.1f images/s  (%lld images in %.2f s)\n",
+    std::printf("  baseline (single-threaded loop): %8.1f images/s  (%lld images in %.2f s, %.2f cores)\n",
                 r->baseline_images_per_second, static_cast<long long>(r->baseline_images),
-                r->baseline_seconds);
+                r->baseline_seconds, r->baseline_cores_used);
   }
-  std::printf("  loader, %d worker%s:              %8.1f images/s  (%lld images in %.2f s)\n",
+  std::printf("  loader, %d worker%s:              %8.1f images/s  (%lld images in %.2f s, %.2f cores)\n",
               workers, workers == 1 ? " " : "s", r->images_per_second,
-              static_cast<long long>(r->images), r->seconds);
+              static_cast<long long>(r->images), r->seconds, r->loader_cores_used);
   if (bo.baseline) std::printf("  ratio loader / baseline: %.2fx\n", r->speedup);
   if (r->skipped) std::printf("  skipped samples: %lld\n", static_cast<long long>(r->skipped));
   return 0;

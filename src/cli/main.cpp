@@ -1,8 +1,6 @@
 // alexnet: AlexNet from TensorFlow's C++ building blocks. Subcommands:
 //   summary     the seed's table from the built graph: shapes, parameters, MACs
 //   train-step  one SGD step on a random batch (a smoke test of the training graph)
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -18,14 +16,10 @@ namespace {
 
 using alexnet::model::ModelOptions;
 
-// Quiet TensorFlow's informational logs unless the user set TF_CPP_MIN_LOG_LEVEL. TensorFlow
-// logs while its libraries load, before main() runs, so the variable only takes effect after
-// re-executing ourselves once with it set.
-void QuietTensorFlow(char** argv) {
-  if (getenv("TF_CPP_MIN_LOG_LEVEL") != nullptr) return;
-  setenv("TF_CPP_MIN_LOG_LEVEL", "2", 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: carry on, just noisier
-}
+// Quiet TensorFlow's informational logs (session start-up) unless the user configured them.
+// (The oneDNN notice is printed while the library loads, before main(); TF_ENABLE_ONEDNN_OPTS=0
+// silences it but also turns off the faster oneDNN kernels, so it stays.)
+void QuietTensorFlow() { setenv("TF_CPP_MIN_LOG_LEVEL", "2", /*overwrite=*/0); }
 
 void AddModelOptions(CLI::App* cmd, ModelOptions* o, std::string* init) {
   cmd->add_option("--classes", o->num_classes, "number of classes (fc8 units)")
@@ -55,7 +49,7 @@ int RunSummary(const ModelOptions& opts, bool markdown) {
   return 0;
 }
 
-int RunTrainStep(const ModelOptions& opts, int batch, int steps) {
+int RunTrainStep(const ModelOptions& opts, int batch, int steps, float lr) {
   alexnet::model::SessionConfig cfg;
   cfg.model = opts;
   cfg.training = true;
@@ -76,7 +70,7 @@ int RunTrainStep(const ModelOptions& opts, int batch, int steps) {
   for (int step = 1; step <= steps; ++step) {
     alexnet::model::StepResult r;
     const auto t0 = std::chrono::steady_clock::now();
-    st = session->TrainStep(images, labels, 0.01f, &r);
+    st = session->TrainStep(images, labels, lr, &r);
     if (!st.ok()) {
       std::cerr << "alexnet train-step: " << st.message() << "\n";
       return 1;
@@ -92,7 +86,7 @@ int RunTrainStep(const ModelOptions& opts, int batch, int steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  QuietTensorFlow(argv);
+  QuietTensorFlow();
   CLI::App app{"AlexNet in C++ from TensorFlow building blocks, step by step"};
   app.require_subcommand(1);
   ModelOptions opts;
@@ -106,6 +100,8 @@ int main(int argc, char** argv) {
   auto* train_step = app.add_subcommand("train-step", "run SGD steps on one random batch");
   AddModelOptions(train_step, &opts, &init);
   int batch = 8, steps = 1;
+  float lr = 0.01f;
+  train_step->add_option("--lr", lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   train_step->add_option("--batch", batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
   train_step->add_option("--steps", steps, "number of steps")->check(CLI::PositiveNumber)->capture_default_str();
 
@@ -121,6 +117,6 @@ int main(int argc, char** argv) {
   }
   opts.init = init == "he" ? alexnet::model::Init::kHe : alexnet::model::Init::kPaper;
   if (*summary) return RunSummary(opts, markdown);
-  if (*train_step) return RunTrainStep(opts, batch, steps);
+  if (*train_step) return RunTrainStep(opts, batch, steps, lr);
   return 2;
 }

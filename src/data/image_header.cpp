@@ -362,9 +362,9 @@ void probe_pnm(const u8* d, std::size_t n, ImageHeader& h) {
       h.problem = "corrupt PAM header (no WIDTH/HEIGHT)";
       return;
     }
-    std::size_t p = wpos + 5;
+    std::size_t wp = wpos + 5, hp = hpos + 6;
     std::uint64_t w = 0, hh = 0;
-    if (!pnm_uint(d, n, p, w) || !(p = hpos + 6, pnm_uint(d, n, p, hh))) {
+    if (!pnm_uint(d, n, wp, w) || !pnm_uint(d, n, hp, hh)) {
       h.problem = "corrupt PAM header";
       return;
     }

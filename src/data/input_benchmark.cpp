@@ -1,6 +1,8 @@
 #include "data/input_benchmark.h"
 
 #include <algorithm>
+#include <time.h>
+
 #include <chrono>
 #include <vector>
 
@@ -14,6 +16,12 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 }  // namespace
@@ -53,6 +61,7 @@ Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> 
     cv::Mat rgb, scratch;
     const std::int64_t count = options.baseline_images > 0 ? options.baseline_images : options.images;
     const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = process_cpu_seconds();
     std::int64_t done = 0;
     for (std::int64_t k = 0; k < count; ++k) {
       const std::size_t i = static_cast<std::size_t>(k) % dataset->size();
@@ -69,6 +78,7 @@ Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> 
       ++done;
     }
     r.baseline_seconds = seconds_since(t0);
+    r.baseline_cores_used = (process_cpu_seconds() - cpu0) / std::max(r.baseline_seconds, 1e-9);
     r.baseline_images = done;
     r.baseline_images_per_second = done / std::max(r.baseline_seconds, 1e-9);
   }
@@ -83,11 +93,13 @@ Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> 
   }
   const std::int64_t skipped0 = (*loader)->skipped_samples();
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = process_cpu_seconds();
   while (r.images < options.images) {
     if (!(*loader)->next(batch)) return (*loader)->status();
     r.images += batch.size;
   }
   r.seconds = seconds_since(t0);
+  r.loader_cores_used = (process_cpu_seconds() - cpu0) / std::max(r.seconds, 1e-9);
   r.images_per_second = r.images / std::max(r.seconds, 1e-9);
   r.skipped = (*loader)->skipped_samples() - skipped0;
   if (r.baseline_images_per_second > 0) r.speedup = r.images_per_second / r.baseline_images_per_second;

@@ -35,6 +35,10 @@ struct InputBenchmarkResult {
   double baseline_images_per_second = 0;  // 0 when not run
   double speedup = 0;                     // images_per_second / baseline_images_per_second
   std::int64_t skipped = 0;               // failed samples met while timing
+  // Process CPU seconds per wall second while timing: how many cores the workers really got
+  // (on a shared machine a low figure explains a low speed-up).
+  double loader_cores_used = 0;
+  double baseline_cores_used = 0;
 };
 
 Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> dataset,

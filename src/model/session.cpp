@@ -1,9 +1,12 @@
 #include "model/session.h"
 
+#include "model/gradient_fixes.h"
+
 #include <cmath>
 
 #include <tensorflow/cc/framework/gradients.h>
 #include <tensorflow/cc/ops/standard_ops.h>
+#include <tensorflow/core/framework/tensor_util.h>
 #include <tensorflow/core/protobuf/config.pb.h>
 
 namespace alexnet::model {
@@ -21,7 +24,7 @@ constexpr char kLearningRate[] = "learning_rate";
 constexpr char kLoss[] = "loss";
 constexpr char kCrossEntropy[] = "cross_entropy";
 constexpr char kTrain[] = "train";
-constexpr char kInit[] = "init";
+constexpr char kInit[] = "initialize_all";
 constexpr char kSavePrefix[] = "save/prefix";
 constexpr char kSave[] = "save/SaveV2";
 constexpr char kRestore[] = "restore/all";
@@ -56,7 +59,8 @@ Status ModelSession::Create(const SessionConfig& config, std::unique_ptr<ModelSe
 }
 
 Status ModelSession::Build() {
-  Scope root = Scope::NewRootScope();
+  scope_ = std::make_unique<Scope>(Scope::NewRootScope());
+  const Scope& root = *scope_;
   const ModelOptions& mo = config_.model;
   TF_RETURN_IF_ERROR(BuildAlexNet(root, mo, /*with_dropout=*/true, MakeVariable, &net_));
 
@@ -89,7 +93,9 @@ Status ModelSession::Build() {
                                ops::Placeholder::Shape({}));
     // Softmax cross-entropy averaged over the batch, plus weight decay: d/dw (wd * w^2 / 2) =
     // wd * w, which is the paper's "- 0.0005 * lr * w" term of the momentum update.
-    auto xent = ops::SparseSoftmaxCrossEntropyWithLogits(root, net_.logits, labels);
+    // (SparseSoftmaxCrossEntropyWithLogits has no C++ gradient in TF 2.21; the dense op has.)
+    auto onehot = ops::OneHot(root, labels, mo.num_classes, 1.0f, 0.0f);
+    auto xent = ops::SoftmaxCrossEntropyWithLogits(root, net_.logits, onehot);
     auto ce = ops::Mean(root.WithOpName(names::kCrossEntropy), xent.loss, {0});
     std::vector<Output> l2;
     std::vector<Output> vars;
@@ -148,6 +154,7 @@ Status ModelSession::Build() {
   }
   TF_RETURN_IF_ERROR(root.status());
   TF_RETURN_IF_ERROR(root.ToGraphDef(&graph_def_));
+  FixLrnGradientAttributes(&graph_def_);
 
   tensorflow::SessionOptions so;
   if (config_.threads > 0) {
@@ -244,7 +251,11 @@ Status ModelSession::ReadParameters(std::vector<std::pair<std::string, Tensor>>*
   std::vector<Tensor> out;
   TF_RETURN_IF_ERROR(session_->Run({}, fetch, {}, &out));
   params->clear();
-  for (size_t i = 0; i < out.size(); ++i) params->emplace_back(net_.parameters[i].name, out[i]);
+  // Fetching a reference Variable aliases its buffer, which the next training step overwrites
+  // in place: hand out copies.
+  for (size_t i = 0; i < out.size(); ++i) {
+    params->emplace_back(net_.parameters[i].name, tensorflow::tensor::DeepCopy(out[i]));
+  }
   return absl::OkStatus();
 }
 

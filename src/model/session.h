@@ -73,6 +73,8 @@ class ModelSession {
   float KeepProb() const { return 1.0f - config_.model.dropout_rate; }
 
   SessionConfig config_;
+  // The scope owns the graph that net_'s Outputs point into: it lives as long as the session.
+  std::unique_ptr<tensorflow::Scope> scope_;
   Network net_;
   tensorflow::GraphDef graph_def_;
   std::unique_ptr<tensorflow::Session> session_;
