@@ -154,10 +154,14 @@ TEST(Loader, PrefetchIsBoundedByTheQueueDepth) {
   ASSERT_TRUE(loader.ok());
   Batch b;
   ASSERT_TRUE((*loader)->next(b));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  // One batch taken, at most queue_depth more being filled or ready.
-  EXPECT_LE(ds->loads.load(), (1 + 3) * 4);
-  EXPECT_GE(ds->loads.load(), 3 * 4);  // and the workers did fill ahead
+  // The workers fill ahead (wait for it, however loaded the machine is) ...
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ds->loads.load() < (1 + 3) * 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // ... but with one batch taken, at most queue_depth more are filled or ready.
+  EXPECT_EQ(ds->loads.load(), (1 + 3) * 4);
 }
 
 TEST(Loader, DestroyingMidEpochIsQuick) {
