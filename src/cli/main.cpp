@@ -1,38 +1,64 @@
-// alexnet: AlexNet from TensorFlow's C++ building blocks. Subcommands:
-//   summary     the seed's table from the built graph: shapes, parameters, MACs
-//   train-step  one SGD step on a random batch (a smoke test of the training graph)
+// alexnet: AlexNet from TensorFlow's C++ building blocks, fed by an OpenCV pipeline.
+//   summary      the seed's table from the built graph: shapes, parameters, MACs
+//   train        train on an image folder or Fashion-MNIST (paper recipe), resumable
+//   eval         top-1/top-5 error (centre crop, ten-crop), per-class accuracy, confusion
+//   predict      top-5 classes of image files or folders
+//   export       frozen inference graph (.pb)
+//   bench-input  throughput of the input pipeline
+//   train-step   SGD steps on one random batch (a smoke test of the training graph)
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <random>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include "data/input_benchmark.h"
+#include "model/freeze.h"
 #include "model/session.h"
 #include "model/summary.h"
+#include "train/config.h"
+#include "train/evaluate.h"
+#include "train/files.h"
+#include "train/predict.h"
+#include "train/trainer.h"
 
 namespace {
 
 using alexnet::model::ModelOptions;
+namespace train = alexnet::train;
 
-// Quiet TensorFlow's informational logs (session start-up) unless the user configured them.
-// (The oneDNN notice is printed while the library loads, before main(); TF_ENABLE_ONEDNN_OPTS=0
+// Quiet TensorFlow's informational logs unless the user configured them. TensorFlow reads
+// TF_CPP_MIN_LOG_LEVEL while its libraries load, before main(), so setting it takes one
+// re-execution. (The oneDNN notice at load time is printed regardless; TF_ENABLE_ONEDNN_OPTS=0
 // silences it but also turns off the faster oneDNN kernels, so it stays.)
-void QuietTensorFlow() { setenv("TF_CPP_MIN_LOG_LEVEL", "2", /*overwrite=*/0); }
+void QuietTensorFlow(char** argv) {
+  if (getenv("TF_CPP_MIN_LOG_LEVEL") != nullptr) return;
+  setenv("TF_CPP_MIN_LOG_LEVEL", "2", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: carry on, just noisier
+}
 
-void AddModelOptions(CLI::App* cmd, ModelOptions* o, std::string* init) {
-  cmd->add_option("--classes", o->num_classes, "number of classes (fc8 units)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--input-size", o->input_size, "input height = width in pixels")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+void AddModelOptions(CLI::App* cmd, ModelOptions* o, std::string* init, bool with_shape) {
+  if (with_shape) {
+    cmd->add_option("--classes", o->num_classes, "number of classes (fc8 units)")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--input-size", o->input_size, "input height = width in pixels")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+  }
   cmd->add_option("--dropout", o->dropout_rate, "dropout rate on fc6/fc7 (0 = off)")
       ->check(CLI::Range(0.0f, 0.95f))->capture_default_str();
   cmd->add_flag("--lrn,!--no-lrn", o->lrn, "local response normalisation after conv1/conv2")
       ->capture_default_str();
-  cmd->add_option("--init", *init, "weight initialisation: paper (N(0, 0.01)) or he")
+  cmd->add_option("--init", *init, "weight initialisation: paper (N(0, 0.01), biases 1/0) or he")
       ->check(CLI::IsMember({"paper", "he"}))->capture_default_str();
-  cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "random seed (initialisation, data order, augmentation)")
+      ->capture_default_str();
 }
 
 int RunSummary(const ModelOptions& opts, bool markdown) {
@@ -83,27 +109,276 @@ int RunTrainStep(const ModelOptions& opts, int batch, int steps, float lr) {
   return 0;
 }
 
+std::string DefaultRunDir() {
+  const auto t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&t));
+  return buf;
+}
+
+int RunEval(const std::string& run_dir, const std::string& checkpoint, const std::string& split,
+            bool ten_crop, int batch, int workers, const std::string& out_dir) {
+  std::unique_ptr<train::TrainedModel> m;
+  if (std::string err = train::TrainedModel::Open(run_dir, checkpoint, 0, &m); !err.empty()) {
+    std::cerr << "alexnet eval: " << err << "\n";
+    return 1;
+  }
+  train::TrainConfig cfg = m->config();
+  cfg.run.workers = workers;
+  auto ds = train::OpenDataset(cfg.data, split == "val" ? train::Split::kVal : train::Split::kTest);
+  if (!ds.ok()) {
+    std::cerr << "alexnet eval: " << ds.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "evaluating " << m->checkpoint_prefix() << "\n  on " << ds.value()->description() << " ("
+            << ds.value()->size() << " images)\n";
+  nlohmann::json report = {{"checkpoint", m->checkpoint_prefix()}, {"data", ds.value()->description()}};
+  const std::string dir = out_dir.empty() ? run_dir + "/eval-" + split : out_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (bool ten : {false, true}) {
+    if (ten && !ten_crop) continue;
+    auto loader = alexnet::data::Loader::create(ds.value(), train::EvalLoaderOptions(cfg, m->stats(), ten, batch));
+    if (!loader.ok()) {
+      std::cerr << "alexnet eval: " << loader.status().message() << "\n";
+      return 1;
+    }
+    train::EvalResult r;
+    if (std::string err = train::Evaluate(m->session(), loader.value().get(), cfg.model.num_classes, &r, true);
+        !err.empty()) {
+      std::cerr << "alexnet eval: " << err << "\n";
+      return 1;
+    }
+    const std::string mode = ten ? "ten-crop" : "centre-crop";
+    std::cout << std::fixed << std::setprecision(4) << "  " << std::left << std::setw(12) << mode
+              << " top-1 error " << 1 - r.top1_accuracy() << "  top-5 error " << 1 - r.top5_accuracy()
+              << "  (top-1 accuracy " << r.top1_accuracy() << ", top-5 accuracy " << r.top5_accuracy() << ", "
+              << r.images << " images" << (r.skipped ? ", " + std::to_string(r.skipped) + " skipped" : "")
+              << ")\n";
+    std::cout.unsetf(std::ios::floatfield);
+    if (std::string err = train::WriteEvalCsv(r, m->class_names(), dir + "/confusion-" + mode + ".csv",
+                                              dir + "/per_class-" + mode + ".csv");
+        !err.empty()) {
+      std::cerr << "alexnet eval: " << err << "\n";
+      return 1;
+    }
+    report[mode] = {{"images", r.images}, {"top1_accuracy", r.top1_accuracy()},
+                    {"top5_accuracy", r.top5_accuracy()}, {"top1_error", 1 - r.top1_accuracy()},
+                    {"top5_error", 1 - r.top5_accuracy()}, {"loss", r.mean_loss()}, {"skipped", r.skipped}};
+  }
+  if (std::string err = train::WriteFileAtomic(dir + "/eval.json", report.dump(2) + "\n"); !err.empty()) {
+    std::cerr << "alexnet eval: " << err << "\n";
+    return 1;
+  }
+  std::cout << "  per-class accuracy and confusion matrix: " << dir << "/\n";
+  return 0;
+}
+
+int RunPredict(const std::string& run_dir, const std::string& checkpoint, const std::vector<std::string>& inputs,
+               bool json, int top, int batch) {
+  std::unique_ptr<train::TrainedModel> m;
+  if (std::string err = train::TrainedModel::Open(run_dir, checkpoint, 0, &m); !err.empty()) {
+    std::cerr << "alexnet predict: " << err << "\n";
+    return 1;
+  }
+  std::vector<train::Prediction> results;
+  const std::vector<std::string> files = train::ExpandImageInputs(inputs, &results);
+  std::vector<train::Prediction> predicted = train::PredictFiles(m.get(), files, top, batch);
+  results.insert(results.end(), predicted.begin(), predicted.end());
+  int failed = 0;
+  nlohmann::json out = nlohmann::json::array();
+  for (const train::Prediction& p : results) {
+    if (!p.error.empty()) {
+      ++failed;
+      std::cerr << "alexnet predict: " << p.path << ": " << p.error << "\n";
+      if (json) out.push_back({{"path", p.path}, {"error", p.error}});
+      continue;
+    }
+    if (json) {
+      nlohmann::json top_list = nlohmann::json::array();
+      for (const auto& [cls, prob] : p.top) {
+        top_list.push_back({{"class", m->class_names()[cls]}, {"index", cls}, {"probability", prob}});
+      }
+      out.push_back({{"path", p.path}, {"top", top_list}});
+    } else {
+      std::cout << p.path << "\n";
+      for (const auto& [cls, prob] : p.top) {
+        std::cout << "  " << std::fixed << std::setprecision(4) << prob << "  " << m->class_names()[cls] << "\n";
+      }
+      std::cout.unsetf(std::ios::floatfield);
+    }
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  if (failed) std::cerr << "alexnet predict: " << failed << " of " << results.size() << " inputs could not be read\n";
+  return failed ? 1 : 0;
+}
+
+int RunExport(const std::string& run_dir, const std::string& checkpoint, const std::string& output) {
+  std::unique_ptr<train::TrainedModel> m;
+  if (std::string err = train::TrainedModel::Open(run_dir, checkpoint, 0, &m); !err.empty()) {
+    std::cerr << "alexnet export: " << err << "\n";
+    return 1;
+  }
+  std::vector<std::pair<std::string, tensorflow::Tensor>> params;
+  tensorflow::GraphDef gd;
+  absl::Status st = m->session()->ReadParameters(&params);
+  if (st.ok()) st = alexnet::model::FreezeInferenceGraph(m->config().model, params, &gd);
+  if (!st.ok()) {
+    std::cerr << "alexnet export: " << st.message() << "\n";
+    return 1;
+  }
+  const std::string path = output.empty() ? run_dir + "/alexnet_frozen.pb" : output;
+  if (std::string err = train::WriteFileAtomic(path, gd.SerializeAsString()); !err.empty()) {
+    std::cerr << "alexnet export: " << err << "\n";
+    return 1;
+  }
+  std::cout << "frozen inference graph: " << path << "  (input \"input\" [N, " << m->config().data.crop << ", "
+            << m->config().data.crop << ", 3] float, mean-subtracted RGB 0..255; output \"probabilities\")\n";
+  return 0;
+}
+
+int RunBenchInput(const train::DataSpec& spec, int workers, int images, int batch) {
+  auto ds = train::OpenDataset(spec, train::Split::kTrain);
+  if (!ds.ok()) {
+    std::cerr << "alexnet bench-input: " << ds.status().message() << "\n";
+    return 1;
+  }
+  train::TrainConfig cfg;
+  cfg.data = spec;
+  cfg.run.workers = workers;
+  cfg.recipe.batch = batch;
+  alexnet::data::InputBenchmarkOptions o;
+  o.loader = train::TrainLoaderOptions(cfg, nullptr);
+  o.loader.epochs = 0;
+  o.images = images;
+  auto r = alexnet::data::run_input_benchmark(ds.value(), o);
+  if (!r.ok()) {
+    std::cerr << "alexnet bench-input: " << r.status().message() << "\n";
+    return 1;
+  }
+  const auto& b = r.value();
+  std::cout << ds.value()->description() << "\n"
+            << "loader, " << b.workers << " workers: " << std::fixed << std::setprecision(1)
+            << b.images_per_second << " images/s (" << b.images << " images, " << b.loader_cores_used
+            << " cores busy)\n"
+            << "baseline, 1 thread, no prefetch: " << b.baseline_images_per_second << " images/s\n"
+            << "ratio loader / baseline: " << std::setprecision(2) << b.speedup << "x\n";
+  return 0;
+}
+
+void AddDataOptions(CLI::App* cmd, train::DataSpec* d) {
+  cmd->add_option("--data", d->source,
+                  "\"fashion-mnist\" (Debian package dataset-fashion-mnist) or an image folder root/<class>/<image>")
+      ->capture_default_str();
+  cmd->add_option("--list", d->list_file, "a list file of \"path label\" lines instead of class folders");
+  cmd->add_option("--fashion-dir", d->fashion_dir, "where the Fashion-MNIST idx files are")->capture_default_str();
+  cmd->add_option("--resize", d->resize, "S: shorter side resized to S, central S x S")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--crop", d->crop, "C: the network's input side (random C x C crop in training)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  QuietTensorFlow();
+  QuietTensorFlow(argv);
   CLI::App app{"AlexNet in C++ from TensorFlow building blocks, step by step"};
   app.require_subcommand(1);
   ModelOptions opts;
   std::string init = "paper";
 
   auto* summary = app.add_subcommand("summary", "print the layer table from the built graph");
-  AddModelOptions(summary, &opts, &init);
+  AddModelOptions(summary, &opts, &init, true);
   bool markdown = false;
   summary->add_flag("--markdown", markdown, "print the table as Markdown");
 
+  // train
+  train::TrainConfig tc;
+  bool resume = false;
+  auto* train_cmd = app.add_subcommand("train", "train AlexNet (paper recipe by default)");
+  AddDataOptions(train_cmd, &tc.data);
+  AddModelOptions(train_cmd, &tc.model, &init, false);
+  train_cmd->add_option("--run", tc.run.run_dir, "run folder (default runs/<date-time>)");
+  train_cmd->add_flag("--resume", resume, "continue the run in --run from its newest checkpoint");
+  train_cmd->add_option("--val-fraction", tc.data.val_fraction, "validation split of the training data")
+      ->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  train_cmd->add_option("--train-limit", tc.data.train_limit, "use only this many training images (Fashion-MNIST)")
+      ->capture_default_str();
+  train_cmd->add_option("--val-limit", tc.data.val_limit, "use only this many validation images (Fashion-MNIST)")
+      ->capture_default_str();
+  train_cmd->add_flag("--per-pixel-mean", tc.data.per_pixel_mean, "subtract the paper's mean image");
+  train_cmd->add_option("--batch", tc.recipe.batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
+  auto* epochs_opt = train_cmd->add_option("--epochs", tc.recipe.epochs, "epochs")->check(CLI::PositiveNumber)
+                         ->capture_default_str();
+  auto* budget_opt = train_cmd->add_option("--time-budget", tc.recipe.time_budget_s,
+                                           "stop after this many seconds of training (0 = none)")
+                         ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--lr", tc.recipe.lr, "initial learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--lr-schedule", tc.recipe.schedule,
+                        "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs")
+      ->check(CLI::IsMember({"plateau", "step"}))->capture_default_str();
+  train_cmd->add_option("--lr-step", tc.recipe.step_epochs, "epochs between divisions (step schedule)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--lr-patience", tc.recipe.patience, "epochs without improvement before /10 (plateau)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--momentum", tc.recipe.momentum, "SGD momentum")->capture_default_str();
+  train_cmd->add_option("--weight-decay", tc.recipe.weight_decay, "L2 weight decay on weights")->capture_default_str();
+  train_cmd->add_flag("--random-crop,!--no-random-crop", tc.recipe.random_crop, "random C x C crops")->capture_default_str();
+  train_cmd->add_flag("--flip,!--no-flip", tc.recipe.flip, "random horizontal flips")->capture_default_str();
+  train_cmd->add_flag("--pca-color,!--no-pca-color", tc.recipe.pca_color, "PCA colour augmentation")->capture_default_str();
+  train_cmd->add_option("--workers", tc.run.workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--threads", tc.run.threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  train_cmd->add_option("--checkpoint-every", tc.run.checkpoint_every, "steps between checkpoints (and every epoch end)")
+      ->capture_default_str();
+  train_cmd->add_option("--keep", tc.run.keep_checkpoints, "checkpoints kept besides the best")->capture_default_str();
+  train_cmd->add_option("--log-every", tc.run.log_every_s, "seconds between progress lines when not on a terminal")
+      ->capture_default_str();
+  train_cmd->add_option("--stats-images", tc.data.stats_images, "images sampled for mean/PCA statistics (0 = all)")
+      ->capture_default_str();
+
+  // eval / predict / export
+  std::string run_dir, checkpoint, split = "test", out_dir, output;
+  bool ten_crop = false, json = false;
+  int eval_batch = 100, eval_workers = 2, top = 5;
+  auto* eval_cmd = app.add_subcommand("eval", "top-1/top-5 error, per-class accuracy, confusion matrix");
+  eval_cmd->add_option("--run", run_dir, "run folder written by train")->required();
+  eval_cmd->add_option("--checkpoint", checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  eval_cmd->add_option("--split", split, "test (Fashion-MNIST's 10,000) or val (the run's validation split)")
+      ->check(CLI::IsMember({"test", "val"}))->capture_default_str();
+  eval_cmd->add_flag("--ten-crop", ten_crop, "also average the softmax over 10 crops (corners, centre, mirrors)");
+  eval_cmd->add_option("--batch", eval_batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+  eval_cmd->add_option("--workers", eval_workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
+  eval_cmd->add_option("--output", out_dir, "folder for the CSV files (default <run>/eval-<split>)");
+
+  std::vector<std::string> inputs;
+  auto* predict_cmd = app.add_subcommand("predict", "top classes of image files or folders");
+  predict_cmd->add_option("--run", run_dir, "run folder written by train")->required();
+  predict_cmd->add_option("--checkpoint", checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  predict_cmd->add_option("inputs", inputs, "image files or folders")->required();
+  predict_cmd->add_flag("--json", json, "print JSON");
+  predict_cmd->add_option("--top", top, "classes to show")->check(CLI::PositiveNumber)->capture_default_str();
+  predict_cmd->add_option("--batch", eval_batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+
+  auto* export_cmd = app.add_subcommand("export", "write a frozen inference graph (.pb)");
+  export_cmd->add_option("--run", run_dir, "run folder written by train")->required();
+  export_cmd->add_option("--checkpoint", checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  export_cmd->add_option("--output", output, "output file (default <run>/alexnet_frozen.pb)");
+
+  train::DataSpec bench_data;
+  int bench_workers = 2, bench_images = 3000, bench_batch = 128;
+  auto* bench_cmd = app.add_subcommand("bench-input", "images/s of the input pipeline vs a 1-thread baseline");
+  AddDataOptions(bench_cmd, &bench_data);
+  bench_cmd->add_option("--workers", bench_workers, "loader threads")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_cmd->add_option("--images", bench_images, "timed images")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_cmd->add_option("--batch", bench_batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
+
   auto* train_step = app.add_subcommand("train-step", "run SGD steps on one random batch");
-  AddModelOptions(train_step, &opts, &init);
+  AddModelOptions(train_step, &opts, &init, true);
   int batch = 8, steps = 1;
   float lr = 0.01f;
-  train_step->add_option("--lr", lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   train_step->add_option("--batch", batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
   train_step->add_option("--steps", steps, "number of steps")->check(CLI::PositiveNumber)->capture_default_str();
+  train_step->add_option("--lr", lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -115,8 +390,27 @@ int main(int argc, char** argv) {
     std::cerr << "alexnet: " << e.what() << "\n\n" << app.help();
     return 2;
   }
-  opts.init = init == "he" ? alexnet::model::Init::kHe : alexnet::model::Init::kPaper;
+  const auto init_kind = init == "he" ? alexnet::model::Init::kHe : alexnet::model::Init::kPaper;
+  opts.init = init_kind;
   if (*summary) return RunSummary(opts, markdown);
   if (*train_step) return RunTrainStep(opts, batch, steps, lr);
+  if (*train_cmd) {
+    tc.model.init = init_kind;
+    if (tc.run.run_dir.empty()) {
+      if (resume) {
+        std::cerr << "alexnet train: --resume needs --run <run folder>\n";
+        return 2;
+      }
+      tc.run.run_dir = DefaultRunDir();
+    }
+    train::TrainOverrides ov;
+    ov.epochs = epochs_opt->count() > 0;
+    ov.time_budget = budget_opt->count() > 0;
+    return train::Train(tc, resume, ov);
+  }
+  if (*eval_cmd) return RunEval(run_dir, checkpoint, split, ten_crop, eval_batch, eval_workers, out_dir);
+  if (*predict_cmd) return RunPredict(run_dir, checkpoint, inputs, json, top, eval_batch);
+  if (*export_cmd) return RunExport(run_dir, checkpoint, output);
+  if (*bench_cmd) return RunBenchInput(bench_data, bench_workers, bench_images, bench_batch);
   return 2;
 }

@@ -1,0 +1,80 @@
+// What a training run is: data, model, recipe and bookkeeping options. Stored as config.json in
+// the run folder so that resume, eval, predict and export use exactly the same settings.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/color_stats.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "model/layers.h"
+
+namespace alexnet::train {
+
+struct DataSpec {
+  std::string source = "fashion-mnist";  // "fashion-mnist" or an image folder root/<class>/<img>
+  std::string list_file;                 // optional "path label" list instead of folders
+  std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
+  double val_fraction = 0.1;   // seeded, stratified validation split of the training data
+  int64_t train_limit = 0;     // keep only this many training images (0 = all)
+  int64_t val_limit = 0;       // likewise for validation
+  uint64_t split_seed = 1;
+  int resize = 256;            // S: shorter side -> S, central S x S
+  int crop = 227;              // C: random (train) or central (eval) C x C crop
+  bool per_pixel_mean = false; // the paper's mean image instead of the per-channel mean
+  int64_t stats_images = 5000; // images sampled for the mean / PCA statistics (0 = all)
+  int64_t max_pixels = 0;      // decode limit per image (0 = the library's default)
+};
+
+struct Recipe {
+  int batch = 128;
+  int64_t epochs = 90;
+  double time_budget_s = 0;    // stop (and save) after this much training time; 0 = none
+  float lr = 0.01f;
+  std::string schedule = "plateau";  // plateau: /10 when val top-1 stops improving; step
+  int patience = 1;            // plateau: epochs without improvement before dividing
+  int max_lr_drops = 3;        // the paper divided 3 times
+  int step_epochs = 30;        // step: divide every this many epochs
+  float momentum = 0.9f;
+  float weight_decay = 5e-4f;
+  bool random_crop = true;
+  bool flip = true;
+  bool pca_color = true;
+};
+
+struct RunOptions {
+  std::string run_dir;
+  int workers = 2;             // loader threads
+  int threads = 0;             // TensorFlow intra-op threads (0 = all cores)
+  int64_t checkpoint_every = 500;  // steps; also at every epoch end
+  int keep_checkpoints = 3;
+  double log_every_s = 10;     // progress line interval when not on a terminal
+};
+
+struct TrainConfig {
+  DataSpec data;
+  model::ModelOptions model;
+  Recipe recipe;
+  RunOptions run;
+};
+
+nlohmann::json ToJson(const TrainConfig& c);
+TrainConfig TrainConfigFromJson(const nlohmann::json& j);  // throws on a malformed file
+// Reads <run>/config.json; "" or the error.
+std::string LoadTrainConfig(const std::string& run_dir, TrainConfig* config);
+
+// The datasets a config names. Errors name the folder/file and the reason.
+enum class Split { kTrain, kVal, kTest };
+data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split);
+
+// Loader options for training (augmented, shuffled) or evaluation (centre or ten crops).
+data::LoaderOptions TrainLoaderOptions(const TrainConfig& c, std::shared_ptr<const data::ColorStats> stats);
+data::LoaderOptions EvalLoaderOptions(const TrainConfig& c, std::shared_ptr<const data::ColorStats> stats,
+                                      bool ten_crop, int batch);
+
+}  // namespace alexnet::train

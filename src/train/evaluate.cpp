@@ -1,0 +1,101 @@
+#include "train/evaluate.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "train/files.h"
+
+namespace alexnet::train {
+
+tensorflow::Tensor ImagesTensor(const data::Batch& b) {
+  tensorflow::Tensor t(tensorflow::DT_FLOAT,
+                       {int64_t(b.size) * b.views, b.height, b.width, b.channels});
+  std::memcpy(t.flat<float>().data(), b.images.data(), sizeof(float) * t.NumElements());
+  return t;
+}
+
+tensorflow::Tensor LabelsTensor(const data::Batch& b) {
+  tensorflow::Tensor t(tensorflow::DT_INT32, {b.size});
+  std::memcpy(t.flat<int32_t>().data(), b.labels.data(), sizeof(int32_t) * b.size);
+  return t;
+}
+
+int RankOf(const float* probs, int classes, int label) {
+  int rank = 0;
+  for (int c = 0; c < classes; ++c) rank += probs[c] > probs[label];
+  return rank;
+}
+
+void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
+                EvalResult* r) {
+  if (r->confusion.empty()) r->confusion.assign(classes, std::vector<int64_t>(classes, 0));
+  const float* p = probabilities.flat<float>().data();
+  std::vector<float> mean(classes);
+  for (int i = 0; i < batch.size; ++i) {
+    std::fill(mean.begin(), mean.end(), 0.0f);
+    for (int v = 0; v < batch.views; ++v) {
+      const float* row = p + (int64_t(i) * batch.views + v) * classes;
+      for (int c = 0; c < classes; ++c) mean[c] += row[c] / batch.views;
+    }
+    const int label = batch.labels[i];
+    const int rank = RankOf(mean.data(), classes, label);
+    int predicted = 0;
+    for (int c = 1; c < classes; ++c) if (mean[c] > mean[predicted]) predicted = c;
+    r->images += 1;
+    r->top1 += rank == 0;
+    r->top5 += rank < 5;
+    r->loss_sum += -std::log(std::max(mean[label], 1e-12f));
+    r->confusion[label][predicted] += 1;
+  }
+  r->skipped += batch.skipped;
+}
+
+std::string Evaluate(model::ModelSession* session, data::Loader* loader, int classes, EvalResult* r,
+                     bool show_progress) {
+  data::Batch batch;
+  const bool tty = show_progress && ::isatty(STDERR_FILENO);
+  while (loader->next(batch)) {
+    tensorflow::Tensor probs;
+    absl::Status st = session->Predict(ImagesTensor(batch), &probs);
+    if (!st.ok()) return "evaluation failed: " + std::string(st.message());
+    Accumulate(probs, batch, classes, r);
+    if (tty) {
+      std::fprintf(stderr, "\r  evaluating: batch %lld/%lld  top-1 %.4f\033[K",
+                   static_cast<long long>(batch.index + 1), static_cast<long long>(loader->batches_per_epoch()),
+                   r->top1_accuracy());
+    }
+  }
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!loader->status().ok()) return loader->status().message();
+  return "";
+}
+
+std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& names,
+                         const std::string& confusion_path, const std::string& per_class_path) {
+  std::ostringstream c;
+  c << "true\\predicted";
+  for (const auto& n : names) c << ',' << '"' << n << '"';
+  c << '\n';
+  for (size_t i = 0; i < r.confusion.size(); ++i) {
+    c << '"' << (i < names.size() ? names[i] : std::to_string(i)) << '"';
+    for (int64_t v : r.confusion[i]) c << ',' << v;
+    c << '\n';
+  }
+  if (std::string err = WriteFileAtomic(confusion_path, c.str()); !err.empty()) return err;
+  std::ostringstream p;
+  p << "class,name,images,correct,accuracy\n";
+  for (size_t i = 0; i < r.confusion.size(); ++i) {
+    int64_t total = 0;
+    for (int64_t v : r.confusion[i]) total += v;
+    const int64_t correct = r.confusion[i][i];
+    p << i << ",\"" << (i < names.size() ? names[i] : std::to_string(i)) << "\"," << total << ','
+      << correct << ',' << (total ? double(correct) / total : 0.0) << '\n';
+  }
+  return WriteFileAtomic(per_class_path, p.str());
+}
+
+}  // namespace alexnet::train

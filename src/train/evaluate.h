@@ -1,0 +1,48 @@
+// Top-1 / top-5 evaluation (centre crop or ten-crop averaging), per-class accuracy and the
+// confusion matrix.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <tensorflow/core/framework/tensor.h>
+
+#include "data/loader.h"
+#include "model/session.h"
+
+namespace alexnet::train {
+
+struct EvalResult {
+  int64_t images = 0;
+  int64_t top1 = 0;      // correct at rank 1
+  int64_t top5 = 0;      // label among the 5 most probable classes
+  double loss_sum = 0;   // sum of -log p(label)
+  int64_t skipped = 0;   // files that could not be read
+  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
+
+  double top1_accuracy() const { return images ? double(top1) / images : 0; }
+  double top5_accuracy() const { return images ? double(top5) / images : 0; }
+  double mean_loss() const { return images ? loss_sum / images : 0; }
+};
+
+// The images of a loader batch as a [N * views, H, W, 3] tensor.
+tensorflow::Tensor ImagesTensor(const data::Batch& batch);
+tensorflow::Tensor LabelsTensor(const data::Batch& batch);
+
+// Rank of `label` among a row of probabilities: how many classes are strictly more probable.
+int RankOf(const float* probs, int classes, int label);
+
+// Adds one batch's predictions (probabilities [N * views, classes]; ten-crop views averaged).
+void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
+                EvalResult* result);
+
+// Runs the whole loader through the model. Returns "" or the error.
+std::string Evaluate(model::ModelSession* session, data::Loader* loader, int classes,
+                     EvalResult* result, bool show_progress);
+
+// Writes confusion.csv (rows: true class, columns: predicted) and per_class.csv.
+std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& class_names,
+                         const std::string& confusion_path, const std::string& per_class_path);
+
+}  // namespace alexnet::train

@@ -1,0 +1,81 @@
+#include "train/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace alexnet::train {
+
+namespace {
+std::string Errno(const std::string& path, const char* what) {
+  return path + ": " + what + ": " + std::strerror(errno);
+}
+}  // namespace
+
+std::string WriteFileAtomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno(tmp, "cannot create");
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string err = Errno(tmp, "write failed");
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return err;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    std::string err = Errno(tmp, "fsync failed");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return Errno(tmp, "close failed");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = Errno(path, "rename failed");
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  return SyncDirectory(std::filesystem::path(path).parent_path().string());
+}
+
+std::string AppendLine(const std::string& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app);
+  if (!out) return Errno(path, "cannot open for appending");
+  out << line << '\n';
+  out.flush();
+  if (!out) return Errno(path, "write failed");
+  return "";
+}
+
+std::string ReadFile(const std::string& path, std::string* content) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Errno(path, "cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Errno(path, "read failed");
+  *content = ss.str();
+  return "";
+}
+
+std::string SyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno(dir, "cannot open folder");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? "" : Errno(dir, "fsync failed");
+}
+
+}  // namespace alexnet::train

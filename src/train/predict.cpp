@@ -1,0 +1,131 @@
+#include "train/predict.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "data/decode.h"
+#include "data/image_folder.h"
+#include "train/checkpoint.h"
+
+namespace alexnet::train {
+
+namespace fs = std::filesystem;
+
+std::string TrainedModel::Open(const std::string& run_dir, const std::string& checkpoint, int threads,
+                               std::unique_ptr<TrainedModel>* out) {
+  auto m = std::make_unique<TrainedModel>();
+  if (std::string err = LoadTrainConfig(run_dir, &m->config_); !err.empty()) return err;
+  std::ifstream names(run_dir + "/classes.txt");
+  if (!names) return run_dir + "/classes.txt: cannot open";
+  for (std::string line; std::getline(names, line);) {
+    if (!line.empty()) m->classes_.push_back(line);
+  }
+  if (static_cast<int>(m->classes_.size()) != m->config_.model.num_classes) {
+    return run_dir + "/classes.txt: " + std::to_string(m->classes_.size()) + " names for " +
+           std::to_string(m->config_.model.num_classes) + " classes";
+  }
+  auto stats = data::load_color_stats(run_dir + "/color_stats.json");
+  if (!stats.ok()) return stats.status().message();
+  m->stats_ = std::make_shared<data::ColorStats>(stats.value());
+  auto norm = data::make_normalization(m->stats_.get(), m->preprocess());
+  if (!norm.ok()) return norm.status().message();
+  m->norm_ = norm.value();
+
+  std::string err;
+  m->prefix_ = CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint, &err);
+  if (m->prefix_.empty()) return err;
+  model::SessionConfig sc;
+  sc.model = m->config_.model;
+  sc.training = false;
+  sc.threads = threads;
+  if (auto st = model::ModelSession::Create(sc, &m->session_); !st.ok()) return std::string(st.message());
+  if (auto st = m->session_->Restore(m->prefix_); !st.ok()) {
+    return m->prefix_ + ": cannot restore: " + std::string(st.message());
+  }
+  *out = std::move(m);
+  return "";
+}
+
+data::PreprocessOptions TrainedModel::preprocess() const {
+  data::PreprocessOptions p;
+  p.resize = config_.data.resize;
+  p.crop = config_.data.crop;
+  p.mean = config_.data.per_pixel_mean ? data::MeanMode::kPerPixel : data::MeanMode::kPerChannel;
+  return p;
+}
+
+std::vector<std::string> ExpandImageInputs(const std::vector<std::string>& inputs,
+                                           std::vector<Prediction>* missing) {
+  std::vector<std::string> files;
+  for (const std::string& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (it->is_regular_file(ec) && data::has_image_extension(it->path().filename().string())) {
+          found.push_back(it->path().string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      if (found.empty()) missing->push_back({in, "folder holds no image files", {}});
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (!fs::exists(fs::symlink_status(in, ec))) {
+      missing->push_back({in, "no such file or folder", {}});
+    } else {
+      files.push_back(in);  // decode reports what is wrong with it, if anything
+    }
+  }
+  return files;
+}
+
+std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std::string>& files, int top_k,
+                                     int batch) {
+  std::vector<Prediction> results(files.size());
+  const data::PreprocessOptions pre = model->preprocess();
+  const int c = pre.crop;
+  const int classes = static_cast<int>(model->class_names().size());
+  data::DecodeOptions decode;
+  if (model->config().data.max_pixels > 0) decode.max_pixels = model->config().data.max_pixels;
+  cv::Mat rgb;
+  for (size_t start = 0; start < files.size(); start += batch) {
+    const size_t end = std::min(files.size(), start + batch);
+    tensorflow::Tensor images(tensorflow::DT_FLOAT, {int64_t(end - start), c, c, 3});
+    std::vector<size_t> good;
+    for (size_t i = start; i < end; ++i) {
+      results[i].path = files[i];
+      data::Status st = data::decode_image_file(files[i], decode, rgb);
+      if (st.ok()) {
+        st = data::preprocess_eval(rgb, pre, model->normalization(),
+                                   images.flat<float>().data() + good.size() * size_t(c) * c * 3);
+      }
+      if (!st.ok()) {
+        results[i].error = st.reason();
+        continue;
+      }
+      good.push_back(i);
+    }
+    if (good.empty()) continue;
+    tensorflow::Tensor probs;
+    absl::Status st = model->session()->Predict(images.Slice(0, static_cast<int64_t>(good.size())), &probs);
+    for (size_t k = 0; k < good.size(); ++k) {
+      Prediction& p = results[good[k]];
+      if (!st.ok()) {
+        p.error = "prediction failed: " + std::string(st.message());
+        continue;
+      }
+      const float* row = probs.flat<float>().data() + k * classes;
+      std::vector<int> order(classes);
+      for (int j = 0; j < classes; ++j) order[j] = j;
+      const int k_top = std::min(top_k, classes);
+      std::partial_sort(order.begin(), order.begin() + k_top, order.end(),
+                        [&](int a, int b) { return row[a] > row[b]; });
+      for (int j = 0; j < k_top; ++j) p.top.emplace_back(order[j], row[order[j]]);
+    }
+  }
+  return results;
+}
+
+}  // namespace alexnet::train
