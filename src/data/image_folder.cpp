@@ -10,6 +10,8 @@
 #include <set>
 #include <utility>
 
+#include "data/random.h"
+
 namespace alexnet::data {
 namespace fs = std::filesystem;
 namespace {
@@ -221,7 +223,16 @@ Result<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::open(
   for (const auto& s : all) labels.push_back(s.label);
   auto chosen = split_indices(labels, static_cast<int>(ds->classes_.size()), options.split);
   if (!chosen.ok()) return Status::Error(origin, chosen.status().reason());
-  for (auto i : *chosen) ds->samples_.push_back(std::move(all[i]));
+  std::vector<std::size_t> keep = std::move(*chosen);
+  if (options.limit > 0 && keep.size() > options.limit) {
+    Rng rng(derive_seed(options.split.seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
+    for (std::size_t i = 0; i < options.limit; ++i) {
+      std::swap(keep[i], keep[i + rng.below(keep.size() - i)]);
+    }
+    keep.resize(options.limit);
+    std::sort(keep.begin(), keep.end());
+  }
+  for (auto i : keep) ds->samples_.push_back(std::move(all[i]));
   if (ds->samples_.empty()) {
     return Status::Error(origin, std::string("the ") + subset_name(options.split.subset) +
                                      " subset has no images");

@@ -33,6 +33,10 @@ struct ImageFolderOptions {
   // folder where some classes are missing). Folders or names not in it are an error.
   std::vector<std::string> class_names;
   SplitOptions split;
+  // Keep only a random sample of this many images after the split (0 = all), drawn with
+  // split.seed and kept in sorted order. Random rather than the first N, which would be the
+  // first classes only.
+  std::size_t limit = 0;
   DecodeOptions decode;
 };
 

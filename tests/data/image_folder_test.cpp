@@ -1,6 +1,7 @@
 // Image folders: class order, file order and extensions, validation split, list files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -82,6 +83,26 @@ TEST(ImageFolder, StratifiedSeededValidationSplit) {
   EXPECT_NE(names_of(**val, dir.path()), names_of(**val_other, dir.path()));
   o.split = {1.5, 0, Subset::kVal};
   EXPECT_FALSE(ImageFolderDataset::open(o).ok());
+}
+
+TEST(ImageFolder, LimitKeepsASeededSampleOfAllClasses) {
+  TempDir dir;
+  const cv::Mat img = pattern_image(4, 4);
+  for (const char* c : {"a", "b", "c"})
+    for (int i = 0; i < 10; ++i) write_rgb(dir.file(std::string(c) + "/" + std::to_string(i) + ".png"), img);
+  ImageFolderOptions o;
+  o.root = dir.path().string();
+  o.limit = 9;
+  auto ds = ImageFolderDataset::open(o);
+  auto again = ImageFolderDataset::open(o);
+  ASSERT_TRUE(ds.ok() && again.ok());
+  ASSERT_EQ((*ds)->size(), 9u);
+  EXPECT_EQ(names_of(**ds, dir.path()), names_of(**again, dir.path()));
+  std::set<int> labels;
+  for (std::size_t i = 0; i < 9; ++i) labels.insert((*ds)->label(i));
+  EXPECT_GT(labels.size(), 1u);  // not just the first class
+  auto names = names_of(**ds, dir.path());
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
 TEST(ImageFolder, ClassNamesOption) {
