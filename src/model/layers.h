@@ -64,6 +64,10 @@ struct ModelOptions {
   LrnParams lrn_params;
   Init init = Init::kPaper;
   float init_stddev = 0.01f;  // paper: N(0, 0.01)
+  // Standard deviation of the input pixels (0..255 minus the mean: about 50-80). He's rule
+  // assumes unit-variance inputs, so with --init he conv1's weights are divided by it; the
+  // trainer sets it from the training set's colour statistics. Not used by the paper's init.
+  float input_stddev = 1.0f;
   int64_t seed = 1;
 };
 

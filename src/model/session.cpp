@@ -75,7 +75,11 @@ Status ModelSession::Build() {
     const Scope s = root.NewSubScope("init");
     Output value;
     if (p.is_weight) {
-      const float stddev = mo.init == Init::kHe ? std::sqrt(2.0f / float(p.fan_in)) : mo.init_stddev;
+      float stddev = mo.init_stddev;
+      if (mo.init == Init::kHe) {
+        stddev = std::sqrt(2.0f / float(p.fan_in));
+        if (p.name == net_.parameters.front().name) stddev /= mo.input_stddev;  // conv1 sees pixels
+      }
       Output normal = ops::RandomNormal(s, ShapeConst(s, p.shape), tensorflow::DT_FLOAT,
                                         ops::RandomNormal::Seed(mo.seed).Seed2(seed2++));
       value = ops::Mul(s, normal, ops::Const(s, stddev));

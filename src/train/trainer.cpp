@@ -113,6 +113,15 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides) {
   config.model.num_classes = static_cast<int>(classes.size());
   config.model.input_size = config.data.crop;
 
+  auto stats = RunColorStats(config, *train_set.value());
+  if (!stats.ok()) return Fail(stats.status().message());
+
+  // Model. He initialisation scales conv1 by the pixels' standard deviation (see layers.h).
+  {
+    const auto& cov = stats.value()->covariance;  // of values / 255
+    config.model.input_stddev = static_cast<float>(255.0 * std::sqrt((cov[0][0] + cov[1][1] + cov[2][2]) / 3.0));
+    if (!(config.model.input_stddev > 0)) config.model.input_stddev = 1.0f;
+  }
   if (!resume) {
     if (std::string err = WriteFileAtomic(run_dir + "/config.json", ToJson(config).dump(2) + "\n"); !err.empty()) {
       return Fail(err);
@@ -121,10 +130,6 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides) {
     for (const auto& n : classes) names += n + "\n";
     if (std::string err = WriteFileAtomic(run_dir + "/classes.txt", names); !err.empty()) return Fail(err);
   }
-  auto stats = RunColorStats(config, *train_set.value());
-  if (!stats.ok()) return Fail(stats.status().message());
-
-  // Model.
   model::SessionConfig sc;
   sc.model = config.model;
   sc.training = true;
@@ -179,7 +184,6 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides) {
   const auto start = Clock::now();
   const double seconds_before = state.train_seconds;
   auto last_log = start;
-  double loss_ema = -1;
   int64_t epoch_images = 0, epoch_correct = 0;
   double epoch_loss = 0;
   int64_t window_images = 0;
@@ -319,7 +323,6 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides) {
     epoch_images += r.batch;
     epoch_correct += r.correct_top1;
     epoch_loss += double(r.cross_entropy) * r.batch;
-    loss_ema = loss_ema < 0 ? r.loss : 0.95 * loss_ema + 0.05 * r.loss;
     window_images += batch.size;
     const auto now = Clock::now();
     const double window_s = std::chrono::duration<double>(now - window_start).count();
@@ -346,7 +349,7 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides) {
       std::snprintf(line, sizeof line,
                     "step %lld  epoch %.2f  loss %.4f  top-1 %.3f  %.1f images/s  ETA %s %s",
                     static_cast<long long>(state.step),
-                    double(batch.epoch) + double(batch.index + 1) / steps_per_epoch, loss_ema,
+                    double(batch.epoch) + double(batch.index + 1) / steps_per_epoch, r.loss,
                     epoch_images ? double(epoch_correct) / epoch_images : 0.0, images_per_s,
                     eta_what.c_str(), FormatDuration(eta).c_str());
       if (tty) {

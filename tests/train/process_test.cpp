@@ -1,0 +1,210 @@
+// The alexnet binary as a user meets it: killed with SIGKILL it resumes from its last
+// checkpoint; SIGINT saves and says how to resume; a NaN loss stops it without touching the
+// last good checkpoint; an unwritable run folder is reported.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "shapes_dataset.h"
+#include "train/files.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Child {
+  pid_t pid = -1;
+  std::string log;  // stdout + stderr go here
+};
+
+Child Start(const std::vector<std::string>& args, const std::string& log) {
+  Child c;
+  c.log = log;
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(ALEXNET_BIN));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(ALEXNET_BIN, argv.data());
+    ::_exit(127);
+  }
+  return c;
+}
+
+int Wait(const Child& c) {
+  int status = 0;
+  ::waitpid(c.pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string Slurp(const std::string& path) {
+  std::string s;
+  alexnet::train::ReadFile(path, &s);
+  return s;
+}
+
+// Waits until `path` exists (or the child exits, or the time is up).
+bool WaitFor(const fs::path& path, const Child& c, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (fs::exists(path)) return true;
+    int status;
+    if (::waitpid(c.pid, &status, WNOHANG) == c.pid) return fs::exists(path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+class Process : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("alexnet_process_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    alexnet::testing::WriteShapesDataset(root_ / "shapes", 16, 5);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  // Dropout off and one TensorFlow thread: the steps are then deterministic, so a resumed run
+  // can be compared step by step with the one that was killed.
+  std::vector<std::string> TrainArgs(const std::string& run, int checkpoint_every = 2) const {
+    return {"train", "--data", (root_ / "shapes").string(), "--run", run, "--resize", "72", "--crop", "67",
+            "--batch", "8", "--init", "he", "--lr", "0.0003", "--val-fraction", "0.25", "--log-every", "0",
+            "--checkpoint-every", std::to_string(checkpoint_every), "--workers", "1", "--threads", "1",
+            "--dropout", "0"};
+  }
+  fs::path root_;
+};
+
+// Progress lines "step N  epoch E  loss L ..." as (N, L).
+std::vector<std::pair<long, double>> Steps(const std::string& log) {
+  std::vector<std::pair<long, double>> out;
+  const std::regex re(R"(step (\d+)  epoch [0-9.]+  loss ([0-9.eE+-]+))");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+    out.emplace_back(std::stol((*it)[1]), std::stod((*it)[2]));
+  }
+  return out;
+}
+
+TEST_F(Process, SigkillMidTrainingResumesFromTheLastCheckpoint) {
+  const std::string run = (root_ / "run").string();
+  std::vector<std::string> args = TrainArgs(run, 4);
+  args.insert(args.end(), {"--epochs", "50"});
+  Child c = Start(args, (root_ / "first.log").string());
+  ASSERT_TRUE(WaitFor(root_ / "run/checkpoints/ckpt-8/state.json", c, 240)) << Slurp(c.log);
+  for (int i = 0; i < 600 && Slurp(c.log).find("step 9 ") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(c.pid, SIGKILL);
+  EXPECT_EQ(Wait(c), 128 + SIGKILL);
+  const auto before = Steps(Slurp(c.log));
+  ASSERT_FALSE(before.empty());
+
+  // The newest complete checkpoint is what resume must continue from.
+  long saved_step = 0;
+  for (const auto& e : fs::directory_iterator(root_ / "run/checkpoints")) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("ckpt-", 0) == 0 && n.find('.') == std::string::npos && fs::exists(e.path() / "state.json")) {
+      saved_step = std::max(saved_step, std::stol(n.substr(5)));
+    }
+  }
+  ASSERT_GE(saved_step, 8);
+  const auto state = nlohmann::json::parse(Slurp((root_ / "run/checkpoints" / ("ckpt-" + std::to_string(saved_step)) / "state.json").string()));
+  EXPECT_EQ(state["step"].get<long>(), saved_step);
+
+  Child r = Start({"train", "--run", run, "--resume", "--epochs", "3", "--workers", "1", "--threads", "1"},
+                  (root_ / "resume.log").string());
+  ASSERT_EQ(Wait(r), 0) << Slurp(r.log);
+  const std::string log = Slurp(r.log);
+  EXPECT_NE(log.find("resumed from"), std::string::npos) << log;
+  EXPECT_NE(log.find("at step " + std::to_string(saved_step)), std::string::npos) << log;
+  const auto after = Steps(log);
+  ASSERT_FALSE(after.empty()) << log;
+  EXPECT_EQ(after.front().first, saved_step + 1);  // step count continues
+  // Loss continues: the resumed step computes the same loss the killed run logged for it
+  // (same weights, momentum, data position and augmentation).
+  double killed_loss = -1;
+  for (const auto& [step, loss] : before) {
+    if (step == saved_step + 1) killed_loss = loss;
+  }
+  ASSERT_GE(killed_loss, 0) << "the killed run did not log step " << saved_step + 1;
+  std::printf("step %ld: loss %.5f before the kill, %.5f after resuming (fresh start: %.5f)\n",
+              saved_step + 1, killed_loss, after.front().second, before.front().second);
+  EXPECT_NEAR(after.front().second, killed_loss, 1e-3 * (1 + killed_loss));
+}
+
+TEST_F(Process, SigintSavesAndPrintsHowToResume) {
+  const std::string run = (root_ / "run").string();
+  std::vector<std::string> args = TrainArgs(run, 1000);
+  args.insert(args.end(), {"--epochs", "50"});
+  Child c = Start(args, (root_ / "log").string());
+  ASSERT_TRUE(WaitFor(root_ / "run/metrics.csv", c, 240)) << Slurp(c.log);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ::kill(c.pid, SIGINT);
+  EXPECT_EQ(Wait(c), 0) << Slurp(c.log);
+  const std::string log = Slurp(c.log);
+  EXPECT_NE(log.find("--resume"), std::string::npos) << log;
+  bool have_ckpt = false;
+  for (const auto& e : fs::directory_iterator(root_ / "run/checkpoints")) {
+    have_ckpt |= fs::exists(e.path() / "model.index") && fs::exists(e.path() / "state.json");
+  }
+  EXPECT_TRUE(have_ckpt);
+}
+
+TEST_F(Process, NanLossStopsWithAClearMessageAndKeepsTheLastCheckpoint) {
+  const std::string run = (root_ / "run").string();
+  std::vector<std::string> args = TrainArgs(run);
+  // A first, sane epoch writes a checkpoint; then resume with an absurd learning rate.
+  args.insert(args.end(), {"--epochs", "1"});
+  Child c = Start(args, (root_ / "first.log").string());
+  ASSERT_EQ(Wait(c), 0) << Slurp(c.log);
+  const fs::path ckpt = root_ / "run/checkpoints/ckpt-6";  // 48 training images / 8 = 6 steps
+  ASSERT_TRUE(fs::exists(ckpt / "model.index")) << Slurp(c.log);
+  const auto mtime = fs::last_write_time(ckpt / "model.index");
+  // Edit the saved learning rate as a user's bad setting would: 1e6 diverges at once.
+  auto state = nlohmann::json::parse(Slurp((ckpt / "state.json").string()));
+  state["learning_rate"] = 1e6;
+  ASSERT_EQ(alexnet::train::WriteFileAtomic((ckpt / "state.json").string(), state.dump()), "");
+  Child r = Start({"train", "--run", run, "--resume", "--epochs", "3", "--workers", "1"}, (root_ / "nan.log").string());
+  EXPECT_EQ(Wait(r), 1);
+  const std::string log = Slurp(r.log);
+  EXPECT_TRUE(log.find("NaN") != std::string::npos || log.find("infinite") != std::string::npos) << log;
+  EXPECT_NE(log.find("ckpt-6"), std::string::npos) << log;  // names the last good checkpoint
+  EXPECT_EQ(fs::last_write_time(ckpt / "model.index"), mtime);
+  for (const auto& e : fs::directory_iterator(root_ / "run/checkpoints")) {  // nothing newer
+    const std::string n = e.path().filename().string();
+    EXPECT_TRUE(n == "best" || (n.rfind("ckpt-", 0) == 0 && std::stol(n.substr(5)) <= 6)) << n;
+  }
+}
+
+TEST_F(Process, UnwritableRunFolderIsReported) {
+  std::vector<std::string> args = TrainArgs("/proc/alexnet-cannot-write-here");
+  Child c = Start(args, (root_ / "log").string());
+  EXPECT_EQ(Wait(c), 1);
+  const std::string log = Slurp(c.log);
+  EXPECT_NE(log.find("/proc/alexnet-cannot-write-here"), std::string::npos) << log;
+}
+
+TEST_F(Process, MissingDataFolderIsReported) {
+  Child c = Start({"train", "--data", (root_ / "nothing-here").string(), "--run", (root_ / "run").string()},
+                  (root_ / "log").string());
+  EXPECT_EQ(Wait(c), 1);
+  EXPECT_NE(Slurp(c.log).find("nothing-here"), std::string::npos) << Slurp(c.log);
+}
+
+}  // namespace

@@ -1,0 +1,240 @@
+// The tool on real (generated) images: training reaches high validation accuracy, eval of the
+// saved checkpoint reproduces the numbers recorded during training, Python TensorFlow reads
+// the checkpoint, OpenCV's DNN module runs the exported graph to the same probabilities, and
+// predict handles bad files.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "data/loader.h"
+#include "model/freeze.h"
+#include "shapes_dataset.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/files.h"
+#include "train/predict.h"
+#include "train/trainer.h"
+
+namespace alexnet::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string RunCommand(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  *status = ::pclose(p);
+  return out;
+}
+
+// The small configuration the tests train: 67 x 67 inputs (the smallest AlexNet accepts).
+TrainConfig SmallConfig(const fs::path& data, const fs::path& run) {
+  TrainConfig c;
+  c.data.source = data.string();
+  c.data.val_fraction = 0.25;
+  c.data.resize = 72;
+  c.data.crop = 67;
+  c.model.init = model::Init::kHe;
+  c.recipe.batch = 16;
+  c.recipe.epochs = 12;
+  c.recipe.lr = 3e-4f;
+  c.recipe.patience = 2;
+  c.run.run_dir = run.string();
+  c.run.checkpoint_every = 0;
+  c.run.log_every_s = 5;
+  return c;
+}
+
+class TrainedRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("alexnet_train_test_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    alexnet::testing::WriteShapesDataset(root_ / "shapes", 40, 11);
+    status_ = Train(SmallConfig(root_ / "shapes", root_ / "run"), false, {});
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static fs::path run() { return root_ / "run"; }
+
+  static fs::path root_;
+  static int status_;
+};
+fs::path TrainedRun::root_;
+int TrainedRun::status_ = -1;
+
+TEST_F(TrainedRun, ReachesNinetyPercentValidationAccuracy) {
+  ASSERT_EQ(status_, 0);
+  for (const char* f : {"config.json", "classes.txt", "color_stats.json", "metrics.csv"}) {
+    EXPECT_TRUE(fs::exists(run() / f)) << f;
+  }
+  std::string best;
+  ASSERT_EQ(ReadFile((run() / "checkpoints/best/state.json").string(), &best), "");
+  const TrainState s = TrainStateFromJson(nlohmann::json::parse(best));
+  std::printf("best validation top-1: %.3f at step %lld\n", s.best_val_top1, static_cast<long long>(s.step));
+  EXPECT_GE(s.best_val_top1, 0.90);
+}
+
+TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
+  ASSERT_EQ(status_, 0);
+  std::string text;
+  ASSERT_EQ(ReadFile((run() / "checkpoints/best/state.json").string(), &text), "");
+  const TrainState s = TrainStateFromJson(nlohmann::json::parse(text));
+  std::unique_ptr<TrainedModel> m;
+  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  EXPECT_NE(m->checkpoint_prefix().find("best"), std::string::npos);
+  auto ds = OpenDataset(m->config().data, Split::kVal);
+  ASSERT_TRUE(ds.ok()) << ds.status().message();
+  auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 32));
+  ASSERT_TRUE(loader.ok());
+  EvalResult r;
+  ASSERT_EQ(Evaluate(m->session(), loader.value().get(), 4, &r, false), "");
+  EXPECT_EQ(r.images, 40);  // 25 % of 160
+  EXPECT_DOUBLE_EQ(r.top1_accuracy(), s.best_val_top1);
+  // The metrics CSV recorded the same number for that step.
+  std::ifstream csv(run() / "metrics.csv");
+  std::string line;
+  bool found = false;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    if (f.size() > 5 && f[1] == std::to_string(s.step)) {
+      EXPECT_NEAR(std::stod(f[5]), r.top1_accuracy(), 1e-6);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
+  ASSERT_EQ(status_, 0);
+  std::string err;
+  const std::string prefix = CheckpointManager::ResolvePrefix(run().string(), &err);
+  ASSERT_FALSE(prefix.empty()) << err;
+  const std::string script =
+      "import os, sys, json; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'\n"
+      "import tensorflow as tf\n"
+      "r = tf.train.load_checkpoint(sys.argv[1])\n"
+      "m = r.get_variable_to_shape_map()\n"
+      "print(json.dumps({k: [list(m[k]), float(r.get_tensor(k).astype('float64').sum())] for k in m}))\n";
+  const fs::path py = root_ / "read_ckpt.py";
+  ASSERT_EQ(WriteFileAtomic(py.string(), script), "");
+  int status = 0;
+  const std::string out = RunCommand(std::string(ALEXNET_PYTHON) + " " + py.string() + " " + prefix + " 2>/dev/null", &status);
+  ASSERT_EQ(status, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  std::unique_ptr<TrainedModel> m;
+  ASSERT_EQ(TrainedModel::Open(run().string(), prefix, 0, &m), "");
+  std::vector<std::pair<std::string, tensorflow::Tensor>> params;
+  ASSERT_TRUE(m->session()->ReadParameters(&params).ok());
+  ASSERT_EQ(params.size(), 16u);  // weights and biases of 8 layers
+  for (const auto& [name, t] : params) {
+    ASSERT_TRUE(j.contains(name)) << name;
+    ASSERT_TRUE(j.contains(name + "/Momentum")) << name;
+    std::vector<int64_t> shape;
+    for (int d = 0; d < t.dims(); ++d) shape.push_back(t.dim_size(d));
+    EXPECT_EQ(j[name][0].get<std::vector<int64_t>>(), shape) << name;
+    double sum = 0;
+    for (int64_t i = 0; i < t.NumElements(); ++i) sum += t.flat<float>()(i);
+    EXPECT_NEAR(j[name][1].get<double>(), sum, 1e-6 * (1 + std::abs(sum))) << name;
+  }
+}
+
+TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
+  ASSERT_EQ(status_, 0);
+  std::unique_ptr<TrainedModel> m;
+  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  std::vector<std::pair<std::string, tensorflow::Tensor>> params;
+  ASSERT_TRUE(m->session()->ReadParameters(&params).ok());
+  tensorflow::GraphDef gd;
+  ASSERT_TRUE(model::FreezeInferenceGraph(m->config().model, params, &gd).ok());
+  const fs::path pb = root_ / "frozen.pb";
+  ASSERT_EQ(WriteFileAtomic(pb.string(), gd.SerializeAsString()), "");
+
+  std::string cmd = std::string(OPENCV_DNN_PROBE) + " " + pb.string() + " " + (run() / "color_stats.json").string() +
+                    " " + std::to_string(m->config().data.resize) + " " + std::to_string(m->config().data.crop);
+  std::vector<std::string> files;
+  for (const char* cls : {"cross", "disc", "square", "triangle"}) {
+    files.push_back((root_ / "shapes" / cls / "3.png").string());
+    cmd += " " + files.back();
+  }
+  int status = 0;
+  const std::string out = RunCommand(cmd, &status);
+  ASSERT_EQ(status, 0) << out;
+  std::stringstream lines(out);
+  const std::vector<Prediction> ours = PredictFiles(m.get(), files, 4, 4);
+  int checked = 0;
+  for (const Prediction& p : ours) {
+    ASSERT_TRUE(p.error.empty()) << p.error;
+    std::vector<double> theirs(4);
+    for (double& v : theirs) lines >> v;
+    ASSERT_TRUE(lines) << out;
+    for (const auto& [k, prob] : p.top) EXPECT_NEAR(theirs[k], prob, 1e-4) << p.path << " class " << k;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+}
+
+TEST_F(TrainedRun, PredictReportsBadFilesAndPredictsTheRest) {
+  ASSERT_EQ(status_, 0);
+  std::unique_ptr<TrainedModel> m;
+  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  const fs::path bad = root_ / "not_an_image.jpg";
+  ASSERT_EQ(WriteFileAtomic(bad.string(), "this is text, not a JPEG"), "");
+  std::vector<Prediction> missing;
+  const std::vector<std::string> files = ExpandImageInputs(
+      {(root_ / "shapes" / "disc").string(), bad.string(), (root_ / "nope.png").string()}, &missing);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].error.find("no such file"), std::string::npos);
+  std::vector<Prediction> preds = PredictFiles(m.get(), files, 3, 7);
+  ASSERT_EQ(preds.size(), 41u);  // 40 discs and the bad file
+  int correct = 0, failed = 0;
+  for (const Prediction& p : preds) {
+    if (!p.error.empty()) {
+      ++failed;
+      EXPECT_EQ(p.path, bad.string());
+      continue;
+    }
+    ASSERT_EQ(p.top.size(), 3u);
+    EXPECT_GE(p.top[0].second, p.top[1].second);
+    correct += m->class_names()[p.top[0].first] == "disc";
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_GE(correct, 36);
+}
+
+TEST_F(TrainedRun, TensorBoardEventFileHoldsTheScalars) {
+  ASSERT_EQ(status_, 0);
+  const std::string script =
+      "import os, sys, glob; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'\n"
+      "import tensorflow as tf\n"
+      "tags = set()\n"
+      "for f in glob.glob(sys.argv[1] + '/events.out.tfevents.*'):\n"
+      "  for e in tf.compat.v1.train.summary_iterator(f):\n"
+      "    for v in e.summary.value: tags.add(v.tag)\n"
+      "print(' '.join(sorted(tags)))\n";
+  const fs::path py = root_ / "read_events.py";
+  ASSERT_EQ(WriteFileAtomic(py.string(), script), "");
+  int status = 0;
+  const std::string out = RunCommand(std::string(ALEXNET_PYTHON) + " " + py.string() + " " + run().string() + " 2>/dev/null", &status);
+  ASSERT_EQ(status, 0) << out;
+  for (const char* tag : {"train/loss", "train/learning_rate", "train/images_per_s", "epoch/val_top1",
+                          "epoch/val_top5"}) {
+    EXPECT_NE(out.find(tag), std::string::npos) << tag << " not in: " << out;
+  }
+}
+
+}  // namespace
+}  // namespace alexnet::train
