@@ -164,6 +164,25 @@ TEST(Loader, PrefetchIsBoundedByTheQueueDepth) {
   EXPECT_EQ(ds->loads.load(), (1 + 3) * 4);
 }
 
+// Loads that wait (like reads from a slow disk) overlap across workers: nothing in the loader
+// serialises them. Sleeping needs no CPU, so this holds on a loaded machine too.
+TEST(Loader, WorkersLoadConcurrently) {
+  auto ds = make_memory_dataset(64, 16, 16);
+  ds->delay_ms = 5;
+  LoaderOptions o = small_options();
+  o.preprocess = {16, 16, MeanMode::kNone};
+  o.augmentation.pca_color = false;
+  auto seconds = [&](int workers) {
+    o.workers = workers;
+    o.queue_depth = 2 * workers;
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(run(ds, o).size(), 8u);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const double one = seconds(1), four = seconds(4);  // 64 x 5 ms = 0.32 s with one worker
+  EXPECT_LT(four, one / 2.5) << "1 worker: " << one << " s, 4 workers: " << four << " s";
+}
+
 TEST(Loader, DestroyingMidEpochIsQuick) {
   auto ds = make_memory_dataset(2000, 16, 16);
   ds->delay_ms = 2;
