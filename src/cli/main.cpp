@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/report_commands.h"
 #include "data/input_benchmark.h"
 #include "model/freeze.h"
 #include "model/session.h"
@@ -380,6 +381,8 @@ int main(int argc, char** argv) {
   train_step->add_option("--steps", steps, "number of steps")->check(CLI::PositiveNumber)->capture_default_str();
   train_step->add_option("--lr", lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
 
+  const auto report = alexnet::cli::AddReportCommands(&app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -406,11 +409,12 @@ int main(int argc, char** argv) {
     train::TrainOverrides ov;
     ov.epochs = epochs_opt->count() > 0;
     ov.time_budget = budget_opt->count() > 0;
-    return train::Train(tc, resume, ov);
+    return train::Train(tc, resume, ov, alexnet::cli::ReportEpochHook());
   }
   if (*eval_cmd) return RunEval(run_dir, checkpoint, split, ten_crop, eval_batch, eval_workers, out_dir);
   if (*predict_cmd) return RunPredict(run_dir, checkpoint, inputs, json, top, eval_batch);
   if (*export_cmd) return RunExport(run_dir, checkpoint, output);
   if (*bench_cmd) return RunBenchInput(bench_data, bench_workers, bench_images, bench_batch);
+  if (int status = 2; alexnet::cli::RunReportCommands(*report, &status)) return status;
   return 2;
 }

@@ -84,7 +84,7 @@ data::Result<std::shared_ptr<const data::ColorStats>> RunColorStats(const TrainC
 
 }  // namespace
 
-int Train(TrainConfig config, bool resume, const TrainOverrides& overrides) {
+int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end) {
   const std::string run_dir = config.run.run_dir;
   if (resume) {
     TrainConfig saved;
@@ -279,6 +279,7 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides) {
         return false;
       }
     }
+    if (on_epoch_end) on_epoch_end(EpochEnd{&config, finished_epoch + 1, state.step, session.get(), &events});
     return true;
   };
 
