@@ -8,6 +8,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TF_VERSION="2.21.0"
+TB_VERSION="2.21.0"  # TensorBoard, to view a run's event file
 VENV="${ALEXNET_VENV:-$ROOT/.venv}"
 
 APT_PACKAGES=(
@@ -44,4 +45,8 @@ fi
 if ! "$VENV/bin/python" -c "import tensorflow as tf, sys; sys.exit(tf.__version__ != '$TF_VERSION')" 2>/dev/null; then
   echo "setup: installing tensorflow-cpu==$TF_VERSION into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "tensorflow-cpu==$TF_VERSION"
+fi
+if ! "$VENV/bin/python" -c "import tensorboard, sys; sys.exit(tensorboard.__version__ != '$TB_VERSION')" 2>/dev/null; then
+  echo "setup: installing tensorboard==$TB_VERSION into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "tensorboard==$TB_VERSION"
 fi

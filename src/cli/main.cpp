@@ -5,9 +5,11 @@
 //   predict      top-5 classes of image files or folders
 //   export       frozen inference graph (.pb)
 //   bench-input  throughput of the input pipeline
+//   extract      dataset images as PNG files
 //   train-step   SGD steps on one random batch (a smoke test of the training graph)
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +19,8 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/report_commands.h"
@@ -267,6 +271,41 @@ int RunBenchInput(const train::DataSpec& spec, int workers, int images, int batc
   return 0;
 }
 
+// Writes dataset samples as PNG files named <index>_<class>.png (e.g. Fashion-MNIST test
+// images to try `predict` on).
+int RunExtract(const train::DataSpec& spec, const std::string& split, int first, int count, const std::string& out) {
+  auto ds = train::OpenDataset(spec, split == "test" ? train::Split::kTest : train::Split::kTrain);
+  if (!ds.ok()) {
+    std::cerr << "alexnet extract: " << ds.status().message() << "\n";
+    return 1;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) {
+    std::cerr << "alexnet extract: " << out << ": cannot create folder: " << ec.message() << "\n";
+    return 1;
+  }
+  const auto& names = ds.value()->class_names();
+  for (int i = first; i < first + count && i < static_cast<int>(ds.value()->size()); ++i) {
+    auto img = ds.value()->load(i);
+    if (!img.ok()) {
+      std::cerr << "alexnet extract: " << img.status().message() << "\n";
+      continue;
+    }
+    std::string label = names[ds.value()->label(i)];
+    for (char& ch : label) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '-';
+    const std::string path = out + "/" + std::to_string(i) + "_" + label + ".png";
+    cv::Mat bgr;
+    cv::cvtColor(img.value(), bgr, cv::COLOR_RGB2BGR);
+    if (!cv::imwrite(path, bgr)) {
+      std::cerr << "alexnet extract: " << path << ": cannot write\n";
+      return 1;
+    }
+    std::cout << path << "\n";
+  }
+  return 0;
+}
+
 void AddDataOptions(CLI::App* cmd, train::DataSpec* d) {
   cmd->add_option("--data", d->source,
                   "\"fashion-mnist\" (Debian package dataset-fashion-mnist) or an image folder root/<class>/<image>")
@@ -373,6 +412,18 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--images", bench_images, "timed images")->check(CLI::PositiveNumber)->capture_default_str();
   bench_cmd->add_option("--batch", bench_batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
 
+  train::DataSpec extract_data;
+  std::string extract_split = "test", extract_out = "samples";
+  int extract_first = 0, extract_count = 5;
+  auto* extract_cmd = app.add_subcommand("extract", "write dataset images as PNG files (to try predict on)");
+  AddDataOptions(extract_cmd, &extract_data);
+  extract_cmd->add_option("--split", extract_split, "test or train")->check(CLI::IsMember({"test", "train"}))
+      ->capture_default_str();
+  extract_cmd->add_option("--first", extract_first, "index of the first image")->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  extract_cmd->add_option("--count", extract_count, "number of images")->check(CLI::PositiveNumber)->capture_default_str();
+  extract_cmd->add_option("--out", extract_out, "output folder")->capture_default_str();
+
   auto* train_step = app.add_subcommand("train-step", "run SGD steps on one random batch");
   AddModelOptions(train_step, &opts, &init, true);
   int batch = 8, steps = 1;
@@ -414,6 +465,10 @@ int main(int argc, char** argv) {
   if (*eval_cmd) return RunEval(run_dir, checkpoint, split, ten_crop, eval_batch, eval_workers, out_dir);
   if (*predict_cmd) return RunPredict(run_dir, checkpoint, inputs, json, top, eval_batch);
   if (*export_cmd) return RunExport(run_dir, checkpoint, output);
+  if (*extract_cmd) {
+    extract_data.val_fraction = 0;
+    return RunExtract(extract_data, extract_split, extract_first, extract_count, extract_out);
+  }
   if (*bench_cmd) return RunBenchInput(bench_data, bench_workers, bench_images, bench_batch);
   if (int status = 2; alexnet::cli::RunReportCommands(*report, &status)) return status;
   return 2;

@@ -1,0 +1,42 @@
+// Plots with gnuplot as a child process: a generated script (data inline), run as
+// `gnuplot script.gp`. Training curves of a run come from its metrics.csv.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace alexnet::report {
+
+// One line of <run>/metrics.csv:
+// epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr,images_per_s,train_seconds.
+// Missing validation fields (a run without a validation split) are NaN.
+struct MetricsRow {
+  int64_t epoch = 0;
+  int64_t step = 0;
+  double train_loss = 0, train_top1 = 0;  // running, with dropout and augmentation active
+  double val_loss = 0, val_top1 = 0, val_top5 = 0;
+  double lr = 0, images_per_s = 0, train_seconds = 0;
+};
+
+// Reads metrics.csv (header by name, so column order does not matter). When an epoch appears
+// more than once (a resumed run repeats a partial epoch) the last line wins. "" or the error.
+std::string ReadMetricsCsv(const std::string& path, std::vector<MetricsRow>* rows);
+
+// Runs `gnuplot` (a program name looked up in PATH, or a path) on `script_path`; its output
+// goes to `script_path`.log. Returns "" or the error; *not_found says the program is missing.
+std::string RunGnuplot(const std::string& gnuplot, const std::string& script_path, bool* not_found = nullptr);
+
+// The gnuplot lines that pick pngcairo when this gnuplot has it, else png (gnuplot-nox ships
+// both; some builds lack cairo), sized width x height, writing `png_path`.
+std::string GnuplotPngTerminal(const std::string& png_path, int width, int height);
+
+// Quotes a string for a gnuplot script ('...' with ' doubled).
+std::string GnuplotQuote(const std::string& s);
+
+// <run>/curves.png from <run>/metrics.csv: two panels, loss (train, val) and top-1 (train, val)
+// per epoch. The script is kept as <png without .png>.gp so it can be re-run or edited.
+std::string DrawTrainingCurves(const std::string& metrics_csv, const std::string& png_path,
+                               const std::string& gnuplot = "gnuplot", bool* gnuplot_missing = nullptr);
+
+}  // namespace alexnet::report

@@ -1,0 +1,68 @@
+// Pictures of what the network computes, drawn with OpenCV (no TensorFlow here): feature-map
+// grids for the conv stages, bar charts for the FC stages, the top classes, the input crop, and
+// the conv1 kernels as in the paper's Figure 3. Every function returns an 8-bit BGR image
+// (cv::imwrite order) and takes plain float arrays, so tests can feed it made-up numbers.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace alexnet::report {
+
+// Where the cells of a grid image are: cell (r, c) has its top-left corner at
+// (x0 + c * (cell_w + sep), y0 + r * (cell_h + sep)); the `sep` pixels between and around
+// cells are painted kSeparator.
+struct GridLayout {
+  int rows = 0, cols = 0;
+  int cell_w = 0, cell_h = 0;  // after upscaling
+  int sep = 0;
+  int x0 = 0, y0 = 0;          // top-left of the first cell (below the caption, if any)
+};
+
+// The colour of grid separators (BGR): light grey. No viridis colour is grey; a whole row of
+// kernel pixels exactly this grey is practically impossible, so tests can count cells by it.
+inline const cv::Scalar kSeparator(200, 200, 200);
+
+// rows x cols for n cells, as square as possible without empty cells when n has a suitable
+// divisor (96 -> 8 x 12, 256 -> 16 x 16, 384 -> 16 x 24), else ceil(sqrt(n)) columns.
+std::pair<int, int> GridShape(int n);
+
+// Integer nearest-neighbour upscale factor that brings `cols` cells of side `side` to about
+// `target_width` pixels (at least 1, at most `max_scale`).
+int UpscaleFactor(int side, int cols, int target_width, int max_scale = 8);
+
+// A white band with `lines` of text (cv::putText) stacked above `body`; the result is as wide
+// as the wider of the two. Returns the band height in *band if not null.
+cv::Mat AddCaption(const cv::Mat& body, const std::vector<std::string>& lines, int* band = nullptr);
+
+// Feature maps of one image: `hwc` holds h * w * c floats (NHWC without N). Each channel is
+// min-max normalised on its own (a constant channel, e.g. all zero after the ReLU, is drawn dark
+// grey and counted in *constant_channels), coloured with viridis, upscaled with nearest
+// neighbour and placed in a grid with thin separators. No caption.
+cv::Mat FeatureMapGrid(const float* hwc, int h, int w, int c, GridLayout* layout = nullptr,
+                       int* constant_channels = nullptr);
+
+// The network's input crop (h * w * 3 floats, RGB, 0..255 minus the mean) with `mean_rgb` added
+// back, clipped to 0..255, upscaled to at least `min_side` pixels.
+cv::Mat InputCropImage(const float* hwc, int h, int w, const float mean_rgb[3], int min_side = 227);
+
+// All n values of an FC layer as a bar chart `width` pixels wide (when n > width, each pixel
+// column shows the largest value of the units that fall in it). Zero line and y range marked.
+cv::Mat UnitBarChart(const std::vector<float>& values, int width = 1024, int height = 220);
+
+// The most probable classes as horizontal bars, "0.931  Trouser", most probable first.
+cv::Mat TopClassesChart(const std::vector<std::pair<std::string, float>>& top, int width = 640);
+
+// conv1's kernels, weights in TensorFlow's HWIO layout [k, k, 3, n] (RGB input channels): each
+// kernel min-max normalised over all its k*k*3 values, upscaled `scale` times with nearest
+// neighbour, in a grid of `rows` rows (8 x 12 for 96 kernels, the paper's Figure 3).
+cv::Mat FilterGrid(const float* hwio, int k, int in_c, int n, int scale = 5, int rows = 8,
+                   GridLayout* layout = nullptr);
+
+// True if some pixel differs from the first one (a picture with something in it).
+bool IsNonConstant(const cv::Mat& image);
+
+}  // namespace alexnet::report
