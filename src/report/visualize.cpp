@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "train/files.h"
 
 namespace alexnet::report {
 
@@ -231,6 +234,32 @@ cv::Mat FilterGrid(const float* hwio, int k, int in_c, int n, int scale, int row
   }
   if (layout) *layout = g;
   return grid;
+}
+
+cv::Mat StackVertically(const std::vector<cv::Mat>& parts) {
+  int width = 0, height = 0;
+  for (const cv::Mat& p : parts) {
+    width = std::max(width, p.cols);
+    height += p.rows;
+  }
+  cv::Mat out(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  int y = 0;
+  for (const cv::Mat& p : parts) {
+    if (!p.empty()) p.copyTo(out(cv::Rect(0, y, p.cols, p.rows)));
+    y += p.rows;
+  }
+  return out;
+}
+
+std::string WritePng(const std::string& path, const cv::Mat& image) {
+  std::vector<uint8_t> png;
+  try {
+    // Level 9: these pictures are small and written once; the docs keep some of them.
+    if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 9})) return path + ": PNG encoding failed";
+  } catch (const cv::Exception& e) {
+    return path + ": PNG encoding failed: " + e.what();
+  }
+  return train::WriteFileAtomic(path, std::string(png.begin(), png.end()));
 }
 
 bool IsNonConstant(const cv::Mat& image) {

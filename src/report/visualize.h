@@ -62,6 +62,12 @@ cv::Mat TopClassesChart(const std::vector<std::pair<std::string, float>>& top, i
 cv::Mat FilterGrid(const float* hwio, int k, int in_c, int n, int scale = 5, int rows = 8,
                    GridLayout* layout = nullptr);
 
+// Stacks images vertically on white, left-aligned, as wide as the widest.
+cv::Mat StackVertically(const std::vector<cv::Mat>& parts);
+
+// Encodes `image` as PNG and writes it atomically. Returns "" or "path: reason".
+std::string WritePng(const std::string& path, const cv::Mat& image);
+
 // True if some pixel differs from the first one (a picture with something in it).
 bool IsNonConstant(const cv::Mat& image);
 

@@ -1,0 +1,77 @@
+// `alexnet inspect` and `alexnet filters`: one image through the network, every stage of the
+// seed's table drawn as a PNG, and a self-contained HTML page (index.html) that walks through
+// the stages with the numbers of `alexnet summary`; conv1's kernels as the paper's Figure 3.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "data/color_stats.h"
+#include "data/preprocess.h"
+#include "model/session.h"
+#include "report/visualize.h"
+#include "train/predict.h"
+
+namespace alexnet::report {
+
+// The network being looked into: a trained run, or an untrained one with the paper's
+// initialisation.
+struct InspectModel {
+  std::unique_ptr<train::TrainedModel> trained;    // set by OpenRunModel
+  std::unique_ptr<model::ModelSession> untrained;  // set by OpenUntrainedModel
+  model::ModelOptions options;
+  std::vector<std::string> class_names;
+  data::PreprocessOptions preprocess;
+  std::shared_ptr<const data::ColorStats> stats;  // null: the mean is taken from the image itself
+  std::string description;                        // one line for the page: which model this is
+
+  model::ModelSession* session() const { return trained ? trained->session() : untrained.get(); }
+};
+
+// A run folder written by `alexnet train`; checkpoint "" = the run's best (else newest).
+// Returns "" or the error (naming the folder or file).
+std::string OpenRunModel(const std::string& run_dir, const std::string& checkpoint, int threads, InspectModel* m);
+
+// An untrained network (options.init decides the initialisation; the paper's by default) with
+// classes named "class 0", "class 1", ... The input is prepared like a trained run's with
+// S = round(input_size * 256 / 227), and the per-channel mean of the image's own S x S square
+// is subtracted (there is no training set to take a mean from).
+std::string OpenUntrainedModel(const model::ModelOptions& options, int threads, InspectModel* m);
+
+// One stage of the walk-through, as drawn.
+struct StageReport {
+  std::string name;             // input, conv1, lrn1, pool1, ..., fc8 (fc8 includes the softmax)
+  std::vector<int64_t> shape;   // H, W, C or units, read off the tensor the network produced
+  std::string image;            // PNG file name, relative to the output folder
+  int width = 0, height = 0;    // of the PNG
+  std::string note;             // what to look for (e.g. "7 of 96 channels are zero everywhere")
+};
+
+struct InspectReport {
+  std::vector<StageReport> stages;          // input first, then the seed's table in order
+  std::vector<std::pair<int, float>> top;   // (class, probability), most probable first
+  std::array<float, 3> mean_rgb{};          // what was subtracted from the input
+  std::string mean_note;                    // where that mean came from
+  std::string html_path;                    // <out>/index.html
+};
+
+// Runs `image_path` through the network and writes <out>/<stage>.png for every stage and
+// <out>/index.html. `command` is shown on the page (how it was made). Returns "" or the error.
+std::string InspectImage(InspectModel* m, const std::string& image_path, const std::string& out_dir,
+                         const std::string& command, InspectReport* report);
+
+// conv1's 96 kernels (11 x 11 x 3) as an 8 x 12 RGB grid (the paper's Figure 3), from the
+// session's current weights. Returns "" or the error.
+std::string Conv1FilterImage(model::ModelSession* session, cv::Mat* image, GridLayout* layout = nullptr,
+                             int scale = 5);
+
+// "55 x 55 x 96", "4096".
+std::string ShapeText(const std::vector<int64_t>& shape);
+
+}  // namespace alexnet::report
