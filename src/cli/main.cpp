@@ -342,9 +342,9 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--resume", resume, "continue the run in --run from its newest checkpoint");
   train_cmd->add_option("--val-fraction", tc.data.val_fraction, "validation split of the training data")
       ->check(CLI::Range(0.0, 0.9))->capture_default_str();
-  train_cmd->add_option("--train-limit", tc.data.train_limit, "use only this many training images (Fashion-MNIST)")
+  train_cmd->add_option("--train-limit", tc.data.train_limit, "use only this many training images (0 = all)")
       ->capture_default_str();
-  train_cmd->add_option("--val-limit", tc.data.val_limit, "use only this many validation images (Fashion-MNIST)")
+  train_cmd->add_option("--val-limit", tc.data.val_limit, "use only this many validation images (0 = all)")
       ->capture_default_str();
   train_cmd->add_flag("--per-pixel-mean", tc.data.per_pixel_mean, "subtract the paper's mean image");
   train_cmd->add_option("--batch", tc.recipe.batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();

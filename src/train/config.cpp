@@ -106,7 +106,7 @@ data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& s
   data::SplitOptions so;
   so.seed = spec.split_seed;
   so.val_fraction = split == Split::kTest ? 0.0 : spec.val_fraction;
-  so.subset = split == Split::kVal ? data::Subset::kVal : data::Subset::kTrain;
+  so.subset = split == Split::kVal ? data::Subset::kVal : split == Split::kTest ? data::Subset::kAll : data::Subset::kTrain;
   const int64_t limit = split == Split::kTrain ? spec.train_limit : split == Split::kVal ? spec.val_limit : 0;
   if (spec.source == "fashion-mnist") {
     data::FashionMnistOptions o;
@@ -128,11 +128,9 @@ data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& s
     o.split.subset = data::Subset::kVal;
     o.split.val_fraction = spec.val_fraction;
   }
+  o.limit = static_cast<size_t>(limit);
   auto ds = data::ImageFolderDataset::open(o);
   if (!ds.ok()) return ds.status();
-  if (limit > 0 && static_cast<size_t>(limit) < ds.value()->size()) {
-    return data::Status::Error(spec.source, "--train-limit/--val-limit are supported for Fashion-MNIST only");
-  }
   return std::shared_ptr<const data::Dataset>(ds.value());
 }
 
