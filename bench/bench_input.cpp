@@ -4,6 +4,7 @@
 //   bench_input --make-folder /tmp/jpeg500            # 500 synthetic 500x375 JPEGs (5 classes)
 //   bench_input --folder /tmp/jpeg500 --workers 2
 //   bench_input --fashion-mnist --workers 2
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -112,6 +113,10 @@ int main(int argc, char** argv) {
               workers, workers == 1 ? " " : "s", r->images_per_second,
               static_cast<long long>(r->images), r->seconds, r->loader_cores_used);
   if (bo.baseline) std::printf("  ratio loader / baseline: %.2fx\n", r->speedup);
+  // Throughput per CPU-second does not depend on how many cores other processes leave us.
+  std::printf("  per CPU-second: loader %.1f, baseline %.1f images\n",
+              r->images_per_second / std::max(r->loader_cores_used, 1e-9),
+              bo.baseline ? r->baseline_images_per_second / std::max(r->baseline_cores_used, 1e-9) : 0.0);
   if (r->skipped) std::printf("  skipped samples: %lld\n", static_cast<long long>(r->skipped));
   return 0;
 }
