@@ -1,0 +1,591 @@
+// The report layer: stage pictures and the HTML page of `inspect`, the conv1 filter grid, the
+// gnuplot training curves, the epoch hook, and the dropout experiment (its report logic on made-up
+// numbers, and a tiny real run on a generated dataset).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "model/summary.h"
+#include "report/dropout_experiment.h"
+#include "report/epoch_report.h"
+#include "report/gnuplot.h"
+#include "report/inspect.h"
+#include "report/visualize.h"
+#include "shapes_dataset.h"
+#include "train/events.h"
+#include "train/files.h"
+
+namespace alexnet::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path TempDir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("alexnet_report_test_" + std::to_string(::getpid())) / name;
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string RunCommand(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  *status = ::pclose(p);
+  return out;
+}
+
+// A picture with structure: a gradient, a disc and a bar.
+fs::path WriteTestImage(const fs::path& dir) {
+  cv::Mat img(90, 110, CV_8UC3);
+  for (int y = 0; y < img.rows; ++y) {
+    for (int x = 0; x < img.cols; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b(uint8_t(2 * x), uint8_t(2 * y), 90);
+  }
+  cv::circle(img, {60, 45}, 22, cv::Scalar(20, 20, 230), cv::FILLED);
+  cv::rectangle(img, {10, 70}, {100, 80}, cv::Scalar(240, 240, 240), cv::FILLED);
+  const fs::path p = dir / "test image.png";
+  cv::imwrite(p.string(), img);
+  return p;
+}
+
+bool IsSeparator(const cv::Vec3b& v) {
+  return v == cv::Vec3b(uchar(kSeparator[0]), uchar(kSeparator[1]), uchar(kSeparator[2]));
+}
+
+// Cells of a grid image counted from its pixels: runs of rows (columns) that are not entirely
+// separator-coloured.
+std::pair<int, int> CountCells(const cv::Mat& img) {
+  auto count_runs = [](const std::vector<bool>& sep) {
+    int runs = 0;
+    for (size_t i = 0; i < sep.size(); ++i) runs += !sep[i] && (i == 0 || sep[i - 1]);
+    return runs;
+  };
+  std::vector<bool> row_sep(img.rows, true), col_sep(img.cols, true);
+  for (int y = 0; y < img.rows; ++y) {
+    for (int x = 0; x < img.cols; ++x) {
+      if (!IsSeparator(img.at<cv::Vec3b>(y, x))) row_sep[y] = col_sep[x] = false;
+    }
+  }
+  return {count_runs(row_sep), count_runs(col_sep)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing (no TensorFlow).
+
+TEST(Visualize, GridShapesAreAsSquareAsTheChannelCountAllows) {
+  EXPECT_EQ(GridShape(96), std::make_pair(8, 12));
+  EXPECT_EQ(GridShape(256), std::make_pair(16, 16));
+  EXPECT_EQ(GridShape(384), std::make_pair(16, 24));
+  const auto [r, c] = GridShape(97);  // prime: near-square with a few empty cells
+  EXPECT_GE(r * c, 97);
+  EXPECT_LE(c, 11);
+}
+
+TEST(Visualize, FeatureMapGridNormalisesEachChannelAndCountsConstantOnes) {
+  const int h = 5, w = 4, c = 6;
+  std::vector<float> v(h * w * c);
+  for (int i = 0; i < h * w; ++i) {
+    for (int ch = 0; ch < c; ++ch) v[i * c + ch] = ch == 2 ? 0.0f : float(i) * (ch + 1) * 1000.0f;
+  }
+  GridLayout g;
+  int constant = -1;
+  const cv::Mat img = FeatureMapGrid(v.data(), h, w, c, &g, &constant);
+  EXPECT_EQ(constant, 1);
+  EXPECT_EQ(g.rows * g.cols, 6);
+  EXPECT_EQ(img.cols, g.cols * (g.cell_w + g.sep) + g.sep);
+  EXPECT_EQ(img.rows, g.rows * (g.cell_h + g.sep) + g.sep);
+  // Channels 0 and 5 differ only in scale: min-max normalisation draws them identically.
+  const cv::Rect c0(g.x0, g.y0, g.cell_w, g.cell_h);
+  const cv::Rect c5(g.x0 + (5 % g.cols) * (g.cell_w + g.sep), g.y0 + (5 / g.cols) * (g.cell_h + g.sep), g.cell_w,
+                    g.cell_h);
+  EXPECT_EQ(cv::norm(img(c0), img(c5), cv::NORM_INF), 0.0);
+  EXPECT_TRUE(IsNonConstant(img(c0)));
+  EXPECT_EQ(CountCells(img), std::make_pair(g.rows, g.cols));
+}
+
+TEST(Visualize, BarChartsAndCaptionsAreDrawn) {
+  std::vector<float> units(4096);
+  for (size_t i = 0; i < units.size(); ++i) units[i] = std::max(0.0f, std::sin(float(i) * 0.01f));
+  const cv::Mat bars = UnitBarChart(units, 1024, 220);
+  EXPECT_EQ(bars.rows, 220);
+  EXPECT_TRUE(IsNonConstant(bars));
+  const cv::Mat top = TopClassesChart({{"Trouser", 0.9f}, {"Dress", 0.05f}});
+  EXPECT_TRUE(IsNonConstant(top));
+  int band = 0;
+  const cv::Mat captioned = AddCaption(bars, {"fc6  4096", "second line"}, &band);
+  EXPECT_EQ(captioned.rows, bars.rows + band);
+  EXPECT_GT(band, 30);
+  EXPECT_FALSE(IsNonConstant(cv::Mat(10, 10, CV_8UC3, cv::Scalar(1, 2, 3))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect on an untrained network (67 x 67 input, 10 classes).
+
+class UntrainedInspect : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(TempDir("inspect"));
+    model::ModelOptions o;
+    o.num_classes = 10;
+    o.input_size = 67;
+    model_ = new InspectModel;
+    open_error_ = new std::string(OpenUntrainedModel(o, 2, model_));
+    report_ = new InspectReport;
+    if (open_error_->empty()) {
+      *open_error_ = InspectImage(model_, WriteTestImage(*dir_).string(), (*dir_ / "out").string(), "test", report_);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    delete report_;
+    delete open_error_;
+    fs::remove_all(dir_->parent_path());
+    delete dir_;
+  }
+  static fs::path* dir_;
+  static InspectModel* model_;
+  static InspectReport* report_;
+  static std::string* open_error_;
+};
+fs::path* UntrainedInspect::dir_;
+InspectModel* UntrainedInspect::model_;
+InspectReport* UntrainedInspect::report_;
+std::string* UntrainedInspect::open_error_;
+
+TEST_F(UntrainedInspect, EveryStageOfTheSeedTableHasANonConstantPictureOfTheReportedSize) {
+  ASSERT_EQ(*open_error_, "");
+  std::vector<std::string> expected = {"input"};
+  for (const model::LayerSpec& s : model::AlexNetLayers()) expected.push_back(s.name);
+  std::vector<std::string> names;
+  for (const StageReport& s : report_->stages) names.push_back(s.name);
+  EXPECT_EQ(names, expected);
+  for (const StageReport& s : report_->stages) {
+    const fs::path png = *dir_ / "out" / s.image;
+    ASSERT_TRUE(fs::exists(png)) << png;
+    const cv::Mat img = cv::imread(png.string(), cv::IMREAD_COLOR);
+    ASSERT_FALSE(img.empty()) << png;
+    EXPECT_EQ(img.cols, s.width) << s.name;
+    EXPECT_EQ(img.rows, s.height) << s.name;
+    EXPECT_GE(img.cols, 200) << s.name;
+    EXPECT_TRUE(IsNonConstant(img)) << s.name;
+  }
+}
+
+TEST_F(UntrainedInspect, ConvStagePicturesHaveOneCellPerChannel) {
+  ASSERT_EQ(*open_error_, "");
+  for (const StageReport& s : report_->stages) {
+    if (s.shape.size() != 3 || s.name == "input") continue;
+    const cv::Mat img = cv::imread((*dir_ / "out" / s.image).string(), cv::IMREAD_COLOR);
+    // Below the caption: the grid alone.
+    const int cols = GridShape(static_cast<int>(s.shape[2])).second;
+    std::vector<bool> col_sep(img.cols, true);
+    const int y_last_cell_row = img.rows - 3;  // inside the last row of cells (2-pixel border)
+    int runs = 0;
+    for (int x = 0; x < img.cols; ++x) {
+      // The caption may be wider than the grid: white (no viridis colour) is not a cell either.
+      const cv::Vec3b v = img.at<cv::Vec3b>(y_last_cell_row, x);
+      col_sep[x] = IsSeparator(v) || v == cv::Vec3b(255, 255, 255);
+      runs += !col_sep[x] && (x == 0 || col_sep[x - 1]);
+    }
+    EXPECT_EQ(runs, cols) << s.name;
+  }
+}
+
+TEST_F(UntrainedInspect, ShapesEqualThoseOfSummary) {
+  ASSERT_EQ(*open_error_, "");
+  model::Summary summary;
+  ASSERT_EQ(model::BuildSummary(model_->options, &summary), "");
+  ASSERT_EQ(report_->stages.size(), summary.rows.size() + 1);
+  EXPECT_EQ(report_->stages[0].shape, (std::vector<int64_t>{67, 67, 3}));
+  for (size_t i = 0; i < summary.rows.size(); ++i) {
+    EXPECT_EQ(report_->stages[i + 1].name, summary.rows[i].name);
+    EXPECT_EQ(report_->stages[i + 1].shape, summary.rows[i].out_shape) << summary.rows[i].name;
+  }
+  EXPECT_EQ(report_->stages.back().shape, (std::vector<int64_t>{10}));
+  ASSERT_EQ(report_->top.size(), 5u);
+  float sum = 0;
+  for (const auto& [c, p] : report_->top) sum += p;
+  EXPECT_LE(sum, 1.0001f);
+}
+
+TEST_F(UntrainedInspect, PageLinksEveryStagePictureAndEveryLinkedFileExists) {
+  ASSERT_EQ(*open_error_, "");
+  const fs::path html = *dir_ / "out" / "index.html";
+  ASSERT_EQ(fs::path(report_->html_path), html);
+  const std::string page = Slurp(html);
+  std::set<std::string> links;
+  const std::regex link_re("(?:src|href)=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(page.begin(), page.end(), link_re); it != std::sregex_iterator(); ++it) {
+    links.insert((*it)[1].str());
+  }
+  for (const StageReport& s : report_->stages) {
+    EXPECT_TRUE(links.count(s.image)) << s.image << " not linked";
+    EXPECT_NE(page.find("id=\"" + s.name + "\""), std::string::npos) << s.name;
+  }
+  for (const std::string& l : links) {
+    if (l.rfind("#", 0) == 0) continue;  // an anchor on the page
+    EXPECT_EQ(l.find("://"), std::string::npos) << "not self-contained: " << l;
+    EXPECT_NE(l.front(), '/') << "absolute path: " << l;
+    EXPECT_TRUE(fs::exists(html.parent_path() / l)) << l;
+  }
+  // The numbers of `alexnet summary` are on the page, and the mean is explained.
+  model::Summary summary;
+  ASSERT_EQ(model::BuildSummary(model_->options, &summary), "");
+  EXPECT_NE(page.find(model::FormatCount(summary.total_params)), std::string::npos);
+  EXPECT_NE(page.find(model::FormatCount(summary.rows[0].macs)), std::string::npos);
+  EXPECT_NE(page.find("own per-channel mean"), std::string::npos);
+}
+
+TEST_F(UntrainedInspect, MissingImageIsAnErrorNamingTheFile) {
+  ASSERT_EQ(*open_error_, "");
+  InspectReport r;
+  const std::string missing = (*dir_ / "no-such-image.jpg").string();
+  const std::string err = InspectImage(model_, missing, (*dir_ / "out2").string(), "test", &r);
+  EXPECT_NE(err.find(missing), std::string::npos) << err;
+}
+
+TEST_F(UntrainedInspect, FilterGridHas96CellsOf11x11Kernels) {
+  ASSERT_EQ(*open_error_, "");
+  cv::Mat grid;
+  GridLayout g;
+  ASSERT_EQ(Conv1FilterImage(model_->session(), &grid, &g, 4), "");
+  EXPECT_EQ(g.rows, 8);
+  EXPECT_EQ(g.cols, 12);
+  EXPECT_EQ(g.cell_w, 44);
+  const auto [rows, cols] = CountCells(grid);
+  EXPECT_EQ(rows * cols, 96) << rows << " x " << cols;
+  for (int i = 0; i < 96; ++i) {
+    const cv::Rect cell(g.x0 + (i % g.cols) * (g.cell_w + g.sep), g.y0 + (i / g.cols) * (g.cell_h + g.sep),
+                        g.cell_w, g.cell_h);
+    ASSERT_TRUE(IsNonConstant(grid(cell))) << "kernel " << i;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training curves with gnuplot.
+
+void WriteMetrics(const fs::path& path) {
+  std::ofstream f(path);
+  f << "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr,images_per_s,train_seconds\n"
+    << "1,10,2.1,0.30,1.9,0.40,0.8,0.01,100,10\n"
+    << "2,20,1.5,0.55,1.4,0.52,0.9,0.01,100,20\n"
+    << "3,30,1.1,0.70,1.3,0.58,0.93,0.001,100,30\n";
+}
+
+bool HaveGnuplot() {
+  int status = 0;
+  RunCommand("gnuplot --version", &status);
+  return status == 0;
+}
+
+TEST(Curves, ReadMetricsCsvTakesTheLastLineOfAnEpochAndMissingValidationAsNaN) {
+  const fs::path dir = TempDir("metrics");
+  {
+    std::ofstream f(dir / "metrics.csv");
+    f << "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr,images_per_s,train_seconds\n"
+      << "1,10,2.0,0.3,,,,0.01,5,1\n"
+      << "1,12,1.9,0.35,,,,0.01,5,2\n"
+      << "2,20,1.5,0.5,1.4,0.45,0.9,0.01,5,3\n";
+  }
+  std::vector<MetricsRow> rows;
+  ASSERT_EQ(ReadMetricsCsv((dir / "metrics.csv").string(), &rows), "");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].step, 12);
+  EXPECT_TRUE(std::isnan(rows[0].val_top1));
+  EXPECT_DOUBLE_EQ(rows[1].val_top1, 0.45);
+  EXPECT_NE(ReadMetricsCsv((dir / "absent.csv").string(), &rows).find("absent.csv"), std::string::npos);
+}
+
+TEST(Curves, CurvesPngIsDrawnFromMetricsCsv) {
+  if (!HaveGnuplot()) GTEST_SKIP() << "gnuplot not installed (bash scripts/setup.sh)";
+  const fs::path dir = TempDir("curves");
+  WriteMetrics(dir / "metrics.csv");
+  ASSERT_EQ(DrawTrainingCurves((dir / "metrics.csv").string(), (dir / "curves.png").string()), "");
+  const cv::Mat img = cv::imread((dir / "curves.png").string());
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(img.cols, 1000);
+  EXPECT_EQ(img.rows, 420);
+  EXPECT_TRUE(IsNonConstant(img));
+  EXPECT_TRUE(fs::exists(dir / "curves.gp"));
+  EXPECT_FALSE(fs::exists(dir / "curves.png.tmp.png"));
+}
+
+TEST(Curves, MissingGnuplotIsReportedNotFatal) {
+  const fs::path dir = TempDir("nognuplot");
+  WriteMetrics(dir / "metrics.csv");
+  bool missing = false;
+  const std::string err = DrawTrainingCurves((dir / "metrics.csv").string(), (dir / "curves.png").string(),
+                                             "alexnet-no-such-gnuplot", &missing);
+  EXPECT_NE(err.find("alexnet-no-such-gnuplot"), std::string::npos) << err;
+  EXPECT_TRUE(missing);
+  EXPECT_FALSE(fs::exists(dir / "curves.png"));
+}
+
+TEST(EpochHook, DrawsCurvesLogsFiltersToTensorBoardAndReportsAMissingGnuplotOnce) {
+  const fs::path dir = TempDir("hook");
+  WriteMetrics(dir / "metrics.csv");
+  model::SessionConfig sc;
+  sc.model.num_classes = 4;
+  sc.model.input_size = 67;
+  std::unique_ptr<model::ModelSession> session;
+  ASSERT_TRUE(model::ModelSession::Create(sc, &session).ok());
+  ASSERT_TRUE(session->Initialize().ok());
+  train::TrainConfig config;
+  config.run.run_dir = dir.string();
+  {
+    train::EventLog events(dir.string());
+    EpochReporter broken("alexnet-no-such-gnuplot");
+    for (int epoch = 1; epoch <= 3; ++epoch) {
+      broken(train::EpochEnd{&config, epoch, epoch * 10, session.get(), &events});
+    }
+    EXPECT_EQ(broken.problems_reported(), 1);  // once, not at every epoch
+    if (HaveGnuplot()) {
+      EpochReporter working;
+      working(train::EpochEnd{&config, 4, 40, session.get(), &events});
+      EXPECT_EQ(working.problems_reported(), 0);
+      EXPECT_TRUE(fs::exists(dir / "curves.png"));
+    }
+  }
+  std::string events;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("events.out.tfevents", 0) == 0) events += Slurp(e.path());
+  }
+  EXPECT_NE(events.find("conv1/filters"), std::string::npos);
+  EXPECT_NE(events.find("\x89PNG"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dropout experiment's report on made-up numbers.
+
+DropoutRun FakeRun(float rate, std::vector<std::array<double, 3>> epochs) {  // train, val, val_loss
+  DropoutRun r;
+  r.rate = rate;
+  int64_t n = 0;
+  for (const auto& e : epochs) {
+    DropoutEpoch d;
+    d.epoch = ++n;
+    d.train_top1 = e[0];
+    d.val_top1 = e[1];
+    d.val_loss = e[2];
+    d.train_top1_running = e[0] - 0.1;
+    r.epochs.push_back(d);
+  }
+  return r;
+}
+
+TEST(DropoutReport, GapsAreTrainingMinusValidationPerEpoch) {
+  const DropoutRun with = FakeRun(0.5f, {{0.60, 0.58, 1.0}, {0.80, 0.75, 0.8}});
+  const DropoutRun without = FakeRun(0.0f, {{0.70, 0.62, 0.9}, {0.95, 0.83, 1.1}});
+  EXPECT_NEAR(with.epochs[1].gap(), 0.05, 1e-12);
+  EXPECT_NEAR(without.epochs[1].gap(), 0.12, 1e-12);
+  const std::string table = DropoutTable(with, without);
+  EXPECT_NE(table.find("| 1 | 0.600 | 0.580 | 0.020 | 0.700 | 0.620 | 0.080 |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| 2 | 0.800 | 0.750 | 0.050 | 0.950 | 0.830 | 0.120 |"), std::string::npos) << table;
+  const std::string f = DropoutFindings(with, without);
+  EXPECT_NE(f.find("0.120 with dropout 0.0 (epoch 2) vs 0.050 with dropout 0.5"), std::string::npos) << f;
+  EXPECT_NE(f.find("made the gap smaller by 0.070"), std::string::npos) << f;
+  EXPECT_NE(f.find("Mean gap over the last 2 epochs: 0.100 (dropout 0.0) vs 0.035 (dropout 0.5)"),
+            std::string::npos) << f;
+  EXPECT_NE(f.find("rose from its minimum 0.900"), std::string::npos) << f;
+}
+
+TEST(DropoutReport, SaysSoWhenDropoutDidNotHelp) {
+  const DropoutRun with = FakeRun(0.5f, {{0.90, 0.70, 1.0}});
+  const DropoutRun without = FakeRun(0.0f, {{0.85, 0.75, 1.0}});
+  const std::string f = DropoutFindings(with, without);
+  EXPECT_NE(f.find("made the gap larger by 0.100"), std::string::npos) << f;
+  const DropoutRun same = FakeRun(0.5f, {{0.855, 0.75, 1.0}});
+  EXPECT_NE(DropoutFindings(same, without).find("about the same"), std::string::npos);
+}
+
+TEST(DropoutReport, ReadsRunFoldersAndMatchesEpochs) {
+  const fs::path dir = TempDir("dropout-read");
+  WriteMetrics(dir / "metrics.csv");
+  {
+    std::ofstream f(dir / "train_eval.csv");
+    f << "epoch,step,train_top1,train_loss,images\n1,10,0.45,1.8,100\n2,20,0.61,1.2,100\n";
+  }
+  DropoutRun r;
+  ASSERT_EQ(ReadDropoutRun(dir.string(), 0.5f, &r), "");
+  ASSERT_EQ(r.epochs.size(), 2u);  // epoch 3 has no training-subset evaluation
+  EXPECT_DOUBLE_EQ(r.epochs[1].train_top1, 0.61);
+  EXPECT_DOUBLE_EQ(r.epochs[1].train_top1_running, 0.55);
+  EXPECT_NEAR(r.epochs[1].gap(), 0.61 - 0.52, 1e-12);
+  EXPECT_EQ(DropoutRunName(0.5f), "dropout-0.5");
+  EXPECT_EQ(DropoutRunName(0.0f), "dropout-0.0");
+  EXPECT_EQ(DropoutRunName(0.25f), "dropout-0.25");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A tiny real experiment on generated shapes, then the tool's filters and inspect on its runs.
+
+class TinyExperiment : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new fs::path(TempDir("experiment"));
+    alexnet::testing::WriteShapesDataset(*root_ / "shapes", 16, 5);
+    DropoutExperimentOptions o;
+    o.data.source = (*root_ / "shapes").string();
+    o.data.val_fraction = 0.25;
+    o.data.resize = 72;
+    o.data.crop = 67;
+    o.data.stats_images = 0;
+    o.epochs = 2;
+    o.batch = 16;
+    o.lr = 3e-4f;
+    o.threads = 2;
+    o.out_dir = (*root_ / "out").string();
+    std::ostringstream out;
+    status_ = RunDropoutExperiment(o, out);
+    output_ = new std::string(out.str());
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(root_->parent_path());
+    delete root_;
+    delete output_;
+  }
+  static fs::path* root_;
+  static std::string* output_;
+  static int status_;
+};
+fs::path* TinyExperiment::root_;
+std::string* TinyExperiment::output_;
+int TinyExperiment::status_ = -1;
+
+TEST_F(TinyExperiment, BothRunsAreEvaluatedOnTheTrainingSubsetEveryEpochAndReported) {
+  ASSERT_EQ(status_, 0) << *output_;
+  const fs::path out = *root_ / "out";
+  for (const char* run : {"dropout-0.5", "dropout-0.0"}) {
+    DropoutRun r;
+    ASSERT_EQ(ReadDropoutRun((out / run).string(), 0, &r), "") << run;
+    EXPECT_EQ(r.epochs.size(), 2u) << run;
+    EXPECT_TRUE(fs::exists(out / run / "curves.png")) << run;  // the epoch hook ran
+    train::TrainConfig c;
+    ASSERT_EQ(train::LoadTrainConfig((out / run).string(), &c), "");
+    EXPECT_FLOAT_EQ(c.model.dropout_rate, std::string(run) == "dropout-0.5" ? 0.5f : 0.0f);
+    EXPECT_EQ(c.model.seed, 1);
+  }
+  const std::string md = Slurp(out / "dropout.md");
+  EXPECT_NE(md.find("| epoch | train top-1 (dropout 0.5)"), std::string::npos) << md;
+  EXPECT_NE(md.find("Gap (training top-1 minus validation top-1) at the last epoch"), std::string::npos);
+  EXPECT_NE(output_->find("| 2 |"), std::string::npos) << *output_;
+  if (HaveGnuplot()) {
+    const cv::Mat plot = cv::imread((out / "dropout.png").string());
+    EXPECT_TRUE(IsNonConstant(plot));
+  }
+}
+
+TEST_F(TinyExperiment, ExistingRunsAreNotOverwrittenAndReportOnlyRedoesTheReport) {
+  ASSERT_EQ(status_, 0) << *output_;
+  DropoutExperimentOptions o;
+  o.out_dir = (*root_ / "out").string();
+  std::ostringstream out;
+  EXPECT_EQ(RunDropoutExperiment(o, out), 1);
+  fs::remove(*root_ / "out" / "dropout.md");
+  o.report_only = true;
+  EXPECT_EQ(RunDropoutExperiment(o, out), 0);
+  EXPECT_TRUE(fs::exists(*root_ / "out" / "dropout.md"));
+}
+
+TEST_F(TinyExperiment, FiltersCommandWritesA96CellGrid) {
+  ASSERT_EQ(status_, 0) << *output_;
+  const fs::path png = *root_ / "filters.png";
+  int status = 0;
+  const std::string out =
+      RunCommand(std::string(ALEXNET_BIN) + " filters --run " + (*root_ / "out" / "dropout-0.5").string() +
+                     " --scale 3 --out " + png.string(),
+                 &status);
+  ASSERT_EQ(status, 0) << out;
+  const cv::Mat img = cv::imread(png.string());
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(img.cols, 12 * (33 + 2) + 2);
+  EXPECT_EQ(img.rows, 8 * (33 + 2) + 2);
+  const auto [rows, cols] = CountCells(img);
+  EXPECT_EQ(rows * cols, 96);
+}
+
+TEST_F(TinyExperiment, InspectCommandOnATrainedRunMatchesSummaryShapes) {
+  ASSERT_EQ(status_, 0) << *output_;
+  const fs::path out = *root_ / "inspect";
+  const fs::path image = fs::directory_iterator(*root_ / "shapes" / "disc")->path();
+  int status = 0;
+  const std::string text = RunCommand(std::string(ALEXNET_BIN) + " inspect --run " +
+                                          (*root_ / "out" / "dropout-0.5").string() + " '" + image.string() +
+                                          "' --out " + out.string(),
+                                      &status);
+  ASSERT_EQ(status, 0) << text;
+  EXPECT_TRUE(fs::exists(out / "index.html"));
+  EXPECT_NE(text.find("pool5  1 x 1 x 256"), std::string::npos) << text;
+  EXPECT_NE(text.find("fc8    4 "), std::string::npos) << text;
+  const std::string page = Slurp(out / "index.html");
+  EXPECT_NE(page.find("color_stats.json"), std::string::npos);  // the training set's mean
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line: bad input gives a clear error naming the file, exit status 1.
+
+TEST(ReportCli, BadInputNamesTheFileAndExits1) {
+  const fs::path dir = TempDir("cli");
+  const fs::path image = WriteTestImage(dir);
+  struct Case {
+    std::string args, expect;
+  } cases[] = {
+      {"inspect --untrained --classes 10 --input-size 67 " + (dir / "missing.png").string() + " --out " +
+           (dir / "o").string(),
+       (dir / "missing.png").string()},
+      {"inspect --run " + (dir / "no-run").string() + " '" + image.string() + "' --out " + (dir / "o").string(),
+       (dir / "no-run").string()},
+      {"filters --run " + (dir / "no-run").string() + " --out " + (dir / "f.png").string(),
+       (dir / "no-run").string()},
+      {"experiment dropout --report-only --out " + (dir / "no-experiment").string(),
+       (dir / "no-experiment").string()},
+  };
+  for (const Case& c : cases) {
+    int status = 0;
+    const std::string out = RunCommand(std::string(ALEXNET_BIN) + " " + c.args, &status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << c.args << "\n" << out;
+    EXPECT_NE(out.find(c.expect), std::string::npos) << c.args << "\n" << out;
+  }
+}
+
+TEST(ReportCli, InspectUntrainedWritesThePage) {
+  const fs::path dir = TempDir("cli-untrained");
+  const fs::path image = WriteTestImage(dir);
+  int status = 0;
+  const std::string out = RunCommand(std::string(ALEXNET_BIN) + " inspect --untrained --classes 10 --input-size 67 '" +
+                                         image.string() + "' --out " + (dir / "page").string(),
+                                     &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("page: "), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir / "page" / "index.html"));
+  EXPECT_TRUE(fs::exists(dir / "page" / "fc8.png"));
+}
+
+}  // namespace
+}  // namespace alexnet::report
