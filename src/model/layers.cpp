@@ -18,6 +18,15 @@ const char* KindName(LayerKind kind) {
   return "?";
 }
 
+namespace {
+// Output side of a conv or pooling layer for an input side, or 0 when the window does not fit.
+int SpatialOut(const LayerSpec& spec, int in) {
+  const int pad = spec.kind == LayerKind::kConv ? spec.pad : 0;  // pooling is VALID
+  if (in + 2 * pad < spec.kernel) return 0;
+  return (in + 2 * pad - spec.kernel) / spec.stride + 1;
+}
+}  // namespace
+
 std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>* out) {
   out->clear();
   if (opts.num_classes < 1) return "number of classes must be at least 1";
@@ -27,16 +36,15 @@ std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>
     LayerShape s{&spec, h, w, c, h, w, c, 0, 0};
     switch (spec.kind) {
       case LayerKind::kConv:
-        s.out_h = (h + 2 * spec.pad - spec.kernel) / spec.stride + 1;
-        s.out_w = (w + 2 * spec.pad - spec.kernel) / spec.stride + 1;
+        s.out_h = SpatialOut(spec, h);
+        s.out_w = SpatialOut(spec, w);
         s.out_c = OutChannels(spec, opts);
         s.params = int64_t(spec.kernel) * spec.kernel * c * s.out_c + s.out_c;
         s.macs = int64_t(s.out_h) * s.out_w * s.out_c * spec.kernel * spec.kernel * c;
-        if (h + 2 * spec.pad < spec.kernel) s.out_h = s.out_w = 0;
         break;
       case LayerKind::kMaxPool:  // VALID pooling, as in the paper (55 -> 27 -> 13 -> 6)
-        s.out_h = h < spec.kernel ? 0 : (h - spec.kernel) / spec.stride + 1;
-        s.out_w = w < spec.kernel ? 0 : (w - spec.kernel) / spec.stride + 1;
+        s.out_h = SpatialOut(spec, h);
+        s.out_w = SpatialOut(spec, w);
         break;
       case LayerKind::kLrn:
         break;
@@ -67,19 +75,12 @@ std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>
 
 int MinimumInputSize(const ModelOptions& /*opts*/) {
   for (int size = 1; size < 4096; ++size) {
-    // Walk the spatial layers only; avoids recursion through ComputeLayerShapes' message.
-    int h = size;
-    bool ok = true;
+    int h = size;  // only the spatial layers matter
     for (const LayerSpec& spec : AlexNetLayers()) {
-      if (spec.kind == LayerKind::kConv) {
-        if (h + 2 * spec.pad < spec.kernel) { ok = false; break; }
-        h = (h + 2 * spec.pad - spec.kernel) / spec.stride + 1;
-      } else if (spec.kind == LayerKind::kMaxPool) {
-        if (h < spec.kernel) { ok = false; break; }
-        h = (h - spec.kernel) / spec.stride + 1;
-      }
+      if (spec.kind == LayerKind::kConv || spec.kind == LayerKind::kMaxPool) h = SpatialOut(spec, h);
+      if (h < 1) break;
     }
-    if (ok) return size;
+    if (h >= 1) return size;
   }
   return -1;
 }
