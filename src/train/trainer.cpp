@@ -390,7 +390,7 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
     }
   }
   std::cout << "training finished: " << state.step << " steps, " << state.images_seen << " images, "
-            << FormatDuration(state.train_seconds) << " of training; best validation top-1 "
+            << FormatDuration(state.train_seconds) << " (training and validation); best validation top-1 "
             << state.best_val_top1 << "\n"
             << "run folder: " << run_dir << "\n";
   if (train_set.value()->skip_log().count() > 0) {
