@@ -48,9 +48,9 @@ std::string DrawDropoutPlot(const DropoutRun& with, const DropoutRun& without, c
 
 struct DropoutExperimentOptions {
   train::DataSpec data;           // source, limits, resize/crop
-  int64_t epochs = 10;
+  int64_t epochs = 20;
   int batch = 64;
-  float lr = 1e-3f;
+  float lr = 2e-4f;
   model::Init init = model::Init::kHe;
   int64_t seed = 1;
   bool augment = false;           // random crops, flips, PCA colour (off: dropout is the only regulariser

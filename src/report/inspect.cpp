@@ -153,7 +153,7 @@ std::string Conv1FilterImage(model::ModelSession* session, cv::Mat* image, GridL
 }
 
 std::string InspectImage(InspectModel* m, const std::string& image_path, const std::string& out_dir,
-                         const std::string& command, InspectReport* report) {
+                         const InspectOptions& options, InspectReport* report) {
   *report = InspectReport{};
   // The image, prepared exactly as evaluation prepares it.
   data::DecodeOptions decode;
@@ -259,7 +259,7 @@ std::string InspectImage(InspectModel* m, const std::string& image_path, const s
     if (t.dims() == 4) {
       int constant = 0;
       const cv::Mat grid = FeatureMapGrid(data, static_cast<int>(s.shape[0]), static_cast<int>(s.shape[1]),
-                                          static_cast<int>(s.shape[2]), nullptr, &constant);
+                                          static_cast<int>(s.shape[2]), nullptr, &constant, options.grid_width);
       caption.push_back("each channel min-max normalised (viridis: dark = low, yellow = high); " +
                         std::to_string(constant) + " of " + std::to_string(s.shape[2]) + " constant");
       img = AddCaption(grid, caption);
@@ -281,14 +281,14 @@ std::string InspectImage(InspectModel* m, const std::string& image_path, const s
         }
         caption.push_back("logits of the " + std::to_string(n) + " classes; below: softmax, top " +
                           std::to_string(top.size()));
-        img = AddCaption(StackVertically({UnitBarChart(v, std::min(1024, std::max(n * 24, 400)), 200),
+        img = AddCaption(StackVertically({UnitBarChart(v, std::min(options.chart_width, std::max(n * 24, 400)), 200),
                                           TopClassesChart(top)}),
                          caption);
         s.note = "Most probable: " + top.front().first + " (" + Fixed(top.front().second, 3) + ").";
       } else {
         caption.push_back(std::to_string(active) + " of " + std::to_string(n) + " units > 0, largest " +
                           Fixed(hi, 3));
-        img = AddCaption(UnitBarChart(v, 1024, 220), caption);
+        img = AddCaption(UnitBarChart(v, options.chart_width, 220), caption);
         s.note = std::to_string(active) + " of " + std::to_string(n) + " units are active (> 0) for this image.";
       }
     }
@@ -317,7 +317,7 @@ std::string InspectImage(InspectModel* m, const std::string& image_path, const s
     << "<br>Input: shorter side resized to " << m->preprocess.resize << ", central " << m->preprocess.resize
     << " x " << m->preprocess.resize << " square, centre crop " << crop << " x " << crop << ", minus "
     << Html(report->mean_note) << ": (" << Fixed(report->mean_rgb[0], 1) << ", " << Fixed(report->mean_rgb[1], 1)
-    << ", " << Fixed(report->mean_rgb[2], 1) << ") RGB.<br>Made by: <code>" << Html(command) << "</code></p>\n"
+    << ", " << Fixed(report->mean_rgb[2], 1) << ") RGB.<br>Made by: <code>" << Html(options.command) << "</code></p>\n"
     << "<h2>Prediction</h2>\n<table><tr><th>class</th><th>probability</th></tr>\n";
   for (const auto& [c, p] : report->top) {
     h << "<tr><td>" << Html(m->class_names[c]) << "</td><td class=\"n\">" << Fixed(p, 4) << "</td></tr>\n";

@@ -61,10 +61,16 @@ struct InspectReport {
   std::string html_path;                    // <out>/index.html
 };
 
+struct InspectOptions {
+  std::string command;     // shown on the page: how it was made
+  int grid_width = 1100;   // feature-map grids are upscaled to about this width (smaller files)
+  int chart_width = 1024;  // FC bar charts
+};
+
 // Runs `image_path` through the network and writes <out>/<stage>.png for every stage and
-// <out>/index.html. `command` is shown on the page (how it was made). Returns "" or the error.
+// <out>/index.html. Returns "" or the error.
 std::string InspectImage(InspectModel* m, const std::string& image_path, const std::string& out_dir,
-                         const std::string& command, InspectReport* report);
+                         const InspectOptions& options, InspectReport* report);
 
 // conv1's 96 kernels (11 x 11 x 3) as an 8 x 12 RGB grid (the paper's Figure 3), from the
 // session's current weights. Returns "" or the error.

@@ -78,9 +78,10 @@ cv::Mat AddCaption(const cv::Mat& body, const std::vector<std::string>& lines, i
   return out;
 }
 
-cv::Mat FeatureMapGrid(const float* hwc, int h, int w, int c, GridLayout* layout, int* constant_channels) {
+cv::Mat FeatureMapGrid(const float* hwc, int h, int w, int c, GridLayout* layout, int* constant_channels,
+                       int target_width) {
   const auto [rows, cols] = GridShape(c);
-  const int scale = UpscaleFactor(std::max(h, w), cols, 1100, 12);
+  const int scale = UpscaleFactor(std::max(h, w), cols, target_width, 12);
   GridLayout g;
   g.rows = rows;
   g.cols = cols;

@@ -41,9 +41,10 @@ cv::Mat AddCaption(const cv::Mat& body, const std::vector<std::string>& lines, i
 // Feature maps of one image: `hwc` holds h * w * c floats (NHWC without N). Each channel is
 // min-max normalised on its own (a constant channel, e.g. all zero after the ReLU, is drawn dark
 // grey and counted in *constant_channels), coloured with viridis, upscaled with nearest
-// neighbour and placed in a grid with thin separators. No caption.
+// neighbour (an integer factor, to about `target_width` pixels) and placed in a grid with thin
+// separators. No caption.
 cv::Mat FeatureMapGrid(const float* hwc, int h, int w, int c, GridLayout* layout = nullptr,
-                       int* constant_channels = nullptr);
+                       int* constant_channels = nullptr, int target_width = 1100);
 
 // The network's input crop (h * w * 3 floats, RGB, 0..255 minus the mean) with `mean_rgb` added
 // back, clipped to 0..255, upscaled to at least `min_side` pixels.

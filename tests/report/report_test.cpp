@@ -158,7 +158,7 @@ class UntrainedInspect : public ::testing::Test {
     open_error_ = new std::string(OpenUntrainedModel(o, 2, model_));
     report_ = new InspectReport;
     if (open_error_->empty()) {
-      *open_error_ = InspectImage(model_, WriteTestImage(*dir_).string(), (*dir_ / "out").string(), "test", report_);
+      *open_error_ = InspectImage(model_, WriteTestImage(*dir_).string(), (*dir_ / "out").string(), {}, report_);
     }
   }
   static void TearDownTestSuite() {
@@ -266,7 +266,7 @@ TEST_F(UntrainedInspect, MissingImageIsAnErrorNamingTheFile) {
   ASSERT_EQ(*open_error_, "");
   InspectReport r;
   const std::string missing = (*dir_ / "no-such-image.jpg").string();
-  const std::string err = InspectImage(model_, missing, (*dir_ / "out2").string(), "test", &r);
+  const std::string err = InspectImage(model_, missing, (*dir_ / "out2").string(), {}, &r);
   EXPECT_NE(err.find(missing), std::string::npos) << err;
 }
 
