@@ -63,10 +63,11 @@ std::string Evaluate(model::ModelSession* session, data::Loader* loader, int cla
     absl::Status st = session->Predict(ImagesTensor(batch), &probs);
     if (!st.ok()) return "evaluation failed: " + std::string(st.message());
     Accumulate(probs, batch, classes, r);
+    const long long done = batch.index + 1, total = loader->batches_per_epoch();
     if (tty) {
-      std::fprintf(stderr, "\r  evaluating: batch %lld/%lld  top-1 %.4f\033[K",
-                   static_cast<long long>(batch.index + 1), static_cast<long long>(loader->batches_per_epoch()),
-                   r->top1_accuracy());
+      std::fprintf(stderr, "\r  evaluating: batch %lld/%lld  top-1 %.4f\033[K", done, total, r->top1_accuracy());
+    } else if (show_progress && total >= 10 && done % (total / 10) == 0) {  // about every 10 %
+      std::fprintf(stderr, "  evaluating: batch %lld/%lld  top-1 %.4f\n", done, total, r->top1_accuracy());
     }
   }
   if (tty) std::fprintf(stderr, "\r\033[K");
