@@ -168,15 +168,17 @@ std::string DrawTrainingCurves(const std::string& metrics_csv, const std::string
        << Num(r.val_top1) << '\n';
   }
   gp << "EOD\n"
-     << "set multiplot layout 1,2 title " << GnuplotQuote(fs::path(metrics_csv).parent_path().string()) << "\n"
+     << "set multiplot layout 1,2 title " << GnuplotQuote("run " + fs::path(metrics_csv).parent_path().string())
+     << "\n"
      << "set grid\nset xlabel 'epoch'\n"
      << "set xrange [" << rows.front().epoch - 0.5 << ":" << rows.back().epoch + 0.5 << "]\n"
      << (rows.back().epoch - rows.front().epoch < 20 ? "set xtics 1\n" : "")
-     << "set title 'loss'\nset ylabel 'cross-entropy'\nset key top right\n"
-     << "plot $metrics using 1:2 with linespoints lw 2 pt 7 title 'train (running mean, dropout on)'"
+     // Log scale: the first epoch's loss can be ten times the later ones.
+     << "set title 'loss'\nset ylabel 'cross-entropy (log scale)'\nset logscale y\nset key top right\n"
+     << "plot $metrics using 1:2 with linespoints lw 2 pt 7 title 'train (running mean over the epoch)'"
      << (has_val ? ", $metrics using 1:3 with linespoints lw 2 pt 5 title 'validation'" : "") << "\n"
-     << "set title 'top-1 accuracy'\nset ylabel 'top-1'\nset yrange [0:1]\nset key bottom right\n"
-     << "plot $metrics using 1:4 with linespoints lw 2 pt 7 title 'train (running mean, dropout on)'"
+     << "set title 'top-1 accuracy'\nset ylabel 'top-1'\nunset logscale y\nset yrange [0:1]\nset key bottom right\n"
+     << "plot $metrics using 1:4 with linespoints lw 2 pt 7 title 'train (running mean over the epoch)'"
      << (has_val ? ", $metrics using 1:5 with linespoints lw 2 pt 5 title 'validation (centre crop)'" : "")
      << "\n"
      << "unset multiplot\nset output\n";
