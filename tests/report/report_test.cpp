@@ -24,6 +24,7 @@
 #include "report/gnuplot.h"
 #include "report/inspect.h"
 #include "report/visualize.h"
+#include "run_command.h"
 #include "shapes_dataset.h"
 #include "train/events.h"
 #include "train/files.h"
@@ -47,18 +48,9 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
+// stdout and stderr together.
 std::string RunCommand(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) {
-    *status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = ::pclose(p);
-  return out;
+  return alexnet::testing::RunCommand(cmd + " 2>&1", status);
 }
 
 // A picture with structure: a gradient, a disc and a bar.

@@ -13,6 +13,7 @@
 
 #include "data/loader.h"
 #include "model/freeze.h"
+#include "run_command.h"
 #include "shapes_dataset.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
@@ -25,18 +26,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string RunCommand(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) {
+using alexnet::testing::RunCommand;
+
+// Runs a Python script with the venv's interpreter (TensorFlow's own reader of our files) on one
+// argument; returns its stdout.
+std::string RunPython(const fs::path& dir, const std::string& name, const std::string& script,
+                      const std::string& arg, int* status) {
+  const fs::path py = dir / name;
+  if (std::string err = WriteFileAtomic(py.string(), script); !err.empty()) {
     *status = -1;
-    return out;
+    return err;
   }
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = ::pclose(p);
-  return out;
+  return RunCommand(std::string(ALEXNET_PYTHON) + " " + py.string() + " " + arg + " 2>/dev/null", status);
 }
 
 // The small configuration the tests train: 67 x 67 inputs (the smallest AlexNet accepts).
@@ -129,10 +130,8 @@ TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
       "r = tf.train.load_checkpoint(sys.argv[1])\n"
       "m = r.get_variable_to_shape_map()\n"
       "print(json.dumps({k: [list(m[k]), float(r.get_tensor(k).astype('float64').sum())] for k in m}))\n";
-  const fs::path py = root_ / "read_ckpt.py";
-  ASSERT_EQ(WriteFileAtomic(py.string(), script), "");
   int status = 0;
-  const std::string out = RunCommand(std::string(ALEXNET_PYTHON) + " " + py.string() + " " + prefix + " 2>/dev/null", &status);
+  const std::string out = RunPython(root_, "read_ckpt.py", script, prefix, &status);
   ASSERT_EQ(status, 0) << out;
   const auto j = nlohmann::json::parse(out);
   std::unique_ptr<TrainedModel> m;
@@ -225,10 +224,8 @@ TEST_F(TrainedRun, TensorBoardEventFileHoldsTheScalars) {
       "  for e in tf.compat.v1.train.summary_iterator(f):\n"
       "    for v in e.summary.value: tags.add(v.tag)\n"
       "print(' '.join(sorted(tags)))\n";
-  const fs::path py = root_ / "read_events.py";
-  ASSERT_EQ(WriteFileAtomic(py.string(), script), "");
   int status = 0;
-  const std::string out = RunCommand(std::string(ALEXNET_PYTHON) + " " + py.string() + " " + run().string() + " 2>/dev/null", &status);
+  const std::string out = RunPython(root_, "read_events.py", script, run().string(), &status);
   ASSERT_EQ(status, 0) << out;
   for (const char* tag : {"train/loss", "train/learning_rate", "train/images_per_s", "epoch/val_top1",
                           "epoch/val_top5"}) {
