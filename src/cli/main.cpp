@@ -58,8 +58,7 @@ void AddModelOptions(CLI::App* cmd, ModelOptions* o, std::string* init, bool wit
   }
   cmd->add_option("--dropout", o->dropout_rate, "dropout rate on fc6/fc7 (0 = off)")
       ->check(CLI::Range(0.0f, 0.95f))->capture_default_str();
-  cmd->add_flag("--lrn,!--no-lrn", o->lrn, "local response normalisation after conv1/conv2")
-      ->capture_default_str();
+  cmd->add_flag("--lrn,!--no-lrn", o->lrn, "local response normalisation after conv1/conv2 (default: on)");
   cmd->add_option("--init", *init, "weight initialisation: paper (N(0, 0.01), biases 1/0) or he")
       ->check(CLI::IsMember({"paper", "he"}))->capture_default_str();
   cmd->add_option("--seed", o->seed, "random seed (initialisation, data order, augmentation)")
@@ -363,9 +362,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--momentum", tc.recipe.momentum, "SGD momentum")->capture_default_str();
   train_cmd->add_option("--weight-decay", tc.recipe.weight_decay, "L2 weight decay on weights")->capture_default_str();
-  train_cmd->add_flag("--random-crop,!--no-random-crop", tc.recipe.random_crop, "random C x C crops")->capture_default_str();
-  train_cmd->add_flag("--flip,!--no-flip", tc.recipe.flip, "random horizontal flips")->capture_default_str();
-  train_cmd->add_flag("--pca-color,!--no-pca-color", tc.recipe.pca_color, "PCA colour augmentation")->capture_default_str();
+  train_cmd->add_flag("--random-crop,!--no-random-crop", tc.recipe.random_crop, "random C x C crops (default: on)");
+  train_cmd->add_flag("--flip,!--no-flip", tc.recipe.flip, "random horizontal flips (default: on)");
+  train_cmd->add_flag("--pca-color,!--no-pca-color", tc.recipe.pca_color, "PCA colour augmentation (default: on)");
   train_cmd->add_option("--workers", tc.run.workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--threads", tc.run.threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
   train_cmd->add_option("--checkpoint-every", tc.run.checkpoint_every, "steps between checkpoints (and every epoch end)")
