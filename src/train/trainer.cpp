@@ -346,11 +346,12 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
         eta = config.recipe.time_budget_s - elapsed;
         eta_what = "budget";
       }
-      char line[256];
+      char line[320];
       std::snprintf(line, sizeof line,
-                    "step %lld  epoch %.2f  loss %.4f  top-1 %.3f  %.1f images/s  ETA %s %s",
+                    "step %lld  epoch %.2f  loss %.4f  (+ weight decay %.3f)  top-1 %.3f  %.1f images/s  ETA %s %s",
                     static_cast<long long>(state.step),
-                    double(batch.epoch) + double(batch.index + 1) / steps_per_epoch, r.loss,
+                    double(batch.epoch) + double(batch.index + 1) / steps_per_epoch, r.cross_entropy,
+                    r.loss - r.cross_entropy,
                     epoch_images ? double(epoch_correct) / epoch_images : 0.0, images_per_s,
                     eta_what.c_str(), FormatDuration(eta).c_str());
       if (tty) {
@@ -360,6 +361,7 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
       }
       last_log = now;
       events.Scalar("train/loss", state.step, r.loss);
+      events.Scalar("train/cross_entropy", state.step, r.cross_entropy);
       events.Scalar("train/top1", state.step, double(r.correct_top1) / std::max(r.batch, 1));
       events.Scalar("train/learning_rate", state.step, state.learning_rate);
       events.Scalar("train/images_per_s", state.step, images_per_s);
