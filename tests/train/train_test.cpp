@@ -49,8 +49,8 @@ TrainConfig SmallConfig(const fs::path& data, const fs::path& run) {
   c.data.crop = 67;
   c.model.init = model::Init::kHe;
   c.recipe.batch = 16;
-  c.recipe.epochs = 12;
-  c.recipe.lr = 3e-4f;
+  c.recipe.epochs = 16;
+  c.recipe.lr = 1e-4f;  // 3e-4 diverged once in CI-like runs (see README: He init and the 0..255 inputs)
   c.recipe.patience = 2;
   c.run.run_dir = run.string();
   c.run.checkpoint_every = 0;
