@@ -63,6 +63,11 @@ void AddModelOptions(CLI::App* cmd, ModelOptions* o, std::string* init, bool wit
       ->check(CLI::IsMember({"paper", "he"}))->capture_default_str();
   cmd->add_option("--seed", o->seed, "random seed (initialisation, data order, augmentation)")
       ->capture_default_str();
+  if (!with_shape) {
+    cmd->add_flag("--standardize", o->standardize_input,
+                  "divide the mean-subtracted input by the pixels' standard deviation (default: off, as in the "
+                  "paper; recommended with --init he, which then allows the paper's learning rates)");
+  }
 }
 
 int RunSummary(const ModelOptions& opts, bool markdown) {

@@ -45,6 +45,9 @@ absl::Status BuildAlexNet(const Scope& root, const ModelOptions& opts, bool with
   net->keep_prob = ops::PlaceholderWithDefault(root.WithOpName("keep_prob"), 1.0f,
                                                tensorflow::PartialTensorShape({}));
   Output x = net->input;
+  if (opts.standardize_input) {
+    x = ops::Multiply(root.WithOpName("input_scale"), x, ops::Const(root, 1.0f / opts.input_stddev));
+  }
   int layer_index = 0;
   bool flat = false;  // true once the feature maps are vectors (after the first FC layer)
   for (const LayerShape& shape : shapes) {

@@ -64,10 +64,15 @@ struct ModelOptions {
   LrnParams lrn_params;
   Init init = Init::kPaper;
   float init_stddev = 0.01f;  // paper: N(0, 0.01)
-  // Standard deviation of the input pixels (0..255 minus the mean: about 50-80). He's rule
-  // assumes unit-variance inputs, so with --init he conv1's weights are divided by it; the
-  // trainer sets it from the training set's colour statistics. Not used by the paper's init.
+  // Standard deviation of the input pixels (0..255 minus the mean: about 50-90); the trainer
+  // sets it from the training set's colour statistics. He's rule assumes unit-variance inputs.
+  // With standardize_input the graph's first op divides the input by it ("input_scale") and
+  // conv1 gets plain He weights: every layer then learns at the same rate. Without it (the
+  // paper's 0..255 inputs) --init he divides conv1's initial weights by it instead, which keeps
+  // the forward pass in scale but makes conv1's steps about input_stddev^2 too large relative to
+  // its weights: learning rates above about 3e-4 diverge.
   float input_stddev = 1.0f;
+  bool standardize_input = false;
   int64_t seed = 1;
 };
 

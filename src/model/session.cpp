@@ -78,7 +78,9 @@ Status ModelSession::Build() {
       float stddev = mo.init_stddev;
       if (mo.init == Init::kHe) {
         stddev = std::sqrt(2.0f / float(p.fan_in));
-        if (p.name == net_.parameters.front().name) stddev /= mo.input_stddev;  // conv1 sees pixels
+        if (p.name == net_.parameters.front().name && !mo.standardize_input) {
+          stddev /= mo.input_stddev;  // conv1 sees raw pixels
+        }
       }
       Output normal = ops::RandomNormal(s, ShapeConst(s, p.shape), tensorflow::DT_FLOAT,
                                         ops::RandomNormal::Seed(mo.seed).Seed2(seed2++));

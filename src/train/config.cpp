@@ -22,7 +22,8 @@ nlohmann::json ToJson(const TrainConfig& c) {
       {"model",
        {{"num_classes", m.num_classes}, {"input_size", m.input_size}, {"lrn", m.lrn},
         {"dropout_rate", m.dropout_rate}, {"init", m.init == model::Init::kHe ? "he" : "paper"},
-        {"init_stddev", m.init_stddev}, {"input_stddev", m.input_stddev}, {"seed", m.seed},
+        {"init_stddev", m.init_stddev}, {"input_stddev", m.input_stddev},
+        {"standardize_input", m.standardize_input}, {"seed", m.seed},
         {"lrn_depth_radius", m.lrn_params.depth_radius}, {"lrn_bias", m.lrn_params.bias},
         {"lrn_alpha", m.lrn_params.alpha}, {"lrn_beta", m.lrn_params.beta}}},
       {"recipe",
@@ -59,6 +60,7 @@ TrainConfig TrainConfigFromJson(const nlohmann::json& j) {
   c.model.init = m.value("init", "paper") == "he" ? model::Init::kHe : model::Init::kPaper;
   c.model.init_stddev = m.value("init_stddev", 0.01f);
   c.model.input_stddev = m.value("input_stddev", 1.0f);
+  c.model.standardize_input = m.value("standardize_input", false);  // runs from before the flag: off
   c.model.seed = m.value("seed", int64_t{1});
   c.model.lrn_params.depth_radius = m.value("lrn_depth_radius", 2);
   c.model.lrn_params.bias = m.value("lrn_bias", 2.0f);

@@ -2,6 +2,7 @@
 // checkpoints, and that a small AlexNet can overfit one batch.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -88,6 +89,57 @@ TEST(Training, HeInitialisation) {
   EXPECT_NEAR(sd, std::sqrt(2.0 / 2400), 2e-4);
   MeanStd(Param(ps, "conv2/biases"), &mean, &sd);
   EXPECT_EQ(mean, 0.0);
+}
+
+// conv1 (fan-in 11*11*3 = 363) sees raw pixels unless the input is standardised: its He weights
+// are then divided by the pixels' standard deviation; with --standardize they are plain He.
+TEST(Training, HeInitialisationOfConv1FollowsTheInputScale) {
+  SessionConfig cfg = SmallConfig();
+  cfg.model.init = Init::kHe;
+  cfg.model.input_stddev = 50.0f;
+  for (bool standardize : {false, true}) {
+    cfg.model.standardize_input = standardize;
+    auto m = Make(cfg);
+    std::vector<std::pair<std::string, Tensor>> ps;
+    ASSERT_TRUE(m->ReadParameters(&ps).ok());
+    double mean, sd;
+    MeanStd(Param(ps, "conv1/weights"), &mean, &sd);  // 34,848 samples
+    const double he = std::sqrt(2.0 / 363);
+    EXPECT_NEAR(sd, standardize ? he : he / 50, (standardize ? he : he / 50) * 0.02) << standardize;
+  }
+}
+
+// The standardising op is exactly a division of the input: a standardised model and a plain one
+// holding the same weights agree when the plain one is fed x / stddev.
+TEST(Training, StandardizedInputIsTheInputDividedByItsStddev) {
+  const auto dir = std::filesystem::temp_directory_path() / ("alexnet_std_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  SessionConfig cfg = SmallConfig();
+  cfg.model.init = Init::kHe;
+  cfg.model.input_stddev = 50.0f;
+  cfg.model.standardize_input = true;
+  auto a = Make(cfg);
+  ASSERT_TRUE(a->Save((dir / "model").string()).ok());
+  cfg.model.standardize_input = false;
+  auto b = Make(cfg);
+  ASSERT_TRUE(b->Restore((dir / "model").string()).ok());
+
+  Tensor x, y;
+  RandomBatch(4, 67, 10, 5, &x, &y);
+  Tensor scaled(tensorflow::DT_FLOAT, x.shape());
+  for (int64_t i = 0; i < x.NumElements(); ++i) scaled.flat<float>()(i) = x.flat<float>()(i) / 50.0f;
+  Tensor pa, pb, pb_unscaled;
+  ASSERT_TRUE(a->Predict(x, &pa).ok());
+  ASSERT_TRUE(b->Predict(scaled, &pb).ok());
+  ASSERT_TRUE(b->Predict(x, &pb_unscaled).ok());
+  double max_diff = 0, max_diff_unscaled = 0;
+  for (int64_t i = 0; i < pa.NumElements(); ++i) {
+    max_diff = std::max(max_diff, double(std::abs(pa.flat<float>()(i) - pb.flat<float>()(i))));
+    max_diff_unscaled = std::max(max_diff_unscaled, double(std::abs(pa.flat<float>()(i) - pb_unscaled.flat<float>()(i))));
+  }
+  EXPECT_LT(max_diff, 1e-5);
+  EXPECT_GT(max_diff_unscaled, 1e-3);  // the comparison can tell the two inputs apart
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Training, LossIsCrossEntropyPlusWeightDecay) {
