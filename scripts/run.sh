@@ -14,8 +14,8 @@ BUDGET="${ALEXNET_BUDGET:-480}"
 echo "== the network =="
 "$ALEXNET" summary --classes 10
 echo
-echo "== training for ${BUDGET} s on Fashion-MNIST (He initialisation, lr 0.0002, paper recipe otherwise) =="
-"$ALEXNET" train --run "$RUN" --init he --lr 0.0002 --time-budget "$BUDGET" --val-limit 1000 \
+echo "== training for ${BUDGET} s on Fashion-MNIST (He initialisation, standardised input; paper recipe otherwise) =="
+"$ALEXNET" train --run "$RUN" --init he --standardize --time-budget "$BUDGET" --val-limit 1000 \
   --checkpoint-every 100 --log-every 15
 echo
 echo "== evaluation on the 10,000 Fashion-MNIST test images =="
