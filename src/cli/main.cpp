@@ -63,11 +63,6 @@ void AddModelOptions(CLI::App* cmd, ModelOptions* o, std::string* init, bool wit
       ->check(CLI::IsMember({"paper", "he"}))->capture_default_str();
   cmd->add_option("--seed", o->seed, "random seed (initialisation, data order, augmentation)")
       ->capture_default_str();
-  if (!with_shape) {
-    cmd->add_flag("--standardize", o->standardize_input,
-                  "divide the mean-subtracted input by the pixels' standard deviation (default: off, as in the "
-                  "paper; recommended with --init he, which then allows the paper's learning rates)");
-  }
 }
 
 int RunSummary(const ModelOptions& opts, bool markdown) {
@@ -342,6 +337,7 @@ int main(int argc, char** argv) {
   auto* train_cmd = app.add_subcommand("train", "train AlexNet (paper recipe by default)");
   AddDataOptions(train_cmd, &tc.data);
   AddModelOptions(train_cmd, &tc.model, &init, false);
+  alexnet::cli::AddStandardizeFlag(train_cmd, &tc.model.standardize_input);
   train_cmd->add_option("--run", tc.run.run_dir, "run folder (default runs/<date-time>)");
   train_cmd->add_flag("--resume", resume, "continue the run in --run from its newest checkpoint");
   train_cmd->add_option("--val-fraction", tc.data.val_fraction, "validation split of the training data")

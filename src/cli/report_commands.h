@@ -18,6 +18,9 @@ std::shared_ptr<ReportCommands> AddReportCommands(CLI::App* app);
 // If one of the report subcommands was chosen, runs it, stores its exit status and returns true.
 bool RunReportCommands(const ReportCommands& commands, int* status);
 
+// --standardize, shared by `alexnet train` and `alexnet experiment dropout`.
+void AddStandardizeFlag(CLI::App* cmd, bool* standardize);
+
 // What `alexnet train` does at each epoch end for the learner (curves, filter images).
 train::EpochHook ReportEpochHook();
 

@@ -52,6 +52,7 @@ struct DropoutExperimentOptions {
   int batch = 64;
   float lr = 2e-4f;
   model::Init init = model::Init::kHe;
+  bool standardize = false;       // divide the input by the pixels' standard deviation (train --standardize)
   int64_t seed = 1;
   bool augment = false;           // random crops, flips, PCA colour (off: dropout is the only regulariser
                                   // besides weight decay, so overfitting shows sooner)

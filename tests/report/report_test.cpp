@@ -451,6 +451,7 @@ class TinyExperiment : public ::testing::Test {
     o.epochs = 2;
     o.batch = 16;
     o.lr = 3e-4f;
+    o.standardize = true;
     o.threads = 2;
     o.out_dir = (*root_ / "out").string();
     std::ostringstream out;
@@ -482,8 +483,10 @@ TEST_F(TinyExperiment, BothRunsAreEvaluatedOnTheTrainingSubsetEveryEpochAndRepor
     ASSERT_EQ(train::LoadTrainConfig((out / run).string(), &c), "");
     EXPECT_FLOAT_EQ(c.model.dropout_rate, std::string(run) == "dropout-0.5" ? 0.5f : 0.0f);
     EXPECT_EQ(c.model.seed, 1);
+    EXPECT_TRUE(c.model.standardize_input) << run;  // --standardize reaches both runs
   }
   const std::string md = Slurp(out / "dropout.md");
+  EXPECT_NE(md.find("He initialisation, standardised input"), std::string::npos) << md;
   EXPECT_NE(md.find("| epoch | train top-1 (dropout 0.5)"), std::string::npos) << md;
   EXPECT_NE(md.find("Gap (training top-1 minus validation top-1) at the last epoch"), std::string::npos);
   EXPECT_NE(output_->find("| 2 |"), std::string::npos) << *output_;
