@@ -1,9 +1,11 @@
 #include "train/config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "data/fashion_mnist.h"
 #include "data/image_folder.h"
+#include "data/ten_crop.h"
 #include "train/files.h"
 
 namespace alexnet::train {
@@ -159,7 +161,7 @@ data::LoaderOptions TrainLoaderOptions(const TrainConfig& c, std::shared_ptr<con
 data::LoaderOptions EvalLoaderOptions(const TrainConfig& c, std::shared_ptr<const data::ColorStats> stats,
                                       bool ten_crop, int batch) {
   data::LoaderOptions o = TrainLoaderOptions(c, std::move(stats));
-  o.batch_size = batch;
+  o.batch_size = ten_crop ? std::max(1, batch / data::kTenCrops) : batch;
   o.shuffle = false;
   o.augment = false;
   o.ten_crop = ten_crop;

@@ -4,6 +4,8 @@
 // predict handles bad files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/loader.h"
+#include "data/ten_crop.h"
 #include "model/freeze.h"
 #include "run_command.h"
 #include "shapes_dataset.h"
@@ -118,6 +121,52 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// `alexnet eval --ten-crop` against the ten crops predicted one image at a time here and
+// averaged by hand; --batch 20 makes its passes 2 images of 10 crops.
+TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
+  ASSERT_EQ(status_, 0);
+  const fs::path out_dir = root_ / "eval-ten";
+  int status = 0;
+  const std::string out = RunCommand(std::string(ALEXNET_BIN) + " eval --run " + run().string() +
+                                         " --split val --ten-crop --batch 20 --output " + out_dir.string() + " 2>&1",
+                                     &status);
+  ASSERT_EQ(status, 0) << out;
+  std::string text;
+  ASSERT_EQ(ReadFile((out_dir / "eval.json").string(), &text), "");
+  const nlohmann::json ten = nlohmann::json::parse(text).at("ten-crop");
+
+  std::unique_ptr<TrainedModel> m;
+  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  auto ds = OpenDataset(m->config().data, Split::kVal);
+  ASSERT_TRUE(ds.ok()) << ds.status().message();
+  const data::LoaderOptions o = EvalLoaderOptions(m->config(), m->stats(), true, 20);
+  EXPECT_EQ(o.batch_size, 2);
+  auto norm = data::make_normalization(m->stats().get(), o.preprocess);
+  ASSERT_TRUE(norm.ok());
+  const int crop = m->config().data.crop, classes = m->config().model.num_classes;
+  double loss = 0;
+  int correct = 0;
+  for (std::size_t i = 0; i < ds.value()->size(); ++i) {
+    tensorflow::Tensor crops(tensorflow::DT_FLOAT, {data::kTenCrops, crop, crop, 3});
+    auto img = ds.value()->load(i);
+    ASSERT_TRUE(img.ok());
+    ASSERT_TRUE(data::preprocess_ten_crops(*img, o.preprocess, *norm, crops.flat<float>().data()).ok());
+    tensorflow::Tensor probs;
+    ASSERT_TRUE(m->session()->Predict(crops, &probs).ok());
+    std::vector<double> mean(static_cast<std::size_t>(classes), 0.0);
+    for (int v = 0; v < data::kTenCrops; ++v) {
+      for (int c = 0; c < classes; ++c) mean[c] += probs.matrix<float>()(v, c) / data::kTenCrops;
+    }
+    const int label = ds.value()->label(i);
+    correct += std::max_element(mean.begin(), mean.end()) - mean.begin() == label;
+    loss += -std::log(mean[label]);
+  }
+  const double n = static_cast<double>(ds.value()->size());
+  EXPECT_EQ(ten.at("images").get<int>(), 40);
+  EXPECT_DOUBLE_EQ(ten.at("top1_accuracy").get<double>(), correct / n);
+  EXPECT_NEAR(ten.at("loss").get<double>(), loss / n, 1e-4);
 }
 
 TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
