@@ -386,7 +386,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--split", split, "test (Fashion-MNIST's 10,000) or val (the run's validation split)")
       ->check(CLI::IsMember({"test", "val"}))->capture_default_str();
   eval_cmd->add_flag("--ten-crop", ten_crop, "also average the softmax over 10 crops (corners, centre, mirrors)");
-  eval_cmd->add_option("--batch", eval_batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")->check(CLI::PositiveNumber)->capture_default_str();
+  eval_cmd->add_option("--batch", eval_batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   eval_cmd->add_option("--workers", eval_workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
   eval_cmd->add_option("--output", out_dir, "folder for the CSV files (default <run>/eval-<split>)");
 

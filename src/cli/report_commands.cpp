@@ -68,8 +68,7 @@ std::string ExperimentCommand(const ReportCommands& c) {
   s += " --resize " + std::to_string(o.data.resize) + " --crop " + std::to_string(o.data.crop) + " --epochs " +
        std::to_string(o.epochs) + " --batch " + std::to_string(o.batch) + " --lr " + Num(o.lr) + " --dropout " +
        Num(o.dropout) + " --init " + c.experiment_init + (o.standardize ? " --standardize" : "") + " --seed " +
-       std::to_string(o.seed) +
-       (o.augment ? " --augment" : "") + " --out " + o.out_dir;
+       std::to_string(o.seed) + (o.augment ? " --augment" : "") + " --out " + o.out_dir;
   return s;
 }
 

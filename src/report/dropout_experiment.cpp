@@ -391,8 +391,8 @@ int RunDropoutExperiment(const DropoutExperimentOptions& o, std::ostream& out) {
        << (used.data.val_limit ? ", " + std::to_string(used.data.val_limit) + " validation images" : "")
        << ", images resized to " << used.data.resize << " and cropped to " << used.data.crop << " x "
        << used.data.crop << ", " << (used.model.init == model::Init::kHe ? "He" : "paper")
-       << " initialisation"
-       << (used.model.standardize_input ? ", standardised input" : "") << ", seed " << used.model.seed << ", batch " << used.recipe.batch << ", constant learning rate "
+       << " initialisation" << (used.model.standardize_input ? ", standardised input" : "") << ", seed "
+       << used.model.seed << ", batch " << used.recipe.batch << ", constant learning rate "
        << used.recipe.lr << ", momentum " << used.recipe.momentum << ", weight decay " << used.recipe.weight_decay
        << ", augmentation " << (used.recipe.random_crop || used.recipe.flip || used.recipe.pca_color ? "on" : "off")
        << ", " << used.recipe.epochs << " epochs.\n\n";
