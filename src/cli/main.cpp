@@ -121,7 +121,7 @@ std::string DefaultRunDir() {
 }
 
 int RunEval(const std::string& run_dir, const std::string& checkpoint, const std::string& split,
-            bool ten_crop, int batch, int workers, const std::string& out_dir) {
+            int64_t limit, bool ten_crop, int batch, int workers, const std::string& out_dir) {
   std::unique_ptr<train::TrainedModel> m;
   if (std::string err = train::TrainedModel::Open(run_dir, checkpoint, 0, &m); !err.empty()) {
     std::cerr << "alexnet eval: " << err << "\n";
@@ -129,6 +129,7 @@ int RunEval(const std::string& run_dir, const std::string& checkpoint, const std
   }
   train::TrainConfig cfg = m->config();
   cfg.run.workers = workers;
+  if (limit > 0) (split == "val" ? cfg.data.val_limit : cfg.data.test_limit) = limit;
   auto ds = train::OpenDataset(cfg.data, split == "val" ? train::Split::kVal : train::Split::kTest);
   if (!ds.ok()) {
     std::cerr << "alexnet eval: " << ds.status().message() << "\n";
@@ -343,9 +344,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--val-fraction", tc.data.val_fraction, "validation split of the training data")
       ->check(CLI::Range(0.0, 0.9))->capture_default_str();
   train_cmd->add_option("--train-limit", tc.data.train_limit, "use only this many training images (0 = all)")
-      ->capture_default_str();
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   train_cmd->add_option("--val-limit", tc.data.val_limit, "use only this many validation images (0 = all)")
-      ->capture_default_str();
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   train_cmd->add_flag("--per-pixel-mean", tc.data.per_pixel_mean, "subtract the paper's mean image");
   train_cmd->add_option("--batch", tc.recipe.batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
   auto* epochs_opt = train_cmd->add_option("--epochs", tc.recipe.epochs, "epochs")->check(CLI::PositiveNumber)
@@ -380,11 +381,15 @@ int main(int argc, char** argv) {
   std::string run_dir, checkpoint, split = "test", out_dir, output;
   bool ten_crop = false, json = false;
   int eval_batch = 100, eval_workers = 2, top = 5;
+  int64_t eval_limit = 0;
   auto* eval_cmd = app.add_subcommand("eval", "top-1/top-5 error, per-class accuracy, confusion matrix");
   eval_cmd->add_option("--run", run_dir, "run folder written by train")->required();
   eval_cmd->add_option("--checkpoint", checkpoint, "checkpoint folder or prefix (default: the run's best)");
   eval_cmd->add_option("--split", split, "test (Fashion-MNIST's 10,000) or val (the run's validation split)")
       ->check(CLI::IsMember({"test", "val"}))->capture_default_str();
+  eval_cmd->add_option("--limit", eval_limit,
+                       "evaluate only the first N images of the split (0 = all; val: as many as training used)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   eval_cmd->add_flag("--ten-crop", ten_crop, "also average the softmax over 10 crops (corners, centre, mirrors)");
   eval_cmd->add_option("--batch", eval_batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")
       ->check(CLI::PositiveNumber)->capture_default_str();
@@ -463,7 +468,7 @@ int main(int argc, char** argv) {
     ov.time_budget = budget_opt->count() > 0;
     return train::Train(tc, resume, ov, alexnet::cli::ReportEpochHook());
   }
-  if (*eval_cmd) return RunEval(run_dir, checkpoint, split, ten_crop, eval_batch, eval_workers, out_dir);
+  if (*eval_cmd) return RunEval(run_dir, checkpoint, split, eval_limit, ten_crop, eval_batch, eval_workers, out_dir);
   if (*predict_cmd) return RunPredict(run_dir, checkpoint, inputs, json, top, eval_batch);
   if (*export_cmd) return RunExport(run_dir, checkpoint, output);
   if (*extract_cmd) {

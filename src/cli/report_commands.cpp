@@ -190,8 +190,10 @@ std::shared_ptr<ReportCommands> AddReportCommands(CLI::App* app) {
   d->add_option("--data", o.data.source, "\"fashion-mnist\" or an image folder root/<class>/<image>")
       ->capture_default_str();
   d->add_option("--fashion-dir", o.data.fashion_dir, "where the Fashion-MNIST idx files are")->capture_default_str();
-  d->add_option("--train-limit", o.data.train_limit, "training images (Fashion-MNIST; 0 = all)")->capture_default_str();
-  d->add_option("--val-limit", o.data.val_limit, "validation images (Fashion-MNIST; 0 = all)")->capture_default_str();
+  d->add_option("--train-limit", o.data.train_limit, "training images (Fashion-MNIST; 0 = all)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  d->add_option("--val-limit", o.data.val_limit, "validation images (Fashion-MNIST; 0 = all)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   d->add_option("--val-fraction", o.data.val_fraction, "validation split of the training data")
       ->check(CLI::Range(0.01, 0.9))->capture_default_str();
   d->add_option("--resize", o.data.resize, "S: shorter side resized to S")->check(CLI::PositiveNumber)

@@ -111,7 +111,9 @@ data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& s
   so.seed = spec.split_seed;
   so.val_fraction = split == Split::kTest ? 0.0 : spec.val_fraction;
   so.subset = split == Split::kVal ? data::Subset::kVal : split == Split::kTest ? data::Subset::kAll : data::Subset::kTrain;
-  const int64_t limit = split == Split::kTrain ? spec.train_limit : split == Split::kVal ? spec.val_limit : 0;
+  const int64_t limit = split == Split::kTrain ? spec.train_limit
+                        : split == Split::kVal ? spec.val_limit
+                                               : spec.test_limit;
   if (spec.source == "fashion-mnist") {
     data::FashionMnistOptions o;
     o.dir = spec.fashion_dir;

@@ -23,6 +23,7 @@ struct DataSpec {
   double val_fraction = 0.1;   // seeded, stratified validation split of the training data
   int64_t train_limit = 0;     // keep only this many training images (0 = all)
   int64_t val_limit = 0;       // likewise for validation
+  int64_t test_limit = 0;      // likewise for the test split (set by `alexnet eval --limit`; not saved)
   uint64_t split_seed = 1;
   int resize = 256;            // S: shorter side -> S, central S x S
   int crop = 227;              // C: random (train) or central (eval) C x C crop

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/loader.h"
+#include "data/preprocess.h"
 #include "data/ten_crop.h"
 #include "model/freeze.h"
 #include "run_command.h"
@@ -167,6 +168,46 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   EXPECT_EQ(ten.at("images").get<int>(), 40);
   EXPECT_DOUBLE_EQ(ten.at("top1_accuracy").get<double>(), correct / n);
   EXPECT_NEAR(ten.at("loss").get<double>(), loss / n, 1e-4);
+}
+
+// `alexnet eval --limit 7` evaluates the first 7 images of the split: its top-1 against those
+// images' centre crops predicted one at a time here.
+TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
+  ASSERT_EQ(status_, 0);
+  const fs::path out_dir = root_ / "eval-limit";
+  int status = 0;
+  const std::string out = RunCommand(std::string(ALEXNET_BIN) + " eval --run " + run().string() +
+                                         " --split val --limit 7 --output " + out_dir.string() + " 2>&1",
+                                     &status);
+  ASSERT_EQ(status, 0) << out;
+  std::string text;
+  ASSERT_EQ(ReadFile((out_dir / "eval.json").string(), &text), "");
+  const nlohmann::json centre = nlohmann::json::parse(text).at("centre-crop");
+
+  std::unique_ptr<TrainedModel> m;
+  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  auto ds = OpenDataset(m->config().data, Split::kVal);  // the whole split (40 images)
+  ASSERT_TRUE(ds.ok()) << ds.status().message();
+  ASSERT_GT(ds.value()->size(), 7u);
+  const data::LoaderOptions o = EvalLoaderOptions(m->config(), m->stats(), false, 1);
+  auto norm = data::make_normalization(m->stats().get(), o.preprocess);
+  ASSERT_TRUE(norm.ok());
+  const int crop = m->config().data.crop;
+  int correct = 0;
+  for (std::size_t i = 0; i < 7; ++i) {
+    tensorflow::Tensor x(tensorflow::DT_FLOAT, {1, crop, crop, 3});
+    auto img = ds.value()->load(i);
+    ASSERT_TRUE(img.ok());
+    ASSERT_TRUE(data::preprocess_eval(*img, o.preprocess, *norm, x.flat<float>().data()).ok());
+    tensorflow::Tensor probs;
+    ASSERT_TRUE(m->session()->Predict(x, &probs).ok());
+    const auto row = probs.matrix<float>();
+    int best = 0;
+    for (int c = 1; c < m->config().model.num_classes; ++c) best = row(0, c) > row(0, best) ? c : best;
+    correct += best == ds.value()->label(i);
+  }
+  EXPECT_EQ(centre.at("images").get<int>(), 7);
+  EXPECT_DOUBLE_EQ(centre.at("top1_accuracy").get<double>(), correct / 7.0);
 }
 
 TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
