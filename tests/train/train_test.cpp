@@ -73,6 +73,20 @@ class TrainedRun : public ::testing::Test {
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
   static fs::path run() { return root_ / "run"; }
+  // Runs `alexnet eval --run <run> ARGS --output <root>/OUT_NAME` and reads the eval.json it
+  // writes; returns the command's output on failure, "" on success.
+  static std::string RunEval(const std::string& args, const std::string& out_name, nlohmann::json* report) {
+    const fs::path out_dir = root_ / out_name;
+    int status = 0;
+    const std::string out = RunCommand(std::string(ALEXNET_BIN) + " eval --run " + run().string() + " " + args +
+                                           " --output " + out_dir.string() + " 2>&1",
+                                       &status);
+    if (status != 0) return "exit status " + std::to_string(status) + ":\n" + out;
+    std::string text;
+    if (std::string err = ReadFile((out_dir / "eval.json").string(), &text); !err.empty()) return err;
+    *report = nlohmann::json::parse(text);
+    return "";
+  }
 
   static fs::path root_;
   static int status_;
@@ -128,15 +142,9 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
 // averaged by hand; --batch 20 makes its passes 2 images of 10 crops.
 TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   ASSERT_EQ(status_, 0);
-  const fs::path out_dir = root_ / "eval-ten";
-  int status = 0;
-  const std::string out = RunCommand(std::string(ALEXNET_BIN) + " eval --run " + run().string() +
-                                         " --split val --ten-crop --batch 20 --output " + out_dir.string() + " 2>&1",
-                                     &status);
-  ASSERT_EQ(status, 0) << out;
-  std::string text;
-  ASSERT_EQ(ReadFile((out_dir / "eval.json").string(), &text), "");
-  const nlohmann::json ten = nlohmann::json::parse(text).at("ten-crop");
+  nlohmann::json report;
+  ASSERT_EQ(RunEval("--split val --ten-crop --batch 20", "eval-ten", &report), "");
+  const nlohmann::json ten = report.at("ten-crop");
 
   std::unique_ptr<TrainedModel> m;
   ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
@@ -174,15 +182,9 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
 // images' centre crops predicted one at a time here.
 TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   ASSERT_EQ(status_, 0);
-  const fs::path out_dir = root_ / "eval-limit";
-  int status = 0;
-  const std::string out = RunCommand(std::string(ALEXNET_BIN) + " eval --run " + run().string() +
-                                         " --split val --limit 7 --output " + out_dir.string() + " 2>&1",
-                                     &status);
-  ASSERT_EQ(status, 0) << out;
-  std::string text;
-  ASSERT_EQ(ReadFile((out_dir / "eval.json").string(), &text), "");
-  const nlohmann::json centre = nlohmann::json::parse(text).at("centre-crop");
+  nlohmann::json report;
+  ASSERT_EQ(RunEval("--split val --limit 7", "eval-limit", &report), "");
+  const nlohmann::json centre = report.at("centre-crop");
 
   std::unique_ptr<TrainedModel> m;
   ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
