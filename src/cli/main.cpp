@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/report_commands.h"
+#include "cli/validators.h"
 #include "data/input_benchmark.h"
 #include "model/freeze.h"
 #include "model/session.h"
@@ -36,6 +37,7 @@
 
 namespace {
 
+using alexnet::cli::kNonNegative;
 using alexnet::model::ModelOptions;
 namespace train = alexnet::train;
 
@@ -344,16 +346,16 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--val-fraction", tc.data.val_fraction, "validation split of the training data")
       ->check(CLI::Range(0.0, 0.9))->capture_default_str();
   train_cmd->add_option("--train-limit", tc.data.train_limit, "use only this many training images (0 = all)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   train_cmd->add_option("--val-limit", tc.data.val_limit, "use only this many validation images (0 = all)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   train_cmd->add_flag("--per-pixel-mean", tc.data.per_pixel_mean, "subtract the paper's mean image");
   train_cmd->add_option("--batch", tc.recipe.batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
   auto* epochs_opt = train_cmd->add_option("--epochs", tc.recipe.epochs, "epochs")->check(CLI::PositiveNumber)
                          ->capture_default_str();
   auto* budget_opt = train_cmd->add_option("--time-budget", tc.recipe.time_budget_s,
                                            "stop after this many seconds of training (0 = none)")
-                         ->check(CLI::NonNegativeNumber)->capture_default_str();
+                         ->check(kNonNegative)->capture_default_str();
   train_cmd->add_option("--lr", tc.recipe.lr, "initial learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--lr-schedule", tc.recipe.schedule,
                         "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs")
@@ -389,7 +391,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"test", "val"}))->capture_default_str();
   eval_cmd->add_option("--limit", eval_limit,
                        "evaluate only the first N images of the split (0 = all; val: as many as training used)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   eval_cmd->add_flag("--ten-crop", ten_crop, "also average the softmax over 10 crops (corners, centre, mirrors)");
   eval_cmd->add_option("--batch", eval_batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")
       ->check(CLI::PositiveNumber)->capture_default_str();
@@ -425,7 +427,7 @@ int main(int argc, char** argv) {
   AddDataOptions(extract_cmd, &extract_data);
   extract_cmd->add_option("--split", extract_split, "test or train")->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();
-  extract_cmd->add_option("--first", extract_first, "index of the first image")->check(CLI::NonNegativeNumber)
+  extract_cmd->add_option("--first", extract_first, "index of the first image")->check(kNonNegative)
       ->capture_default_str();
   extract_cmd->add_option("--count", extract_count, "number of images")->check(CLI::PositiveNumber)->capture_default_str();
   extract_cmd->add_option("--out", extract_out, "output folder")->capture_default_str();

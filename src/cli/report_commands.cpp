@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/validators.h"
 #include "report/dropout_experiment.h"
 #include "report/epoch_report.h"
 #include "report/inspect.h"
@@ -191,9 +192,9 @@ std::shared_ptr<ReportCommands> AddReportCommands(CLI::App* app) {
       ->capture_default_str();
   d->add_option("--fashion-dir", o.data.fashion_dir, "where the Fashion-MNIST idx files are")->capture_default_str();
   d->add_option("--train-limit", o.data.train_limit, "training images (Fashion-MNIST; 0 = all)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   d->add_option("--val-limit", o.data.val_limit, "validation images (Fashion-MNIST; 0 = all)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   d->add_option("--val-fraction", o.data.val_fraction, "validation split of the training data")
       ->check(CLI::Range(0.01, 0.9))->capture_default_str();
   d->add_option("--resize", o.data.resize, "S: shorter side resized to S")->check(CLI::PositiveNumber)
