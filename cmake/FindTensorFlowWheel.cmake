@@ -20,7 +20,9 @@ endif()
 
 execute_process(
   COMMAND "${_tf_python}" -c
-    "import os; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'; import tensorflow as tf, sys; sys.stdout.write(';'.join([tf.__version__, tf.sysconfig.get_include(), tf.sysconfig.get_lib(), ' '.join(tf.sysconfig.get_compile_flags())]))"
+    "import os; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'; import tensorflow as tf, sys; \
+     sys.stdout.write(';'.join([tf.__version__, tf.sysconfig.get_include(), tf.sysconfig.get_lib(), \
+                                ' '.join(tf.sysconfig.get_compile_flags())]))"
   OUTPUT_VARIABLE _tf_out
   ERROR_VARIABLE _tf_err
   RESULT_VARIABLE _tf_rc)
@@ -45,7 +47,8 @@ foreach(flag IN LISTS _tf_cflags)
 endforeach()
 
 find_file(TensorFlowWheel_CC_LIBRARY libtensorflow_cc.so.2 PATHS "${TensorFlowWheel_LIB_DIR}" NO_DEFAULT_PATH)
-find_file(TensorFlowWheel_FRAMEWORK_LIBRARY libtensorflow_framework.so.2 PATHS "${TensorFlowWheel_LIB_DIR}" NO_DEFAULT_PATH)
+find_file(TensorFlowWheel_FRAMEWORK_LIBRARY libtensorflow_framework.so.2
+  PATHS "${TensorFlowWheel_LIB_DIR}" NO_DEFAULT_PATH)
 
 include(FindPackageHandleStandardArgs)
 find_package_handle_standard_args(TensorFlowWheel

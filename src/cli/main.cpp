@@ -350,13 +350,15 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--val-limit", tc.data.val_limit, "use only this many validation images (0 = all)")
       ->check(kNonNegative)->capture_default_str();
   train_cmd->add_flag("--per-pixel-mean", tc.data.per_pixel_mean, "subtract the paper's mean image");
-  train_cmd->add_option("--batch", tc.recipe.batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--batch", tc.recipe.batch, "images per step")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   auto* epochs_opt = train_cmd->add_option("--epochs", tc.recipe.epochs, "epochs")->check(CLI::PositiveNumber)
                          ->capture_default_str();
   auto* budget_opt = train_cmd->add_option("--time-budget", tc.recipe.time_budget_s,
                                            "stop after this many seconds of training (0 = none)")
                          ->check(kNonNegative)->capture_default_str();
-  train_cmd->add_option("--lr", tc.recipe.lr, "initial learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--lr", tc.recipe.lr, "initial learning rate")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--lr-schedule", tc.recipe.schedule,
                         "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs")
       ->check(CLI::IsMember({"plateau", "step"}))->capture_default_str();
@@ -369,9 +371,11 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--random-crop,!--no-random-crop", tc.recipe.random_crop, "random C x C crops (default: on)");
   train_cmd->add_flag("--flip,!--no-flip", tc.recipe.flip, "random horizontal flips (default: on)");
   train_cmd->add_flag("--pca-color,!--no-pca-color", tc.recipe.pca_color, "PCA colour augmentation (default: on)");
-  train_cmd->add_option("--workers", tc.run.workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--workers", tc.run.workers, "input pipeline threads")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--threads", tc.run.threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
-  train_cmd->add_option("--checkpoint-every", tc.run.checkpoint_every, "steps between checkpoints (and every epoch end)")
+  train_cmd->add_option("--checkpoint-every", tc.run.checkpoint_every,
+                        "steps between checkpoints (and every epoch end)")
       ->capture_default_str();
   train_cmd->add_option("--keep", tc.run.keep_checkpoints, "checkpoints kept besides the best")->capture_default_str();
   train_cmd->add_option("--log-every", tc.run.log_every_s, "seconds between progress lines when not on a terminal")
@@ -395,7 +399,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_flag("--ten-crop", ten_crop, "also average the softmax over 10 crops (corners, centre, mirrors)");
   eval_cmd->add_option("--batch", eval_batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  eval_cmd->add_option("--workers", eval_workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
+  eval_cmd->add_option("--workers", eval_workers, "input pipeline threads")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   eval_cmd->add_option("--output", out_dir, "folder for the CSV files (default <run>/eval-<split>)");
 
   std::vector<std::string> inputs;
@@ -416,7 +421,8 @@ int main(int argc, char** argv) {
   int bench_workers = 2, bench_images = 3000, bench_batch = 128;
   auto* bench_cmd = app.add_subcommand("bench-input", "images/s of the input pipeline vs a 1-thread baseline");
   AddDataOptions(bench_cmd, &bench_data);
-  bench_cmd->add_option("--workers", bench_workers, "loader threads")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_cmd->add_option("--workers", bench_workers, "loader threads")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   bench_cmd->add_option("--images", bench_images, "timed images")->check(CLI::PositiveNumber)->capture_default_str();
   bench_cmd->add_option("--batch", bench_batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
 
@@ -429,7 +435,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   extract_cmd->add_option("--first", extract_first, "index of the first image")->check(kNonNegative)
       ->capture_default_str();
-  extract_cmd->add_option("--count", extract_count, "number of images")->check(CLI::PositiveNumber)->capture_default_str();
+  extract_cmd->add_option("--count", extract_count, "number of images")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   extract_cmd->add_option("--out", extract_out, "output folder")->capture_default_str();
 
   auto* train_step = app.add_subcommand("train-step", "run SGD steps on one random batch");

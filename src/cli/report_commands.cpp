@@ -142,7 +142,8 @@ std::shared_ptr<ReportCommands> AddReportCommands(CLI::App* app) {
   auto c = std::make_shared<ReportCommands>();
   ReportCommands* p = c.get();
 
-  p->inspect = app->add_subcommand("inspect", "one image through the network: a picture of every stage and an HTML page");
+  p->inspect =
+      app->add_subcommand("inspect", "one image through the network: a picture of every stage and an HTML page");
   p->inspect->add_option("--run", p->run_dir, "run folder written by train");
   p->inspect->add_option("--checkpoint", p->checkpoint, "checkpoint folder or prefix (default: the run's best)");
   p->inspect->add_flag("--untrained", p->untrained, "an untrained network (paper initialisation) instead of --run");

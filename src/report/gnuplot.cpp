@@ -119,7 +119,8 @@ std::string RunGnuplot(const std::string& gnuplot, const std::string& script_pat
   // glibc's posix_spawnp reports a missing program as exit status 127 of the child.
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     if (not_found) *not_found = true;
-    return "cannot run " + gnuplot + ": not found (install gnuplot: apt-get install gnuplot-nox, or bash scripts/setup.sh)";
+    return "cannot run " + gnuplot +
+           ": not found (install gnuplot: apt-get install gnuplot-nox, or bash scripts/setup.sh)";
   }
   std::string log;
   train::ReadFile(log_path, &log);

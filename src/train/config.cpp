@@ -110,7 +110,9 @@ data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& s
   data::SplitOptions so;
   so.seed = spec.split_seed;
   so.val_fraction = split == Split::kTest ? 0.0 : spec.val_fraction;
-  so.subset = split == Split::kVal ? data::Subset::kVal : split == Split::kTest ? data::Subset::kAll : data::Subset::kTrain;
+  so.subset = split == Split::kVal    ? data::Subset::kVal
+              : split == Split::kTest ? data::Subset::kAll
+                                      : data::Subset::kTrain;
   const int64_t limit = split == Split::kTrain ? spec.train_limit
                         : split == Split::kVal ? spec.val_limit
                                                : spec.test_limit;

@@ -204,7 +204,8 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
   auto end_epoch = [&](int64_t finished_epoch, bool partial) -> bool {
     EvalResult val;
     if (has_val) {
-      auto vl = data::Loader::create(val_set.value(), EvalLoaderOptions(config, stats.value(), false, config.recipe.batch));
+      auto vl =
+          data::Loader::create(val_set.value(), EvalLoaderOptions(config, stats.value(), false, config.recipe.batch));
       if (!vl.ok()) {
         std::cerr << "alexnet train: " << vl.status().message() << "\n";
         return false;

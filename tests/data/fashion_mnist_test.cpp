@@ -28,7 +28,8 @@ void write_fake(const TempDir& dir, const std::string& prefix, int n, int bad_la
     pixels.insert(pixels.end(), 28 * 28, static_cast<std::uint8_t>(i * 10));
     labels.push_back(static_cast<std::uint8_t>(i == bad_label ? 12 : i % 10));
   }
-  write_bytes(dir.file(prefix + "-images-idx3-ubyte.gz"), gzip(idx(3, {static_cast<std::uint32_t>(n), 28, 28}, pixels)));
+  write_bytes(dir.file(prefix + "-images-idx3-ubyte.gz"),
+              gzip(idx(3, {static_cast<std::uint32_t>(n), 28, 28}, pixels)));
   write_bytes(dir.file(prefix + "-labels-idx1-ubyte.gz"), gzip(idx(1, {static_cast<std::uint32_t>(n)}, labels)));
 }
 

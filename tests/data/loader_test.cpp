@@ -74,7 +74,10 @@ TEST(Loader, EachEpochIsAFreshPermutation) {
   o.epochs = 2;
   const auto batches = run(ds, o);
   std::vector<std::int64_t> e0, e1;
-  for (const auto& b : batches) (b.epoch == 0 ? e0 : e1).insert((b.epoch == 0 ? e0 : e1).end(), b.indices.begin(), b.indices.end());
+  for (const auto& b : batches) {
+    auto& epoch = b.epoch == 0 ? e0 : e1;
+    epoch.insert(epoch.end(), b.indices.begin(), b.indices.end());
+  }
   ASSERT_EQ(e0.size(), 20u);
   ASSERT_EQ(e1.size(), 20u);
   EXPECT_EQ(std::set<std::int64_t>(e0.begin(), e0.end()).size(), 20u);

@@ -135,7 +135,8 @@ TEST(Training, StandardizedInputIsTheInputDividedByItsStddev) {
   double max_diff = 0, max_diff_unscaled = 0;
   for (int64_t i = 0; i < pa.NumElements(); ++i) {
     max_diff = std::max(max_diff, double(std::abs(pa.flat<float>()(i) - pb.flat<float>()(i))));
-    max_diff_unscaled = std::max(max_diff_unscaled, double(std::abs(pa.flat<float>()(i) - pb_unscaled.flat<float>()(i))));
+    max_diff_unscaled =
+        std::max(max_diff_unscaled, double(std::abs(pa.flat<float>()(i) - pb_unscaled.flat<float>()(i))));
   }
   EXPECT_LT(max_diff, 1e-5);
   EXPECT_GT(max_diff_unscaled, 1e-3);  // the comparison can tell the two inputs apart

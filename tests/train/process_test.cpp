@@ -124,7 +124,8 @@ TEST_F(Process, SigkillMidTrainingResumesFromTheLastCheckpoint) {
     }
   }
   ASSERT_GE(saved_step, 8);
-  const auto state = nlohmann::json::parse(Slurp((root_ / "run/checkpoints" / ("ckpt-" + std::to_string(saved_step)) / "state.json").string()));
+  const auto state_file = root_ / "run/checkpoints" / ("ckpt-" + std::to_string(saved_step)) / "state.json";
+  const auto state = nlohmann::json::parse(Slurp(state_file.string()));
   EXPECT_EQ(state["step"].get<long>(), saved_step);
 
   Child r = Start({"train", "--run", run, "--resume", "--epochs", "3", "--workers", "1", "--threads", "1"},
