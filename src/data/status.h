@@ -1,4 +1,10 @@
-// Status and Result<T>: how every function that reads user input reports failure.
+// Status and Result<T>: how every function in src/ reports failure (the project's one error
+// convention). Spelled alexnet::Status / alexnet::Result<T> outside the data library; only
+// src/cli turns a failed Status into a message and an exit code.
+//
+// It lives in the data library because that library is the bottom of the stack and must stay
+// free of TensorFlow (and of the wheel's copy of absl); the model library converts TensorFlow's
+// absl::Status at its boundary (model::FromTf).
 //
 // Why not exceptions: one bad file in a million-image dataset must not take a training run
 // down, so failures are values carrying the path and the reason, and callers decide whether
@@ -33,6 +39,11 @@ class [[nodiscard]] Status {
   std::string message() const {
     if (!failed_) return "ok";
     return path_.empty() ? reason_ : path_ + ": " + reason_;
+  }
+  // The same failure with what was being done in front of the reason ("cannot resume: ...");
+  // an ok Status stays ok.
+  Status With(const std::string& context) const {
+    return failed_ ? Error(path_, context + ": " + reason_) : Status();
   }
 
  private:
@@ -78,9 +89,26 @@ class [[nodiscard]] Result {
 
 }  // namespace alexnet::data
 
+namespace alexnet {
+using Status = data::Status;
+template <typename T>
+using Result = data::Result<T>;
+}  // namespace alexnet
+
 // Returns the Status from the enclosing function when `expr` (a Status) failed.
 #define ALEXNET_DATA_RETURN_IF_ERROR(expr)               \
   do {                                                   \
     ::alexnet::data::Status alexnet_status_ = (expr);    \
     if (!alexnet_status_.ok()) return alexnet_status_;   \
   } while (0)
+#define ALEXNET_RETURN_IF_ERROR(expr) ALEXNET_DATA_RETURN_IF_ERROR(expr)
+
+// Declares `lhs` from a Result<T> expression, or returns its Status from the enclosing function.
+#define ALEXNET_ASSIGN_OR_RETURN(lhs, expr) \
+  ALEXNET_ASSIGN_OR_RETURN_IMPL(ALEXNET_CONCAT(alexnet_result_, __LINE__), lhs, expr)
+#define ALEXNET_CONCAT_INNER(a, b) a##b
+#define ALEXNET_CONCAT(a, b) ALEXNET_CONCAT_INNER(a, b)
+#define ALEXNET_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp.ok()) return tmp.status();                 \
+  lhs = std::move(tmp).value()
