@@ -6,22 +6,23 @@
 
 namespace alexnet::model {
 
-absl::Status FreezeInferenceGraph(const ModelOptions& opts,
-                                  const std::vector<std::pair<std::string, tensorflow::Tensor>>& params,
-                                  tensorflow::GraphDef* graph) {
+Result<tensorflow::GraphDef> FreezeInferenceGraph(
+    const ModelOptions& opts, const std::vector<std::pair<std::string, tensorflow::Tensor>>& params) {
   tensorflow::Scope root = tensorflow::Scope::NewRootScope();
-  absl::Status missing;
+  Status missing;
   auto constant = [&](const tensorflow::Scope& s, const Parameter& p) -> tensorflow::Output {
     for (const auto& [name, value] : params) {
       if (name == p.name) return tensorflow::ops::Const(s.WithOpName(p.name), value);
     }
-    missing = absl::NotFoundError("parameter " + p.name + " missing from the checkpoint");
+    missing = Status::Error("", "parameter " + p.name + " missing from the checkpoint");
     return tensorflow::ops::Const(s.WithOpName(p.name), 0.0f, p.shape);
   };
   Network net;
-  TF_RETURN_IF_ERROR(BuildAlexNet(root, opts, /*with_dropout=*/false, constant, &net));
-  TF_RETURN_IF_ERROR(missing);
-  return root.ToGraphDef(graph);
+  ALEXNET_RETURN_IF_ERROR(BuildAlexNet(root, opts, /*with_dropout=*/false, constant, &net));
+  ALEXNET_RETURN_IF_ERROR(missing);
+  tensorflow::GraphDef graph;
+  ALEXNET_RETURN_IF_TF_ERROR(root.ToGraphDef(&graph));
+  return graph;
 }
 
 }  // namespace alexnet::model

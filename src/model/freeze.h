@@ -14,8 +14,7 @@
 namespace alexnet::model {
 
 // Input node "input" [N, S, S, 3]; output node "probabilities" [N, classes].
-absl::Status FreezeInferenceGraph(const ModelOptions& opts,
-                                  const std::vector<std::pair<std::string, tensorflow::Tensor>>& params,
-                                  tensorflow::GraphDef* graph);
+Result<tensorflow::GraphDef> FreezeInferenceGraph(
+    const ModelOptions& opts, const std::vector<std::pair<std::string, tensorflow::Tensor>>& params);
 
 }  // namespace alexnet::model

@@ -12,6 +12,12 @@ tensorflow::Output MakeVariable(const Scope& scope, const Parameter& p) {
   return ops::Variable(scope.WithOpName(p.name), p.shape, tensorflow::DT_FLOAT);
 }
 
+int64_t Network::ParameterCount() const {
+  int64_t n = 0;
+  for (const Parameter& p : parameters) n += p.shape.num_elements();
+  return n;
+}
+
 namespace {
 
 // The padding the table asks for, in TensorFlow's vocabulary. SAME equals symmetric padding
@@ -32,12 +38,9 @@ Output PadFor(const Scope& s, Output x, const LayerSpec& spec, std::string* padd
 
 }  // namespace
 
-absl::Status BuildAlexNet(const Scope& root, const ModelOptions& opts, bool with_dropout,
-                                const ParameterFactory& make_parameter, Network* net) {
-  std::vector<LayerShape> shapes;
-  if (std::string err = ComputeLayerShapes(opts, &shapes); !err.empty()) {
-    return absl::InvalidArgumentError(err);
-  }
+Status BuildAlexNet(const Scope& root, const ModelOptions& opts, bool with_dropout,
+                    const ParameterFactory& make_parameter, Network* net) {
+  ALEXNET_ASSIGN_OR_RETURN(const std::vector<LayerShape> shapes, ComputeLayerShapes(opts));
   *net = Network{};
   const int size = opts.input_size;
   net->input = ops::Placeholder(root.WithOpName("input"), tensorflow::DT_FLOAT,
@@ -111,7 +114,7 @@ absl::Status BuildAlexNet(const Scope& root, const ModelOptions& opts, bool with
   }
   net->logits = x;
   net->probabilities = ops::Softmax(root.WithOpName("probabilities"), x);
-  return root.status();
+  return FromTf(root.status());
 }
 
 }  // namespace alexnet::model

@@ -9,6 +9,7 @@
 #include <tensorflow/cc/framework/scope.h>
 
 #include "model/layers.h"
+#include "model/tf_status.h"
 
 namespace alexnet::model {
 
@@ -34,13 +35,14 @@ struct Network {
   // Every stage of the seed's table in order (conv1, lrn1, pool1, ..., fc8) with its output.
   std::vector<std::pair<std::string, tensorflow::Output>> stages;
   std::vector<Parameter> parameters;
+
+  int64_t ParameterCount() const;  // weights and biases of every layer
 };
 
 // with_dropout=false leaves dropout out of the graph entirely (frozen inference graphs);
 // with it, dropout is active only when keep_prob < 1 is fed.
-absl::Status BuildAlexNet(const tensorflow::Scope& root, const ModelOptions& opts,
-                                bool with_dropout, const ParameterFactory& make_parameter,
-                                Network* net);
+Status BuildAlexNet(const tensorflow::Scope& root, const ModelOptions& opts, bool with_dropout,
+                    const ParameterFactory& make_parameter, Network* net);
 
 // The default factory: one float Variable per parameter, named after it.
 tensorflow::Output MakeVariable(const tensorflow::Scope& scope, const Parameter& p);

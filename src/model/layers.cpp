@@ -27,9 +27,9 @@ int SpatialOut(const LayerSpec& spec, int in) {
 }
 }  // namespace
 
-std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>* out) {
-  out->clear();
-  if (opts.num_classes < 1) return "number of classes must be at least 1";
+Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
+  if (opts.num_classes < 1) return Status::Error("", "number of classes must be at least 1");
+  std::vector<LayerShape> out;
   int h = opts.input_size, w = opts.input_size, c = 3;
   for (const LayerSpec& spec : AlexNetLayers()) {
     if (spec.kind == LayerKind::kLrn && !opts.lrn) continue;
@@ -62,15 +62,14 @@ std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>
       msg << "input size " << opts.input_size << " is too small for AlexNet: " << spec.name
           << " would get a " << h << " x " << w << " input and produce nothing; the smallest input"
           << " size is " << MinimumInputSize(opts);
-      out->clear();
-      return msg.str();
+      return Status::Error("", msg.str());
     }
-    out->push_back(s);
+    out.push_back(s);
     h = s.out_h;
     w = s.out_w;
     c = s.out_c;
   }
-  return "";
+  return out;
 }
 
 int MinimumInputSize(const ModelOptions& /*opts*/) {

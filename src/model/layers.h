@@ -1,4 +1,4 @@
-// The network as data: the seed's table (../shared/seed/alexnet-step-by-step.md) written once.
+// The network as data: the seed's table (docs/network.md) written once.
 // The TensorFlow graph (graph.cpp), `alexnet summary` (summary.cpp) and the docs are derived
 // from kAlexNetLayers; no shape is typed anywhere else.
 #pragma once
@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "data/status.h"
 
 namespace alexnet::model {
 
@@ -87,7 +89,7 @@ struct LayerShape {
 
 // Shapes, parameters and MACs by formula (TensorFlow's shape inference cross-checks them).
 // Returns an error message (empty on success) when the input is too small for the network.
-std::string ComputeLayerShapes(const ModelOptions& opts, std::vector<LayerShape>* out);
+Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts);
 
 // The smallest input size the network accepts (pool5 at least 1 x 1).
 int MinimumInputSize(const ModelOptions& opts);

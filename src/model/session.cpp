@@ -1,6 +1,7 @@
 #include "model/session.h"
 
 #include "model/gradient_fixes.h"
+#include "model/ranking.h"
 
 #include <cmath>
 
@@ -14,7 +15,6 @@ namespace alexnet::model {
 namespace ops = tensorflow::ops;
 using tensorflow::Output;
 using tensorflow::Scope;
-using absl::Status;
 using tensorflow::Tensor;
 
 // Graph node names used to feed and fetch.
@@ -44,25 +44,22 @@ std::vector<tensorflow::Operation> Ops(const std::vector<Output>& outputs) {
 }
 }  // namespace
 
-std::string StatusMessage(const Status& s) { return std::string(s.message()); }
-
 ModelSession::~ModelSession() {
   if (session_) session_->Close().IgnoreError();
 }
 
-Status ModelSession::Create(const SessionConfig& config, std::unique_ptr<ModelSession>* out) {
+Result<std::unique_ptr<ModelSession>> ModelSession::Create(const SessionConfig& config) {
   std::unique_ptr<ModelSession> m(new ModelSession());
   m->config_ = config;
-  TF_RETURN_IF_ERROR(m->Build());
-  *out = std::move(m);
-  return absl::OkStatus();
+  ALEXNET_RETURN_IF_ERROR(m->Build());
+  return m;
 }
 
 Status ModelSession::Build() {
   scope_ = std::make_unique<Scope>(Scope::NewRootScope());
   const Scope& root = *scope_;
   const ModelOptions& mo = config_.model;
-  TF_RETURN_IF_ERROR(BuildAlexNet(root, mo, /*with_dropout=*/true, MakeVariable, &net_));
+  ALEXNET_RETURN_IF_ERROR(BuildAlexNet(root, mo, /*with_dropout=*/true, MakeVariable, &net_));
 
   // Everything a checkpoint holds: the parameters, and in training the momentum accumulators.
   std::vector<std::string> saved_names;
@@ -111,10 +108,10 @@ Status ModelSession::Build() {
     }
     auto decay = ops::Mul(root, ops::AddN(root, l2), ops::Const(root, config_.weight_decay));
     auto loss = ops::Add(root.WithOpName(names::kLoss), ce, decay);
-    TF_RETURN_IF_ERROR(root.status());
+    ALEXNET_RETURN_IF_TF_ERROR(root.status());
 
     std::vector<Output> grads;
-    TF_RETURN_IF_ERROR(tensorflow::AddSymbolicGradients(root, {loss}, vars, &grads));
+    ALEXNET_RETURN_IF_TF_ERROR(tensorflow::AddSymbolicGradients(root, {loss}, vars, &grads));
     std::vector<Output> updates;
     for (size_t i = 0; i < vars.size(); ++i) {
       const Parameter& p = net_.parameters[i];
@@ -158,8 +155,8 @@ Status ModelSession::Build() {
     }
     ops::NoOp(root.WithOpName(names::kRestore).WithControlDependencies(Ops(assigns)));
   }
-  TF_RETURN_IF_ERROR(root.status());
-  TF_RETURN_IF_ERROR(root.ToGraphDef(&graph_def_));
+  ALEXNET_RETURN_IF_TF_ERROR(root.status());
+  ALEXNET_RETURN_IF_TF_ERROR(root.ToGraphDef(&graph_def_));
   FixLrnGradientAttributes(&graph_def_);
 
   tensorflow::SessionOptions so;
@@ -168,23 +165,19 @@ Status ModelSession::Build() {
     so.config.set_inter_op_parallelism_threads(1);
   }
   session_.reset(tensorflow::NewSession(so));
-  if (!session_) return absl::InternalError("could not create a TensorFlow session");
-  return session_->Create(graph_def_);
+  if (!session_) return Status::Error("", "could not create a TensorFlow session");
+  return FromTf(session_->Create(graph_def_));
 }
 
-Status ModelSession::Initialize() { return session_->Run({}, {}, {names::kInit}, nullptr); }
+Status ModelSession::Initialize() { return FromTf(session_->Run({}, {}, {names::kInit}, nullptr)); }
 
 namespace {
 int CountTop1(const Tensor& logits, const Tensor& labels) {
-  const auto l = logits.matrix<float>();
+  const int classes = static_cast<int>(logits.dim_size(1));
   const auto y = labels.flat<int32_t>();
   int correct = 0;
-  for (int64_t i = 0; i < l.dimension(0); ++i) {
-    int64_t best = 0;
-    for (int64_t j = 1; j < l.dimension(1); ++j) {
-      if (l(i, j) > l(i, best)) best = j;
-    }
-    correct += best == y(i);
+  for (int64_t i = 0; i < logits.dim_size(0); ++i) {
+    correct += ArgMax(logits.flat<float>().data() + i * classes, classes) == y(i);
   }
   return correct;
 }
@@ -192,13 +185,13 @@ int CountTop1(const Tensor& logits, const Tensor& labels) {
 
 Status ModelSession::TrainStep(const Tensor& images, const Tensor& labels, float learning_rate,
                                StepResult* result) {
-  if (!config_.training) return absl::FailedPreconditionError("session built without training ops");
+  if (!config_.training) return Status::Error("", "session built without training ops");
   Tensor lr(tensorflow::DT_FLOAT, {});
   lr.scalar<float>()() = learning_rate;
   Tensor keep(tensorflow::DT_FLOAT, {});
   keep.scalar<float>()() = KeepProb();
   std::vector<Tensor> out;
-  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images},
+  ALEXNET_RETURN_IF_TF_ERROR(session_->Run({{net_.input.name(), images},
                                     {names::kLabels, labels},
                                     {names::kLearningRate, lr},
                                     {net_.keep_prob.name(), keep}},
@@ -208,7 +201,7 @@ Status ModelSession::TrainStep(const Tensor& images, const Tensor& labels, float
   result->cross_entropy = out[1].scalar<float>()();
   result->correct_top1 = CountTop1(out[2], labels);
   result->batch = static_cast<int>(labels.dim_size(0));
-  return absl::OkStatus();
+  return Status::Ok();
 }
 
 Status ModelSession::EvalStep(const Tensor& images, const Tensor& labels, StepResult* result,
@@ -221,7 +214,7 @@ Status ModelSession::EvalStep(const Tensor& images, const Tensor& labels, StepRe
   std::vector<std::pair<std::string, Tensor>> feed = {{net_.input.name(), images}};
   if (config_.training) feed.emplace_back(names::kLabels, labels);
   std::vector<Tensor> out;
-  TF_RETURN_IF_ERROR(session_->Run(feed, fetch, {}, &out));
+  ALEXNET_RETURN_IF_TF_ERROR(session_->Run(feed, fetch, {}, &out));
   result->correct_top1 = CountTop1(out[0], labels);
   result->batch = static_cast<int>(labels.dim_size(0));
   if (config_.training) {
@@ -229,14 +222,14 @@ Status ModelSession::EvalStep(const Tensor& images, const Tensor& labels, StepRe
     result->cross_entropy = out[3].scalar<float>()();
   }
   if (probabilities) *probabilities = out[1];
-  return absl::OkStatus();
+  return Status::Ok();
 }
 
 Status ModelSession::Predict(const Tensor& images, Tensor* probabilities) {
   std::vector<Tensor> out;
-  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images}}, {net_.probabilities.name()}, {}, &out));
+  ALEXNET_RETURN_IF_TF_ERROR(session_->Run({{net_.input.name(), images}}, {net_.probabilities.name()}, {}, &out));
   *probabilities = out[0];
-  return absl::OkStatus();
+  return Status::Ok();
 }
 
 Status ModelSession::Stages(const Tensor& images, std::vector<std::pair<std::string, Tensor>>* stages) {
@@ -244,50 +237,50 @@ Status ModelSession::Stages(const Tensor& images, std::vector<std::pair<std::str
   for (const auto& st : net_.stages) fetch.push_back(st.second.name());
   fetch.push_back(net_.probabilities.name());
   std::vector<Tensor> out;
-  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images}}, fetch, {}, &out));
+  ALEXNET_RETURN_IF_TF_ERROR(session_->Run({{net_.input.name(), images}}, fetch, {}, &out));
   stages->clear();
   for (size_t i = 0; i < net_.stages.size(); ++i) stages->emplace_back(net_.stages[i].first, out[i]);
   stages->emplace_back("softmax", out.back());
-  return absl::OkStatus();
+  return Status::Ok();
 }
 
 Status ModelSession::ReadParameters(std::vector<std::pair<std::string, Tensor>>* params) {
   std::vector<std::string> fetch;
   for (const Parameter& p : net_.parameters) fetch.push_back(p.value.name());
   std::vector<Tensor> out;
-  TF_RETURN_IF_ERROR(session_->Run({}, fetch, {}, &out));
+  ALEXNET_RETURN_IF_TF_ERROR(session_->Run({}, fetch, {}, &out));
   params->clear();
   // Fetching a reference Variable aliases its buffer, which the next training step overwrites
   // in place: hand out copies.
   for (size_t i = 0; i < out.size(); ++i) {
     params->emplace_back(net_.parameters[i].name, tensorflow::tensor::DeepCopy(out[i]));
   }
-  return absl::OkStatus();
+  return Status::Ok();
 }
 
 Status ModelSession::Gradients(const Tensor& images, const Tensor& labels, std::vector<Tensor>* grads,
                                float* loss) {
-  if (!config_.training) return absl::FailedPreconditionError("session built without training ops");
+  if (!config_.training) return Status::Error("", "session built without training ops");
   std::vector<std::string> fetch = gradient_names_;
   fetch.push_back(names::kLoss);
   std::vector<Tensor> out;
-  TF_RETURN_IF_ERROR(session_->Run({{net_.input.name(), images}, {names::kLabels, labels}}, fetch, {}, &out));
+  ALEXNET_RETURN_IF_TF_ERROR(session_->Run({{net_.input.name(), images}, {names::kLabels, labels}}, fetch, {}, &out));
   *loss = out.back().scalar<float>()();
   out.pop_back();
   *grads = std::move(out);
-  return absl::OkStatus();
+  return Status::Ok();
 }
 
 Status ModelSession::Save(const std::string& prefix) {
   Tensor p(tensorflow::DT_STRING, {});
   p.scalar<tensorflow::tstring>()() = prefix;
-  return session_->Run({{names::kSavePrefix, p}}, {}, {names::kSave}, nullptr);
+  return FromTf(session_->Run({{names::kSavePrefix, p}}, {}, {names::kSave}, nullptr), prefix);
 }
 
 Status ModelSession::Restore(const std::string& prefix) {
   Tensor p(tensorflow::DT_STRING, {});
   p.scalar<tensorflow::tstring>()() = prefix;
-  return session_->Run({{names::kSavePrefix, p}}, {}, {names::kRestore}, nullptr);
+  return FromTf(session_->Run({{names::kSavePrefix, p}}, {}, {names::kRestore}, nullptr), prefix);
 }
 
 }  // namespace alexnet::model

@@ -14,6 +14,7 @@
 #include <tensorflow/core/public/session.h>
 
 #include "model/graph.h"
+#include "model/tf_status.h"
 
 namespace alexnet::model {
 
@@ -34,34 +35,34 @@ struct StepResult {
 
 class ModelSession {
  public:
-  static absl::Status Create(const SessionConfig& config, std::unique_ptr<ModelSession>* out);
+  static Result<std::unique_ptr<ModelSession>> Create(const SessionConfig& config);
   ~ModelSession();
 
   // Runs the initialisers: weights N(0, sigma) (paper) or N(0, sqrt(2/fan_in)) (He); biases 1 in
   // conv2/conv4/conv5/fc6/fc7 and 0 elsewhere (paper) or all 0 (He); momentum accumulators 0.
-  absl::Status Initialize();
+  Status Initialize();
 
   // One SGD step on a batch: images [N, S, S, 3] float, labels [N] int32.
-  absl::Status TrainStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
-                               float learning_rate, StepResult* result);
+  Status TrainStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                   float learning_rate, StepResult* result);
   // Loss and accuracy of a batch without updating anything (dropout off).
-  absl::Status EvalStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
-                              StepResult* result, tensorflow::Tensor* probabilities = nullptr);
+  Status EvalStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                  StepResult* result, tensorflow::Tensor* probabilities = nullptr);
   // Softmax probabilities [N, classes] (dropout off).
-  absl::Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities);
+  Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities);
   // The output of every stage of the seed's table, in order (dropout off).
-  absl::Status Stages(const tensorflow::Tensor& images,
-                            std::vector<std::pair<std::string, tensorflow::Tensor>>* stages);
+  Status Stages(const tensorflow::Tensor& images,
+                std::vector<std::pair<std::string, tensorflow::Tensor>>* stages);
   // Parameters by name ("conv1/weights", ...), in layer order.
-  absl::Status ReadParameters(std::vector<std::pair<std::string, tensorflow::Tensor>>* out);
+  Status ReadParameters(std::vector<std::pair<std::string, tensorflow::Tensor>>* out);
   // Gradients of the loss w.r.t. every parameter for one batch (dropout off); training only.
-  absl::Status Gradients(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
-                               std::vector<tensorflow::Tensor>* grads, float* loss);
+  Status Gradients(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                   std::vector<tensorflow::Tensor>* grads, float* loss);
 
   // Writes / reads a TensorFlow checkpoint (prefix.index + prefix.data-00000-of-00001).
   // Variables are named after the layers; momentum accumulators as "<name>/Momentum".
-  absl::Status Save(const std::string& prefix);
-  absl::Status Restore(const std::string& prefix);
+  Status Save(const std::string& prefix);
+  Status Restore(const std::string& prefix);
 
   const Network& network() const { return net_; }
   const SessionConfig& config() const { return config_; }
@@ -69,7 +70,7 @@ class ModelSession {
 
  private:
   ModelSession() = default;
-  absl::Status Build();
+  Status Build();
   float KeepProb() const { return 1.0f - config_.model.dropout_rate; }
 
   SessionConfig config_;
@@ -80,8 +81,5 @@ class ModelSession {
   std::unique_ptr<tensorflow::Session> session_;
   std::vector<std::string> gradient_names_;
 };
-
-// Copies a Status' message into a plain string for callers that do not include TensorFlow.
-std::string StatusMessage(const absl::Status& s);
 
 }  // namespace alexnet::model

@@ -21,27 +21,25 @@ struct CGraph {
     TF_DeleteStatus(status);
     TF_DeleteGraph(graph);
   }
-  std::string Import(const tensorflow::GraphDef& gd) {
+  Status Import(const tensorflow::GraphDef& gd) {
     const std::string bytes = gd.SerializeAsString();
     TF_Buffer* buf = TF_NewBufferFromString(bytes.data(), bytes.size());
     TF_ImportGraphDefOptions* io = TF_NewImportGraphDefOptions();
     TF_GraphImportGraphDef(graph, buf, io, status);
     TF_DeleteImportGraphDefOptions(io);
     TF_DeleteBuffer(buf);
-    return TF_GetCode(status) == TF_OK ? "" : TF_Message(status);
+    if (TF_GetCode(status) == TF_OK) return Status::Ok();
+    return Status::Error("", std::string("importing the graph: ") + TF_Message(status));
   }
   // Shape of output 0 of a named node, as inferred by TensorFlow.
-  std::vector<int64_t> Shape(const std::string& node, std::string* err) {
+  Result<std::vector<int64_t>> Shape(const std::string& node) {
     TF_Operation* op = TF_GraphOperationByName(graph, node.c_str());
-    if (!op) {
-      *err = "node " + node + " not in graph";
-      return {};
-    }
+    if (!op) return Status::Error("", "node " + node + " not in graph");
     TF_Output out{op, 0};
     const int n = TF_GraphGetTensorNumDims(graph, out, status);
     std::vector<int64_t> dims(n > 0 ? n : 0);
     if (n > 0) TF_GraphGetTensorShape(graph, out, dims.data(), n, status);
-    if (TF_GetCode(status) != TF_OK) *err = TF_Message(status);
+    if (TF_GetCode(status) != TF_OK) return Status::Error("", TF_Message(status));
     return dims;
   }
 };
@@ -60,48 +58,41 @@ std::string FormatCount(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
-std::string BuildSummary(const ModelOptions& opts, Summary* out) {
-  std::vector<LayerShape> formula;
-  if (std::string err = ComputeLayerShapes(opts, &formula); !err.empty()) return err;
-
+Result<Summary> BuildSummary(const ModelOptions& opts) {
+  ALEXNET_ASSIGN_OR_RETURN(const std::vector<LayerShape> formula, ComputeLayerShapes(opts));
   tensorflow::Scope root = tensorflow::Scope::NewRootScope();
   Network net;
-  absl::Status st = BuildAlexNet(root, opts, /*with_dropout=*/false, MakeVariable, &net);
-  if (!st.ok()) return std::string(st.message());
+  ALEXNET_RETURN_IF_ERROR(BuildAlexNet(root, opts, /*with_dropout=*/false, MakeVariable, &net));
   tensorflow::GraphDef gd;
-  st = root.ToGraphDef(&gd);
-  if (!st.ok()) return std::string(st.message());
+  ALEXNET_RETURN_IF_TF_ERROR(root.ToGraphDef(&gd));
   CGraph g;
-  if (std::string err = g.Import(gd); !err.empty()) return "importing the graph: " + err;
+  ALEXNET_RETURN_IF_ERROR(g.Import(gd));
 
-  *out = Summary{};
-  out->options = opts;
-  std::string err;
+  Summary out;
+  out.options = opts;
   for (size_t i = 0; i < net.stages.size(); ++i) {
     const LayerSpec& spec = *formula[i].spec;
     SummaryRow row;
     row.name = net.stages[i].first;
     row.kind = KindName(spec.kind);
-    std::vector<int64_t> dims = g.Shape(NodeName(net.stages[i].second), &err);
-    if (!err.empty()) return err;
+    ALEXNET_ASSIGN_OR_RETURN(const std::vector<int64_t> dims, g.Shape(NodeName(net.stages[i].second)));
     row.out_shape.assign(dims.begin() + 1, dims.end());  // drop the batch dimension
     const std::vector<int64_t> expect =
         spec.kind == LayerKind::kFullyConnected
             ? std::vector<int64_t>{formula[i].out_c}
             : std::vector<int64_t>{formula[i].out_h, formula[i].out_w, formula[i].out_c};
     if (row.out_shape != expect) {
-      return "TensorFlow's inferred shape of " + row.name + " disagrees with the layer formula";
+      return Status::Error("", "TensorFlow's inferred shape of " + row.name + " disagrees with the layer formula");
     }
     for (const Parameter& p : net.parameters) {
       if (p.name.rfind(row.name + "/", 0) != 0) continue;
-      std::vector<int64_t> pd = g.Shape(NodeName(p.value), &err);
-      if (!err.empty()) return err;
+      ALEXNET_ASSIGN_OR_RETURN(const std::vector<int64_t> pd, g.Shape(NodeName(p.value)));
       int64_t n = 1;
       for (int64_t d : pd) n *= d;
       row.params += n;
     }
     if (row.params != formula[i].params) {
-      return "parameter count of " + row.name + " disagrees with the layer formula";
+      return Status::Error("", "parameter count of " + row.name + " disagrees with the layer formula");
     }
     std::ostringstream geo;
     if (spec.kind == LayerKind::kConv) {
@@ -113,11 +104,11 @@ std::string BuildSummary(const ModelOptions& opts, Summary* out) {
     }
     row.geometry = geo.str();
     row.macs = formula[i].macs;
-    out->total_params += row.params;
-    out->total_macs += row.macs;
-    out->rows.push_back(row);
+    out.total_params += row.params;
+    out.total_macs += row.macs;
+    out.rows.push_back(row);
   }
-  return "";
+  return out;
 }
 
 namespace {

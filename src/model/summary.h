@@ -28,9 +28,9 @@ struct Summary {
   int64_t total_macs = 0;
 };
 
-// Builds the inference graph for opts and reads its shapes. Returns an error message (empty on
-// success), e.g. when the input size is too small or TF's shapes disagree with the formula.
-std::string BuildSummary(const ModelOptions& opts, Summary* out);
+// Builds the inference graph for opts and reads its shapes. Fails e.g. when the input size is
+// too small or TensorFlow's shapes disagree with the formula.
+Result<Summary> BuildSummary(const ModelOptions& opts);
 
 void PrintSummary(const Summary& s, std::ostream& os);
 // The same table as Markdown (docs are generated from it).

@@ -106,12 +106,12 @@ class TrainEvalHook {
       Fail(run, loader.status().message());
       return;
     }
-    train::EvalResult r;
-    if (std::string err = train::Evaluate(e.session, loader.value().get(), e.config->model.num_classes, &r, false);
-        !err.empty()) {
-      Fail(run, err);
+    const auto evaluated = train::Evaluate(e.session, loader.value().get(), e.config->model.num_classes, false);
+    if (!evaluated.ok()) {
+      Fail(run, evaluated.status().message());
       return;
     }
+    const train::EvalResult& r = evaluated.value();
     const std::string path = run + "/train_eval.csv";
     std::string err;
     if (!fs::exists(path)) err = train::AppendLine(path, "epoch,step,train_top1,train_loss,images");
@@ -358,11 +358,11 @@ int RunDropoutExperiment(const DropoutExperimentOptions& o, std::ostream& out) {
           << " ==" << std::endl;
       TrainEvalHook hook(o.gnuplot, std::max(o.batch, 100));
       const auto t0 = std::chrono::steady_clock::now();
-      const int rc = train::Train(c, false, {}, [&hook](const train::EpochEnd& e) { hook(e); });
+      const Status st = train::Train(c, false, {}, [&hook](const train::EpochEnd& e) { hook(e); }, out);
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (rc != 0) {
-        std::cerr << "alexnet experiment: the run in " << c.run.run_dir << " failed (exit status " << rc << ")\n";
-        return rc;
+      if (!st.ok()) {
+        std::cerr << "alexnet experiment: the run in " << c.run.run_dir << " failed: " << st.message() << "\n";
+        return 1;
       }
       if (!hook.error().empty()) return 1;
       if (std::string err = train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");

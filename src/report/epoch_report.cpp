@@ -26,7 +26,7 @@ void EpochReporter::operator()(const train::EpochEnd& e) {
     std::vector<uint8_t> png;
     if (cv::imencode(".png", grid, png)) {
       e.events->Image("conv1/filters", e.step, std::string(png.begin(), png.end()), grid.rows, grid.cols);
-      err = e.events->Flush();
+      if (const Status flushed = e.events->Flush(); !flushed.ok()) err = flushed.message();
     } else {
       err = "PNG encoding failed";
     }

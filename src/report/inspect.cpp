@@ -100,9 +100,9 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 std::string OpenRunModel(const std::string& run_dir, const std::string& checkpoint, int threads, InspectModel* m) {
   std::error_code ec;
   if (!fs::is_directory(run_dir, ec)) return run_dir + ": no such run folder";
-  if (std::string err = train::TrainedModel::Open(run_dir, checkpoint, threads, &m->trained); !err.empty()) {
-    return err;
-  }
+  auto opened = train::TrainedModel::Open(run_dir, checkpoint, threads);
+  if (!opened.ok()) return opened.status().message();
+  m->trained = std::move(opened).value();
   m->options = m->trained->config().model;
   m->class_names = m->trained->class_names();
   m->preprocess = m->trained->preprocess();
@@ -117,7 +117,9 @@ std::string OpenUntrainedModel(const model::ModelOptions& options, int threads, 
   sc.model = options;
   sc.training = false;
   sc.threads = threads;
-  if (auto st = model::ModelSession::Create(sc, &m->untrained); !st.ok()) return std::string(st.message());
+  auto created = model::ModelSession::Create(sc);
+  if (!created.ok()) return created.status().message();
+  m->untrained = std::move(created).value();
   if (auto st = m->untrained->Initialize(); !st.ok()) return std::string(st.message());
   m->options = options;
   m->class_names.clear();
@@ -198,7 +200,9 @@ std::string InspectImage(InspectModel* m, const std::string& image_path, const s
     return "running the network: " + std::string(st.message());
   }
   model::Summary summary;
-  if (std::string err = model::BuildSummary(m->options, &summary); !err.empty()) return err;
+  auto built = model::BuildSummary(m->options);
+  if (!built.ok()) return built.status().message();
+  summary = built.value();
 
   std::error_code ec;
   fs::create_directories(out_dir, ec);

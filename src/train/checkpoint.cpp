@@ -72,7 +72,7 @@ std::string CheckpointManager::Save(model::ModelSession* session, const TrainSta
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) return tmp.string() + ": cannot create folder: " + ec.message();
-  absl::Status st = session->Save((tmp / "model").string());
+  const Status st = session->Save((tmp / "model").string());
   if (!st.ok()) {
     fs::remove_all(tmp, ec);
     return tmp.string() + ": writing the TensorFlow checkpoint failed: " + std::string(st.message());

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "model/ranking.h"
 #include "train/files.h"
 
 namespace alexnet::train {
@@ -24,12 +25,6 @@ tensorflow::Tensor LabelsTensor(const data::Batch& b) {
   return t;
 }
 
-int RankOf(const float* probs, int classes, int label) {
-  int rank = 0;
-  for (int c = 0; c < classes; ++c) rank += probs[c] > probs[label];
-  return rank;
-}
-
 void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
                 EvalResult* r) {
   if (r->confusion.empty()) r->confusion.assign(classes, std::vector<int64_t>(classes, 0));
@@ -42,9 +37,8 @@ void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batc
       for (int c = 0; c < classes; ++c) mean[c] += row[c] / batch.views;
     }
     const int label = batch.labels[i];
-    const int rank = RankOf(mean.data(), classes, label);
-    int predicted = 0;
-    for (int c = 1; c < classes; ++c) if (mean[c] > mean[predicted]) predicted = c;
+    const int rank = model::RankOf(mean.data(), classes, label);
+    const int predicted = model::ArgMax(mean.data(), classes);
     r->images += 1;
     r->top1 += rank == 0;
     r->top5 += rank < 5;
@@ -54,14 +48,15 @@ void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batc
   r->skipped += batch.skipped;
 }
 
-std::string Evaluate(model::ModelSession* session, data::Loader* loader, int classes, EvalResult* r,
-                     bool show_progress) {
+Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, bool show_progress) {
+  EvalResult result;
+  EvalResult* r = &result;
   data::Batch batch;
   const bool tty = show_progress && ::isatty(STDERR_FILENO);
   while (loader->next(batch)) {
     tensorflow::Tensor probs;
-    absl::Status st = session->Predict(ImagesTensor(batch), &probs);
-    if (!st.ok()) return "evaluation failed: " + std::string(st.message());
+    const Status st = session->Predict(ImagesTensor(batch), &probs);
+    if (!st.ok()) return st.With("evaluation failed");
     Accumulate(probs, batch, classes, r);
     const long long done = batch.index + 1, total = loader->batches_per_epoch();
     if (tty) {
@@ -71,12 +66,12 @@ std::string Evaluate(model::ModelSession* session, data::Loader* loader, int cla
     }
   }
   if (tty) std::fprintf(stderr, "\r\033[K");
-  if (!loader->status().ok()) return loader->status().message();
-  return "";
+  ALEXNET_RETURN_IF_ERROR(loader->status());
+  return result;
 }
 
-std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& names,
-                         const std::string& confusion_path, const std::string& per_class_path) {
+Status WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& names,
+                    const std::string& confusion_path, const std::string& per_class_path) {
   std::ostringstream c;
   c << "true\\predicted";
   for (const auto& n : names) c << ',' << '"' << n << '"';
@@ -86,7 +81,7 @@ std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& na
     for (int64_t v : r.confusion[i]) c << ',' << v;
     c << '\n';
   }
-  if (std::string err = WriteFileAtomic(confusion_path, c.str()); !err.empty()) return err;
+  if (std::string err = WriteFileAtomic(confusion_path, c.str()); !err.empty()) return Status::Error("", err);
   std::ostringstream p;
   p << "class,name,images,correct,accuracy\n";
   for (size_t i = 0; i < r.confusion.size(); ++i) {
@@ -96,7 +91,8 @@ std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& na
     p << i << ",\"" << (i < names.size() ? names[i] : std::to_string(i)) << "\"," << total << ','
       << correct << ',' << (total ? double(correct) / total : 0.0) << '\n';
   }
-  return WriteFileAtomic(per_class_path, p.str());
+  const std::string err = WriteFileAtomic(per_class_path, p.str());
+  return err.empty() ? Status::Ok() : Status::Error("", err);
 }
 
 }  // namespace alexnet::train

@@ -30,19 +30,15 @@ struct EvalResult {
 tensorflow::Tensor ImagesTensor(const data::Batch& batch);
 tensorflow::Tensor LabelsTensor(const data::Batch& batch);
 
-// Rank of `label` among a row of probabilities: how many classes are strictly more probable.
-int RankOf(const float* probs, int classes, int label);
-
 // Adds one batch's predictions (probabilities [N * views, classes]; ten-crop views averaged).
 void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
                 EvalResult* result);
 
-// Runs the whole loader through the model. Returns "" or the error.
-std::string Evaluate(model::ModelSession* session, data::Loader* loader, int classes,
-                     EvalResult* result, bool show_progress);
+// Runs the whole loader through the model.
+Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, bool show_progress);
 
 // Writes confusion.csv (rows: true class, columns: predicted) and per_class.csv.
-std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& class_names,
+Status WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& class_names,
                          const std::string& confusion_path, const std::string& per_class_path);
 
 }  // namespace alexnet::train

@@ -6,6 +6,8 @@
 #include <tensorflow/core/util/event.pb.h>
 #include <tensorflow/core/util/events_writer.h>
 
+#include "model/tf_status.h"
+
 namespace alexnet::train {
 
 namespace {
@@ -45,9 +47,6 @@ void EventLog::Image(const std::string& tag, int64_t step, const std::string& pn
   writer_->WriteEvent(e);
 }
 
-std::string EventLog::Flush() {
-  absl::Status st = writer_->Flush();
-  return st.ok() ? "" : std::string(st.message());
-}
+Status EventLog::Flush() { return model::FromTf(writer_->Flush()); }
 
 }  // namespace alexnet::train

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "data/status.h"
+
 namespace tensorflow {
 class EventsWriter;
 }
@@ -19,7 +21,7 @@ class EventLog {
   void Scalar(const std::string& tag, int64_t step, double value);
   // An encoded PNG of the given size.
   void Image(const std::string& tag, int64_t step, const std::string& png, int height, int width);
-  std::string Flush();  // "" or the error
+  Status Flush();
 
  private:
   std::unique_ptr<tensorflow::EventsWriter> writer_;

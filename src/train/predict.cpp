@@ -6,45 +6,41 @@
 
 #include "data/decode.h"
 #include "data/image_folder.h"
+#include "model/ranking.h"
 #include "train/checkpoint.h"
 
 namespace alexnet::train {
 
 namespace fs = std::filesystem;
 
-std::string TrainedModel::Open(const std::string& run_dir, const std::string& checkpoint, int threads,
-                               std::unique_ptr<TrainedModel>* out) {
+Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_dir, const std::string& checkpoint,
+                                                         int threads) {
   auto m = std::make_unique<TrainedModel>();
-  if (std::string err = LoadTrainConfig(run_dir, &m->config_); !err.empty()) return err;
+  if (std::string err = LoadTrainConfig(run_dir, &m->config_); !err.empty()) return Status::Error("", err);
   std::ifstream names(run_dir + "/classes.txt");
-  if (!names) return run_dir + "/classes.txt: cannot open";
+  if (!names) return Status::Error(run_dir + "/classes.txt", "cannot open");
   for (std::string line; std::getline(names, line);) {
     if (!line.empty()) m->classes_.push_back(line);
   }
   if (static_cast<int>(m->classes_.size()) != m->config_.model.num_classes) {
-    return run_dir + "/classes.txt: " + std::to_string(m->classes_.size()) + " names for " +
-           std::to_string(m->config_.model.num_classes) + " classes";
+    return Status::Error(run_dir + "/classes.txt", std::to_string(m->classes_.size()) + " names for " +
+                                                       std::to_string(m->config_.model.num_classes) + " classes");
   }
-  auto stats = data::load_color_stats(run_dir + "/color_stats.json");
-  if (!stats.ok()) return stats.status().message();
-  m->stats_ = std::make_shared<data::ColorStats>(stats.value());
-  auto norm = data::make_normalization(m->stats_.get(), m->preprocess());
-  if (!norm.ok()) return norm.status().message();
-  m->norm_ = norm.value();
+  ALEXNET_ASSIGN_OR_RETURN(data::ColorStats stats, data::load_color_stats(run_dir + "/color_stats.json"));
+  m->stats_ = std::make_shared<data::ColorStats>(std::move(stats));
+  ALEXNET_ASSIGN_OR_RETURN(m->norm_, data::make_normalization(m->stats_.get(), m->preprocess()));
 
   std::string err;
   m->prefix_ = CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint, &err);
-  if (m->prefix_.empty()) return err;
+  if (m->prefix_.empty()) return Status::Error("", err);
   model::SessionConfig sc;
   sc.model = m->config_.model;
   sc.training = false;
   sc.threads = threads;
-  if (auto st = model::ModelSession::Create(sc, &m->session_); !st.ok()) return std::string(st.message());
-  if (auto st = m->session_->Restore(m->prefix_); !st.ok()) {
-    return m->prefix_ + ": cannot restore: " + std::string(st.message());
-  }
-  *out = std::move(m);
-  return "";
+  ALEXNET_ASSIGN_OR_RETURN(m->session_, model::ModelSession::Create(sc));
+  const Status restored = m->session_->Restore(m->prefix_);
+  if (!restored.ok()) return Status::Error(m->prefix_, "cannot restore: " + restored.reason());
+  return m;
 }
 
 data::PreprocessOptions TrainedModel::preprocess() const {
@@ -109,20 +105,15 @@ std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std:
     }
     if (good.empty()) continue;
     tensorflow::Tensor probs;
-    absl::Status st = model->session()->Predict(images.Slice(0, static_cast<int64_t>(good.size())), &probs);
+    const Status st = model->session()->Predict(images.Slice(0, static_cast<int64_t>(good.size())), &probs);
     for (size_t k = 0; k < good.size(); ++k) {
       Prediction& p = results[good[k]];
       if (!st.ok()) {
-        p.error = "prediction failed: " + std::string(st.message());
+        p.error = "prediction failed: " + st.message();
         continue;
       }
       const float* row = probs.flat<float>().data() + k * classes;
-      std::vector<int> order(classes);
-      for (int j = 0; j < classes; ++j) order[j] = j;
-      const int k_top = std::min(top_k, classes);
-      std::partial_sort(order.begin(), order.begin() + k_top, order.end(),
-                        [&](int a, int b) { return row[a] > row[b]; });
-      for (int j = 0; j < k_top; ++j) p.top.emplace_back(order[j], row[order[j]]);
+      for (int cls : model::TopK(row, classes, top_k)) p.top.emplace_back(cls, row[cls]);
     }
   }
   return results;

@@ -17,9 +17,9 @@ namespace alexnet::train {
 class TrainedModel {
  public:
   // run_dir: a folder written by `alexnet train`. checkpoint: "" for the best (else newest)
-  // checkpoint of the run, or a checkpoint folder/prefix. Returns "" or the error.
-  static std::string Open(const std::string& run_dir, const std::string& checkpoint, int threads,
-                          std::unique_ptr<TrainedModel>* out);
+  // checkpoint of the run, or a checkpoint folder/prefix.
+  static Result<std::unique_ptr<TrainedModel>> Open(const std::string& run_dir, const std::string& checkpoint,
+                                                    int threads);
 
   const TrainConfig& config() const { return config_; }
   const std::vector<std::string>& class_names() const { return classes_; }

@@ -3,25 +3,20 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
-#include <sstream>
 
 #include "data/color_stats.h"
-#include "model/session.h"
-#include "train/checkpoint.h"
 #include "train/evaluate.h"
-#include "train/events.h"
 #include "train/files.h"
+#include "model/summary.h"
+#include "train/format.h"
 
 namespace alexnet::train {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -40,366 +35,335 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-int Fail(const std::string& msg) {
-  std::cerr << "alexnet train: " << msg << "\n";
-  return 1;
+// The run folder's saved config, with what a resumed run may change taken from `given`.
+Result<TrainConfig> ResumedConfig(const TrainConfig& given, const TrainOverrides& overrides) {
+  TrainConfig saved;
+  if (std::string err = LoadTrainConfig(given.run.run_dir, &saved); !err.empty()) {
+    return Status::Error("", "cannot resume: " + err);
+  }
+  if (overrides.epochs) saved.recipe.epochs = given.recipe.epochs;
+  if (overrides.time_budget) saved.recipe.time_budget_s = given.recipe.time_budget_s;
+  saved.run.workers = given.run.workers;
+  saved.run.threads = given.run.threads;
+  return saved;
 }
 
-std::string FormatDuration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const long t = std::lround(s);
-  char buf[32];
-  if (t >= 3600) {
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  }
-  return buf;
-}
-
-// Statistics for mean subtraction and PCA colour augmentation: computed once from the training
-// split and stored in the run folder, so evaluation and prediction subtract the same mean.
-data::Result<std::shared_ptr<const data::ColorStats>> RunColorStats(const TrainConfig& c,
-                                                                     const data::Dataset& train_set) {
-  const std::string path = c.run.run_dir + "/color_stats.json";
-  if (fs::exists(path)) {
-    auto loaded = data::load_color_stats(path);
-    if (!loaded.ok()) return loaded.status();
-    return std::shared_ptr<const data::ColorStats>(std::make_shared<data::ColorStats>(loaded.value()));
-  }
-  data::ColorStatsOptions o;
-  o.size = c.data.resize;
-  o.max_images = static_cast<size_t>(c.data.stats_images);
-  o.seed = static_cast<uint64_t>(c.model.seed);
-  o.threads = c.run.workers;
-  o.mean_image = c.data.per_pixel_mean;
-  std::cout << "computing mean and RGB principal components over "
-            << (o.max_images && o.max_images < train_set.size() ? o.max_images : train_set.size())
-            << " training images..." << std::endl;
-  auto stats = data::compute_color_stats(train_set, o);
-  if (!stats.ok()) return stats.status();
-  if (data::Status st = data::save_color_stats(stats.value(), path); !st.ok()) return st;
-  return std::shared_ptr<const data::ColorStats>(std::make_shared<data::ColorStats>(stats.value()));
-}
+// A string error of the older helpers ("" = fine) as a Status.
+Status Check(const std::string& err) { return err.empty() ? Status::Ok() : Status::Error("", err); }
 
 }  // namespace
 
-int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end) {
-  const std::string run_dir = config.run.run_dir;
+TrainingRun::TrainingRun(TrainConfig config, EpochHook hook, std::ostream& out)
+    : config_(std::move(config)), on_epoch_end_(std::move(hook)), out_(out) {}
+
+Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool resume,
+                                                       const TrainOverrides& overrides, EpochHook on_epoch_end,
+                                                       std::ostream& out) {
   if (resume) {
-    TrainConfig saved;
-    if (std::string err = LoadTrainConfig(run_dir, &saved); !err.empty()) {
-      return Fail("cannot resume: " + err);
-    }
-    if (overrides.epochs) saved.recipe.epochs = config.recipe.epochs;
-    if (overrides.time_budget) saved.recipe.time_budget_s = config.recipe.time_budget_s;
-    saved.run.workers = config.run.workers;
-    saved.run.threads = config.run.threads;
-    config = saved;
+    ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
+  std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
   std::error_code ec;
-  fs::create_directories(run_dir, ec);
-  if (ec) return Fail(run_dir + ": cannot create the run folder: " + ec.message());
+  fs::create_directories(run->config_.run.run_dir, ec);
+  if (ec) return Status::Error(run->config_.run.run_dir, "cannot create the run folder: " + ec.message());
+  ALEXNET_RETURN_IF_ERROR(run->OpenData());
+  ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
+  if (!resume) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
+  ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume));
+  ALEXNET_RETURN_IF_ERROR(run->OpenLoader());
+  return run;
+}
 
-  // Data.
-  auto train_set = OpenDataset(config.data, Split::kTrain);
-  if (!train_set.ok()) return Fail(train_set.status().message());
-  auto val_set = OpenDataset(config.data, Split::kVal);
-  const bool has_val = val_set.ok() && val_set.value()->size() > 0;
-  if (config.data.val_fraction > 0 && !has_val) {
-    return Fail("validation split: " + (val_set.ok() ? std::string("empty") : val_set.status().message()));
+// The training and validation splits; the model's head and input follow the data.
+Status TrainingRun::OpenData() {
+  ALEXNET_ASSIGN_OR_RETURN(train_set_, OpenDataset(config_.data, Split::kTrain));
+  auto val = OpenDataset(config_.data, Split::kVal);
+  if (val.ok() && val.value()->size() > 0) val_set_ = val.value();
+  if (config_.data.val_fraction > 0 && !val_set_) {
+    return val.ok() ? Status::Error("", "validation split: empty") : val.status().With("validation split");
   }
-  const auto& classes = train_set.value()->class_names();
-  config.model.num_classes = static_cast<int>(classes.size());
-  config.model.input_size = config.data.crop;
+  config_.model.num_classes = static_cast<int>(train_set_->class_names().size());
+  config_.model.input_size = config_.data.crop;
+  return Status::Ok();
+}
 
-  auto stats = RunColorStats(config, *train_set.value());
-  if (!stats.ok()) return Fail(stats.status().message());
+// Mean and RGB principal components of the training set: computed once and kept in the run
+// folder, so evaluation and prediction subtract the same mean. He initialisation (and
+// --standardize) scale by the pixels' standard deviation (see layers.h).
+Status TrainingRun::LoadStatistics() {
+  const std::string path = config_.run.run_dir + "/color_stats.json";
+  if (fs::exists(path)) {
+    ALEXNET_ASSIGN_OR_RETURN(data::ColorStats loaded, data::load_color_stats(path));
+    stats_ = std::make_shared<data::ColorStats>(std::move(loaded));
+  } else {
+    data::ColorStatsOptions o;
+    o.size = config_.data.resize;
+    o.max_images = static_cast<size_t>(config_.data.stats_images);
+    o.seed = static_cast<uint64_t>(config_.model.seed);
+    o.threads = config_.run.workers;
+    o.mean_image = config_.data.per_pixel_mean;
+    const size_t n = o.max_images && o.max_images < train_set_->size() ? o.max_images : train_set_->size();
+    out_ << "computing mean and RGB principal components over " << n << " training images..." << std::endl;
+    ALEXNET_ASSIGN_OR_RETURN(data::ColorStats computed, data::compute_color_stats(*train_set_, o));
+    ALEXNET_RETURN_IF_ERROR(data::save_color_stats(computed, path));
+    stats_ = std::make_shared<data::ColorStats>(std::move(computed));
+  }
+  const auto& cov = stats_->covariance;  // of values / 255
+  config_.model.input_stddev = static_cast<float>(255.0 * std::sqrt((cov[0][0] + cov[1][1] + cov[2][2]) / 3.0));
+  if (!(config_.model.input_stddev > 0)) config_.model.input_stddev = 1.0f;
+  return Status::Ok();
+}
 
-  // Model. He initialisation scales conv1 by the pixels' standard deviation (see layers.h).
-  {
-    const auto& cov = stats.value()->covariance;  // of values / 255
-    config.model.input_stddev = static_cast<float>(255.0 * std::sqrt((cov[0][0] + cov[1][1] + cov[2][2]) / 3.0));
-    if (!(config.model.input_stddev > 0)) config.model.input_stddev = 1.0f;
-  }
-  if (!resume) {
-    if (std::string err = WriteFileAtomic(run_dir + "/config.json", ToJson(config).dump(2) + "\n"); !err.empty()) {
-      return Fail(err);
-    }
-    std::string names;
-    for (const auto& n : classes) names += n + "\n";
-    if (std::string err = WriteFileAtomic(run_dir + "/classes.txt", names); !err.empty()) return Fail(err);
-  }
+// config.json and classes.txt of a new run.
+Status TrainingRun::WriteRunFiles() {
+  const std::string& dir = config_.run.run_dir;
+  ALEXNET_RETURN_IF_ERROR(Check(WriteFileAtomic(dir + "/config.json", ToJson(config_).dump(2) + "\n")));
+  std::string names;
+  for (const auto& n : train_set_->class_names()) names += n + "\n";
+  return Check(WriteFileAtomic(dir + "/classes.txt", names));
+}
+
+// The training graph, initialised or restored from the newest checkpoint.
+Status TrainingRun::OpenModel(bool resume) {
   model::SessionConfig sc;
-  sc.model = config.model;
+  sc.model = config_.model;
   sc.training = true;
-  sc.weight_decay = config.recipe.weight_decay;
-  sc.momentum = config.recipe.momentum;
-  sc.threads = config.run.threads;
-  std::unique_ptr<model::ModelSession> session;
-  if (auto st = model::ModelSession::Create(sc, &session); !st.ok()) return Fail(std::string(st.message()));
-
-  CheckpointManager ckpt(run_dir, config.run.keep_checkpoints);
-  TrainState state;
-  state.learning_rate = config.recipe.lr;
-  if (resume) {
-    std::string prefix, err;
-    if (!ckpt.Latest(&prefix, &state, &err)) {
-      return Fail("cannot resume from " + ckpt.dir() + ": " + (err.empty() ? "no complete checkpoint" : err));
-    }
-    if (auto st = session->Restore(prefix); !st.ok()) return Fail(prefix + ": " + std::string(st.message()));
-    std::cout << "resumed from " << prefix << " at step " << state.step << " (epoch " << state.epoch
-              << ", batch " << state.batch_in_epoch << ", lr " << state.learning_rate << ")\n";
-  } else if (auto st = session->Initialize(); !st.ok()) {
-    return Fail(std::string(st.message()));
+  sc.weight_decay = config_.recipe.weight_decay;
+  sc.momentum = config_.recipe.momentum;
+  sc.threads = config_.run.threads;
+  ALEXNET_ASSIGN_OR_RETURN(session_, model::ModelSession::Create(sc));
+  checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
+  state_.learning_rate = config_.recipe.lr;
+  if (!resume) return session_->Initialize();
+  std::string prefix, err;
+  if (!checkpoints_->Latest(&prefix, &state_, &err)) {
+    return Status::Error(checkpoints_->dir(), "cannot resume: " + (err.empty() ? "no complete checkpoint" : err));
   }
+  ALEXNET_RETURN_IF_ERROR(session_->Restore(prefix));
+  out_ << "resumed from " << prefix << " at step " << state_.step << " (epoch " << state_.epoch << ", batch "
+       << state_.batch_in_epoch << ", lr " << state_.learning_rate << ")\n";
+  return Status::Ok();
+}
 
-  data::LoaderOptions lo = TrainLoaderOptions(config, stats.value());
-  lo.start_epoch = state.epoch;
-  lo.start_batch = state.batch_in_epoch;
-  auto loader = data::Loader::create(train_set.value(), lo);
-  if (!loader.ok()) return Fail(loader.status().message());
+// The augmented, shuffled batches from the run's data position on; metrics.csv; TensorBoard.
+Status TrainingRun::OpenLoader() {
+  data::LoaderOptions lo = TrainLoaderOptions(config_, stats_);
+  lo.start_epoch = state_.epoch;
+  lo.start_batch = state_.batch_in_epoch;
+  ALEXNET_ASSIGN_OR_RETURN(loader_, data::Loader::create(train_set_, lo));
+  metrics_path_ = config_.run.run_dir + "/metrics.csv";
+  if (!fs::exists(metrics_path_)) ALEXNET_RETURN_IF_ERROR(Check(AppendLine(metrics_path_, MetricsCsvHeader())));
+  events_ = std::make_unique<EventLog>(config_.run.run_dir);
+  return Status::Ok();
+}
 
-  const std::string metrics_path = run_dir + "/metrics.csv";
-  if (!fs::exists(metrics_path)) {
-    if (std::string err = AppendLine(metrics_path,
-                                     "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr,"
-                                     "images_per_s,train_seconds");
-        !err.empty()) {
-      return Fail(err);
-    }
-  }
-  EventLog events(run_dir);
+void TrainingRun::PrintHeader() const {
+  const auto& m = config_.model;
+  out_ << "training AlexNet on " << train_set_->description() << "\n  " << train_set_->size() << " training images"
+       << (val_set_ ? ", " + std::to_string(val_set_->size()) + " validation images" : "") << ", "
+       << m.num_classes << " classes, input " << config_.data.crop << " x " << config_.data.crop << ", batch "
+       << config_.recipe.batch << ", lr " << state_.learning_rate << ", " << loader_->batches_per_epoch()
+       << " steps per epoch\n  model: init " << (m.init == model::Init::kHe ? "he" : "paper") << ", dropout "
+       << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
+       << (m.standardize_input ? "on" : "off") << ", " << model::FormatCount(session_->network().ParameterCount())
+       << " parameters\n  run folder: " << config_.run.run_dir << std::endl;
+}
 
-  std::cout << "training AlexNet on " << train_set.value()->description() << "\n"
-            << "  " << train_set.value()->size() << " training images"
-            << (has_val ? ", " + std::to_string(val_set.value()->size()) + " validation images" : "")
-            << ", " << classes.size() << " classes, input " << config.data.crop << " x " << config.data.crop
-            << ", batch " << config.recipe.batch << ", lr " << state.learning_rate << ", "
-            << loader.value()->batches_per_epoch() << " steps per epoch\n"
-            << "  run folder: " << run_dir << std::endl;
+double TrainingRun::Seconds() const {
+  return seconds_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
+}
 
+Status TrainingRun::Run() {
+  PrintHeader();
   InstallSignalHandlers();
-  const bool tty = ::isatty(STDOUT_FILENO);
-  const auto start = Clock::now();
-  const double seconds_before = state.train_seconds;
-  auto last_log = start;
-  int64_t epoch_images = 0, epoch_correct = 0;
-  double epoch_loss = 0;
-  int64_t window_images = 0;
-  auto window_start = start;
-  double images_per_s = 0;
-  const int64_t steps_per_epoch = loader.value()->batches_per_epoch();
-
-  auto save = [&](const char* why) -> bool {
-    state.train_seconds = seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
-    if (std::string err = ckpt.Save(session.get(), state); !err.empty()) {
-      std::cerr << "\nalexnet train: checkpoint (" << why << ") not saved: " << err << "\n";
-      return false;
-    }
-    return true;
-  };
-
-  // Validation at the end of an epoch (or of the time budget), then bookkeeping.
-  auto end_epoch = [&](int64_t finished_epoch, bool partial) -> bool {
-    EvalResult val;
-    if (has_val) {
-      auto vl =
-          data::Loader::create(val_set.value(), EvalLoaderOptions(config, stats.value(), false, config.recipe.batch));
-      if (!vl.ok()) {
-        std::cerr << "alexnet train: " << vl.status().message() << "\n";
-        return false;
-      }
-      if (std::string err = Evaluate(session.get(), vl.value().get(), config.model.num_classes, &val, true);
-          !err.empty()) {
-        std::cerr << "alexnet train: validation: " << err << "\n";
-        return false;
-      }
-    }
-    state.train_seconds = seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
-    const double train_top1 = epoch_images ? double(epoch_correct) / epoch_images : 0;
-    const double train_loss = epoch_images ? epoch_loss / epoch_images : 0;
-    std::ostringstream line;
-    line << "epoch " << finished_epoch + 1 << (partial ? " (partial)" : "") << "  step " << state.step
-         << "  train loss " << train_loss << "  train top-1 " << train_top1;
-    if (has_val) {
-      line << "  val loss " << val.mean_loss() << "  val top-1 " << val.top1_accuracy() << "  val top-5 "
-           << val.top5_accuracy();
-    }
-    line << "  lr " << state.learning_rate;
-    std::cout << (tty ? "\r\033[K" : "") << line.str() << std::endl;
-    std::ostringstream csv;
-    csv << finished_epoch + 1 << ',' << state.step << ',' << train_loss << ',' << train_top1 << ','
-        << (has_val ? std::to_string(val.mean_loss()) : "") << ','
-        << (has_val ? std::to_string(val.top1_accuracy()) : "") << ','
-        << (has_val ? std::to_string(val.top5_accuracy()) : "") << ',' << state.learning_rate << ','
-        << images_per_s << ',' << state.train_seconds;
-    if (std::string err = AppendLine(metrics_path, csv.str()); !err.empty()) {
-      std::cerr << "alexnet train: " << err << "\n";
-      return false;
-    }
-    events.Scalar("epoch/train_loss", state.step, train_loss);
-    events.Scalar("epoch/train_top1", state.step, train_top1);
-    if (has_val) {
-      events.Scalar("epoch/val_loss", state.step, val.mean_loss());
-      events.Scalar("epoch/val_top1", state.step, val.top1_accuracy());
-      events.Scalar("epoch/val_top5", state.step, val.top5_accuracy());
-    }
-    events.Flush();
-    epoch_images = epoch_correct = 0;
-    epoch_loss = 0;
-
-    bool best = false;
-    if (has_val && val.top1_accuracy() > state.best_val_top1) {
-      state.best_val_top1 = val.top1_accuracy();
-      state.epochs_without_improvement = 0;
-      best = true;
-    } else if (!partial) {
-      state.epochs_without_improvement += 1;
-    }
-    // Learning-rate schedule: the paper divided by 10 when validation error stopped improving.
-    if (!partial) {
-      if (config.recipe.schedule == "step") {
-        if ((finished_epoch + 1) % config.recipe.step_epochs == 0) {
-          state.learning_rate /= 10;
-          state.lr_drops += 1;
-        }
-      } else if (has_val && state.epochs_without_improvement >= config.recipe.patience &&
-                 state.lr_drops < config.recipe.max_lr_drops) {
-        state.learning_rate /= 10;
-        state.lr_drops += 1;
-        state.epochs_without_improvement = 0;
-        std::cout << "validation top-1 stopped improving: learning rate divided by 10 -> "
-                  << state.learning_rate << "\n";
-      }
-    }
-    if (!save("epoch end")) return false;
-    if (best) {
-      if (std::string err = ckpt.MarkBest(state.step); !err.empty()) {
-        std::cerr << "alexnet train: " << err << "\n";
-        return false;
-      }
-    }
-    if (on_epoch_end) on_epoch_end(EpochEnd{&config, finished_epoch + 1, state.step, session.get(), &events});
-    return true;
-  };
-
+  tty_ = &out_ == &std::cout && ::isatty(STDOUT_FILENO);
+  start_ = last_log_ = window_start_ = Clock::now();
+  seconds_before_ = state_.train_seconds;
   data::Batch batch;
-  std::string stop_reason;
+  Stop stop = Stop::kDone;
   while (true) {
     if (g_signal.load()) {
-      stop_reason = "signal";
+      stop = Stop::kSignal;
       break;
     }
-    const double session_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (config.recipe.time_budget_s > 0 && seconds_before + session_seconds >= config.recipe.time_budget_s) {
-      stop_reason = "time budget";
+    if (config_.recipe.time_budget_s > 0 && Seconds() >= config_.recipe.time_budget_s) {
+      stop = Stop::kTimeBudget;
       break;
     }
-    if (!loader.value()->next(batch)) {
-      if (!loader.value()->status().ok()) return Fail(loader.value()->status().message());
-      stop_reason = "done";
+    if (!loader_->next(batch)) {
+      ALEXNET_RETURN_IF_ERROR(loader_->status());
       break;
     }
-    model::StepResult r;
-    const tensorflow::Tensor labels = LabelsTensor(batch);
-    if (auto st = session->TrainStep(ImagesTensor(batch), labels, state.learning_rate, &r); !st.ok()) {
-      return Fail("training step " + std::to_string(state.step + 1) + ": " + std::string(st.message()));
-    }
-    if (!std::isfinite(r.loss)) {
-      std::string prefix, err;
-      TrainState last;
-      const bool have = ckpt.Latest(&prefix, &last, &err);
-      return Fail("the loss became " + std::string(std::isnan(r.loss) ? "NaN" : "infinite") + " at step " +
-                  std::to_string(state.step + 1) + " (learning rate " + std::to_string(state.learning_rate) +
-                  "); stopping without saving. " +
-                  (have ? "The last good checkpoint is " + prefix + " (step " + std::to_string(last.step) + ")"
-                        : std::string("No checkpoint was written yet")) +
-                  ". Try a smaller --lr.");
-    }
-    state.step += 1;
-    state.images_seen += batch.size;
-    state.last_loss = r.loss;
-    state.epoch = batch.last_in_epoch ? batch.epoch + 1 : batch.epoch;
-    state.batch_in_epoch = batch.last_in_epoch ? 0 : batch.index + 1;
-    epoch_images += r.batch;
-    epoch_correct += r.correct_top1;
-    epoch_loss += double(r.cross_entropy) * r.batch;
-    window_images += batch.size;
-    const auto now = Clock::now();
-    const double window_s = std::chrono::duration<double>(now - window_start).count();
-    if (window_s >= 2.0) {
-      images_per_s = window_images / window_s;
-      window_images = 0;
-      window_start = now;
-    } else if (images_per_s == 0 && window_s > 0) {
-      images_per_s = window_images / window_s;
-    }
-
-    // Progress: redrawn in place on a terminal, one line per interval otherwise.
-    const double since_log = std::chrono::duration<double>(now - last_log).count();
-    if (tty || since_log >= config.run.log_every_s || state.step == 1) {
-      const double elapsed = seconds_before + std::chrono::duration<double>(now - start).count();
-      const int64_t steps_left_epoch = steps_per_epoch - state.batch_in_epoch;
-      double eta = steps_left_epoch * config.recipe.batch / std::max(images_per_s, 1e-9);
-      std::string eta_what = "epoch";
-      if (config.recipe.time_budget_s > 0 && config.recipe.time_budget_s - elapsed < eta) {
-        eta = config.recipe.time_budget_s - elapsed;
-        eta_what = "budget";
-      }
-      char line[320];
-      std::snprintf(line, sizeof line,
-                    "step %lld  epoch %.2f  loss %.4f  (+ weight decay %.3f)  top-1 %.3f  %.1f images/s  ETA %s %s",
-                    static_cast<long long>(state.step),
-                    double(batch.epoch) + double(batch.index + 1) / steps_per_epoch, r.cross_entropy,
-                    r.loss - r.cross_entropy,
-                    epoch_images ? double(epoch_correct) / epoch_images : 0.0, images_per_s,
-                    eta_what.c_str(), FormatDuration(eta).c_str());
-      if (tty) {
-        std::cout << "\r" << line << "\033[K" << std::flush;
-      } else {
-        std::cout << line << std::endl;
-      }
-      last_log = now;
-      events.Scalar("train/loss", state.step, r.loss);
-      events.Scalar("train/cross_entropy", state.step, r.cross_entropy);
-      events.Scalar("train/top1", state.step, double(r.correct_top1) / std::max(r.batch, 1));
-      events.Scalar("train/learning_rate", state.step, state.learning_rate);
-      events.Scalar("train/images_per_s", state.step, images_per_s);
-    }
-
+    ALEXNET_RETURN_IF_ERROR(Step(batch));
     if (batch.last_in_epoch) {
-      if (!end_epoch(batch.epoch, false)) return 1;
-    } else if (config.run.checkpoint_every > 0 && state.step % config.run.checkpoint_every == 0) {
-      if (!save("periodic")) return 1;
+      ALEXNET_RETURN_IF_ERROR(EndEpoch(batch.epoch + 1, false));
+    } else if (config_.run.checkpoint_every > 0 && state_.step % config_.run.checkpoint_every == 0) {
+      ALEXNET_RETURN_IF_ERROR(Save("periodic"));
     }
   }
-  if (tty) std::cout << "\n";
+  if (tty_) out_ << "\n";
+  return Finish(stop);
+}
 
-  if (stop_reason == "signal") {
-    const int sig = g_signal.load();
-    if (!save("interrupted")) return 1;
-    std::cout << "stopped by " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << " at step " << state.step
-              << "; checkpoint saved. Resume with:\n  alexnet train --run " << run_dir << " --resume\n";
-    return 0;
+// One SGD step on one batch, then the running totals and the progress line.
+Status TrainingRun::Step(const data::Batch& batch) {
+  model::StepResult r;
+  const Status st = session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r);
+  if (!st.ok()) return st.With("training step " + std::to_string(state_.step + 1));
+  if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
+  state_.step += 1;
+  state_.images_seen += batch.size;
+  state_.last_loss = r.loss;
+  state_.epoch = batch.last_in_epoch ? batch.epoch + 1 : batch.epoch;
+  state_.batch_in_epoch = batch.last_in_epoch ? 0 : batch.index + 1;
+  epoch_images_ += r.batch;
+  epoch_correct_ += r.correct_top1;
+  epoch_loss_ += double(r.cross_entropy) * r.batch;
+  window_images_ += batch.size;
+  const double window_s = std::chrono::duration<double>(Clock::now() - window_start_).count();
+  if (window_s >= 2.0) {
+    images_per_s_ = window_images_ / window_s;
+    window_images_ = 0;
+    window_start_ = Clock::now();
+  } else if (images_per_s_ == 0 && window_s > 0) {
+    images_per_s_ = window_images_ / window_s;
   }
-  if (stop_reason == "time budget") {
-    std::cout << "time budget of " << FormatDuration(config.recipe.time_budget_s) << " reached at step "
-              << state.step << "\n";
-    if (epoch_images > 0 || state.best_val_top1 < 0) {
-      if (!end_epoch(state.epoch, true)) return 1;
-    } else if (!save("time budget")) {
-      return 1;
+  PrintProgress(batch, r);
+  return Status::Ok();
+}
+
+// A NaN or infinite loss stops the run without saving: the last checkpoint stays the good one.
+Status TrainingRun::NonFiniteLoss(float loss) const {
+  std::string prefix, err;
+  TrainState last;
+  const bool have = checkpoints_->Latest(&prefix, &last, &err);
+  return Status::Error("", "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
+                               std::to_string(state_.step + 1) + " (learning rate " +
+                               std::to_string(state_.learning_rate) + "); stopping without saving. " +
+                               (have ? "The last good checkpoint is " + prefix + " (step " +
+                                           std::to_string(last.step) + ")"
+                                     : std::string("No checkpoint was written yet")) +
+                               ". Try a smaller --lr.");
+}
+
+// Progress: redrawn in place on a terminal, one line per --log-every seconds otherwise.
+void TrainingRun::PrintProgress(const data::Batch& batch, const model::StepResult& r) {
+  const auto now = Clock::now();
+  if (!tty_ && std::chrono::duration<double>(now - last_log_).count() < config_.run.log_every_s &&
+      state_.step != 1) {
+    return;
+  }
+  const int64_t steps_per_epoch = loader_->batches_per_epoch();
+  const double elapsed = Seconds();
+  double eta = (steps_per_epoch - state_.batch_in_epoch) * config_.recipe.batch / std::max(images_per_s_, 1e-9);
+  const char* eta_what = "epoch";
+  if (config_.recipe.time_budget_s > 0 && config_.recipe.time_budget_s - elapsed < eta) {
+    eta = config_.recipe.time_budget_s - elapsed;
+    eta_what = "budget";
+  }
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "step %lld  epoch %.2f  loss %.4f  (+ weight decay %.3f)  top-1 %.3f  %.1f images/s  ETA %s %s",
+                static_cast<long long>(state_.step), double(batch.epoch) + double(batch.index + 1) / steps_per_epoch,
+                r.cross_entropy, r.loss - r.cross_entropy,
+                epoch_images_ ? double(epoch_correct_) / epoch_images_ : 0.0, images_per_s_, eta_what,
+                FormatDuration(eta).c_str());
+  if (tty_) {
+    out_ << "\r" << line << "\033[K" << std::flush;
+  } else {
+    out_ << line << std::endl;
+  }
+  last_log_ = now;
+  events_->Scalar("train/loss", state_.step, r.loss);
+  events_->Scalar("train/cross_entropy", state_.step, r.cross_entropy);
+  events_->Scalar("train/top1", state_.step, double(r.correct_top1) / std::max(r.batch, 1));
+  events_->Scalar("train/learning_rate", state_.step, state_.learning_rate);
+  events_->Scalar("train/images_per_s", state_.step, images_per_s_);
+}
+
+Result<std::optional<ValMetrics>> TrainingRun::Validate() {
+  if (!val_set_) return std::optional<ValMetrics>();
+  ALEXNET_ASSIGN_OR_RETURN(
+      auto loader, data::Loader::create(val_set_, EvalLoaderOptions(config_, stats_, false, config_.recipe.batch)));
+  const Result<EvalResult> evaluated = Evaluate(session_.get(), loader.get(), config_.model.num_classes, true);
+  if (!evaluated.ok()) return evaluated.status().With("validation");
+  const EvalResult& val = evaluated.value();
+  return std::optional<ValMetrics>(ValMetrics{val.mean_loss(), val.top1_accuracy(), val.top5_accuracy()});
+}
+
+// The end of an epoch (or of the time budget): validate, record, schedule, checkpoint.
+Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
+  ALEXNET_ASSIGN_OR_RETURN(const std::optional<ValMetrics> val, Validate());
+  EpochRecord rec;
+  rec.epoch = finished_epoch;
+  rec.partial = partial;
+  rec.step = state_.step;
+  rec.train_loss = epoch_images_ ? epoch_loss_ / epoch_images_ : 0;
+  rec.train_top1 = epoch_images_ ? double(epoch_correct_) / epoch_images_ : 0;
+  rec.val = val;
+  rec.learning_rate = state_.learning_rate;
+  rec.images_per_s = images_per_s_;
+  rec.train_seconds = Seconds();
+  out_ << (tty_ ? "\r\033[K" : "") << EpochLine(rec) << std::endl;
+  ALEXNET_RETURN_IF_ERROR(Check(AppendLine(metrics_path_, MetricsCsvRow(rec))));
+  events_->Scalar("epoch/train_loss", state_.step, rec.train_loss);
+  events_->Scalar("epoch/train_top1", state_.step, rec.train_top1);
+  if (val) {
+    events_->Scalar("epoch/val_loss", state_.step, val->loss);
+    events_->Scalar("epoch/val_top1", state_.step, val->top1);
+    events_->Scalar("epoch/val_top5", state_.step, val->top5);
+  }
+  ALEXNET_RETURN_IF_ERROR(events_->Flush());
+  epoch_images_ = epoch_correct_ = 0;
+  epoch_loss_ = 0;
+
+  const ScheduleDecision d =
+      AfterEpoch(config_.recipe, state_, finished_epoch, partial, val ? std::optional<double>(val->top1) : std::nullopt);
+  state_ = d.state;
+  if (d.lr_dropped && config_.recipe.schedule != "step") {
+    out_ << "validation top-1 stopped improving: learning rate divided by 10 -> " << state_.learning_rate << "\n";
+  }
+  ALEXNET_RETURN_IF_ERROR(Save("epoch end"));
+  if (d.best) ALEXNET_RETURN_IF_ERROR(Check(checkpoints_->MarkBest(state_.step)));
+  if (on_epoch_end_) on_epoch_end_(EpochEnd{&config_, finished_epoch, state_.step, session_.get(), events_.get()});
+  return Status::Ok();
+}
+
+Status TrainingRun::Save(const char* why) {
+  state_.train_seconds = Seconds();
+  const std::string err = checkpoints_->Save(session_.get(), state_);
+  return err.empty() ? Status::Ok() : Status::Error("", "checkpoint (" + std::string(why) + ") not saved: " + err);
+}
+
+Status TrainingRun::Finish(Stop stop) {
+  if (stop == Stop::kSignal) {
+    ALEXNET_RETURN_IF_ERROR(Save("interrupted"));
+    out_ << "stopped by " << (g_signal.load() == SIGINT ? "SIGINT" : "SIGTERM") << " at step " << state_.step
+         << "; checkpoint saved. Resume with:\n  alexnet train --run " << config_.run.run_dir << " --resume\n";
+    return Status::Ok();
+  }
+  if (stop == Stop::kTimeBudget) {
+    out_ << "time budget of " << FormatDuration(config_.recipe.time_budget_s) << " reached at step " << state_.step
+         << "\n";
+    if (epoch_images_ > 0 || state_.best_val_top1 < 0) {
+      ALEXNET_RETURN_IF_ERROR(EndEpoch(state_.epoch + 1, true));
+    } else {
+      ALEXNET_RETURN_IF_ERROR(Save("time budget"));
     }
   }
-  std::cout << "training finished: " << state.step << " steps, " << state.images_seen << " images, "
-            << FormatDuration(state.train_seconds) << " (training and validation); best validation top-1 "
-            << state.best_val_top1 << "\n"
-            << "run folder: " << run_dir << "\n";
-  if (train_set.value()->skip_log().count() > 0) {
-    std::cout << "skipped " << train_set.value()->skip_log().count() << " unreadable training files\n";
+  out_ << "training finished: " << state_.step << " steps, " << state_.images_seen << " images, "
+       << FormatDuration(state_.train_seconds) << " (training and validation); best validation top-1 "
+       << FormatFixed(state_.best_val_top1, 4) << "\nrun folder: " << config_.run.run_dir << "\n";
+  if (train_set_->skip_log().count() > 0) {
+    out_ << "skipped " << train_set_->skip_log().count() << " unreadable training files\n";
   }
-  return 0;
+  return Status::Ok();
+}
+
+Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,
+             std::ostream& out) {
+  ALEXNET_ASSIGN_OR_RETURN(auto run, TrainingRun::Open(std::move(config), resume, overrides, on_epoch_end, out));
+  return run->Run();
 }
 
 }  // namespace alexnet::train

@@ -1,13 +1,22 @@
-// `alexnet train`: the training loop with the paper's recipe, progress, validation, checkpoints,
-// resume, signals and fault handling.
+// `alexnet train`: a training run as named steps. Open() prepares it (data, statistics, run
+// files, model, checkpoint, loader); Run() repeats Step() and, at the end of each epoch,
+// EndEpoch() (validate, record, schedule, checkpoint), until the epochs are done, the time
+// budget is spent or SIGINT/SIGTERM asks it to stop (then it saves and says how to resume).
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <ostream>
 #include <string>
 
+#include "data/dataset.h"
+#include "data/loader.h"
 #include "model/session.h"
+#include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/events.h"
+#include "train/schedule.h"
 
 namespace alexnet::train {
 
@@ -27,10 +36,63 @@ struct EpochEnd {
 };
 using EpochHook = std::function<void(const EpochEnd&)>;
 
-// Trains as `config` says, in config.run.run_dir. With resume, the run folder's config.json and
-// newest checkpoint are used (epochs/time budget from `config` where `overrides` says so).
-// Returns the process exit status: 0 done or interrupted-and-saved, 1 error.
-int Train(TrainConfig config, bool resume, const TrainOverrides& overrides,
-          const EpochHook& on_epoch_end = nullptr);
+class TrainingRun {
+ public:
+  // With resume, the run folder's config.json and newest checkpoint are used (epochs and time
+  // budget from `config` where `overrides` says so). Progress goes to `out`.
+  static Result<std::unique_ptr<TrainingRun>> Open(TrainConfig config, bool resume, const TrainOverrides& overrides,
+                                                   EpochHook on_epoch_end, std::ostream& out);
+  // Trains until done, out of time or interrupted (ok: saved). Fails on an error that stops it.
+  Status Run();
+
+  const TrainConfig& config() const { return config_; }
+  const TrainState& state() const { return state_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  enum class Stop { kDone, kTimeBudget, kSignal };
+
+  TrainingRun(TrainConfig config, EpochHook hook, std::ostream& out);
+  Status OpenData();
+  Status LoadStatistics();
+  Status WriteRunFiles();
+  Status OpenModel(bool resume);
+  Status OpenLoader();
+  Status Step(const data::Batch& batch);
+  Status EndEpoch(int64_t finished_epoch, bool partial);
+  Result<std::optional<ValMetrics>> Validate();
+  Status Save(const char* why);
+  Status Finish(Stop stop);
+  Status NonFiniteLoss(float loss) const;
+  void PrintHeader() const;
+  void PrintProgress(const data::Batch& batch, const model::StepResult& r);
+  double Seconds() const;  // training time of the run so far, earlier sessions included
+
+  TrainConfig config_;
+  EpochHook on_epoch_end_;
+  std::ostream& out_;
+  bool tty_ = false;
+  std::shared_ptr<const data::Dataset> train_set_, val_set_;
+  std::shared_ptr<const data::ColorStats> stats_;
+  std::unique_ptr<model::ModelSession> session_;
+  std::unique_ptr<CheckpointManager> checkpoints_;
+  std::unique_ptr<data::Loader> loader_;
+  std::unique_ptr<EventLog> events_;
+  TrainState state_;
+  std::string metrics_path_;
+
+  // This session's clock and the epoch's running totals.
+  Clock::time_point start_;
+  double seconds_before_ = 0;
+  Clock::time_point last_log_, window_start_;
+  int64_t window_images_ = 0;
+  double images_per_s_ = 0;
+  int64_t epoch_images_ = 0, epoch_correct_ = 0;
+  double epoch_loss_ = 0;
+};
+
+// Opens and runs a training run, printing progress to `out`.
+Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,
+             std::ostream& out);
 
 }  // namespace alexnet::train

@@ -103,8 +103,9 @@ TEST(Reference, Conv1LrnPoolAndConv2MatchNaiveLoops) {
   cfg.model.num_classes = 10;
   cfg.model.input_size = 67;
   cfg.model.init = Init::kHe;  // larger weights than N(0, 0.01): LRN's denominator matters
-  std::unique_ptr<ModelSession> m;
-  ASSERT_TRUE(ModelSession::Create(cfg, &m).ok());
+  auto created = ModelSession::Create(cfg);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<ModelSession> m = std::move(created).value();
   ASSERT_TRUE(m->Initialize().ok());
 
   Tensor images(tensorflow::DT_FLOAT, {1, 67, 67, 3});

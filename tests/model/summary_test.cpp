@@ -8,15 +8,14 @@ namespace alexnet::model {
 namespace {
 
 Summary Build(const ModelOptions& o) {
-  Summary s;
-  const std::string err = BuildSummary(o, &s);
-  EXPECT_EQ(err, "");
-  return s;
+  Result<Summary> s = BuildSummary(o);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return s.ok() ? s.value() : Summary{};
 }
 
 TEST(Summary, DefaultModelMatchesTheSeedTable) {
   const Summary s = Build(ModelOptions{});
-  // The seed's table (../shared/seed/alexnet-step-by-step.md), typed here independently.
+  // The seed's table (docs/network.md), typed here independently.
   const std::vector<std::pair<std::string, std::vector<int64_t>>> seed = {
       {"conv1", {55, 55, 96}},  {"lrn1", {55, 55, 96}},   {"pool1", {27, 27, 96}},
       {"conv2", {27, 27, 256}}, {"lrn2", {27, 27, 256}},  {"pool2", {13, 13, 256}},
@@ -74,8 +73,9 @@ TEST(Summary, OtherInputSizesAndNoLrn) {
 TEST(Summary, TooSmallInputIsRefusedWithTheMinimum) {
   ModelOptions o;
   o.input_size = 66;
-  Summary s;
-  const std::string err = BuildSummary(o, &s);
+  const Result<Summary> s = BuildSummary(o);
+  ASSERT_FALSE(s.ok());
+  const std::string err = s.status().message();
   EXPECT_NE(err.find("too small"), std::string::npos) << err;
   EXPECT_NE(err.find("67"), std::string::npos) << err;
   EXPECT_EQ(MinimumInputSize(o), 67);

@@ -24,10 +24,10 @@ SessionConfig SmallConfig() {
 }
 
 std::unique_ptr<ModelSession> Make(const SessionConfig& cfg) {
-  std::unique_ptr<ModelSession> m;
-  auto st = ModelSession::Create(cfg, &m);
-  EXPECT_TRUE(st.ok()) << st.message();
-  st = m->Initialize();
+  auto created = ModelSession::Create(cfg);
+  EXPECT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<ModelSession> m = std::move(created).value();
+  const Status st = m->Initialize();
   EXPECT_TRUE(st.ok()) << st.message();
   return m;
 }

@@ -69,7 +69,9 @@ class TrainedRun : public ::testing::Test {
     root_ = fs::temp_directory_path() / ("alexnet_train_test_" + std::to_string(::getpid()));
     fs::remove_all(root_);
     alexnet::testing::WriteShapesDataset(root_ / "shapes", 40, 11);
-    status_ = Train(SmallConfig(root_ / "shapes", root_ / "run"), false, {});
+    const Status trained = Train(SmallConfig(root_ / "shapes", root_ / "run"), false, {}, nullptr, std::cout);
+    if (!trained.ok()) std::printf("training failed: %s\n", trained.message().c_str());
+    status_ = trained.ok() ? 0 : 1;
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
   static fs::path run() { return root_ / "run"; }
@@ -111,15 +113,17 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
   std::string text;
   ASSERT_EQ(ReadFile((run() / "checkpoints/best/state.json").string(), &text), "");
   const TrainState s = TrainStateFromJson(nlohmann::json::parse(text));
-  std::unique_ptr<TrainedModel> m;
-  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  auto opened = TrainedModel::Open(run().string(), "", 0);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<TrainedModel> m = std::move(opened).value();
   EXPECT_NE(m->checkpoint_prefix().find("best"), std::string::npos);
   auto ds = OpenDataset(m->config().data, Split::kVal);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 32));
   ASSERT_TRUE(loader.ok());
-  EvalResult r;
-  ASSERT_EQ(Evaluate(m->session(), loader.value().get(), 4, &r, false), "");
+  const Result<EvalResult> evaluated = Evaluate(m->session(), loader.value().get(), 4, false);
+  ASSERT_TRUE(evaluated.ok()) << evaluated.status().message();
+  const EvalResult& r = evaluated.value();
   EXPECT_EQ(r.images, 40);  // 25 % of 160
   EXPECT_DOUBLE_EQ(r.top1_accuracy(), s.best_val_top1);
   // The metrics CSV recorded the same number for that step.
@@ -146,8 +150,9 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   ASSERT_EQ(RunEval("--split val --ten-crop --batch 20", "eval-ten", &report), "");
   const nlohmann::json ten = report.at("ten-crop");
 
-  std::unique_ptr<TrainedModel> m;
-  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  auto opened = TrainedModel::Open(run().string(), "", 0);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<TrainedModel> m = std::move(opened).value();
   auto ds = OpenDataset(m->config().data, Split::kVal);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   const data::LoaderOptions o = EvalLoaderOptions(m->config(), m->stats(), true, 20);
@@ -186,8 +191,9 @@ TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   ASSERT_EQ(RunEval("--split val --limit 7", "eval-limit", &report), "");
   const nlohmann::json centre = report.at("centre-crop");
 
-  std::unique_ptr<TrainedModel> m;
-  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  auto opened = TrainedModel::Open(run().string(), "", 0);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<TrainedModel> m = std::move(opened).value();
   auto ds = OpenDataset(m->config().data, Split::kVal);  // the whole split (40 images)
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   ASSERT_GT(ds.value()->size(), 7u);
@@ -227,8 +233,9 @@ TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
   const std::string out = RunPython(root_, "read_ckpt.py", script, prefix, &status);
   ASSERT_EQ(status, 0) << out;
   const auto j = nlohmann::json::parse(out);
-  std::unique_ptr<TrainedModel> m;
-  ASSERT_EQ(TrainedModel::Open(run().string(), prefix, 0, &m), "");
+  auto opened = TrainedModel::Open(run().string(), prefix, 0);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<TrainedModel> m = std::move(opened).value();
   std::vector<std::pair<std::string, tensorflow::Tensor>> params;
   ASSERT_TRUE(m->session()->ReadParameters(&params).ok());
   ASSERT_EQ(params.size(), 16u);  // weights and biases of 8 layers
@@ -246,12 +253,14 @@ TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
 
 TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
   ASSERT_EQ(status_, 0);
-  std::unique_ptr<TrainedModel> m;
-  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  auto opened = TrainedModel::Open(run().string(), "", 0);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<TrainedModel> m = std::move(opened).value();
   std::vector<std::pair<std::string, tensorflow::Tensor>> params;
   ASSERT_TRUE(m->session()->ReadParameters(&params).ok());
-  tensorflow::GraphDef gd;
-  ASSERT_TRUE(model::FreezeInferenceGraph(m->config().model, params, &gd).ok());
+  const Result<tensorflow::GraphDef> frozen = model::FreezeInferenceGraph(m->config().model, params);
+  ASSERT_TRUE(frozen.ok()) << frozen.status().message();
+  const tensorflow::GraphDef& gd = frozen.value();
   const fs::path pb = root_ / "frozen.pb";
   ASSERT_EQ(WriteFileAtomic(pb.string(), gd.SerializeAsString()), "");
 
@@ -281,8 +290,9 @@ TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
 
 TEST_F(TrainedRun, PredictReportsBadFilesAndPredictsTheRest) {
   ASSERT_EQ(status_, 0);
-  std::unique_ptr<TrainedModel> m;
-  ASSERT_EQ(TrainedModel::Open(run().string(), "", 0, &m), "");
+  auto opened = TrainedModel::Open(run().string(), "", 0);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<TrainedModel> m = std::move(opened).value();
   const fs::path bad = root_ / "not_an_image.jpg";
   ASSERT_EQ(WriteFileAtomic(bad.string(), "this is text, not a JPEG"), "");
   std::vector<Prediction> missing;

@@ -1,0 +1,22 @@
+// Flags shared by several subcommands of `alexnet`, each registered in one place.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "model/layers.h"
+#include "train/config.h"
+
+namespace alexnet::cli {
+
+// --init paper|he, straight into the enum (CLI11's CheckedTransformer refuses anything else).
+CLI::Option* AddInitOption(CLI::App* cmd, model::Init* init, const std::string& help);
+// --classes and --input-size (summary, train-step; train takes them from the data).
+void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o);
+// --dropout, --lrn/--no-lrn, --init, --seed.
+void AddModelOptions(CLI::App* cmd, model::ModelOptions* o);
+// --data, --list, --fashion-dir, --resize, --crop.
+void AddDataOptions(CLI::App* cmd, train::DataSpec* d);
+// --run and --checkpoint of the commands that read a trained run.
+void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint);
+
+}  // namespace alexnet::cli

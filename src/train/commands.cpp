@@ -1,0 +1,210 @@
+#include "train/commands.h"
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <random>
+#include <sstream>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "data/input_benchmark.h"
+#include "model/freeze.h"
+#include "model/session.h"
+#include "train/evaluate.h"
+#include "train/files.h"
+#include "train/format.h"
+
+namespace alexnet::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Status Check(const std::string& err) { return err.empty() ? Status::Ok() : Status::Error("", err); }
+
+Status MakeFolder(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return ec ? Status::Error(dir, "cannot create folder: " + ec.message()) : Status::Ok();
+}
+
+nlohmann::json EvalJson(const EvalResult& r) {
+  return {{"images", r.images},       {"top1_accuracy", r.top1_accuracy()}, {"top5_accuracy", r.top5_accuracy()},
+          {"top1_error", 1 - r.top1_accuracy()}, {"top5_error", 1 - r.top5_accuracy()},
+          {"loss", r.mean_loss()},    {"skipped", r.skipped}};
+}
+
+std::string EvalLine(const std::string& mode, const EvalResult& r) {
+  std::ostringstream line;
+  line << "  " << std::left << std::setw(12) << mode << " top-1 error " << FormatFixed(1 - r.top1_accuracy(), 4)
+       << "  top-5 error " << FormatFixed(1 - r.top5_accuracy(), 4) << "  (top-1 accuracy "
+       << FormatFixed(r.top1_accuracy(), 4) << ", top-5 accuracy " << FormatFixed(r.top5_accuracy(), 4) << ", "
+       << r.images << " images" << (r.skipped ? ", " + std::to_string(r.skipped) + " skipped" : "") << ")\n";
+  return line.str();
+}
+
+// One evaluation mode (centre crop or ten-crop) over the whole split, with its CSV files.
+Result<EvalResult> EvaluateMode(TrainedModel* m, const TrainConfig& cfg, std::shared_ptr<const data::Dataset> ds,
+                                bool ten, const EvalRequest& req, const std::string& dir, std::ostream& out) {
+  ALEXNET_ASSIGN_OR_RETURN(auto loader,
+                           data::Loader::create(ds, EvalLoaderOptions(cfg, m->stats(), ten, req.batch)));
+  ALEXNET_ASSIGN_OR_RETURN(EvalResult r, Evaluate(m->session(), loader.get(), cfg.model.num_classes, true));
+  const std::string mode = ten ? "ten-crop" : "centre-crop";
+  out << EvalLine(mode, r);
+  ALEXNET_RETURN_IF_ERROR(WriteEvalCsv(r, m->class_names(), dir + "/confusion-" + mode + ".csv",
+                                       dir + "/per_class-" + mode + ".csv"));
+  return r;
+}
+
+}  // namespace
+
+Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
+  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, 0));
+  TrainConfig cfg = m->config();
+  cfg.run.workers = req.workers;
+  const bool val = req.split == "val";
+  if (req.limit > 0) (val ? cfg.data.val_limit : cfg.data.test_limit) = req.limit;
+  ALEXNET_ASSIGN_OR_RETURN(auto ds, OpenDataset(cfg.data, val ? Split::kVal : Split::kTest));
+  out << "evaluating " << m->checkpoint_prefix() << "\n  on " << ds->description() << " (" << ds->size()
+      << " images)\n";
+  nlohmann::json report = {{"checkpoint", m->checkpoint_prefix()}, {"data", ds->description()}};
+  const std::string dir = req.out_dir.empty() ? req.run_dir + "/eval-" + req.split : req.out_dir;
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
+  for (bool ten : {false, true}) {
+    if (ten && !req.ten_crop) continue;
+    ALEXNET_ASSIGN_OR_RETURN(const EvalResult r, EvaluateMode(m.get(), cfg, ds, ten, req, dir, out));
+    report[ten ? "ten-crop" : "centre-crop"] = EvalJson(r);
+  }
+  ALEXNET_RETURN_IF_ERROR(Check(WriteFileAtomic(dir + "/eval.json", report.dump(2) + "\n")));
+  out << "  per-class accuracy and confusion matrix: " << dir << "/\n";
+  return report;
+}
+
+int PredictOutcome::failed() const {
+  int n = 0;
+  for (const Prediction& p : results) n += !p.error.empty();
+  return n;
+}
+
+Result<PredictOutcome> PredictRun(const PredictRequest& req) {
+  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, 0));
+  PredictOutcome o;
+  o.class_names = m->class_names();
+  const std::vector<std::string> files = ExpandImageInputs(req.inputs, &o.results);
+  std::vector<Prediction> predicted = PredictFiles(m.get(), files, req.top, req.batch);
+  o.results.insert(o.results.end(), predicted.begin(), predicted.end());
+  return o;
+}
+
+std::string PredictionsText(const PredictOutcome& o) {
+  std::string text;
+  for (const Prediction& p : o.results) {
+    if (!p.error.empty()) continue;
+    text += p.path + "\n";
+    for (const auto& [cls, prob] : p.top) text += "  " + FormatFixed(prob, 4) + "  " + o.class_names[cls] + "\n";
+  }
+  return text;
+}
+
+nlohmann::json PredictionsJson(const PredictOutcome& o) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Prediction& p : o.results) {
+    if (!p.error.empty()) {
+      out.push_back({{"path", p.path}, {"error", p.error}});
+      continue;
+    }
+    nlohmann::json top = nlohmann::json::array();
+    for (const auto& [cls, prob] : p.top) {
+      top.push_back({{"class", o.class_names[cls]}, {"index", cls}, {"probability", prob}});
+    }
+    out.push_back({{"path", p.path}, {"top", top}});
+  }
+  return out;
+}
+
+Result<std::string> ExportFrozenGraph(const std::string& run_dir, const std::string& checkpoint,
+                                      const std::string& output, std::ostream& out) {
+  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(run_dir, checkpoint, 0));
+  std::vector<std::pair<std::string, tensorflow::Tensor>> params;
+  ALEXNET_RETURN_IF_ERROR(m->session()->ReadParameters(&params));
+  ALEXNET_ASSIGN_OR_RETURN(const tensorflow::GraphDef gd, model::FreezeInferenceGraph(m->config().model, params));
+  const std::string path = output.empty() ? run_dir + "/alexnet_frozen.pb" : output;
+  ALEXNET_RETURN_IF_ERROR(Check(WriteFileAtomic(path, gd.SerializeAsString())));
+  const int c = m->config().data.crop;
+  out << "frozen inference graph: " << path << "  (input \"input\" [N, " << c << ", " << c
+      << ", 3] float, mean-subtracted RGB 0..255; output \"probabilities\")\n";
+  return path;
+}
+
+Status ExtractImages(const DataSpec& spec, Split split, int first, int count, const std::string& out_dir,
+                     std::ostream& out, std::ostream& skipped) {
+  ALEXNET_ASSIGN_OR_RETURN(auto ds, OpenDataset(spec, split));
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(out_dir));
+  const auto& names = ds->class_names();
+  for (int i = first; i < first + count && i < static_cast<int>(ds->size()); ++i) {
+    const auto rgb = ds->load(i);
+    if (!rgb.ok()) {
+      skipped << rgb.status().message() << "\n";
+      continue;
+    }
+    std::string label = names[ds->label(i)];
+    for (char& ch : label) {
+      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '-';
+    }
+    const std::string path = out_dir + "/" + std::to_string(i) + "_" + label + ".png";
+    cv::Mat bgr;
+    cv::cvtColor(rgb.value(), bgr, cv::COLOR_RGB2BGR);
+    if (!cv::imwrite(path, bgr)) return Status::Error(path, "cannot write");
+    out << path << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunTrainSteps(const model::ModelOptions& options, int batch, int steps, float lr, std::ostream& out) {
+  model::SessionConfig cfg;
+  cfg.model = options;
+  cfg.training = true;
+  ALEXNET_ASSIGN_OR_RETURN(auto session, model::ModelSession::Create(cfg));
+  ALEXNET_RETURN_IF_ERROR(session->Initialize());
+  std::mt19937 rng(static_cast<unsigned>(options.seed));
+  std::normal_distribution<float> pixel(0.0f, 50.0f);
+  std::uniform_int_distribution<int> label(0, options.num_classes - 1);
+  tensorflow::Tensor images(tensorflow::DT_FLOAT, {batch, options.input_size, options.input_size, 3});
+  tensorflow::Tensor labels(tensorflow::DT_INT32, {batch});
+  for (int64_t i = 0; i < images.NumElements(); ++i) images.flat<float>()(i) = pixel(rng);
+  for (int i = 0; i < batch; ++i) labels.flat<int32_t>()(i) = label(rng);
+  for (int step = 1; step <= steps; ++step) {
+    model::StepResult r;
+    const auto t0 = std::chrono::steady_clock::now();
+    ALEXNET_RETURN_IF_ERROR(session->TrainStep(images, labels, lr, &r));
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out << "step " << step << "  loss " << FormatFixed(r.loss, 4) << "  cross-entropy "
+        << FormatFixed(r.cross_entropy, 4) << "  top-1 " << r.correct_top1 << "/" << r.batch << "  "
+        << FormatFixed(sec * 1000, 1) << " ms  " << FormatFixed(batch / sec, 1) << " images/s\n";
+  }
+  return Status::Ok();
+}
+
+Status BenchInput(const DataSpec& spec, int workers, int images, int batch, std::ostream& out) {
+  ALEXNET_ASSIGN_OR_RETURN(auto ds, OpenDataset(spec, Split::kTrain));
+  TrainConfig cfg;
+  cfg.data = spec;
+  cfg.run.workers = workers;
+  cfg.recipe.batch = batch;
+  data::InputBenchmarkOptions o;
+  o.loader = TrainLoaderOptions(cfg, nullptr);
+  o.loader.epochs = 0;
+  o.images = images;
+  ALEXNET_ASSIGN_OR_RETURN(const auto b, data::run_input_benchmark(ds, o));
+  out << ds->description() << "\n"
+      << "loader, " << b.workers << " workers: " << FormatFixed(b.images_per_second, 1) << " images/s ("
+      << b.images << " images, " << FormatFixed(b.loader_cores_used, 1) << " cores busy)\n"
+      << "baseline, 1 thread, no prefetch: " << FormatFixed(b.baseline_images_per_second, 1) << " images/s\n"
+      << "ratio loader / baseline: " << FormatFixed(b.speedup, 2) << "x\n";
+  return Status::Ok();
+}
+
+}  // namespace alexnet::train
