@@ -1,4 +1,4 @@
-// The network as data: the seed's table (../shared/seed/alexnet-step-by-step.md) written once.
+// The network as data: the seed's table (docs/network.md) written once.
 // The TensorFlow graph (graph.cpp), `alexnet summary` (summary.cpp) and the docs are derived
 // from kAlexNetLayers; no shape is typed anywhere else.
 #pragma once

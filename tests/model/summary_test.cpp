@@ -16,7 +16,7 @@ Summary Build(const ModelOptions& o) {
 
 TEST(Summary, DefaultModelMatchesTheSeedTable) {
   const Summary s = Build(ModelOptions{});
-  // The seed's table (../shared/seed/alexnet-step-by-step.md), typed here independently.
+  // The seed's table (docs/network.md), typed here independently.
   const std::vector<std::pair<std::string, std::vector<int64_t>>> seed = {
       {"conv1", {55, 55, 96}},  {"lrn1", {55, 55, 96}},   {"pool1", {27, 27, 96}},
       {"conv2", {27, 27, 256}}, {"lrn2", {27, 27, 256}},  {"pool2", {13, 13, 256}},
@@ -32,7 +32,7 @@ TEST(Summary, DefaultModelMatchesTheSeedTable) {
 
 TEST(Summary, ParameterCountsMatchThePaper) {
   const Summary s = Build(ModelOptions{});
-  // ../shared/docs/alexnet-paper.md
+  // The parameter counts of docs/network.md (single tower, as docs/paper.md explains).
   const std::vector<std::pair<std::string, int64_t>> paper = {
       {"conv1", 34944},    {"conv2", 614656},   {"conv3", 885120},  {"conv4", 1327488},
       {"conv5", 884992},   {"fc6", 37752832},   {"fc7", 16781312},  {"fc8", 4097000}};
