@@ -31,7 +31,7 @@ TEST(Summary, DefaultModelMatchesTheSeedTable) {
 
 TEST(Summary, ParameterCountsMatchThePaper) {
   const Summary s = Build(ModelOptions{});
-  // ../shared/docs/alexnet-paper.md
+  // The parameter counts of docs/network.md (single tower, as docs/paper.md explains).
   const std::vector<std::pair<std::string, int64_t>> paper = {
       {"conv1", 34944},    {"conv2", 614656},   {"conv3", 885120},  {"conv4", 1327488},
       {"conv5", 884992},   {"fc6", 37752832},   {"fc7", 16781312},  {"fc8", 4097000}};
