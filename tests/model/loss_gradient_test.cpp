@@ -39,6 +39,14 @@ void WriteCheckpoint(const std::string& prefix, const Named& params, const Named
   ASSERT_TRUE(st.ok()) << st.message();
 }
 
+struct RemoveOnExit {
+  std::filesystem::path dir;
+  ~RemoveOnExit() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
 struct Sample {
   std::string tensor;
   int64_t index;
@@ -77,6 +85,7 @@ TEST(LossGradient, MatchesCentralDifferencesInFc6Fc7Fc8) {
                                                                                : std::filesystem::temp_directory_path();
   const auto dir = tmp / ("alexnet_fd_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
+  const RemoveOnExit cleanup{dir};
   const std::string prefix = (dir / "perturbed").string();
   Named zero_momentum;
   for (const auto& [name, t] : params) {
@@ -197,7 +206,69 @@ TEST(LossGradient, MatchesCentralDifferencesInFc6Fc7Fc8) {
       if (s.tensor.rfind(layer, 0) == 0) largest = std::max(largest, std::abs(s.analytic));
     EXPECT_GT(largest, kFloor) << layer << "'s largest sampled gradient";
   }
-  std::filesystem::remove_all(dir);
+}
+
+// The weight-decay part of the gradient, which the check above cannot isolate (at N(0, 0.01)
+// weights wd * w is about 5e-6, far below its noise): two sessions with the same initial values,
+// one with weight decay 0.0005 and one with 0, differ in every weight's gradient by exactly
+// 0.0005 * w (to float32 rounding of the sum) and not at all in the biases.
+TEST(LossGradient, WeightDecayAddsWdTimesTheWeightToWeightsOnly) {
+  SessionConfig cfg;
+  cfg.training = true;
+  cfg.model.num_classes = 5;
+  cfg.model.input_size = MinimumInputSize(cfg.model);
+  cfg.model.dropout_rate = 0.0f;
+  const float wd = 5e-4f;
+  std::vector<Tensor> grads[2];
+  float loss[2] = {0, 0};
+  Named params;
+  const int batch = 2, size = cfg.model.input_size;
+  Tensor images(tensorflow::DT_FLOAT, {batch, size, size, 3}), labels(tensorflow::DT_INT32, {batch});
+  std::mt19937 rng(12);
+  std::normal_distribution<float> px(0.0f, 50.0f);
+  for (int64_t i = 0; i < images.NumElements(); ++i) images.flat<float>()(i) = px(rng);
+  for (int i = 0; i < batch; ++i) labels.flat<int32_t>()(i) = i;
+  for (int k = 0; k < 2; ++k) {
+    cfg.weight_decay = k == 0 ? wd : 0.0f;
+    std::unique_ptr<ModelSession> m;
+    auto st = ModelSession::Create(cfg, &m);
+    ASSERT_TRUE(st.ok()) << st.message();
+    st = m->Initialize();  // same seed: same initial values in both sessions
+    ASSERT_TRUE(st.ok()) << st.message();
+    st = m->Gradients(images, labels, &grads[k], &loss[k]);
+    ASSERT_TRUE(st.ok()) << st.message();
+    if (k == 0) {
+      st = m->ReadParameters(&params);
+      ASSERT_TRUE(st.ok()) << st.message();
+    }
+  }
+  ASSERT_EQ(grads[0].size(), params.size());
+  ASSERT_EQ(grads[1].size(), params.size());
+  EXPECT_GT(loss[0], loss[1]) << "the weight-decay term is missing from the loss";
+  for (size_t t = 0; t < params.size(); ++t) {
+    const std::string& name = params[t].first;
+    const bool weight = name.find("/weights") != std::string::npos;
+    const auto w = params[t].second.flat<float>();
+    const auto with = grads[0][t].flat<float>(), without = grads[1][t].flat<float>();
+    ASSERT_EQ(with.size(), w.size()) << name;
+    double worst = 0;
+    int64_t worst_i = 0;
+    for (int64_t i = 0; i < w.size(); ++i) {
+      const double expected = weight ? double(wd) * w(i) : 0.0;
+      // Float32 rounding, with a factor 2 to spare: the product wd * w is rounded (2^-24 of it,
+      // twice: the decay term's gradient is a product of products), and so is its sum with the
+      // cross-entropy gradient (2^-24 of the larger).
+      const double allowed = 0x1p-23 * std::max(std::abs(double(with(i))), std::abs(double(without(i)))) +
+                             0x1p-22 * std::abs(expected);
+      const double excess = std::abs((double(with(i)) - without(i)) - expected) - allowed;
+      if (excess > worst) {
+        worst = excess;
+        worst_i = i;
+      }
+    }
+    EXPECT_LE(worst, 0.0) << name << "[" << worst_i << "]: gradient with decay " << with(worst_i) << ", without "
+                          << without(worst_i) << ", expected difference " << (weight ? wd * w(worst_i) : 0.0f);
+  }
 }
 
 }  // namespace
