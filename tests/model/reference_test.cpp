@@ -1,8 +1,10 @@
-// TensorFlow's conv, LRN and max pooling inside our AlexNet graph, checked against naive C++
-// loops written from the paper's formulas; and a gradient checked by finite differences.
+// Every stage of our AlexNet graph (conv, ReLU, LRN, max pooling, FC, dropout, softmax), checked
+// against naive C++ loops written from the formulas (naive_reference.h); and a gradient checked by
+// finite differences.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <tensorflow/cc/framework/gradients.h>
@@ -11,139 +13,127 @@
 #include <tensorflow/core/public/session.h>
 
 #include "model/gradient_fixes.h"
+#include "model/layers.h"
 #include "model/session.h"
+#include "naive_reference.h"
 
 namespace alexnet::model {
 namespace {
 
 using tensorflow::Tensor;
 
-// NHWC tensor of one image held as a plain vector.
-struct Map {
-  int h, w, c;
-  std::vector<float> v;
-  float at(int y, int x, int ch) const { return v[(size_t(y) * w + x) * c + ch]; }
-};
-
-Map FromTensor(const Tensor& t) {  // first image of a [N, H, W, C] tensor
-  Map m{int(t.dim_size(1)), int(t.dim_size(2)), int(t.dim_size(3)), {}};
-  const float* p = t.flat<float>().data();
-  m.v.assign(p, p + size_t(m.h) * m.w * m.c);
-  return m;
-}
-
-// out[y][x][o] = relu(b[o] + sum_{i,j,c} in[y*s + i - pad][x*s + j - pad][c] * w[i][j][c][o])
-Map NaiveConvRelu(const Map& in, const Tensor& weights, const Tensor& biases, int stride, int pad) {
-  const int k = int(weights.dim_size(0)), oc = int(weights.dim_size(3));
-  const auto w = weights.tensor<float, 4>();
-  const auto b = biases.flat<float>();
-  Map out{(in.h + 2 * pad - k) / stride + 1, (in.w + 2 * pad - k) / stride + 1, oc, {}};
-  out.v.resize(size_t(out.h) * out.w * oc);
-  for (int y = 0; y < out.h; ++y)
-    for (int x = 0; x < out.w; ++x)
-      for (int o = 0; o < oc; ++o) {
-        double acc = b(o);
-        for (int i = 0; i < k; ++i)
-          for (int j = 0; j < k; ++j) {
-            const int iy = y * stride + i - pad, ix = x * stride + j - pad;
-            if (iy < 0 || ix < 0 || iy >= in.h || ix >= in.w) continue;
-            for (int c = 0; c < in.c; ++c) acc += double(in.at(iy, ix, c)) * w(i, j, c, o);
-          }
-        out.v[(size_t(y) * out.w + x) * oc + o] = float(std::max(acc, 0.0));
-      }
-  return out;
-}
-
-// The paper's LRN: b = a / (k + alpha * sum_{n adjacent channels} a^2)^beta.
-Map NaiveLrn(const Map& in, const LrnParams& p) {
-  Map out = in;
-  for (int y = 0; y < in.h; ++y)
-    for (int x = 0; x < in.w; ++x)
-      for (int c = 0; c < in.c; ++c) {
-        double sum = 0;
-        for (int j = std::max(0, c - p.depth_radius); j <= std::min(in.c - 1, c + p.depth_radius); ++j)
-          sum += double(in.at(y, x, j)) * in.at(y, x, j);
-        out.v[(size_t(y) * in.w + x) * in.c + c] =
-            float(in.at(y, x, c) / std::pow(p.bias + p.alpha * sum, p.beta));
-      }
-  return out;
-}
-
-Map NaiveMaxPool(const Map& in, int k, int s) {
-  Map out{(in.h - k) / s + 1, (in.w - k) / s + 1, in.c, {}};
-  out.v.resize(size_t(out.h) * out.w * in.c);
-  for (int y = 0; y < out.h; ++y)
-    for (int x = 0; x < out.w; ++x)
-      for (int c = 0; c < in.c; ++c) {
-        float m = -INFINITY;
-        for (int i = 0; i < k; ++i)
-          for (int j = 0; j < k; ++j) m = std::max(m, in.at(y * s + i, x * s + j, c));
-        out.v[(size_t(y) * out.w + x) * in.c + c] = m;
-      }
-  return out;
-}
-
-// Relative error of a tensor: max |a - b| over max |b|. (Per-element relative error is
-// meaningless for outputs near zero, where float32 sums of hundreds of terms keep an absolute
-// error of about 1e-7 times the terms' size.)
-double MaxRelativeError(const Map& a, const Map& b) {
-  EXPECT_EQ(a.h, b.h);
-  EXPECT_EQ(a.w, b.w);
-  EXPECT_EQ(a.c, b.c);
-  double worst = 0, scale = 0;
-  for (size_t i = 0; i < std::min(a.v.size(), b.v.size()); ++i) {
-    worst = std::max(worst, std::abs(double(a.v[i]) - b.v[i]));
-    scale = std::max(scale, std::abs(double(b.v[i])));
+// The smallest input size the table accepts whose last feature map (pool5) is at least 2 x 2, so
+// that fc6's flattening of the NHWC maps (y, then x, then channel) is exercised too: at the
+// minimum size (MinimumInputSize) pool5 is 1 x 1 and any flattening order would pass.
+int SmallInputSizeWithSpatialPool5(ModelOptions opts) {
+  for (int size = MinimumInputSize(opts); size > 0 && size < 1024; ++size) {
+    opts.input_size = size;
+    const Result<std::vector<LayerShape>> shapes = ComputeLayerShapes(opts);
+    if (!shapes.ok()) continue;
+    int last_h = 0;
+    for (const LayerShape& s : shapes.value())
+      if (s.spec->kind != LayerKind::kFullyConnected) last_h = s.out_h;
+    if (last_h >= 2) return size;
   }
-  return worst / std::max(scale, 1e-30);
+  return -1;
 }
 
-TEST(Reference, Conv1LrnPoolAndConv2MatchNaiveLoops) {
+// Every stage of the layer table (conv, ReLU, LRN, max pooling, fully connected, dropout,
+// softmax) from the real session, against naive loops written from the formulas. Each stage's
+// reference is fed the session's output of the previous stage, so errors do not compound and a
+// wrong stage is named. Like llm.c's test_gpt2, the differences are printed for every stage.
+TEST(Reference, EveryStageOfTheLayerTableMatchesNaiveLoops) {
   SessionConfig cfg;
-  cfg.model.num_classes = 10;
-  cfg.model.input_size = 67;
+  cfg.model.num_classes = 7;
   cfg.model.init = Init::kHe;  // larger weights than N(0, 0.01): LRN's denominator matters
+  cfg.model.dropout_rate = 0.5f;  // dropout is in the graph; Stages runs it at keep_prob 1
+  cfg.model.input_size = SmallInputSizeWithSpatialPool5(cfg.model);
+  ASSERT_GT(cfg.model.input_size, 0);
+  const Result<std::vector<LayerShape>> computed = ComputeLayerShapes(cfg.model);
+  ASSERT_TRUE(computed.ok()) << computed.status().message();
+  const std::vector<LayerShape>& shapes = computed.value();
+
   auto created = ModelSession::Create(cfg);
   ASSERT_TRUE(created.ok()) << created.status().message();
   std::unique_ptr<ModelSession> m = std::move(created).value();
-  ASSERT_TRUE(m->Initialize().ok());
+  Status st = m->Initialize();
+  ASSERT_TRUE(st.ok()) << st.message();
 
-  Tensor images(tensorflow::DT_FLOAT, {1, 67, 67, 3});
+  const int batch = 2, size = cfg.model.input_size;
+  Tensor images(tensorflow::DT_FLOAT, {batch, size, size, 3});
   std::mt19937 rng(7);
   std::normal_distribution<float> px(0.0f, 60.0f);
   for (int64_t i = 0; i < images.NumElements(); ++i) images.flat<float>()(i) = px(rng);
 
   std::vector<std::pair<std::string, Tensor>> stages, params;
-  ASSERT_TRUE(m->Stages(images, &stages).ok());
-  ASSERT_TRUE(m->ReadParameters(&params).ok());
-  auto stage = [&](const std::string& n) {
-    for (auto& s : stages) if (s.first == n) return FromTensor(s.second);
-    ADD_FAILURE() << "no stage " << n;
-    return Map{};
-  };
+  st = m->Stages(images, &stages);
+  ASSERT_TRUE(st.ok()) << st.message();
+  st = m->ReadParameters(&params);
+  ASSERT_TRUE(st.ok()) << st.message();
   auto param = [&](const std::string& n) {
-    for (auto& p : params) if (p.first == n) return p.second;
+    for (auto& p : params)
+      if (p.first == n) return p.second;
     ADD_FAILURE() << "no parameter " << n;
-    return Tensor();
+    return Tensor(tensorflow::DT_FLOAT, {0, 0, 0, 0});
   };
+  // The table's stages in order, then the softmax of the logits.
+  ASSERT_EQ(stages.size(), shapes.size() + 1);
+  ASSERT_EQ(stages.back().first, "softmax");
 
-  const Map input = FromTensor(images);
-  const Map conv1 = NaiveConvRelu(input, param("conv1/weights"), param("conv1/biases"), 4, 0);
-  const double e_conv1 = MaxRelativeError(stage("conv1"), conv1);
-  const Map lrn1 = NaiveLrn(stage("conv1"), cfg.model.lrn_params);
-  const double e_lrn1 = MaxRelativeError(stage("lrn1"), lrn1);
-  const Map pool1 = NaiveMaxPool(stage("lrn1"), 3, 2);
-  const double e_pool1 = MaxRelativeError(stage("pool1"), pool1);
-  const Map conv2 = NaiveConvRelu(stage("pool1"), param("conv2/weights"), param("conv2/biases"), 1, 2);
-  const double e_conv2 = MaxRelativeError(stage("conv2"), conv2);
-  std::printf("max relative error: conv1 %.2e  lrn1 %.2e  pool1 %.2e  conv2 (pad 2) %.2e\n", e_conv1,
-              e_lrn1, e_pool1, e_conv2);
-  EXPECT_LT(e_conv1, 1e-4);
-  EXPECT_LT(e_lrn1, 1e-4);
-  EXPECT_LT(e_pool1, 1e-4);
-  EXPECT_LT(e_conv2, 1e-4);
-  // The LRN must actually have changed something, or the comparison proves little.
-  EXPECT_GT(MaxRelativeError(stage("lrn1"), stage("conv1")), 1e-3);
+  std::printf("input %d x %d x 3, batch %d, %d classes\n", size, size, batch, cfg.model.num_classes);
+  std::printf("%-8s %-14s %12s %12s %12s\n", "stage", "shape", "max|ref|", "max abs diff", "max rel diff");
+  naive::Maps previous = naive::FromTensor(images);
+  for (size_t i = 0; i <= shapes.size(); ++i) {
+    const bool softmax = i == shapes.size();
+    const std::string name = stages[i].first;
+    naive::Maps expected;
+    // Tolerance on the largest difference relative to the stage's largest value. Convolutions
+    // and FC layers sum up to 3,456 (conv4) or 4,096 (fc7) float32 products in an order of
+    // TensorFlow's (oneDNN's) choosing: about sqrt(terms) * 6e-8 of the sum's scale, 2e-6 at
+    // most here; 2e-5 leaves room for other kernels, while a wrong stride, padding, bias or
+    // flattening order is off by far more.
+    double tolerance = 2e-5;
+    if (softmax) {
+      expected = naive::Softmax(previous);
+      tolerance = 1e-6;  // exp and a sum of few terms: float32 rounding
+    } else {
+      const LayerSpec& spec = *shapes[i].spec;
+      ASSERT_EQ(name, spec.name) << "stage " << i << " of the session is not the table's";
+      switch (spec.kind) {
+        case LayerKind::kConv:
+          expected = naive::Conv(previous, param(name + "/weights"), param(name + "/biases"), spec.stride, spec.pad);
+          break;
+        case LayerKind::kLrn:
+          expected = naive::Lrn(previous, cfg.model.lrn_params);
+          tolerance = 1e-6;  // a pow of five squares: float32 rounding
+          break;
+        case LayerKind::kMaxPool:
+          expected = naive::MaxPool(previous, spec.kernel, spec.stride);
+          tolerance = 0;  // a maximum picks one of its inputs exactly
+          break;
+        case LayerKind::kFullyConnected:
+          expected = naive::FullyConnected(previous, param(name + "/weights"), param(name + "/biases"));
+          break;
+      }
+      if (spec.relu) expected = naive::Relu(expected);
+      // spec.dropout: inverted dropout is the identity at inference (keep_prob 1), which is what
+      // Stages runs; dropout_test.cpp checks it at keep_prob < 1.
+    }
+    const naive::Maps actual = naive::FromTensor(stages[i].second);
+    const naive::Difference d = naive::Compare(actual, expected);
+    std::printf("%-8s %-14s %12.4e %12.4e %12.4e%s\n", name.c_str(), naive::ShapeString(actual).c_str(), d.scale,
+                d.max_abs, d.max_rel, d.max_rel <= tolerance ? "" : "  FAIL");
+    ASSERT_TRUE(d.shape_ok) << name << ": session " << naive::ShapeString(actual) << ", reference "
+                            << naive::ShapeString(expected);
+    EXPECT_LE(d.max_rel, tolerance) << name << ": max abs diff " << d.max_abs << ", max rel diff " << d.max_rel
+                                    << " (tolerance " << tolerance << "); worst element " << d.worst
+                                    << ": expected " << expected.v[d.worst] << ", session " << actual.v[d.worst];
+    // A stage that changes nothing proves little: LRN must actually have divided by something.
+    if (!softmax && shapes[i].spec->kind == LayerKind::kLrn) {
+      EXPECT_GT(naive::Compare(actual, previous).max_rel, 1e-3) << name << " is (nearly) the identity here";
+    }
+    previous = actual;
+  }
 }
 
 // Gradient of one small conv -> ReLU -> LRN -> max-pool block w.r.t. its filters, from
