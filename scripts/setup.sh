@@ -15,7 +15,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config
   python3 python3-venv python3-dev
   libopencv-dev
-  libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libcli11-dev nlohmann-json3-dev zlib1g-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
   dataset-fashion-mnist

@@ -10,7 +10,7 @@ CLI::Option* AddInitOption(CLI::App* cmd, model::Init* init, const std::string& 
   return cmd->add_option("--init", *init, help)
       ->transform(CLI::CheckedTransformer(kNames).description(""))
       ->type_name("{paper,he}")
-      ->default_str("paper");
+      ->default_str(*init == model::Init::kHe ? "he" : "paper");
 }
 
 void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o) {

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
     std::cerr << "alexnet " << c.app->get_name() << ": " << st.message() << "\n";
     return 1;
   }
-  if (int status = 2; cli::RunReportCommands(*report, &status)) return status;
+  if (int status = 2; cli::RunReportCommands(*report, std::vector<std::string>(argv, argv + argc), &status)) {
+    return status;
+  }
   return 2;
 }

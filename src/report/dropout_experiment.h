@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/status.h"
 #include "model/layers.h"
 #include "train/config.h"
 
@@ -33,8 +34,8 @@ struct DropoutRun {
   double wall_seconds = 0;         // whole run incl. statistics and evaluations (0 = unknown)
 };
 
-// Reads <run>/metrics.csv and <run>/train_eval.csv (epochs present in both). "" or the error.
-std::string ReadDropoutRun(const std::string& run_dir, float rate, DropoutRun* run);
+// Reads <run>/metrics.csv and <run>/train_eval.csv (epochs present in both).
+Result<DropoutRun> ReadDropoutRun(const std::string& run_dir, float rate);
 
 // The per-epoch table (Markdown): training top-1, validation top-1 and their gap for both runs.
 std::string DropoutTable(const DropoutRun& with, const DropoutRun& without);
@@ -43,8 +44,8 @@ std::string DropoutTable(const DropoutRun& with, const DropoutRun& without);
 std::string DropoutFindings(const DropoutRun& with, const DropoutRun& without);
 
 // <png> with gnuplot: top-1 (train and validation, both runs) and the gap per epoch.
-std::string DrawDropoutPlot(const DropoutRun& with, const DropoutRun& without, const std::string& png_path,
-                            const std::string& gnuplot = "gnuplot");
+Status DrawDropoutPlot(const DropoutRun& with, const DropoutRun& without, const std::string& png_path,
+                       const std::string& gnuplot = "gnuplot");
 
 struct DropoutExperimentOptions {
   train::DataSpec data;           // source, limits, resize/crop
@@ -62,12 +63,16 @@ struct DropoutExperimentOptions {
   std::string out_dir = "runs/dropout-experiment";
   bool report_only = false;       // redo the table and plot from existing run folders
   std::string gnuplot = "gnuplot";
-  std::string command;            // the command line, recorded in dropout.md
+  std::string command;            // the command line as typed, recorded in dropout.md ("": none)
 };
 
 // Runs both trainings (train::Train, run folders <out>/dropout-<rate>), then writes
-// <out>/dropout.md and <out>/dropout.png and prints the table. Returns the exit status.
-int RunDropoutExperiment(const DropoutExperimentOptions& options, std::ostream& out);
+// <out>/dropout.md and <out>/dropout.png and prints the table. Progress (and problems that do
+// not stop a run, such as curves not drawn) goes to `out`.
+Status RunDropoutExperiment(const DropoutExperimentOptions& options, std::ostream& out);
+
+// Only the report: dropout.md and dropout.png from the run folders in options.out_dir.
+Status WriteDropoutReport(const DropoutExperimentOptions& options, std::ostream& out);
 
 // "dropout-0.5", "dropout-0.0".
 std::string DropoutRunName(float rate);

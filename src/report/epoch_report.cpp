@@ -1,6 +1,5 @@
 #include "report/epoch_report.h"
 
-#include <iostream>
 #include <memory>
 #include <vector>
 
@@ -8,39 +7,36 @@
 
 #include "report/gnuplot.h"
 #include "report/inspect.h"
+#include "report/legacy_status.h"
 
 namespace alexnet::report {
 
-void EpochReporter::operator()(const train::EpochEnd& e) {
-  const std::string run = e.config->run.run_dir;
-  if (std::string err = DrawTrainingCurves(run + "/metrics.csv", run + "/curves.png", gnuplot_);
-      !err.empty() && !curves_problem_reported_) {
-    curves_problem_reported_ = true;
-    ++problems_;
-    std::cerr << "alexnet train: training curves not drawn: " << err
-              << " (training goes on; this is reported once)\n";
-  }
-  cv::Mat grid;
-  std::string err = Conv1FilterImage(e.session, &grid);
-  if (err.empty()) {
-    std::vector<uint8_t> png;
-    if (cv::imencode(".png", grid, png)) {
-      e.events->Image("conv1/filters", e.step, std::string(png.begin(), png.end()), grid.rows, grid.cols);
-      if (const Status flushed = e.events->Flush(); !flushed.ok()) err = flushed.message();
-    } else {
-      err = "PNG encoding failed";
-    }
-  }
-  if (!err.empty() && !filters_problem_reported_) {
-    filters_problem_reported_ = true;
-    ++problems_;
-    std::cerr << "alexnet train: conv1 filter image not written to TensorBoard: " << err
-              << " (training goes on; this is reported once)\n";
-  }
+Status LogConv1Filters(const train::EpochEnd& e) {
+  ALEXNET_ASSIGN_OR_RETURN(const FilterImage filters, Conv1FilterImage(e.session));
+  std::vector<uint8_t> png;
+  if (!cv::imencode(".png", filters.image, png)) return Status::Error("", "PNG encoding failed");
+  e.events->Image("conv1/filters", e.step, std::string(png.begin(), png.end()), filters.image.rows,
+                  filters.image.cols);
+  return e.events->Flush();
 }
 
-train::EpochHook MakeEpochReportHook(const std::string& gnuplot) {
-  auto reporter = std::make_shared<EpochReporter>(gnuplot);
+void EpochReporter::ReportOnce(bool* reported, const std::string& what, const Status& status) {
+  if (status.ok() || *reported) return;
+  *reported = true;
+  ++problems_;
+  *notices_ << "alexnet train: " << what << ": " << status.message()
+            << " (training goes on; this is reported once)\n";
+}
+
+void EpochReporter::operator()(const train::EpochEnd& e) {
+  const std::string run = e.config->run.run_dir;
+  ReportOnce(&curves_problem_reported_, "training curves not drawn",
+             DrawTrainingCurves(run + "/metrics.csv", run + "/curves.png", gnuplot_));
+  ReportOnce(&filters_problem_reported_, "conv1 filter image not written to TensorBoard", LogConv1Filters(e));
+}
+
+train::EpochHook MakeEpochReportHook(std::ostream& notices, const std::string& gnuplot) {
+  auto reporter = std::make_shared<EpochReporter>(notices, gnuplot);
   return [reporter](const train::EpochEnd& e) { (*reporter)(e); };
 }
 

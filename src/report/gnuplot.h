@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "data/status.h"
+
 namespace alexnet::report {
 
 // One line of <run>/metrics.csv:
@@ -19,13 +21,23 @@ struct MetricsRow {
   double lr = 0, images_per_s = 0, train_seconds = 0;
 };
 
-// Reads metrics.csv (header by name, so column order does not matter). When an epoch appears
-// more than once (a resumed run repeats a partial epoch) the last line wins. "" or the error.
-std::string ReadMetricsCsv(const std::string& path, std::vector<MetricsRow>* rows);
+// Reads metrics.csv (header by name, so column order does not matter), one row per epoch in
+// epoch order. When an epoch appears more than once (a resumed run repeats a partial epoch) the
+// last line wins.
+Result<std::vector<MetricsRow>> ReadMetricsCsv(const std::string& path);
 
 // Runs `gnuplot` (a program name looked up in PATH, or a path) on `script_path`; its output
-// goes to `script_path`.log. Returns "" or the error; *not_found says the program is missing.
-std::string RunGnuplot(const std::string& gnuplot, const std::string& script_path, bool* not_found = nullptr);
+// goes to `script_path`.log. IsGnuplotMissing(status) says the program is not installed.
+Status RunGnuplot(const std::string& gnuplot, const std::string& script_path);
+
+// True if `status` (from RunGnuplot or a Draw... function) failed because gnuplot is missing.
+bool IsGnuplotMissing(const Status& status);
+
+// Writes `script` to `script_path`, runs gnuplot on it, and moves the PNG it wrote to `tmp_png`
+// onto `png_path` (so a viewer never sees a half-written picture). The script stays for
+// re-running or editing; its .log goes when gnuplot succeeded.
+Status RenderGnuplot(const std::string& gnuplot, const std::string& script, const std::string& script_path,
+                     const std::string& tmp_png, const std::string& png_path);
 
 // The gnuplot lines that pick pngcairo when this gnuplot has it, else png (gnuplot-nox ships
 // both; some builds lack cairo), sized width x height, writing `png_path`.
@@ -34,9 +46,12 @@ std::string GnuplotPngTerminal(const std::string& png_path, int width, int heigh
 // Quotes a string for a gnuplot script ('...' with ' doubled).
 std::string GnuplotQuote(const std::string& s);
 
+// A number for a gnuplot data block: 6 significant digits, NaN for a missing value.
+std::string GnuplotNumber(double v);
+
 // <run>/curves.png from <run>/metrics.csv: two panels, loss (train, val) and top-1 (train, val)
 // per epoch. The script is kept as <png without .png>.gp so it can be re-run or edited.
-std::string DrawTrainingCurves(const std::string& metrics_csv, const std::string& png_path,
-                               const std::string& gnuplot = "gnuplot", bool* gnuplot_missing = nullptr);
+Status DrawTrainingCurves(const std::string& metrics_csv, const std::string& png_path,
+                          const std::string& gnuplot = "gnuplot");
 
 }  // namespace alexnet::report

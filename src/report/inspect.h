@@ -14,6 +14,7 @@
 
 #include "data/color_stats.h"
 #include "data/preprocess.h"
+#include "data/status.h"
 #include "model/session.h"
 #include "report/visualize.h"
 #include "train/predict.h"
@@ -35,14 +36,14 @@ struct InspectModel {
 };
 
 // A run folder written by `alexnet train`; checkpoint "" = the run's best (else newest).
-// Returns "" or the error (naming the folder or file).
-std::string OpenRunModel(const std::string& run_dir, const std::string& checkpoint, int threads, InspectModel* m);
+// Errors name the folder or file.
+Result<InspectModel> OpenRunModel(const std::string& run_dir, const std::string& checkpoint, int threads);
 
 // An untrained network (options.init decides the initialisation; the paper's by default) with
 // classes named "class 0", "class 1", ... The input is prepared like a trained run's with
 // S = round(input_size * 256 / 227), and the per-channel mean of the image's own S x S square
 // is subtracted (there is no training set to take a mean from).
-std::string OpenUntrainedModel(const model::ModelOptions& options, int threads, InspectModel* m);
+Result<InspectModel> OpenUntrainedModel(const model::ModelOptions& options, int threads);
 
 // One stage of the walk-through, as drawn.
 struct StageReport {
@@ -62,20 +63,23 @@ struct InspectReport {
 };
 
 struct InspectOptions {
-  std::string command;     // shown on the page: how it was made
+  std::string command;     // shown on the page: how it was made (the tool's command line)
   int grid_width = 1100;   // feature-map grids are upscaled to about this width (smaller files)
   int chart_width = 1024;  // FC bar charts
 };
 
 // Runs `image_path` through the network and writes <out>/<stage>.png for every stage and
-// <out>/index.html. Returns "" or the error.
-std::string InspectImage(InspectModel* m, const std::string& image_path, const std::string& out_dir,
-                         const InspectOptions& options, InspectReport* report);
+// <out>/index.html.
+Result<InspectReport> InspectImage(const InspectModel& m, const std::string& image_path, const std::string& out_dir,
+                                   const InspectOptions& options);
 
 // conv1's 96 kernels (11 x 11 x 3) as an 8 x 12 RGB grid (the paper's Figure 3), from the
-// session's current weights. Returns "" or the error.
-std::string Conv1FilterImage(model::ModelSession* session, cv::Mat* image, GridLayout* layout = nullptr,
-                             int scale = 5);
+// session's current weights, and where its cells are.
+struct FilterImage {
+  cv::Mat image;
+  GridLayout layout;
+};
+Result<FilterImage> Conv1FilterImage(model::ModelSession* session, int scale = 5);
 
 // "55 x 55 x 96", "4096".
 std::string ShapeText(const std::vector<int64_t>& shape);

@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "report/legacy_status.h"
 #include "train/files.h"
 
 namespace alexnet::report {
@@ -252,15 +253,17 @@ cv::Mat StackVertically(const std::vector<cv::Mat>& parts) {
   return out;
 }
 
-std::string WritePng(const std::string& path, const cv::Mat& image) {
+Status WritePng(const std::string& path, const cv::Mat& image) {
   std::vector<uint8_t> png;
   try {
     // Level 9: these pictures are small and written once; the docs keep some of them.
-    if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 9})) return path + ": PNG encoding failed";
+    if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 9})) {
+      return Status::Error(path, "PNG encoding failed");
+    }
   } catch (const cv::Exception& e) {
-    return path + ": PNG encoding failed: " + e.what();
+    return Status::Error(path, std::string("PNG encoding failed: ") + e.what());
   }
-  return train::WriteFileAtomic(path, std::string(png.begin(), png.end()));
+  return FromMessage(train::WriteFileAtomic(path, std::string(png.begin(), png.end())));
 }
 
 bool IsNonConstant(const cv::Mat& image) {

@@ -10,6 +10,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "data/status.h"
+
 namespace alexnet::report {
 
 // Where the cells of a grid image are: cell (r, c) has its top-left corner at
@@ -66,8 +68,8 @@ cv::Mat FilterGrid(const float* hwio, int k, int in_c, int n, int scale = 5, int
 // Stacks images vertically on white, left-aligned, as wide as the widest.
 cv::Mat StackVertically(const std::vector<cv::Mat>& parts);
 
-// Encodes `image` as PNG and writes it atomically. Returns "" or "path: reason".
-std::string WritePng(const std::string& path, const cv::Mat& image);
+// Encodes `image` as PNG and writes it atomically.
+Status WritePng(const std::string& path, const cv::Mat& image);
 
 // True if some pixel differs from the first one (a picture with something in it).
 bool IsNonConstant(const cv::Mat& image);

@@ -147,10 +147,19 @@ class UntrainedInspect : public ::testing::Test {
     o.num_classes = 10;
     o.input_size = 67;
     model_ = new InspectModel;
-    open_error_ = new std::string(OpenUntrainedModel(o, 2, model_));
     report_ = new InspectReport;
-    if (open_error_->empty()) {
-      *open_error_ = InspectImage(model_, WriteTestImage(*dir_).string(), (*dir_ / "out").string(), {}, report_);
+    open_error_ = new std::string;
+    auto opened = OpenUntrainedModel(o, 2);
+    if (!opened.ok()) {
+      *open_error_ = opened.status().message();
+      return;
+    }
+    *model_ = std::move(opened).value();
+    auto inspected = InspectImage(*model_, WriteTestImage(*dir_).string(), (*dir_ / "out").string(), {});
+    if (inspected.ok()) {
+      *report_ = inspected.value();
+    } else {
+      *open_error_ = inspected.status().message();
     }
   }
   static void TearDownTestSuite() {
@@ -211,8 +220,9 @@ TEST_F(UntrainedInspect, ConvStagePicturesHaveOneCellPerChannel) {
 
 TEST_F(UntrainedInspect, ShapesEqualThoseOfSummary) {
   ASSERT_EQ(*open_error_, "");
-  model::Summary summary;
-  ASSERT_EQ(model::BuildSummary(model_->options, &summary), "");
+  const Result<model::Summary> built = model::BuildSummary(model_->options);
+  ASSERT_TRUE(built.ok()) << built.status().message();
+  const model::Summary& summary = built.value();
   ASSERT_EQ(report_->stages.size(), summary.rows.size() + 1);
   EXPECT_EQ(report_->stages[0].shape, (std::vector<int64_t>{67, 67, 3}));
   for (size_t i = 0; i < summary.rows.size(); ++i) {
@@ -247,8 +257,9 @@ TEST_F(UntrainedInspect, PageLinksEveryStagePictureAndEveryLinkedFileExists) {
     EXPECT_TRUE(fs::exists(html.parent_path() / l)) << l;
   }
   // The numbers of `alexnet summary` are on the page, and the mean is explained.
-  model::Summary summary;
-  ASSERT_EQ(model::BuildSummary(model_->options, &summary), "");
+  const Result<model::Summary> built = model::BuildSummary(model_->options);
+  ASSERT_TRUE(built.ok()) << built.status().message();
+  const model::Summary& summary = built.value();
   EXPECT_NE(page.find(model::FormatCount(summary.total_params)), std::string::npos);
   EXPECT_NE(page.find(model::FormatCount(summary.rows[0].macs)), std::string::npos);
   EXPECT_NE(page.find("own per-channel mean"), std::string::npos);
@@ -256,17 +267,19 @@ TEST_F(UntrainedInspect, PageLinksEveryStagePictureAndEveryLinkedFileExists) {
 
 TEST_F(UntrainedInspect, MissingImageIsAnErrorNamingTheFile) {
   ASSERT_EQ(*open_error_, "");
-  InspectReport r;
   const std::string missing = (*dir_ / "no-such-image.jpg").string();
-  const std::string err = InspectImage(model_, missing, (*dir_ / "out2").string(), {}, &r);
+  const auto r = InspectImage(*model_, missing, (*dir_ / "out2").string(), {});
+  ASSERT_FALSE(r.ok());
+  const std::string err = r.status().message();
   EXPECT_NE(err.find(missing), std::string::npos) << err;
 }
 
 TEST_F(UntrainedInspect, FilterGridHas96CellsOf11x11Kernels) {
   ASSERT_EQ(*open_error_, "");
-  cv::Mat grid;
-  GridLayout g;
-  ASSERT_EQ(Conv1FilterImage(model_->session(), &grid, &g, 4), "");
+  const auto filters = Conv1FilterImage(model_->session(), 4);
+  ASSERT_TRUE(filters.ok()) << filters.status().message();
+  const cv::Mat& grid = filters->image;
+  const GridLayout& g = filters->layout;
   EXPECT_EQ(g.rows, 8);
   EXPECT_EQ(g.cols, 12);
   EXPECT_EQ(g.cell_w, 44);
@@ -305,20 +318,22 @@ TEST(Curves, ReadMetricsCsvTakesTheLastLineOfAnEpochAndMissingValidationAsNaN) {
       << "1,12,1.9,0.35,,,,0.01,5,2\n"
       << "2,20,1.5,0.5,1.4,0.45,0.9,0.01,5,3\n";
   }
-  std::vector<MetricsRow> rows;
-  ASSERT_EQ(ReadMetricsCsv((dir / "metrics.csv").string(), &rows), "");
+  const auto read = ReadMetricsCsv((dir / "metrics.csv").string());
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  const std::vector<MetricsRow>& rows = read.value();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].step, 12);
   EXPECT_TRUE(std::isnan(rows[0].val_top1));
   EXPECT_DOUBLE_EQ(rows[1].val_top1, 0.45);
-  EXPECT_NE(ReadMetricsCsv((dir / "absent.csv").string(), &rows).find("absent.csv"), std::string::npos);
+  EXPECT_NE(ReadMetricsCsv((dir / "absent.csv").string()).status().message().find("absent.csv"), std::string::npos);
 }
 
 TEST(Curves, CurvesPngIsDrawnFromMetricsCsv) {
   if (!HaveGnuplot()) GTEST_SKIP() << "gnuplot not installed (bash scripts/setup.sh)";
   const fs::path dir = TempDir("curves");
   WriteMetrics(dir / "metrics.csv");
-  ASSERT_EQ(DrawTrainingCurves((dir / "metrics.csv").string(), (dir / "curves.png").string()), "");
+  const Status drawn = DrawTrainingCurves((dir / "metrics.csv").string(), (dir / "curves.png").string());
+  ASSERT_TRUE(drawn.ok()) << drawn.message();
   const cv::Mat img = cv::imread((dir / "curves.png").string());
   ASSERT_FALSE(img.empty());
   EXPECT_EQ(img.cols, 1000);
@@ -331,9 +346,10 @@ TEST(Curves, CurvesPngIsDrawnFromMetricsCsv) {
 TEST(Curves, MissingGnuplotIsReportedNotFatal) {
   const fs::path dir = TempDir("nognuplot");
   WriteMetrics(dir / "metrics.csv");
-  bool missing = false;
-  const std::string err = DrawTrainingCurves((dir / "metrics.csv").string(), (dir / "curves.png").string(),
-                                             "alexnet-no-such-gnuplot", &missing);
+  const Status drawn = DrawTrainingCurves((dir / "metrics.csv").string(), (dir / "curves.png").string(),
+                                         "alexnet-no-such-gnuplot");
+  const std::string err = drawn.message();
+  const bool missing = IsGnuplotMissing(drawn);
   EXPECT_NE(err.find("alexnet-no-such-gnuplot"), std::string::npos) << err;
   EXPECT_TRUE(missing);
   EXPECT_FALSE(fs::exists(dir / "curves.png"));
@@ -345,20 +361,22 @@ TEST(EpochHook, DrawsCurvesLogsFiltersToTensorBoardAndReportsAMissingGnuplotOnce
   model::SessionConfig sc;
   sc.model.num_classes = 4;
   sc.model.input_size = 67;
-  std::unique_ptr<model::ModelSession> session;
-  ASSERT_TRUE(model::ModelSession::Create(sc, &session).ok());
+  auto created = model::ModelSession::Create(sc);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<model::ModelSession> session = std::move(created).value();
   ASSERT_TRUE(session->Initialize().ok());
   train::TrainConfig config;
   config.run.run_dir = dir.string();
   {
     train::EventLog events(dir.string());
-    EpochReporter broken("alexnet-no-such-gnuplot");
+    std::ostringstream notices;
+    EpochReporter broken(notices, "alexnet-no-such-gnuplot");
     for (int epoch = 1; epoch <= 3; ++epoch) {
       broken(train::EpochEnd{&config, epoch, epoch * 10, session.get(), &events});
     }
     EXPECT_EQ(broken.problems_reported(), 1);  // once, not at every epoch
     if (HaveGnuplot()) {
-      EpochReporter working;
+      EpochReporter working(notices);
       working(train::EpochEnd{&config, 4, 40, session.get(), &events});
       EXPECT_EQ(working.problems_reported(), 0);
       EXPECT_TRUE(fs::exists(dir / "curves.png"));
@@ -423,8 +441,9 @@ TEST(DropoutReport, ReadsRunFoldersAndMatchesEpochs) {
     std::ofstream f(dir / "train_eval.csv");
     f << "epoch,step,train_top1,train_loss,images\n1,10,0.45,1.8,100\n2,20,0.61,1.2,100\n";
   }
-  DropoutRun r;
-  ASSERT_EQ(ReadDropoutRun(dir.string(), 0.5f, &r), "");
+  const auto read = ReadDropoutRun(dir.string(), 0.5f);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  const DropoutRun& r = read.value();
   ASSERT_EQ(r.epochs.size(), 2u);  // epoch 3 has no training-subset evaluation
   EXPECT_DOUBLE_EQ(r.epochs[1].train_top1, 0.61);
   EXPECT_DOUBLE_EQ(r.epochs[1].train_top1_running, 0.55);
@@ -455,8 +474,9 @@ class TinyExperiment : public ::testing::Test {
     o.threads = 2;
     o.out_dir = (*root_ / "out").string();
     std::ostringstream out;
-    status_ = RunDropoutExperiment(o, out);
-    output_ = new std::string(out.str());
+    const Status st = RunDropoutExperiment(o, out);
+    status_ = st.ok() ? 0 : 1;
+    output_ = new std::string(out.str() + (st.ok() ? "" : "\nerror: " + st.message()));
   }
   static void TearDownTestSuite() {
     fs::remove_all(root_->parent_path());
@@ -475,9 +495,9 @@ TEST_F(TinyExperiment, BothRunsAreEvaluatedOnTheTrainingSubsetEveryEpochAndRepor
   ASSERT_EQ(status_, 0) << *output_;
   const fs::path out = *root_ / "out";
   for (const char* run : {"dropout-0.5", "dropout-0.0"}) {
-    DropoutRun r;
-    ASSERT_EQ(ReadDropoutRun((out / run).string(), 0, &r), "") << run;
-    EXPECT_EQ(r.epochs.size(), 2u) << run;
+    const auto r = ReadDropoutRun((out / run).string(), 0);
+    ASSERT_TRUE(r.ok()) << run << ": " << r.status().message();
+    EXPECT_EQ(r->epochs.size(), 2u) << run;
     EXPECT_TRUE(fs::exists(out / run / "curves.png")) << run;  // the epoch hook ran
     train::TrainConfig c;
     ASSERT_EQ(train::LoadTrainConfig((out / run).string(), &c), "");
@@ -501,10 +521,13 @@ TEST_F(TinyExperiment, ExistingRunsAreNotOverwrittenAndReportOnlyRedoesTheReport
   DropoutExperimentOptions o;
   o.out_dir = (*root_ / "out").string();
   std::ostringstream out;
-  EXPECT_EQ(RunDropoutExperiment(o, out), 1);
+  const Status again = RunDropoutExperiment(o, out);
+  EXPECT_FALSE(again.ok());
+  EXPECT_NE(again.message().find("already holds a run"), std::string::npos) << again.message();
   fs::remove(*root_ / "out" / "dropout.md");
   o.report_only = true;
-  EXPECT_EQ(RunDropoutExperiment(o, out), 0);
+  const Status report_only = RunDropoutExperiment(o, out);
+  EXPECT_TRUE(report_only.ok()) << report_only.message();
   EXPECT_TRUE(fs::exists(*root_ / "out" / "dropout.md"));
 }
 
@@ -580,6 +603,12 @@ TEST(ReportCli, InspectUntrainedWritesThePage) {
   EXPECT_NE(out.find("page: "), std::string::npos) << out;
   EXPECT_TRUE(fs::exists(dir / "page" / "index.html"));
   EXPECT_TRUE(fs::exists(dir / "page" / "fc8.png"));
+  // The page records the real command line, quoted again where a shell needs it (a space in the name).
+  ASSERT_NE(image.string().find(' '), std::string::npos);
+  const std::string made_by = "Made by: <code>" + std::string(ALEXNET_BIN) +
+                              " inspect --untrained --classes 10 --input-size 67 '" + image.string() + "' --out " +
+                              (dir / "page").string() + "</code>";
+  EXPECT_NE(Slurp(dir / "page" / "index.html").find(made_by), std::string::npos) << made_by;
 }
 
 }  // namespace
