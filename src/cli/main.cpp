@@ -173,8 +173,8 @@ int RunEval(const std::string& run_dir, const std::string& checkpoint, const std
                     {"top5_accuracy", r.top5_accuracy()}, {"top1_error", 1 - r.top1_accuracy()},
                     {"top5_error", 1 - r.top5_accuracy()}, {"loss", r.mean_loss()}, {"skipped", r.skipped}};
   }
-  if (std::string err = train::WriteFileAtomic(dir + "/eval.json", report.dump(2) + "\n"); !err.empty()) {
-    std::cerr << "alexnet eval: " << err << "\n";
+  if (alexnet::Status st = train::WriteFileAtomic(dir + "/eval.json", report.dump(2) + "\n"); !st.ok()) {
+    std::cerr << "alexnet eval: " << st.message() << "\n";
     return 1;
   }
   std::cout << "  per-class accuracy and confusion matrix: " << dir << "/\n";
@@ -235,8 +235,8 @@ int RunExport(const std::string& run_dir, const std::string& checkpoint, const s
     return 1;
   }
   const std::string path = output.empty() ? run_dir + "/alexnet_frozen.pb" : output;
-  if (std::string err = train::WriteFileAtomic(path, gd.SerializeAsString()); !err.empty()) {
-    std::cerr << "alexnet export: " << err << "\n";
+  if (alexnet::Status st = train::WriteFileAtomic(path, gd.SerializeAsString()); !st.ok()) {
+    std::cerr << "alexnet export: " << st.message() << "\n";
     return 1;
   }
   std::cout << "frozen inference graph: " << path << "  (input \"input\" [N, " << m->config().data.crop << ", "

@@ -113,14 +113,14 @@ class TrainEvalHook {
       return;
     }
     const std::string path = run + "/train_eval.csv";
-    std::string err;
-    if (!fs::exists(path)) err = train::AppendLine(path, "epoch,step,train_top1,train_loss,images");
+    Status st;
+    if (!fs::exists(path)) st = train::AppendLine(path, "epoch,step,train_top1,train_loss,images");
     std::ostringstream line;
     line << e.epoch << ',' << e.step << ',' << std::setprecision(6) << r.top1_accuracy() << ',' << r.mean_loss()
          << ',' << r.images;
-    if (err.empty()) err = train::AppendLine(path, line.str());
-    if (!err.empty()) {
-      Fail(run, err);
+    if (st.ok()) st = train::AppendLine(path, line.str());
+    if (!st.ok()) {
+      Fail(run, st.message());
       return;
     }
     std::cout << "  training subset (" << r.images << " images, centre crop, dropout off): top-1 "
@@ -187,8 +187,8 @@ std::string ReadDropoutRun(const std::string& run_dir, float rate, DropoutRun* r
     run->train_seconds = m.train_seconds;
   }
   if (run->epochs.empty()) return run_dir + ": no epoch has both metrics.csv and train_eval.csv entries";
-  std::string wall;
-  if (train::ReadFile(run_dir + "/wall_seconds.txt", &wall).empty()) {
+  if (Result<std::string> wall_text = train::ReadFile(run_dir + "/wall_seconds.txt"); wall_text.ok()) {
+    const std::string& wall = *wall_text;
     try {
       run->wall_seconds = std::stod(wall);
     } catch (const std::exception&) {
@@ -305,7 +305,7 @@ std::string DrawDropoutPlot(const DropoutRun& with, const DropoutRun& without, c
      << "     0 with lines lc rgb '#888888' notitle\n"
      << "unset multiplot\nset output\n";
   const std::string script = fs::path(png_path).replace_extension(".gp").string();
-  if (std::string err = train::WriteFileAtomic(script, gp.str()); !err.empty()) return err;
+  if (Status st = train::WriteFileAtomic(script, gp.str()); !st.ok()) return st.message();
   if (std::string err = RunGnuplot(gnuplot, script); !err.empty()) {
     std::error_code ec;
     fs::remove(tmp_png, ec);
@@ -365,9 +365,9 @@ int RunDropoutExperiment(const DropoutExperimentOptions& o, std::ostream& out) {
         return rc;
       }
       if (!hook.error().empty()) return 1;
-      if (std::string err = train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");
-          !err.empty()) {
-        std::cerr << "alexnet experiment: " << err << "\n";
+      if (Status st = train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");
+          !st.ok()) {
+        std::cerr << "alexnet experiment: " << st.message() << "\n";
         return 1;
       }
     }
@@ -380,8 +380,9 @@ int RunDropoutExperiment(const DropoutExperimentOptions& o, std::ostream& out) {
       return 1;
     }
   }
-  train::TrainConfig used;
-  const bool have_config = train::LoadTrainConfig(o.out_dir + "/" + DropoutRunName(rates[0]), &used).empty();
+  const Result<train::TrainConfig> loaded = train::LoadTrainConfig(o.out_dir + "/" + DropoutRunName(rates[0]));
+  const bool have_config = loaded.ok();
+  const train::TrainConfig used = have_config ? *loaded : train::TrainConfig{};
   std::ostringstream md;
   md << "# Dropout experiment: dropout " << Rate(with.rate) << " vs " << Rate(without.rate) << " on fc6/fc7\n\n";
   if (!o.command.empty()) md << "Made by:\n\n```\n" << o.command << "\n```\n\n";
@@ -418,8 +419,8 @@ int RunDropoutExperiment(const DropoutExperimentOptions& o, std::ostream& out) {
   md << ".\n\n![dropout experiment](dropout.png)\n";
 
   const std::string md_path = o.out_dir + "/dropout.md";
-  if (std::string err = train::WriteFileAtomic(md_path, md.str()); !err.empty()) {
-    std::cerr << "alexnet experiment: " << err << "\n";
+  if (Status st = train::WriteFileAtomic(md_path, md.str()); !st.ok()) {
+    std::cerr << "alexnet experiment: " << st.message() << "\n";
     return 1;
   }
   out << "\n" << DropoutTable(with, without) << "\n" << DropoutFindings(with, without) << "\nreport: " << md_path

@@ -122,8 +122,8 @@ std::string RunGnuplot(const std::string& gnuplot, const std::string& script_pat
     return "cannot run " + gnuplot +
            ": not found (install gnuplot: apt-get install gnuplot-nox, or bash scripts/setup.sh)";
   }
-  std::string log;
-  train::ReadFile(log_path, &log);
+  const Result<std::string> log_text = train::ReadFile(log_path);
+  std::string log = log_text.ok() ? *log_text : "";
   if (log.size() > 2000) log = log.substr(log.size() - 2000);
   return gnuplot + " " + script_path + " failed (" +
          (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
@@ -184,7 +184,7 @@ std::string DrawTrainingCurves(const std::string& metrics_csv, const std::string
      << "\n"
      << "unset multiplot\nset output\n";
   const std::string script = fs::path(png).replace_extension(".gp").string();
-  if (std::string err = train::WriteFileAtomic(script, gp.str()); !err.empty()) return err;
+  if (Status st = train::WriteFileAtomic(script, gp.str()); !st.ok()) return st.message();
   if (std::string err = RunGnuplot(gnuplot, script, gnuplot_missing); !err.empty()) {
     std::error_code ec;
     fs::remove(tmp_png, ec);

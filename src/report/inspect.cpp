@@ -358,7 +358,8 @@ std::string InspectImage(InspectModel* m, const std::string& image_path, const s
   }
   h << "</body>\n</html>\n";
   report->html_path = out_dir + "/index.html";
-  return train::WriteFileAtomic(report->html_path, h.str());
+  const Status written = train::WriteFileAtomic(report->html_path, h.str());
+  return written.ok() ? "" : written.message();
 }
 
 }  // namespace alexnet::report

@@ -260,7 +260,8 @@ std::string WritePng(const std::string& path, const cv::Mat& image) {
   } catch (const cv::Exception& e) {
     return path + ": PNG encoding failed: " + e.what();
   }
-  return train::WriteFileAtomic(path, std::string(png.begin(), png.end()));
+  const Status written = train::WriteFileAtomic(path, std::string(png.begin(), png.end()));
+  return written.ok() ? "" : written.message();
 }
 
 bool IsNonConstant(const cv::Mat& image) {

@@ -86,7 +86,7 @@ std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& na
     for (int64_t v : r.confusion[i]) c << ',' << v;
     c << '\n';
   }
-  if (std::string err = WriteFileAtomic(confusion_path, c.str()); !err.empty()) return err;
+  if (Status st = WriteFileAtomic(confusion_path, c.str()); !st.ok()) return st.message();
   std::ostringstream p;
   p << "class,name,images,correct,accuracy\n";
   for (size_t i = 0; i < r.confusion.size(); ++i) {
@@ -96,7 +96,8 @@ std::string WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& na
     p << i << ",\"" << (i < names.size() ? names[i] : std::to_string(i)) << "\"," << total << ','
       << correct << ',' << (total ? double(correct) / total : 0.0) << '\n';
   }
-  return WriteFileAtomic(per_class_path, p.str());
+  const Status written = WriteFileAtomic(per_class_path, p.str());
+  return written.ok() ? "" : written.message();
 }
 
 }  // namespace alexnet::train

@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 std::string TrainedModel::Open(const std::string& run_dir, const std::string& checkpoint, int threads,
                                std::unique_ptr<TrainedModel>* out) {
   auto m = std::make_unique<TrainedModel>();
-  if (std::string err = LoadTrainConfig(run_dir, &m->config_); !err.empty()) return err;
+  Result<TrainConfig> config = LoadTrainConfig(run_dir);
+  if (!config.ok()) return config.status().message();
+  m->config_ = std::move(config).value();
   std::ifstream names(run_dir + "/classes.txt");
   if (!names) return run_dir + "/classes.txt: cannot open";
   for (std::string line; std::getline(names, line);) {
@@ -32,9 +34,9 @@ std::string TrainedModel::Open(const std::string& run_dir, const std::string& ch
   if (!norm.ok()) return norm.status().message();
   m->norm_ = norm.value();
 
-  std::string err;
-  m->prefix_ = CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint, &err);
-  if (m->prefix_.empty()) return err;
+  Result<std::string> prefix = CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint);
+  if (!prefix.ok()) return prefix.status().message();
+  m->prefix_ = std::move(prefix).value();
   model::SessionConfig sc;
   sc.model = m->config_.model;
   sc.training = false;

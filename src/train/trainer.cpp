@@ -87,10 +87,9 @@ data::Result<std::shared_ptr<const data::ColorStats>> RunColorStats(const TrainC
 int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end) {
   const std::string run_dir = config.run.run_dir;
   if (resume) {
-    TrainConfig saved;
-    if (std::string err = LoadTrainConfig(run_dir, &saved); !err.empty()) {
-      return Fail("cannot resume: " + err);
-    }
+    Result<TrainConfig> loaded = LoadTrainConfig(run_dir);
+    if (!loaded.ok()) return Fail("cannot resume: " + loaded.status().message());
+    TrainConfig saved = std::move(loaded).value();
     if (overrides.epochs) saved.recipe.epochs = config.recipe.epochs;
     if (overrides.time_budget) saved.recipe.time_budget_s = config.recipe.time_budget_s;
     saved.run.workers = config.run.workers;
@@ -123,12 +122,12 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
     if (!(config.model.input_stddev > 0)) config.model.input_stddev = 1.0f;
   }
   if (!resume) {
-    if (std::string err = WriteFileAtomic(run_dir + "/config.json", ToJson(config).dump(2) + "\n"); !err.empty()) {
-      return Fail(err);
+    if (Status st = WriteFileAtomic(run_dir + "/config.json", ToJson(config).dump(2) + "\n"); !st.ok()) {
+      return Fail(st.message());
     }
     std::string names;
     for (const auto& n : classes) names += n + "\n";
-    if (std::string err = WriteFileAtomic(run_dir + "/classes.txt", names); !err.empty()) return Fail(err);
+    if (Status st = WriteFileAtomic(run_dir + "/classes.txt", names); !st.ok()) return Fail(st.message());
   }
   model::SessionConfig sc;
   sc.model = config.model;
@@ -143,10 +142,10 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
   TrainState state;
   state.learning_rate = config.recipe.lr;
   if (resume) {
-    std::string prefix, err;
-    if (!ckpt.Latest(&prefix, &state, &err)) {
-      return Fail("cannot resume from " + ckpt.dir() + ": " + (err.empty() ? "no complete checkpoint" : err));
-    }
+    Result<CheckpointInfo> latest = ckpt.Latest();
+    if (!latest.ok()) return Fail("cannot resume: " + latest.status().message());
+    const std::string prefix = latest->prefix;
+    state = latest->state;
     if (auto st = session->Restore(prefix); !st.ok()) return Fail(prefix + ": " + std::string(st.message()));
     std::cout << "resumed from " << prefix << " at step " << state.step << " (epoch " << state.epoch
               << ", batch " << state.batch_in_epoch << ", lr " << state.learning_rate << ")\n";
@@ -162,11 +161,11 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
 
   const std::string metrics_path = run_dir + "/metrics.csv";
   if (!fs::exists(metrics_path)) {
-    if (std::string err = AppendLine(metrics_path,
-                                     "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr,"
-                                     "images_per_s,train_seconds");
-        !err.empty()) {
-      return Fail(err);
+    if (Status st = AppendLine(metrics_path,
+                               "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr,"
+                               "images_per_s,train_seconds");
+        !st.ok()) {
+      return Fail(st.message());
     }
   }
   EventLog events(run_dir);
@@ -193,8 +192,8 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
 
   auto save = [&](const char* why) -> bool {
     state.train_seconds = seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
-    if (std::string err = ckpt.Save(session.get(), state); !err.empty()) {
-      std::cerr << "\nalexnet train: checkpoint (" << why << ") not saved: " << err << "\n";
+    if (Status st = ckpt.Save(session.get(), state); !st.ok()) {
+      std::cerr << "\nalexnet train: checkpoint (" << why << ") not saved: " << st.message() << "\n";
       return false;
     }
     return true;
@@ -234,8 +233,8 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
         << (has_val ? std::to_string(val.top1_accuracy()) : "") << ','
         << (has_val ? std::to_string(val.top5_accuracy()) : "") << ',' << state.learning_rate << ','
         << images_per_s << ',' << state.train_seconds;
-    if (std::string err = AppendLine(metrics_path, csv.str()); !err.empty()) {
-      std::cerr << "alexnet train: " << err << "\n";
+    if (Status st = AppendLine(metrics_path, csv.str()); !st.ok()) {
+      std::cerr << "alexnet train: " << st.message() << "\n";
       return false;
     }
     events.Scalar("epoch/train_loss", state.step, train_loss);
@@ -275,8 +274,8 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
     }
     if (!save("epoch end")) return false;
     if (best) {
-      if (std::string err = ckpt.MarkBest(state.step); !err.empty()) {
-        std::cerr << "alexnet train: " << err << "\n";
+      if (Status st = ckpt.MarkBest(state.step); !st.ok()) {
+        std::cerr << "alexnet train: " << st.message() << "\n";
         return false;
       }
     }
@@ -307,13 +306,13 @@ int Train(TrainConfig config, bool resume, const TrainOverrides& overrides, cons
       return Fail("training step " + std::to_string(state.step + 1) + ": " + std::string(st.message()));
     }
     if (!std::isfinite(r.loss)) {
-      std::string prefix, err;
-      TrainState last;
-      const bool have = ckpt.Latest(&prefix, &last, &err);
+      const Result<CheckpointInfo> last = ckpt.Latest();
+      const bool have = last.ok();
       return Fail("the loss became " + std::string(std::isnan(r.loss) ? "NaN" : "infinite") + " at step " +
                   std::to_string(state.step + 1) + " (learning rate " + std::to_string(state.learning_rate) +
                   "); stopping without saving. " +
-                  (have ? "The last good checkpoint is " + prefix + " (step " + std::to_string(last.step) + ")"
+                  (have ? "The last good checkpoint is " + last->prefix + " (step " +
+                              std::to_string(last->state.step) + ")"
                         : std::string("No checkpoint was written yet")) +
                   ". Try a smaller --lr.");
     }
