@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <vector>
@@ -51,6 +52,31 @@ void composite_alpha(const cv::Mat& bgra8, const std::array<std::uint8_t, 3>& bg
       }
     }
   }
+}
+
+// OpenCV 4.6 refuses an image whose header declares a size above its limits with a failed
+// CV_Assert in validateInputImageSize, before allocating; the assertion text names the check
+// but not the size. The limits come from the environment, read when libopencv_imgcodecs is
+// loaded (before main), so they cannot be changed from inside the program.
+std::string opencv_limit_reason(const std::string& failed_check) {
+  struct Limit {
+    const char* check;  // in the assertion text
+    const char* variable;
+    const char* what;
+    const char* default_value;
+  };
+  static const Limit kLimits[] = {
+      {"CV_IO_MAX_IMAGE_WIDTH", "OPENCV_IO_MAX_IMAGE_WIDTH", "is wider than", "1048576 pixels"},
+      {"CV_IO_MAX_IMAGE_HEIGHT", "OPENCV_IO_MAX_IMAGE_HEIGHT", "is taller than", "1048576 pixels"},
+      {"CV_IO_MAX_IMAGE_PIXELS", "OPENCV_IO_MAX_IMAGE_PIXELS", "has more pixels than", "1073741824"},
+  };
+  for (const Limit& l : kLimits) {
+    if (failed_check.find(l.check) == std::string::npos) continue;
+    const char* set = std::getenv(l.variable);
+    return std::string("image ") + l.what + " OpenCV's decode limit of " + (set ? set : l.default_value) + " (" +
+           l.variable + (set ? " in the environment" : " not set: OpenCV's default") + "; refused before decoding)";
+  }
+  return "image header declares an invalid size (OpenCV: " + failed_check + "; refused before decoding)";
 }
 
 }  // namespace
@@ -202,6 +228,9 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
     const cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data));
     // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves.
     decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    if (e.func == "validateInputImageSize") return Status::Error(name, opencv_limit_reason(e.err));
+    return Status::Error(name, std::string("decoder failed: ") + e.what());
   } catch (const std::exception& e) {
     return Status::Error(name, std::string("decoder failed: ") + e.what());
   }
@@ -212,6 +241,14 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
     }
     return Status::Error(name, std::string("corrupt or unsupported ") + format_name(header.format) +
                                    " data (the decoder could not read it)");
+  }
+  // Formats whose header we do not read were only held to OpenCV's limit before decoding.
+  const std::uint64_t pixels = static_cast<std::uint64_t>(decoded.cols) * static_cast<std::uint64_t>(decoded.rows);
+  if (pixels > options.max_pixels) {
+    return Status::Error(name, "image is " + std::to_string(decoded.cols) + " x " + std::to_string(decoded.rows) +
+                                   " = " + std::to_string(pixels) + " pixels, above the limit of " +
+                                   std::to_string(options.max_pixels) +
+                                   " (raise DecodeOptions::max_pixels to accept it)");
   }
   try {
     to_rgb8(decoded, options.alpha_background, rgb);

@@ -10,8 +10,14 @@
 //    over DecodeOptions::alpha_background (white by default, like a browser page).
 //  - Size limit: the width and height are read from the header by us (image_header.h) for every
 //    format listed above and an image above max_pixels is refused before any pixel memory is
-//    allocated. For a format we do not parse (e.g. DICOM through GDCM) only OpenCV's own limit
-//    applies (env OPENCV_IO_MAX_IMAGE_PIXELS, default 2^30, read once by OpenCV).
+//    allocated. For a format we do not parse (e.g. DICOM through GDCM) OpenCV's own limits refuse
+//    it before allocating (OPENCV_IO_MAX_IMAGE_PIXELS, default 2^30; OPENCV_IO_MAX_IMAGE_WIDTH
+//    and _HEIGHT, default 2^20) and max_pixels is checked right after decoding.
+//    Why we still read headers ourselves: OpenCV 4.6 reads those variables in static
+//    initialisers of libopencv_imgcodecs, i.e. when the library is loaded, before main(); a
+//    setenv() from the program has no effect, so OpenCV's limit cannot follow max_pixels (which
+//    is per dataset, DataSpec::max_pixels). They can only be lowered in the environment the
+//    program is started with, and an image over them is reported as such.
 #pragma once
 
 #include <array>

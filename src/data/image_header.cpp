@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace alexnet::data {
@@ -331,8 +332,9 @@ void probe_tiff(const u8* d, std::size_t n, ImageHeader& h) {
   // camera orientation lives in JPEG EXIF. Reported as 1 so decode() does not rotate.
 }
 
-// Skips whitespace and '#' comments of a Netpbm header; reads one unsigned integer.
-bool pnm_uint(const u8* d, std::size_t n, std::size_t& pos, std::uint64_t& v) {
+// Skips whitespace and '#' comments of a Netpbm header from `pos`; reads one unsigned integer
+// and moves `pos` past it. Nothing when there is no (sane) number there.
+std::optional<std::uint64_t> pnm_uint(const u8* d, std::size_t n, std::size_t& pos) {
   while (pos < n) {
     if (d[pos] == '#') {
       while (pos < n && d[pos] != '\n' && d[pos] != '\r') ++pos;
@@ -343,13 +345,13 @@ bool pnm_uint(const u8* d, std::size_t n, std::size_t& pos, std::uint64_t& v) {
       break;
     }
   }
-  if (pos >= n || d[pos] < '0' || d[pos] > '9') return false;
-  v = 0;
+  if (pos >= n || d[pos] < '0' || d[pos] > '9') return std::nullopt;
+  std::uint64_t v = 0;
   while (pos < n && d[pos] >= '0' && d[pos] <= '9') {
-    if (v > (1ULL << 40)) return false;
+    if (v > (1ULL << 40)) return std::nullopt;
     v = v * 10 + (d[pos++] - '0');
   }
-  return true;
+  return v;
 }
 
 void probe_pnm(const u8* d, std::size_t n, ImageHeader& h) {
@@ -363,21 +365,25 @@ void probe_pnm(const u8* d, std::size_t n, ImageHeader& h) {
       return;
     }
     std::size_t wp = wpos + 5, hp = hpos + 6;
-    std::uint64_t w = 0, hh = 0;
-    if (!pnm_uint(d, n, wp, w) || !pnm_uint(d, n, hp, hh)) {
+    const auto w = pnm_uint(d, n, wp);
+    const auto hh = pnm_uint(d, n, hp);
+    if (!w || !hh) {
       h.problem = "corrupt PAM header";
       return;
     }
-    h.width = w;
-    h.height = hh;
+    h.width = *w;
+    h.height = *hh;
     return;
   }
-  std::uint64_t w = 0, hh = 0, maxval = 1;
-  if (!pnm_uint(d, n, pos, w) || !pnm_uint(d, n, pos, hh) ||
-      (kind != '1' && kind != '4' && !pnm_uint(d, n, pos, maxval))) {
+  const auto width = pnm_uint(d, n, pos);
+  const auto height = width ? pnm_uint(d, n, pos) : std::nullopt;
+  const bool bitmap = kind == '1' || kind == '4';  // no maxval
+  const auto max_value = !height ? std::nullopt : bitmap ? std::optional<std::uint64_t>(1) : pnm_uint(d, n, pos);
+  if (!max_value) {
     h.problem = "corrupt or truncated Netpbm header";
     return;
   }
+  const std::uint64_t w = *width, hh = *height, maxval = *max_value;
   h.width = w;
   h.height = hh;
   // Binary variants have an exact size: one whitespace byte, then the samples.
@@ -395,13 +401,14 @@ void probe_pnm(const u8* d, std::size_t n, ImageHeader& h) {
 
 void probe_pfm(const u8* d, std::size_t n, ImageHeader& h) {
   std::size_t pos = 2;
-  std::uint64_t w = 0, hh = 0;
-  if (!pnm_uint(d, n, pos, w) || !pnm_uint(d, n, pos, hh)) {
+  const auto w = pnm_uint(d, n, pos);
+  const auto hh = w ? pnm_uint(d, n, pos) : std::nullopt;
+  if (!hh) {
     h.problem = "corrupt PFM header";
     return;
   }
-  h.width = w;
-  h.height = hh;
+  h.width = *w;
+  h.height = *hh;
 }
 
 void probe_hdr(const u8* d, std::size_t n, ImageHeader& h) {

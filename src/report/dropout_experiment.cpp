@@ -13,7 +13,6 @@
 #include "data/loader.h"
 #include "report/epoch_report.h"
 #include "report/gnuplot.h"
-#include "report/legacy_status.h"
 #include "train/csv.h"
 #include "train/evaluate.h"
 #include "train/files.h"
@@ -126,12 +125,12 @@ class TrainEvalHook {
   static Status AppendTrainEval(const std::string& path, const train::EpochEnd& e, const train::EvalResult& r) {
     if (!std::filesystem::exists(path)) {
       ALEXNET_RETURN_IF_ERROR(
-          FromMessage(train::AppendLine(path, train::CsvRow({"epoch", "step", "train_top1", "train_loss", "images"}))));
+          train::AppendLine(path, train::CsvRow({"epoch", "step", "train_top1", "train_loss", "images"})));
     }
     const std::string line = train::CsvRow({std::to_string(e.epoch), std::to_string(e.step),
                                             train::CsvNumber(r.top1_accuracy()), train::CsvNumber(r.mean_loss()),
                                             std::to_string(r.images)});
-    return FromMessage(train::AppendLine(path, line));
+    return train::AppendLine(path, line);
   }
 
   std::ostream* out_;
@@ -259,8 +258,9 @@ std::string DropoutMarkdown(const DropoutExperimentOptions& o, const DropoutRun&
   std::ostringstream md;
   md << "# Dropout experiment: dropout " << Rate(with.rate) << " vs " << Rate(without.rate) << " on fc6/fc7\n\n";
   if (!o.command.empty()) md << "Made by:\n\n```\n" << o.command << "\n```\n\n";
-  train::TrainConfig used;
-  if (train::LoadTrainConfig(o.out_dir + "/" + DropoutRunName(with.rate), &used).empty()) md << SetupParagraph(used);
+  if (auto used = train::LoadTrainConfig(o.out_dir + "/" + DropoutRunName(with.rate)); used.ok()) {
+    md << SetupParagraph(used.value());
+  }
   md << "What the columns are: *train top-1* is the accuracy of the model at the end of the epoch on the same "
         "training subset it was trained on, measured like validation (centre crop, dropout off) - not the running "
         "accuracy during the epoch, which has dropout active. *val top-1* is the validation split (centre crop). "
@@ -375,7 +375,7 @@ Status TrainOneRun(const DropoutExperimentOptions& o, float rate, int index, std
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ALEXNET_RETURN_IF_ERROR(trained.With("the run in " + c.run.run_dir + " failed"));
   ALEXNET_RETURN_IF_ERROR(hook.status());
-  return FromMessage(train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n"));
+  return train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");
 }
 
 }  // namespace
@@ -456,7 +456,7 @@ Status WriteDropoutReport(const DropoutExperimentOptions& o, std::ostream& out) 
   ALEXNET_ASSIGN_OR_RETURN(const DropoutRun with, ReadDropoutRun(run_dir(o.dropout), o.dropout));
   ALEXNET_ASSIGN_OR_RETURN(const DropoutRun without, ReadDropoutRun(run_dir(0.0f), 0.0f));
   const std::string md_path = o.out_dir + "/dropout.md";
-  ALEXNET_RETURN_IF_ERROR(FromMessage(train::WriteFileAtomic(md_path, DropoutMarkdown(o, with, without))));
+  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(md_path, DropoutMarkdown(o, with, without)));
   out << "\n" << DropoutTable(with, without) << "\n" << DropoutFindings(with, without) << "\nreport: " << md_path
       << "\n";
   if (Status st = DrawDropoutPlot(with, without, o.out_dir + "/dropout.png", o.gnuplot); !st.ok()) {

@@ -7,7 +7,6 @@
 
 #include "report/gnuplot.h"
 #include "report/inspect.h"
-#include "report/legacy_status.h"
 
 namespace alexnet::report {
 

@@ -15,7 +15,6 @@
 #include <map>
 #include <sstream>
 
-#include "report/legacy_status.h"
 #include "train/csv.h"
 #include "train/files.h"
 
@@ -183,7 +182,7 @@ bool IsGnuplotMissing(const Status& status) {
 
 Status RenderGnuplot(const std::string& gnuplot, const std::string& script, const std::string& script_path,
                      const std::string& tmp_png, const std::string& png_path) {
-  ALEXNET_RETURN_IF_ERROR(FromMessage(train::WriteFileAtomic(script_path, script)));
+  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(script_path, script));
   std::error_code ec;
   if (Status st = RunGnuplot(gnuplot, script_path); !st.ok()) {
     fs::remove(tmp_png, ec);

@@ -8,7 +8,6 @@
 
 #include "data/decode.h"
 #include "model/summary.h"
-#include "report/legacy_status.h"
 #include "train/files.h"
 
 namespace alexnet::report {
@@ -477,7 +476,7 @@ Result<InspectReport> InspectImage(const InspectModel& m, const std::string& ima
   }
   report.html_path = out_dir + "/index.html";
   const std::string page = InspectPage(m, image_path, report, summary, options.command);
-  ALEXNET_RETURN_IF_ERROR(FromMessage(train::WriteFileAtomic(report.html_path, page)));
+  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(report.html_path, page));
   return report;
 }
 

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/status.h"
 #include "model/session.h"
 
 namespace alexnet::train {
@@ -31,21 +32,29 @@ struct TrainState {
   float last_loss = 0;
 };
 
+// state.json. Keys missing from a file written by an earlier version take the defaults above;
+// step, epoch, batch_in_epoch and learning_rate are required.
 nlohmann::json ToJson(const TrainState& s);
-TrainState TrainStateFromJson(const nlohmann::json& j);
+Result<TrainState> TrainStateFromJson(const nlohmann::json& j);
+
+// A complete checkpoint: its variables' prefix ("<dir>/ckpt-N/model") and the loop's state.
+struct CheckpointInfo {
+  std::string prefix;
+  TrainState state;
+};
 
 class CheckpointManager {
  public:
   CheckpointManager(std::string run_dir, int keep_last);
 
-  // Saves a complete checkpoint for state.step; "" on success, else the reason.
-  std::string Save(model::ModelSession* session, const TrainState& state);
+  // Saves a complete checkpoint for state.step.
+  Status Save(model::ModelSession* session, const TrainState& state);
   // Makes the checkpoint of `step` the best one (copied to best/).
-  std::string MarkBest(int64_t step);
-  // The newest complete checkpoint's prefix ("<dir>/ckpt-N/model") and state; false if none.
-  bool Latest(std::string* prefix, TrainState* state, std::string* error) const;
+  Status MarkBest(int64_t step);
+  // The newest complete checkpoint; an error naming dir() with "no complete checkpoint" if none.
+  Result<CheckpointInfo> Latest() const;
   // The prefix of a checkpoint given as a run folder, a ckpt-N/best folder or a prefix.
-  static std::string ResolvePrefix(const std::string& path, std::string* error);
+  static Result<std::string> ResolvePrefix(const std::string& path);
 
   const std::string& dir() const { return dir_; }
 

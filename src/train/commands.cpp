@@ -23,8 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Status Check(const std::string& err) { return err.empty() ? Status::Ok() : Status::Error("", err); }
-
 Status MakeFolder(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -78,7 +76,7 @@ Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
     ALEXNET_ASSIGN_OR_RETURN(const EvalResult r, EvaluateMode(m.get(), cfg, ds, ten, req, dir, out));
     report[ten ? "ten-crop" : "centre-crop"] = EvalJson(r);
   }
-  ALEXNET_RETURN_IF_ERROR(Check(WriteFileAtomic(dir + "/eval.json", report.dump(2) + "\n")));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(dir + "/eval.json", report.dump(2) + "\n"));
   out << "  per-class accuracy and confusion matrix: " << dir << "/\n";
   return report;
 }
@@ -132,7 +130,7 @@ Result<std::string> ExportFrozenGraph(const std::string& run_dir, const std::str
   ALEXNET_RETURN_IF_ERROR(m->session()->ReadParameters(&params));
   ALEXNET_ASSIGN_OR_RETURN(const tensorflow::GraphDef gd, model::FreezeInferenceGraph(m->config().model, params));
   const std::string path = output.empty() ? run_dir + "/alexnet_frozen.pb" : output;
-  ALEXNET_RETURN_IF_ERROR(Check(WriteFileAtomic(path, gd.SerializeAsString())));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(path, gd.SerializeAsString()));
   const int c = m->config().data.crop;
   out << "frozen inference graph: " << path << "  (input \"input\" [N, " << c << ", " << c
       << ", 3] float, mean-subtracted RGB 0..255; output \"probabilities\")\n";

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "data/fashion_mnist.h"
 #include "data/image_folder.h"
@@ -10,100 +12,92 @@
 
 namespace alexnet::train {
 
+// On disk (config.json) every struct is an object keyed by its field names, except that the
+// run folder and the test limit are not saved and the LRN constants sit flat in "model" as
+// lrn_depth_radius, lrn_bias, lrn_alpha, lrn_beta. A key missing from a file takes the
+// field's default (the macros read it from a default-constructed struct).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSpec, source, list_file, fashion_dir, val_fraction, train_limit,
+                                                val_limit, split_seed, resize, crop, per_pixel_mean, stats_images,
+                                                max_pixels)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Recipe, batch, epochs, time_budget_s, lr, schedule, patience,
+                                                max_lr_drops, step_epochs, momentum, weight_decay, random_crop,
+                                                flip, pca_color)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunOptions, workers, threads, checkpoint_every, keep_checkpoints,
+                                                log_every_s)
+
+}  // namespace alexnet::train
+
+namespace alexnet::model {
+
+// An unknown "init" string reads as the first entry, "paper", as before.
+NLOHMANN_JSON_SERIALIZE_ENUM(Init, {{Init::kPaper, "paper"}, {Init::kHe, "he"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, num_classes, input_size, lrn, dropout_rate, init,
+                                                init_stddev, input_stddev, standardize_input, seed)
+
+}  // namespace alexnet::model
+
+namespace alexnet::train {
+
+namespace {
+
+// The keys every version of config.json has had; a file without them is not a run's config.
+const std::pair<const char*, std::vector<const char*>> kRequiredKeys[] = {
+    {"data", {"source", "val_fraction", "resize", "crop"}},
+    {"model", {"num_classes", "input_size", "lrn", "dropout_rate"}},
+    {"recipe", {"batch", "epochs", "lr"}},
+};
+
+}  // namespace
+
 nlohmann::json ToJson(const TrainConfig& c) {
-  const auto& d = c.data;
-  const auto& m = c.model;
-  const auto& r = c.recipe;
-  return {
-      {"data",
-       {{"source", d.source}, {"list_file", d.list_file}, {"fashion_dir", d.fashion_dir},
-        {"val_fraction", d.val_fraction}, {"train_limit", d.train_limit}, {"val_limit", d.val_limit},
-        {"split_seed", d.split_seed}, {"resize", d.resize}, {"crop", d.crop},
-        {"per_pixel_mean", d.per_pixel_mean}, {"stats_images", d.stats_images},
-        {"max_pixels", d.max_pixels}}},
-      {"model",
-       {{"num_classes", m.num_classes}, {"input_size", m.input_size}, {"lrn", m.lrn},
-        {"dropout_rate", m.dropout_rate}, {"init", m.init == model::Init::kHe ? "he" : "paper"},
-        {"init_stddev", m.init_stddev}, {"input_stddev", m.input_stddev},
-        {"standardize_input", m.standardize_input}, {"seed", m.seed},
-        {"lrn_depth_radius", m.lrn_params.depth_radius}, {"lrn_bias", m.lrn_params.bias},
-        {"lrn_alpha", m.lrn_params.alpha}, {"lrn_beta", m.lrn_params.beta}}},
-      {"recipe",
-       {{"batch", r.batch}, {"epochs", r.epochs}, {"time_budget_s", r.time_budget_s}, {"lr", r.lr},
-        {"schedule", r.schedule}, {"patience", r.patience}, {"max_lr_drops", r.max_lr_drops},
-        {"step_epochs", r.step_epochs}, {"momentum", r.momentum}, {"weight_decay", r.weight_decay},
-        {"random_crop", r.random_crop}, {"flip", r.flip}, {"pca_color", r.pca_color}}},
-      {"run",
-       {{"workers", c.run.workers}, {"threads", c.run.threads},
-        {"checkpoint_every", c.run.checkpoint_every}, {"keep_checkpoints", c.run.keep_checkpoints},
-        {"log_every_s", c.run.log_every_s}}}};
+  nlohmann::json model = c.model;
+  const model::LrnParams& lrn = c.model.lrn_params;
+  model["lrn_depth_radius"] = lrn.depth_radius;
+  model["lrn_bias"] = lrn.bias;
+  model["lrn_alpha"] = lrn.alpha;
+  model["lrn_beta"] = lrn.beta;
+  return {{"data", c.data}, {"model", std::move(model)}, {"recipe", c.recipe}, {"run", c.run}};
 }
 
-TrainConfig TrainConfigFromJson(const nlohmann::json& j) {
+Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::Error("", "not a JSON object");
+  for (const auto& [section, keys] : kRequiredKeys) {
+    if (!j.contains(section) || !j[section].is_object()) {
+      return Status::Error("", std::string("no \"") + section + "\" section");
+    }
+    for (const char* key : keys) {
+      if (!j[section].contains(key)) {
+        return Status::Error("", std::string("no \"") + section + "." + key + "\" key");
+      }
+    }
+  }
   TrainConfig c;
-  const auto& d = j.at("data");
-  c.data.source = d.at("source");
-  c.data.list_file = d.value("list_file", "");
-  c.data.fashion_dir = d.value("fashion_dir", c.data.fashion_dir);
-  c.data.val_fraction = d.at("val_fraction");
-  c.data.train_limit = d.value("train_limit", int64_t{0});
-  c.data.val_limit = d.value("val_limit", int64_t{0});
-  c.data.split_seed = d.value("split_seed", uint64_t{1});
-  c.data.resize = d.at("resize");
-  c.data.crop = d.at("crop");
-  c.data.per_pixel_mean = d.value("per_pixel_mean", false);
-  c.data.stats_images = d.value("stats_images", int64_t{5000});
-  c.data.max_pixels = d.value("max_pixels", int64_t{0});
-  const auto& m = j.at("model");
-  c.model.num_classes = m.at("num_classes");
-  c.model.input_size = m.at("input_size");
-  c.model.lrn = m.at("lrn");
-  c.model.dropout_rate = m.at("dropout_rate");
-  c.model.init = m.value("init", "paper") == "he" ? model::Init::kHe : model::Init::kPaper;
-  c.model.init_stddev = m.value("init_stddev", 0.01f);
-  c.model.input_stddev = m.value("input_stddev", 1.0f);
-  c.model.standardize_input = m.value("standardize_input", false);  // runs from before the flag: off
-  c.model.seed = m.value("seed", int64_t{1});
-  c.model.lrn_params.depth_radius = m.value("lrn_depth_radius", 2);
-  c.model.lrn_params.bias = m.value("lrn_bias", 2.0f);
-  c.model.lrn_params.alpha = m.value("lrn_alpha", 1e-4f);
-  c.model.lrn_params.beta = m.value("lrn_beta", 0.75f);
-  const auto& r = j.at("recipe");
-  c.recipe.batch = r.at("batch");
-  c.recipe.epochs = r.at("epochs");
-  c.recipe.time_budget_s = r.value("time_budget_s", 0.0);
-  c.recipe.lr = r.at("lr");
-  c.recipe.schedule = r.value("schedule", "plateau");
-  c.recipe.patience = r.value("patience", 1);
-  c.recipe.max_lr_drops = r.value("max_lr_drops", 3);
-  c.recipe.step_epochs = r.value("step_epochs", 30);
-  c.recipe.momentum = r.value("momentum", 0.9f);
-  c.recipe.weight_decay = r.value("weight_decay", 5e-4f);
-  c.recipe.random_crop = r.value("random_crop", true);
-  c.recipe.flip = r.value("flip", true);
-  c.recipe.pca_color = r.value("pca_color", true);
-  if (j.contains("run")) {
-    const auto& u = j.at("run");
-    c.run.workers = u.value("workers", 2);
-    c.run.threads = u.value("threads", 0);
-    c.run.checkpoint_every = u.value("checkpoint_every", int64_t{500});
-    c.run.keep_checkpoints = u.value("keep_checkpoints", 3);
-    c.run.log_every_s = u.value("log_every_s", 10.0);
+  try {
+    j.at("data").get_to(c.data);
+    j.at("model").get_to(c.model);
+    j.at("recipe").get_to(c.recipe);
+    if (j.contains("run")) j.at("run").get_to(c.run);
+    const auto& m = j.at("model");
+    model::LrnParams& lrn = c.model.lrn_params;
+    lrn.depth_radius = m.value("lrn_depth_radius", lrn.depth_radius);
+    lrn.bias = m.value("lrn_bias", lrn.bias);
+    lrn.alpha = m.value("lrn_alpha", lrn.alpha);
+    lrn.beta = m.value("lrn_beta", lrn.beta);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Error("", e.what());  // a value of the wrong type
   }
   return c;
 }
 
-std::string LoadTrainConfig(const std::string& run_dir, TrainConfig* config) {
+Result<TrainConfig> LoadTrainConfig(const std::string& run_dir) {
   const std::string path = run_dir + "/config.json";
-  std::string text;
-  if (std::string err = ReadFile(path, &text); !err.empty()) return err;
-  try {
-    *config = TrainConfigFromJson(nlohmann::json::parse(text));
-  } catch (const std::exception& e) {
-    return path + ": not a valid run configuration: " + e.what();
-  }
+  ALEXNET_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Error(path, "not a valid run configuration: not valid JSON");
+  Result<TrainConfig> config = TrainConfigFromJson(j);
+  if (!config.ok()) return Status::Error(path, "not a valid run configuration: " + config.status().reason());
   config->run.run_dir = run_dir;
-  return "";
+  return config;
 }
 
 data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split) {

@@ -64,10 +64,12 @@ struct TrainConfig {
   RunOptions run;
 };
 
+// config.json. Keys missing from a file written by an earlier version take the defaults above;
+// the "data", "model" and "recipe" sections and the fields every version wrote are required.
 nlohmann::json ToJson(const TrainConfig& c);
-TrainConfig TrainConfigFromJson(const nlohmann::json& j);  // throws on a malformed file
-// Reads <run>/config.json; "" or the error.
-std::string LoadTrainConfig(const std::string& run_dir, TrainConfig* config);
+Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j);
+// Reads <run>/config.json and sets run.run_dir to `run_dir`.
+Result<TrainConfig> LoadTrainConfig(const std::string& run_dir);
 
 // The datasets a config names. Errors name the folder/file and the reason.
 enum class Split { kTrain, kVal, kTest };

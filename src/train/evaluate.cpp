@@ -81,7 +81,7 @@ Status WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& names,
     for (int64_t v : r.confusion[i]) c << ',' << v;
     c << '\n';
   }
-  if (std::string err = WriteFileAtomic(confusion_path, c.str()); !err.empty()) return Status::Error("", err);
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(confusion_path, c.str()));
   std::ostringstream p;
   p << "class,name,images,correct,accuracy\n";
   for (size_t i = 0; i < r.confusion.size(); ++i) {
@@ -91,8 +91,7 @@ Status WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& names,
     p << i << ",\"" << (i < names.size() ? names[i] : std::to_string(i)) << "\"," << total << ','
       << correct << ',' << (total ? double(correct) / total : 0.0) << '\n';
   }
-  const std::string err = WriteFileAtomic(per_class_path, p.str());
-  return err.empty() ? Status::Ok() : Status::Error("", err);
+  return WriteFileAtomic(per_class_path, p.str());
 }
 
 }  // namespace alexnet::train

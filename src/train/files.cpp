@@ -12,12 +12,13 @@
 namespace alexnet::train {
 
 namespace {
-std::string Errno(const std::string& path, const char* what) {
-  return path + ": " + what + ": " + std::strerror(errno);
+// The Status for the errno of the call that just failed.
+Status Errno(const std::string& path, const char* what) {
+  return Status::Error(path, std::string(what) + ": " + std::strerror(errno));
 }
 }  // namespace
 
-std::string WriteFileAtomic(const std::string& path, const std::string& content) {
+Status WriteFileAtomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno(tmp, "cannot create");
@@ -26,7 +27,7 @@ std::string WriteFileAtomic(const std::string& path, const std::string& content)
     const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      std::string err = Errno(tmp, "write failed");
+      Status err = Errno(tmp, "write failed");
       ::close(fd);
       ::unlink(tmp.c_str());
       return err;
@@ -34,48 +35,52 @@ std::string WriteFileAtomic(const std::string& path, const std::string& content)
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) {
-    std::string err = Errno(tmp, "fsync failed");
+    Status err = Errno(tmp, "fsync failed");
     ::close(fd);
     ::unlink(tmp.c_str());
     return err;
   }
   if (::close(fd) != 0) {
+    Status err = Errno(tmp, "close failed");
     ::unlink(tmp.c_str());
-    return Errno(tmp, "close failed");
+    return err;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = Errno(path, "rename failed");
+    Status err = Errno(path, "rename failed");
     ::unlink(tmp.c_str());
     return err;
   }
   return SyncDirectory(std::filesystem::path(path).parent_path().string());
 }
 
-std::string AppendLine(const std::string& path, const std::string& line) {
+Status AppendLine(const std::string& path, const std::string& line) {
   std::ofstream out(path, std::ios::app);
   if (!out) return Errno(path, "cannot open for appending");
   out << line << '\n';
   out.flush();
   if (!out) return Errno(path, "write failed");
-  return "";
+  return Status::Ok();
 }
 
-std::string ReadFile(const std::string& path, std::string* content) {
+Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Errno(path, "cannot open");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return Errno(path, "read failed");
-  *content = ss.str();
-  return "";
+  return ss.str();
 }
 
-std::string SyncDirectory(const std::string& dir) {
+Status SyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Errno(dir, "cannot open folder");
-  const int rc = ::fsync(fd);
+  if (::fsync(fd) != 0) {
+    Status err = Errno(dir, "fsync failed");
+    ::close(fd);
+    return err;
+  }
   ::close(fd);
-  return rc == 0 ? "" : Errno(dir, "fsync failed");
+  return Status::Ok();
 }
 
 }  // namespace alexnet::train

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_dir, const std::string& checkpoint,
                                                          int threads) {
   auto m = std::make_unique<TrainedModel>();
-  if (std::string err = LoadTrainConfig(run_dir, &m->config_); !err.empty()) return Status::Error("", err);
+  ALEXNET_ASSIGN_OR_RETURN(m->config_, LoadTrainConfig(run_dir));
   std::ifstream names(run_dir + "/classes.txt");
   if (!names) return Status::Error(run_dir + "/classes.txt", "cannot open");
   for (std::string line; std::getline(names, line);) {
@@ -30,9 +30,7 @@ Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_
   m->stats_ = std::make_shared<data::ColorStats>(std::move(stats));
   ALEXNET_ASSIGN_OR_RETURN(m->norm_, data::make_normalization(m->stats_.get(), m->preprocess()));
 
-  std::string err;
-  m->prefix_ = CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint, &err);
-  if (m->prefix_.empty()) return Status::Error("", err);
+  ALEXNET_ASSIGN_OR_RETURN(m->prefix_, CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint));
   model::SessionConfig sc;
   sc.model = m->config_.model;
   sc.training = false;

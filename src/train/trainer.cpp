@@ -37,19 +37,15 @@ void InstallSignalHandlers() {
 
 // The run folder's saved config, with what a resumed run may change taken from `given`.
 Result<TrainConfig> ResumedConfig(const TrainConfig& given, const TrainOverrides& overrides) {
-  TrainConfig saved;
-  if (std::string err = LoadTrainConfig(given.run.run_dir, &saved); !err.empty()) {
-    return Status::Error("", "cannot resume: " + err);
-  }
+  Result<TrainConfig> loaded = LoadTrainConfig(given.run.run_dir);
+  if (!loaded.ok()) return loaded.status().With("cannot resume");
+  TrainConfig saved = std::move(loaded).value();
   if (overrides.epochs) saved.recipe.epochs = given.recipe.epochs;
   if (overrides.time_budget) saved.recipe.time_budget_s = given.recipe.time_budget_s;
   saved.run.workers = given.run.workers;
   saved.run.threads = given.run.threads;
   return saved;
 }
-
-// A string error of the older helpers ("" = fine) as a Status.
-Status Check(const std::string& err) { return err.empty() ? Status::Ok() : Status::Error("", err); }
 
 }  // namespace
 
@@ -117,10 +113,10 @@ Status TrainingRun::LoadStatistics() {
 // config.json and classes.txt of a new run.
 Status TrainingRun::WriteRunFiles() {
   const std::string& dir = config_.run.run_dir;
-  ALEXNET_RETURN_IF_ERROR(Check(WriteFileAtomic(dir + "/config.json", ToJson(config_).dump(2) + "\n")));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(dir + "/config.json", ToJson(config_).dump(2) + "\n"));
   std::string names;
   for (const auto& n : train_set_->class_names()) names += n + "\n";
-  return Check(WriteFileAtomic(dir + "/classes.txt", names));
+  return WriteFileAtomic(dir + "/classes.txt", names);
 }
 
 // The training graph, initialised or restored from the newest checkpoint.
@@ -135,12 +131,11 @@ Status TrainingRun::OpenModel(bool resume) {
   checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
   state_.learning_rate = config_.recipe.lr;
   if (!resume) return session_->Initialize();
-  std::string prefix, err;
-  if (!checkpoints_->Latest(&prefix, &state_, &err)) {
-    return Status::Error(checkpoints_->dir(), "cannot resume: " + (err.empty() ? "no complete checkpoint" : err));
-  }
-  ALEXNET_RETURN_IF_ERROR(session_->Restore(prefix));
-  out_ << "resumed from " << prefix << " at step " << state_.step << " (epoch " << state_.epoch << ", batch "
+  Result<CheckpointInfo> latest = checkpoints_->Latest();
+  if (!latest.ok()) return latest.status().With("cannot resume");
+  state_ = latest->state;
+  ALEXNET_RETURN_IF_ERROR(session_->Restore(latest->prefix));
+  out_ << "resumed from " << latest->prefix << " at step " << state_.step << " (epoch " << state_.epoch << ", batch "
        << state_.batch_in_epoch << ", lr " << state_.learning_rate << ")\n";
   return Status::Ok();
 }
@@ -152,7 +147,7 @@ Status TrainingRun::OpenLoader() {
   lo.start_batch = state_.batch_in_epoch;
   ALEXNET_ASSIGN_OR_RETURN(loader_, data::Loader::create(train_set_, lo));
   metrics_path_ = config_.run.run_dir + "/metrics.csv";
-  if (!fs::exists(metrics_path_)) ALEXNET_RETURN_IF_ERROR(Check(AppendLine(metrics_path_, MetricsCsvHeader())));
+  if (!fs::exists(metrics_path_)) ALEXNET_RETURN_IF_ERROR(AppendLine(metrics_path_, MetricsCsvHeader()));
   events_ = std::make_unique<EventLog>(config_.run.run_dir);
   return Status::Ok();
 }
@@ -234,14 +229,12 @@ Status TrainingRun::Step(const data::Batch& batch) {
 
 // A NaN or infinite loss stops the run without saving: the last checkpoint stays the good one.
 Status TrainingRun::NonFiniteLoss(float loss) const {
-  std::string prefix, err;
-  TrainState last;
-  const bool have = checkpoints_->Latest(&prefix, &last, &err);
+  const Result<CheckpointInfo> last = checkpoints_->Latest();
   return Status::Error("", "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
                                std::to_string(state_.step + 1) + " (learning rate " +
                                std::to_string(state_.learning_rate) + "); stopping without saving. " +
-                               (have ? "The last good checkpoint is " + prefix + " (step " +
-                                           std::to_string(last.step) + ")"
+                               (last.ok() ? "The last good checkpoint is " + last->prefix + " (step " +
+                                                std::to_string(last->state.step) + ")"
                                      : std::string("No checkpoint was written yet")) +
                                ". Try a smaller --lr.");
 }
@@ -305,7 +298,7 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
   rec.images_per_s = images_per_s_;
   rec.train_seconds = Seconds();
   out_ << (tty_ ? "\r\033[K" : "") << EpochLine(rec) << std::endl;
-  ALEXNET_RETURN_IF_ERROR(Check(AppendLine(metrics_path_, MetricsCsvRow(rec))));
+  ALEXNET_RETURN_IF_ERROR(AppendLine(metrics_path_, MetricsCsvRow(rec)));
   events_->Scalar("epoch/train_loss", state_.step, rec.train_loss);
   events_->Scalar("epoch/train_top1", state_.step, rec.train_top1);
   if (val) {
@@ -324,15 +317,14 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
     out_ << "validation top-1 stopped improving: learning rate divided by 10 -> " << state_.learning_rate << "\n";
   }
   ALEXNET_RETURN_IF_ERROR(Save("epoch end"));
-  if (d.best) ALEXNET_RETURN_IF_ERROR(Check(checkpoints_->MarkBest(state_.step)));
+  if (d.best) ALEXNET_RETURN_IF_ERROR(checkpoints_->MarkBest(state_.step));
   if (on_epoch_end_) on_epoch_end_(EpochEnd{&config_, finished_epoch, state_.step, session_.get(), events_.get()});
   return Status::Ok();
 }
 
 Status TrainingRun::Save(const char* why) {
   state_.train_seconds = Seconds();
-  const std::string err = checkpoints_->Save(session_.get(), state_);
-  return err.empty() ? Status::Ok() : Status::Error("", "checkpoint (" + std::string(why) + ") not saved: " + err);
+  return checkpoints_->Save(session_.get(), state_).With("checkpoint (" + std::string(why) + ") not saved");
 }
 
 Status TrainingRun::Finish(Stop stop) {

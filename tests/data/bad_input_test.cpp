@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -244,6 +245,26 @@ TEST(BadInput, PixelLimitCanBeRaised) {
   DecodeOptions tiny_files;
   tiny_files.max_file_bytes = 10;
   expect_refused(dir.file("a.png"), "above the limit of 10", tiny_files);
+}
+
+// OpenCV's own size limits (read from the environment when the library is loaded, so this runs
+// in a child process started with them) are reported as a clear reason, not an assertion text.
+TEST(BadInput, DISABLED_OpenCvLimitInChildProcess) {
+  ASSERT_NE(std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS"), nullptr) << "run by OpenCvLimitIsAClearError";
+  TempDir dir;
+  write_rgb(dir.file("a.png"), pattern_image(64, 48));
+  expect_refused(dir.file("a.png"), "image has more pixels than OpenCV's decode limit of 1000");
+  expect_refused(dir.file("a.png"), "OPENCV_IO_MAX_IMAGE_PIXELS in the environment");
+  write_bytes(dir.file("b.bmp"), encode(bgr_pattern(), ".bmp"));
+  expect_refused(dir.file("b.bmp"), "OpenCV's decode limit of 1000");
+}
+
+TEST(BadInput, OpenCvLimitIsAClearError) {
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string cmd = "OPENCV_IO_MAX_IMAGE_PIXELS=1000 '" + self +
+                          "' --gtest_also_run_disabled_tests --gtest_filter=BadInput.DISABLED_OpenCvLimitInChildProcess"
+                          " > /dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << "failed: " << cmd;
 }
 
 // A folder of good and bad files: the loader skips each bad one, reports it once, counts it.

@@ -499,8 +499,9 @@ TEST_F(TinyExperiment, BothRunsAreEvaluatedOnTheTrainingSubsetEveryEpochAndRepor
     ASSERT_TRUE(r.ok()) << run << ": " << r.status().message();
     EXPECT_EQ(r->epochs.size(), 2u) << run;
     EXPECT_TRUE(fs::exists(out / run / "curves.png")) << run;  // the epoch hook ran
-    train::TrainConfig c;
-    ASSERT_EQ(train::LoadTrainConfig((out / run).string(), &c), "");
+    const Result<train::TrainConfig> loaded = train::LoadTrainConfig((out / run).string());
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    const train::TrainConfig& c = *loaded;
     EXPECT_FLOAT_EQ(c.model.dropout_rate, std::string(run) == "dropout-0.5" ? 0.5f : 0.0f);
     EXPECT_EQ(c.model.seed, 1);
     EXPECT_TRUE(c.model.standardize_input) << run;  // --standardize reaches both runs

@@ -54,9 +54,8 @@ int Wait(const Child& c) {
 }
 
 std::string Slurp(const std::string& path) {
-  std::string s;
-  alexnet::train::ReadFile(path, &s);
-  return s;
+  auto s = alexnet::train::ReadFile(path);
+  return s.ok() ? *s : "";
 }
 
 // Waits until `path` exists (or the child exits, or the time is up).
@@ -180,7 +179,7 @@ TEST_F(Process, NanLossStopsWithAClearMessageAndKeepsTheLastCheckpoint) {
   // Edit the saved learning rate as a user's bad setting would: 1e6 diverges at once.
   auto state = nlohmann::json::parse(Slurp((ckpt / "state.json").string()));
   state["learning_rate"] = 1e6;
-  ASSERT_EQ(alexnet::train::WriteFileAtomic((ckpt / "state.json").string(), state.dump()), "");
+  ASSERT_TRUE(alexnet::train::WriteFileAtomic((ckpt / "state.json").string(), state.dump()).ok());
   Child r = Start({"train", "--run", run, "--resume", "--epochs", "3", "--workers", "1"}, (root_ / "nan.log").string());
   EXPECT_EQ(Wait(r), 1);
   const std::string log = Slurp(r.log);

@@ -37,9 +37,9 @@ using alexnet::testing::RunCommand;
 std::string RunPython(const fs::path& dir, const std::string& name, const std::string& script,
                       const std::string& arg, int* status) {
   const fs::path py = dir / name;
-  if (std::string err = WriteFileAtomic(py.string(), script); !err.empty()) {
+  if (Status st = WriteFileAtomic(py.string(), script); !st.ok()) {
     *status = -1;
-    return err;
+    return st.message();
   }
   return RunCommand(std::string(ALEXNET_PYTHON) + " " + py.string() + " " + arg + " 2>/dev/null", status);
 }
@@ -84,9 +84,9 @@ class TrainedRun : public ::testing::Test {
                                            " --output " + out_dir.string() + " 2>&1",
                                        &status);
     if (status != 0) return "exit status " + std::to_string(status) + ":\n" + out;
-    std::string text;
-    if (std::string err = ReadFile((out_dir / "eval.json").string(), &text); !err.empty()) return err;
-    *report = nlohmann::json::parse(text);
+    Result<std::string> text = ReadFile((out_dir / "eval.json").string());
+    if (!text.ok()) return text.status().message();
+    *report = nlohmann::json::parse(*text);
     return "";
   }
 
@@ -101,18 +101,18 @@ TEST_F(TrainedRun, ReachesNinetyPercentValidationAccuracy) {
   for (const char* f : {"config.json", "classes.txt", "color_stats.json", "metrics.csv"}) {
     EXPECT_TRUE(fs::exists(run() / f)) << f;
   }
-  std::string best;
-  ASSERT_EQ(ReadFile((run() / "checkpoints/best/state.json").string(), &best), "");
-  const TrainState s = TrainStateFromJson(nlohmann::json::parse(best));
+  Result<std::string> best = ReadFile((run() / "checkpoints/best/state.json").string());
+  ASSERT_TRUE(best.ok()) << best.status().message();
+  const TrainState s = *TrainStateFromJson(nlohmann::json::parse(*best));
   std::printf("best validation top-1: %.3f at step %lld\n", s.best_val_top1, static_cast<long long>(s.step));
   EXPECT_GE(s.best_val_top1, 0.90);
 }
 
 TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
   ASSERT_EQ(status_, 0);
-  std::string text;
-  ASSERT_EQ(ReadFile((run() / "checkpoints/best/state.json").string(), &text), "");
-  const TrainState s = TrainStateFromJson(nlohmann::json::parse(text));
+  Result<std::string> text = ReadFile((run() / "checkpoints/best/state.json").string());
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  const TrainState s = *TrainStateFromJson(nlohmann::json::parse(*text));
   auto opened = TrainedModel::Open(run().string(), "", 0);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
@@ -220,9 +220,9 @@ TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
 
 TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
   ASSERT_EQ(status_, 0);
-  std::string err;
-  const std::string prefix = CheckpointManager::ResolvePrefix(run().string(), &err);
-  ASSERT_FALSE(prefix.empty()) << err;
+  const Result<std::string> resolved = CheckpointManager::ResolvePrefix(run().string());
+  ASSERT_TRUE(resolved.ok()) << resolved.status().message();
+  const std::string prefix = *resolved;
   const std::string script =
       "import os, sys, json; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'\n"
       "import tensorflow as tf\n"
@@ -262,7 +262,7 @@ TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
   ASSERT_TRUE(frozen.ok()) << frozen.status().message();
   const tensorflow::GraphDef& gd = frozen.value();
   const fs::path pb = root_ / "frozen.pb";
-  ASSERT_EQ(WriteFileAtomic(pb.string(), gd.SerializeAsString()), "");
+  ASSERT_TRUE(WriteFileAtomic(pb.string(), gd.SerializeAsString()).ok());
 
   std::string cmd = std::string(OPENCV_DNN_PROBE) + " " + pb.string() + " " + (run() / "color_stats.json").string() +
                     " " + std::to_string(m->config().data.resize) + " " + std::to_string(m->config().data.crop);
@@ -294,7 +294,7 @@ TEST_F(TrainedRun, PredictReportsBadFilesAndPredictsTheRest) {
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   const fs::path bad = root_ / "not_an_image.jpg";
-  ASSERT_EQ(WriteFileAtomic(bad.string(), "this is text, not a JPEG"), "");
+  ASSERT_TRUE(WriteFileAtomic(bad.string(), "this is text, not a JPEG").ok());
   std::vector<Prediction> missing;
   const std::vector<std::string> files = ExpandImageInputs(
       {(root_ / "shapes" / "disc").string(), bad.string(), (root_ / "nope.png").string()}, &missing);
