@@ -16,6 +16,7 @@
 #include "train/csv.h"
 #include "train/evaluate.h"
 #include "train/files.h"
+#include "train/format.h"
 #include "train/trainer.h"
 
 namespace alexnet::report {
@@ -24,12 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string F3(double v) {
-  if (!std::isfinite(v)) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
+std::string F3(double v) { return std::isfinite(v) ? train::FormatFixed(v, 3) : "-"; }
 
 std::string Signed3(double v) {
   char buf[32];
@@ -73,12 +69,6 @@ const DropoutEpoch& BestVal(const DropoutRun& r) {
     if (e.val_top1 > best->val_top1) best = &e;
   }
   return *best;
-}
-
-std::string Duration(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%ldm%02lds", static_cast<long>(s) / 60, static_cast<long>(s) % 60);
-  return buf;
 }
 
 // After every epoch: conv1 filters and curves (as `alexnet train` does), then the fair training
@@ -246,10 +236,10 @@ std::string RunningTable(const DropoutRun& with, const DropoutRun& without) {
 
 std::string TimeLine(const DropoutRun& with, const DropoutRun& without) {
   std::ostringstream md;
-  md << "\nTime: dropout " << Rate(with.rate) << " " << Duration(with.train_seconds) << " of training";
-  if (with.wall_seconds > 0) md << " (" << Duration(with.wall_seconds) << " in all)";
-  md << ", dropout " << Rate(without.rate) << " " << Duration(without.train_seconds) << " of training";
-  if (without.wall_seconds > 0) md << " (" << Duration(without.wall_seconds) << " in all)";
+  md << "\nTime: dropout " << Rate(with.rate) << " " << train::FormatDuration(with.train_seconds) << " of training";
+  if (with.wall_seconds > 0) md << " (" << train::FormatDuration(with.wall_seconds) << " in all)";
+  md << ", dropout " << Rate(without.rate) << " " << train::FormatDuration(without.train_seconds) << " of training";
+  if (without.wall_seconds > 0) md << " (" << train::FormatDuration(without.wall_seconds) << " in all)";
   md << ".\n\n";
   return md.str();
 }

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <sstream>
 
 #include "model/ranking.h"
+#include "train/csv.h"
 #include "train/files.h"
 
 namespace alexnet::train {
@@ -72,26 +72,25 @@ Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, 
 
 Status WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& names,
                     const std::string& confusion_path, const std::string& per_class_path) {
-  std::ostringstream c;
-  c << "true\\predicted";
-  for (const auto& n : names) c << ',' << '"' << n << '"';
-  c << '\n';
+  auto name = [&](size_t i) { return i < names.size() ? names[i] : std::to_string(i); };
+  std::vector<std::string> header = {"true\\predicted"};
+  for (size_t i = 0; i < r.confusion.size(); ++i) header.push_back(name(i));
+  std::string confusion = CsvRow(header) + "\n";
+  std::string per_class = CsvRow({"class", "name", "images", "correct", "accuracy"}) + "\n";
   for (size_t i = 0; i < r.confusion.size(); ++i) {
-    c << '"' << (i < names.size() ? names[i] : std::to_string(i)) << '"';
-    for (int64_t v : r.confusion[i]) c << ',' << v;
-    c << '\n';
-  }
-  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(confusion_path, c.str()));
-  std::ostringstream p;
-  p << "class,name,images,correct,accuracy\n";
-  for (size_t i = 0; i < r.confusion.size(); ++i) {
+    std::vector<std::string> row = {name(i)};
     int64_t total = 0;
-    for (int64_t v : r.confusion[i]) total += v;
+    for (int64_t v : r.confusion[i]) {
+      row.push_back(std::to_string(v));
+      total += v;
+    }
+    confusion += CsvRow(row) + "\n";
     const int64_t correct = r.confusion[i][i];
-    p << i << ",\"" << (i < names.size() ? names[i] : std::to_string(i)) << "\"," << total << ','
-      << correct << ',' << (total ? double(correct) / total : 0.0) << '\n';
+    per_class += CsvRow({std::to_string(i), name(i), std::to_string(total), std::to_string(correct),
+                         CsvNumber(total ? double(correct) / total : 0.0)}) + "\n";
   }
-  return WriteFileAtomic(per_class_path, p.str());
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(confusion_path, confusion));
+  return WriteFileAtomic(per_class_path, per_class);
 }
 
 }  // namespace alexnet::train

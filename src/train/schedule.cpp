@@ -2,32 +2,24 @@
 
 #include <cstdio>
 
+#include "train/csv.h"
 #include "train/format.h"
 
 namespace alexnet::train {
 
 namespace {
-// Six significant digits, as metrics.csv has always held (readers parse any form).
-std::string Number(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
 }  // namespace
 
 std::string MetricsCsvHeader() {
-  return "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,lr,images_per_s,train_seconds";
+  return CsvRow({"epoch", "step", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr",
+                 "images_per_s", "train_seconds"});
 }
 
 std::string MetricsCsvRow(const EpochRecord& r) {
-  std::string row = std::to_string(r.epoch) + ',' + std::to_string(r.step) + ',' + Number(r.train_loss) + ',' +
-                    Number(r.train_top1) + ',';
-  if (r.val) {
-    row += FormatFixed(r.val->loss, 6) + ',' + FormatFixed(r.val->top1, 6) + ',' + FormatFixed(r.val->top5, 6) + ',';
-  } else {
-    row += ",,,";
-  }
-  return row + Number(r.learning_rate) + ',' + Number(r.images_per_s) + ',' + Number(r.train_seconds);
+  auto val = [&](double ValMetrics::*field) { return r.val ? FormatFixed((*r.val).*field, 6) : ""; };
+  return CsvRow({std::to_string(r.epoch), std::to_string(r.step), CsvNumber(r.train_loss), CsvNumber(r.train_top1),
+                 val(&ValMetrics::loss), val(&ValMetrics::top1), val(&ValMetrics::top5), CsvNumber(r.learning_rate),
+                 CsvNumber(r.images_per_s), CsvNumber(r.train_seconds)});
 }
 
 std::string EpochLine(const EpochRecord& r) {
@@ -38,7 +30,7 @@ std::string EpochLine(const EpochRecord& r) {
     line += "  val loss " + FormatFixed(r.val->loss, 4) + "  val top-1 " + FormatFixed(r.val->top1, 4) + "  val top-5 " +
             FormatFixed(r.val->top5, 4);
   }
-  return line + "  lr " + Number(r.learning_rate);
+  return line + "  lr " + CsvNumber(r.learning_rate);
 }
 
 ScheduleDecision AfterEpoch(const Recipe& recipe, TrainState state, int64_t epoch, bool partial,

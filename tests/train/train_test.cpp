@@ -20,6 +20,7 @@
 #include "run_command.h"
 #include "shapes_dataset.h"
 #include "train/checkpoint.h"
+#include "train/commands.h"
 #include "train/evaluate.h"
 #include "train/files.h"
 #include "train/predict.h"
@@ -183,12 +184,24 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   EXPECT_NEAR(ten.at("loss").get<double>(), loss / n, 1e-4);
 }
 
-// `alexnet eval --limit 7` evaluates the first 7 images of the split: its top-1 against those
-// images' centre crops predicted one at a time here.
+// Evaluation with a limit (`alexnet eval --limit 7`, called here as the library function it
+// runs) takes the first 7 images of the split: its top-1 against those images' centre crops
+// predicted one at a time here. The eval.json it writes holds the same report.
 TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   ASSERT_EQ(status_, 0);
-  nlohmann::json report;
-  ASSERT_EQ(RunEval("--split val --limit 7", "eval-limit", &report), "");
+  EvalRequest request;
+  request.run_dir = run().string();
+  request.split = "val";
+  request.limit = 7;
+  request.out_dir = (root_ / "eval-limit").string();
+  std::ostringstream log;
+  const Result<nlohmann::json> evaluated = EvaluateRun(request, log);
+  ASSERT_TRUE(evaluated.ok()) << evaluated.status().message();
+  const nlohmann::json& report = evaluated.value();
+  const Result<std::string> written = ReadFile(request.out_dir + "/eval.json");
+  ASSERT_TRUE(written.ok()) << written.status().message();
+  EXPECT_EQ(nlohmann::json::parse(*written), report);
+  EXPECT_NE(log.str().find("centre-crop"), std::string::npos) << log.str();
   const nlohmann::json centre = report.at("centre-crop");
 
   auto opened = TrainedModel::Open(run().string(), "", 0);
@@ -315,6 +328,39 @@ TEST_F(TrainedRun, PredictReportsBadFilesAndPredictsTheRest) {
   }
   EXPECT_EQ(failed, 1);
   EXPECT_GE(correct, 36);
+}
+
+// `alexnet predict --json` as the library runs it: a missing input and an unreadable file are
+// results with their error, the readable images get their top classes, most probable first.
+TEST_F(TrainedRun, PredictRunReportsEachInputInJson) {
+  ASSERT_EQ(status_, 0);
+  const fs::path bad = root_ / "not_an_image_either.png";
+  ASSERT_TRUE(WriteFileAtomic(bad.string(), "not a PNG").ok());
+  PredictRequest request;
+  request.run_dir = run().string();
+  request.inputs = {(root_ / "shapes" / "disc").string(), bad.string(), (root_ / "missing.png").string()};
+  request.top = 2;
+  const Result<PredictOutcome> outcome = PredictRun(request);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  EXPECT_EQ(outcome->failed(), 2);
+  const nlohmann::json j = PredictionsJson(outcome.value());
+  ASSERT_EQ(j.size(), 42u);  // the missing input, 40 discs, the bad file
+  int errors = 0, discs = 0;
+  for (const nlohmann::json& p : j) {
+    if (p.contains("error")) {
+      ++errors;
+      EXPECT_TRUE(p.at("path") == bad.string() || p.at("path") == (root_ / "missing.png").string()) << p;
+      continue;
+    }
+    ASSERT_EQ(p.at("top").size(), 2u) << p;
+    EXPECT_GE(p.at("top")[0].at("probability").get<double>(), p.at("top")[1].at("probability").get<double>());
+    discs += p.at("top")[0].at("class") == "disc";
+  }
+  EXPECT_EQ(errors, 2);
+  EXPECT_GE(discs, 36);
+  const std::string text = PredictionsText(outcome.value());
+  EXPECT_NE(text.find("disc"), std::string::npos);
+  EXPECT_EQ(text.find(bad.string()), std::string::npos);  // errors are not in the text output
 }
 
 TEST_F(TrainedRun, TensorBoardEventFileHoldsTheScalars) {
