@@ -55,110 +55,130 @@ Result<std::unique_ptr<ModelSession>> ModelSession::Create(const SessionConfig& 
   return m;
 }
 
+// What a checkpoint holds: the parameters, and in training the momentum accumulators.
+struct SavedVariables {
+  std::vector<std::string> names;
+  std::vector<Output> vars;
+  void Add(const std::string& name, Output var) {
+    names.push_back(name);
+    vars.push_back(var);
+  }
+};
+
+namespace {
+
+// A parameter's initial value: weights N(0, sigma) (paper) or N(0, sqrt(2 / fan_in)) (He), conv1
+// divided by the pixels' standard deviation when the input is not standardised; biases 1 or 0
+// as the table says (paper) or 0 (He).
+Output InitialValue(const Scope& s, const Parameter& p, const ModelOptions& mo, bool first_layer, int seed2) {
+  if (!p.is_weight) {
+    return ops::Fill(s, ShapeConst(s, p.shape), ops::Const(s, mo.init == Init::kHe ? 0.0f : p.bias_value));
+  }
+  float stddev = mo.init_stddev;
+  if (mo.init == Init::kHe) {
+    stddev = std::sqrt(2.0f / float(p.fan_in));
+    if (first_layer && !mo.standardize_input) stddev /= mo.input_stddev;  // conv1 sees raw pixels
+  }
+  Output normal = ops::RandomNormal(s, ShapeConst(s, p.shape), tensorflow::DT_FLOAT,
+                                    ops::RandomNormal::Seed(mo.seed).Seed2(seed2));
+  return ops::Mul(s, normal, ops::Const(s, stddev));
+}
+
+// Checkpoint save/restore in TensorFlow's V2 format, so Python's tf.train.load_checkpoint reads
+// it. The prefix is fed at run time.
+void AddCheckpointOps(const Scope& root, const SavedVariables& saved) {
+  const Scope s = root.NewSubScope("save");
+  auto prefix = ops::Placeholder(root.WithOpName(names::kSavePrefix), tensorflow::DT_STRING,
+                                 ops::Placeholder::Shape({}));
+  const int64_t n = static_cast<int64_t>(saved.names.size());
+  Tensor tnames(tensorflow::DT_STRING, {n});
+  Tensor slices(tensorflow::DT_STRING, {n});
+  for (int64_t i = 0; i < n; ++i) {
+    tnames.flat<tensorflow::tstring>()(i) = saved.names[i];
+    slices.flat<tensorflow::tstring>()(i) = "";
+  }
+  auto names_c = ops::Const(s, tnames);
+  auto slices_c = ops::Const(s, slices);
+  ops::SaveV2(root.WithOpName(names::kSave), prefix, names_c, slices_c,
+              tensorflow::InputList(std::vector<tensorflow::Input>(saved.vars.begin(), saved.vars.end())));
+  const Scope r = root.NewSubScope("restore");
+  std::vector<tensorflow::DataType> dtypes(saved.names.size(), tensorflow::DT_FLOAT);
+  auto restored = ops::RestoreV2(r, prefix, names_c, slices_c, dtypes);
+  std::vector<Output> assigns;
+  for (size_t i = 0; i < saved.vars.size(); ++i) assigns.push_back(ops::Assign(r, saved.vars[i], restored.tensors[i]));
+  ops::NoOp(root.WithOpName(names::kRestore).WithControlDependencies(Ops(assigns)));
+}
+
+}  // namespace
+
 Status ModelSession::Build() {
   scope_ = std::make_unique<Scope>(Scope::NewRootScope());
   const Scope& root = *scope_;
-  const ModelOptions& mo = config_.model;
-  ALEXNET_RETURN_IF_ERROR(BuildAlexNet(root, mo, /*with_dropout=*/true, MakeVariable, &net_));
-
-  // Everything a checkpoint holds: the parameters, and in training the momentum accumulators.
-  std::vector<std::string> saved_names;
-  std::vector<Output> saved_vars;
+  ALEXNET_RETURN_IF_ERROR(BuildAlexNet(root, config_.model, /*with_dropout=*/true, MakeVariable, &net_));
+  SavedVariables saved;
   std::vector<Output> init_ops;
   int seed2 = 100;
   for (const Parameter& p : net_.parameters) {
-    saved_names.push_back(p.name);
-    saved_vars.push_back(p.value);
+    saved.Add(p.name, p.value);
     const Scope s = root.NewSubScope("init");
-    Output value;
-    if (p.is_weight) {
-      float stddev = mo.init_stddev;
-      if (mo.init == Init::kHe) {
-        stddev = std::sqrt(2.0f / float(p.fan_in));
-        if (p.name == net_.parameters.front().name && !mo.standardize_input) {
-          stddev /= mo.input_stddev;  // conv1 sees raw pixels
-        }
-      }
-      Output normal = ops::RandomNormal(s, ShapeConst(s, p.shape), tensorflow::DT_FLOAT,
-                                        ops::RandomNormal::Seed(mo.seed).Seed2(seed2++));
-      value = ops::Mul(s, normal, ops::Const(s, stddev));
-    } else {
-      const float b = mo.init == Init::kHe ? 0.0f : p.bias_value;
-      value = ops::Fill(s, ShapeConst(s, p.shape), ops::Const(s, b));
-    }
-    init_ops.push_back(ops::Assign(s, p.value, value));
+    const bool first = p.name == net_.parameters.front().name;
+    init_ops.push_back(ops::Assign(s, p.value, InitialValue(s, p, config_.model, first, seed2)));
+    if (p.is_weight) ++seed2;  // one random stream per weight tensor, as runs have always drawn them
   }
-
-  if (config_.training) {
-    auto labels = ops::Placeholder(root.WithOpName(names::kLabels), tensorflow::DT_INT32,
-                                   ops::Placeholder::Shape({-1}));
-    auto lr = ops::Placeholder(root.WithOpName(names::kLearningRate), tensorflow::DT_FLOAT,
-                               ops::Placeholder::Shape({}));
-    // Softmax cross-entropy averaged over the batch, plus weight decay: d/dw (wd * w^2 / 2) =
-    // wd * w, which is the paper's "- 0.0005 * lr * w" term of the momentum update.
-    // (SparseSoftmaxCrossEntropyWithLogits has no C++ gradient in TF 2.21; the dense op has.)
-    auto onehot = ops::OneHot(root, labels, mo.num_classes, 1.0f, 0.0f);
-    auto xent = ops::SoftmaxCrossEntropyWithLogits(root, net_.logits, onehot);
-    auto ce = ops::Mean(root.WithOpName(names::kCrossEntropy), xent.loss, {0});
-    std::vector<Output> l2;
-    std::vector<Output> vars;
-    for (const Parameter& p : net_.parameters) {
-      vars.push_back(p.value);
-      if (p.is_weight) l2.push_back(ops::L2Loss(root, p.value));
-    }
-    auto decay = ops::Mul(root, ops::AddN(root, l2), ops::Const(root, config_.weight_decay));
-    auto loss = ops::Add(root.WithOpName(names::kLoss), ce, decay);
-    ALEXNET_RETURN_IF_TF_ERROR(root.status());
-
-    std::vector<Output> grads;
-    ALEXNET_RETURN_IF_TF_ERROR(tensorflow::AddSymbolicGradients(root, {loss}, vars, &grads));
-    std::vector<Output> updates;
-    for (size_t i = 0; i < vars.size(); ++i) {
-      const Parameter& p = net_.parameters[i];
-      gradient_names_.push_back(grads[i].name());
-      // ApplyMomentum: accum = momentum * accum + grad; var -= lr * accum. With a constant
-      // learning rate this equals the paper's v = 0.9 v - lr * grad; w += v (v = -lr * accum).
-      auto accum = ops::Variable(root.WithOpName(p.name + "/Momentum"), p.shape, tensorflow::DT_FLOAT);
-      saved_names.push_back(p.name + "/Momentum");
-      saved_vars.push_back(accum);
-      init_ops.push_back(ops::Assign(root.NewSubScope("init"), accum,
-                                     ops::ZerosLike(root.NewSubScope("init"), p.value)));
-      updates.push_back(ops::ApplyMomentum(root.NewSubScope("momentum"), p.value, accum, lr,
-                                           grads[i], ops::Const(root, config_.momentum)));
-    }
-    ops::NoOp(root.WithOpName(names::kTrain).WithControlDependencies(Ops(updates)));
-  }
+  if (config_.training) ALEXNET_RETURN_IF_ERROR(AddTrainingOps(root, &saved, &init_ops));
   ops::NoOp(root.WithOpName(names::kInit).WithControlDependencies(Ops(init_ops)));
-
-  // Checkpoint save/restore in TensorFlow's V2 format, so Python's tf.train.load_checkpoint
-  // reads it. The prefix is fed at run time.
-  {
-    const Scope s = root.NewSubScope("save");
-    auto prefix = ops::Placeholder(root.WithOpName(names::kSavePrefix), tensorflow::DT_STRING,
-                                   ops::Placeholder::Shape({}));
-    Tensor tnames(tensorflow::DT_STRING, {static_cast<int64_t>(saved_names.size())});
-    Tensor slices(tensorflow::DT_STRING, {static_cast<int64_t>(saved_names.size())});
-    for (size_t i = 0; i < saved_names.size(); ++i) {
-      tnames.flat<tensorflow::tstring>()(i) = saved_names[i];
-      slices.flat<tensorflow::tstring>()(i) = "";
-    }
-    auto names_c = ops::Const(s, tnames);
-    auto slices_c = ops::Const(s, slices);
-    ops::SaveV2(root.WithOpName(names::kSave), prefix, names_c, slices_c,
-                tensorflow::InputList(std::vector<tensorflow::Input>(saved_vars.begin(), saved_vars.end())));
-    const Scope r = root.NewSubScope("restore");
-    std::vector<tensorflow::DataType> dtypes(saved_names.size(), tensorflow::DT_FLOAT);
-    auto restored = ops::RestoreV2(r, prefix, names_c, slices_c, dtypes);
-    std::vector<Output> assigns;
-    for (size_t i = 0; i < saved_vars.size(); ++i) {
-      assigns.push_back(ops::Assign(r, saved_vars[i], restored.tensors[i]));
-    }
-    ops::NoOp(root.WithOpName(names::kRestore).WithControlDependencies(Ops(assigns)));
-  }
+  AddCheckpointOps(root, saved);
   ALEXNET_RETURN_IF_TF_ERROR(root.status());
   ALEXNET_RETURN_IF_TF_ERROR(root.ToGraphDef(&graph_def_));
   FixLrnGradientAttributes(&graph_def_);
+  return StartSession();
+}
 
+// Softmax cross-entropy averaged over the batch, plus weight decay: d/dw (wd * w^2 / 2) = wd * w,
+// which is the paper's "- 0.0005 * lr * w" term of the momentum update.
+// (SparseSoftmaxCrossEntropyWithLogits has no C++ gradient in TF 2.21; the dense op has.)
+Output ModelSession::AddLoss(const Scope& root) {
+  auto labels = ops::Placeholder(root.WithOpName(names::kLabels), tensorflow::DT_INT32,
+                                 ops::Placeholder::Shape({-1}));
+  auto onehot = ops::OneHot(root, labels, config_.model.num_classes, 1.0f, 0.0f);
+  auto xent = ops::SoftmaxCrossEntropyWithLogits(root, net_.logits, onehot);
+  auto ce = ops::Mean(root.WithOpName(names::kCrossEntropy), xent.loss, {0});
+  std::vector<Output> l2;
+  for (const Parameter& p : net_.parameters) {
+    if (p.is_weight) l2.push_back(ops::L2Loss(root, p.value));
+  }
+  auto decay = ops::Mul(root, ops::AddN(root, l2), ops::Const(root, config_.weight_decay));
+  return ops::Add(root.WithOpName(names::kLoss), ce, decay);
+}
+
+// The loss, its symbolic gradients and one momentum accumulator and update per parameter.
+Status ModelSession::AddTrainingOps(const Scope& root, SavedVariables* saved, std::vector<Output>* init_ops) {
+  auto lr = ops::Placeholder(root.WithOpName(names::kLearningRate), tensorflow::DT_FLOAT,
+                             ops::Placeholder::Shape({}));
+  const Output loss = AddLoss(root);
+  ALEXNET_RETURN_IF_TF_ERROR(root.status());
+  std::vector<Output> vars;
+  for (const Parameter& p : net_.parameters) vars.push_back(p.value);
+  std::vector<Output> grads;
+  ALEXNET_RETURN_IF_TF_ERROR(tensorflow::AddSymbolicGradients(root, {loss}, vars, &grads));
+  std::vector<Output> updates;
+  for (size_t i = 0; i < vars.size(); ++i) {
+    const Parameter& p = net_.parameters[i];
+    gradient_names_.push_back(grads[i].name());
+    // ApplyMomentum: accum = momentum * accum + grad; var -= lr * accum. With a constant
+    // learning rate this equals the paper's v = 0.9 v - lr * grad; w += v (v = -lr * accum).
+    auto accum = ops::Variable(root.WithOpName(p.name + "/Momentum"), p.shape, tensorflow::DT_FLOAT);
+    saved->Add(p.name + "/Momentum", accum);
+    const Scope init = root.NewSubScope("init");
+    init_ops->push_back(ops::Assign(init, accum, ops::ZerosLike(init, p.value)));
+    updates.push_back(ops::ApplyMomentum(root.NewSubScope("momentum"), p.value, accum, lr, grads[i],
+                                         ops::Const(root, config_.momentum)));
+  }
+  ops::NoOp(root.WithOpName(names::kTrain).WithControlDependencies(Ops(updates)));
+  return Status::Ok();
+}
+
+Status ModelSession::StartSession() {
   tensorflow::SessionOptions so;
   if (config_.threads > 0) {
     so.config.set_intra_op_parallelism_threads(config_.threads);

@@ -33,6 +33,8 @@ struct StepResult {
   int batch = 0;
 };
 
+struct SavedVariables;  // session.cpp
+
 class ModelSession {
  public:
   static Result<std::unique_ptr<ModelSession>> Create(const SessionConfig& config);
@@ -71,6 +73,10 @@ class ModelSession {
  private:
   ModelSession() = default;
   Status Build();
+  tensorflow::Output AddLoss(const tensorflow::Scope& root);
+  Status AddTrainingOps(const tensorflow::Scope& root, SavedVariables* saved,
+                        std::vector<tensorflow::Output>* init_ops);
+  Status StartSession();
   float KeepProb() const { return 1.0f - config_.model.dropout_rate; }
 
   SessionConfig config_;
