@@ -51,6 +51,113 @@ void accumulate(const cv::Mat& square, Accumulator& acc) {
   acc.pixels += static_cast<std::int64_t>(S) * S;
 }
 
+// Adds b's sums into a (image_sum only when a has one).
+void merge(Accumulator& a, const Accumulator& b) {
+  a.images += b.images;
+  a.pixels += b.pixels;
+  for (int c = 0; c < 3; ++c) a.sum[c] += b.sum[c];
+  for (int c = 0; c < 6; ++c) a.cross[c] += b.cross[c];
+  for (std::size_t i = 0; i < a.image_sum.size(); ++i) a.image_sum[i] += b.image_sum[i];
+}
+
+// A seeded partial shuffle picks max_images of the n indices (all when 0); sorted afterwards so
+// files are read in directory order.
+std::vector<std::size_t> ChooseSample(std::size_t n, std::size_t max_images, std::uint64_t seed) {
+  std::vector<std::size_t> chosen(n);
+  for (std::size_t i = 0; i < n; ++i) chosen[i] = i;
+  const std::size_t m = max_images == 0 ? n : std::min(n, max_images);
+  if (m < n) {
+    Rng rng(derive_seed(seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
+    for (std::size_t i = 0; i < m; ++i) std::swap(chosen[i], chosen[i + rng.below(n - i)]);
+    chosen.resize(m);
+    std::sort(chosen.begin(), chosen.end());
+  }
+  return chosen;
+}
+
+// The first load failure of any thread, quoted when no image loads at all.
+class FirstFailure {
+ public:
+  void note(const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (first_.empty()) first_ = message;
+  }
+  const std::string& text() const { return first_; }  // read after the threads are joined
+
+ private:
+  std::mutex mutex_;
+  std::string first_;
+};
+
+// Thread t's share of the sample: chosen[t], chosen[t + threads], ... Files that fail to load
+// are logged and skipped.
+void AccumulateShare(const Dataset& dataset, const std::vector<std::size_t>& chosen, int t, int threads, int S,
+                     Accumulator& acc, FirstFailure& first_failure) {
+  cv::Mat rgb, scratch;
+  for (std::size_t k = static_cast<std::size_t>(t); k < chosen.size(); k += threads) {
+    const Status st = dataset.load_rgb8(chosen[k], rgb);
+    if (!st.ok()) {
+      dataset.skip_log().add(st.path(), st.reason());
+      first_failure.note(st.message());
+      continue;
+    }
+    accumulate(center_square(rgb, S, scratch), acc);
+  }
+}
+
+// Sums over the sample on `threads` threads (the caller's included), one Accumulator each,
+// merged at the end. An exception in any thread (e.g. out of memory) fails the whole pass.
+Result<Accumulator> AccumulateSample(const Dataset& dataset, const std::vector<std::size_t>& chosen,
+                                     const ColorStatsOptions& options, int threads, FirstFailure& first_failure) {
+  const int S = options.size;
+  std::vector<Accumulator> accs(static_cast<std::size_t>(threads));
+  std::vector<std::string> fatal(static_cast<std::size_t>(threads));
+  auto work = [&](int t) {
+    try {
+      Accumulator& acc = accs[static_cast<std::size_t>(t)];
+      if (options.mean_image) acc.image_sum.assign(static_cast<std::size_t>(S) * S * 3, 0);
+      AccumulateShare(dataset, chosen, t, threads, S, acc, first_failure);
+    } catch (const std::exception& e) {
+      fatal[static_cast<std::size_t>(t)] = e.what();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (const auto& f : fatal) {
+    if (!f.empty()) return Status::Error("", "colour statistics failed: " + f);
+  }
+  Accumulator total = std::move(accs[0]);
+  for (std::size_t t = 1; t < accs.size(); ++t) merge(total, accs[t]);
+  return total;
+}
+
+// Per-channel mean and the covariance of values / 255, in long double from the exact sums.
+void MeanAndCovariance(const Accumulator& total, ColorStats& stats) {
+  const long double P = static_cast<long double>(total.pixels);
+  long double mean[3];
+  for (int c = 0; c < 3; ++c) {
+    mean[c] = static_cast<long double>(total.sum[c]) / P;
+    stats.mean_rgb[c] = static_cast<double>(mean[c]);
+  }
+  const int idx[3][3] = {{0, 1, 2}, {1, 3, 4}, {2, 4, 5}};  // (i, j) -> rr rg rb gg gb bb
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      const long double exy = static_cast<long double>(total.cross[idx[i][j]]) / P;
+      stats.covariance[i][j] = static_cast<double>((exy - mean[i] * mean[j]) / (255.0L * 255.0L));
+    }
+  }
+}
+
+std::vector<float> MeanImage(const Accumulator& total) {
+  std::vector<float> mean(total.image_sum.size());
+  for (std::size_t i = 0; i < total.image_sum.size(); ++i) {
+    mean[i] = static_cast<float>(static_cast<double>(total.image_sum[i]) / static_cast<double>(total.images));
+  }
+  return mean;
+}
+
 Status field_error(const std::string& origin, const std::string& what) {
   return Status::Error(origin, "invalid colour statistics: " + what);
 }
@@ -80,90 +187,23 @@ Result<ColorStats> compute_color_stats(const Dataset& dataset, const ColorStatsO
   }
   const std::size_t n = dataset.size();
   if (n == 0) return Status::Error("", "colour statistics: the dataset is empty");
-
-  // The sample: a seeded partial shuffle, then sorted so files are read in directory order.
-  std::vector<std::size_t> chosen(n);
-  for (std::size_t i = 0; i < n; ++i) chosen[i] = i;
-  const std::size_t m = options.max_images == 0 ? n : std::min(n, options.max_images);
-  if (m < n) {
-    Rng rng(derive_seed(options.seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
-    for (std::size_t i = 0; i < m; ++i) std::swap(chosen[i], chosen[i + rng.below(n - i)]);
-    chosen.resize(m);
-    std::sort(chosen.begin(), chosen.end());
-  }
-
+  const std::vector<std::size_t> chosen = ChooseSample(n, options.max_images, options.seed);
+  const std::size_t m = chosen.size();
   const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(m)));
-  const int S = options.size;
-  std::vector<Accumulator> accs(static_cast<std::size_t>(threads));
-  std::vector<std::string> fatal(static_cast<std::size_t>(threads));
-  std::mutex first_failure_mutex;
-  std::string first_failure;
-  auto work = [&](int t) {
-    try {
-      Accumulator& acc = accs[static_cast<std::size_t>(t)];
-      if (options.mean_image) acc.image_sum.assign(static_cast<std::size_t>(S) * S * 3, 0);
-      cv::Mat rgb, scratch;
-      for (std::size_t k = static_cast<std::size_t>(t); k < m; k += threads) {
-        const Status st = dataset.load_rgb8(chosen[k], rgb);
-        if (!st.ok()) {
-          dataset.skip_log().add(st.path(), st.reason());
-          std::lock_guard<std::mutex> lock(first_failure_mutex);
-          if (first_failure.empty()) first_failure = st.message();
-          continue;
-        }
-        accumulate(center_square(rgb, S, scratch), acc);
-      }
-    } catch (const std::exception& e) {
-      fatal[static_cast<std::size_t>(t)] = e.what();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
-  for (const auto& f : fatal) {
-    if (!f.empty()) return Status::Error("", "colour statistics failed: " + f);
-  }
-
-  Accumulator total = std::move(accs[0]);
-  for (std::size_t t = 1; t < accs.size(); ++t) {
-    total.images += accs[t].images;
-    total.pixels += accs[t].pixels;
-    for (int c = 0; c < 3; ++c) total.sum[c] += accs[t].sum[c];
-    for (int c = 0; c < 6; ++c) total.cross[c] += accs[t].cross[c];
-    for (std::size_t i = 0; i < total.image_sum.size(); ++i) total.image_sum[i] += accs[t].image_sum[i];
-  }
+  FirstFailure first_failure;
+  ALEXNET_ASSIGN_OR_RETURN(const Accumulator total, AccumulateSample(dataset, chosen, options, threads, first_failure));
   if (total.images == 0) {
     return Status::Error("", "colour statistics: no image could be loaded from " +
                                  dataset.description() + " (" + std::to_string(m) +
-                                 " tried; first failure: " + first_failure + ")");
+                                 " tried; first failure: " + first_failure.text() + ")");
   }
-
   ColorStats stats;
-  stats.size = S;
+  stats.size = options.size;
   stats.images = total.images;
   stats.source = dataset.description();
-  const long double P = static_cast<long double>(total.pixels);
-  long double mean[3];
-  for (int c = 0; c < 3; ++c) {
-    mean[c] = static_cast<long double>(total.sum[c]) / P;
-    stats.mean_rgb[c] = static_cast<double>(mean[c]);
-  }
-  const int idx[3][3] = {{0, 1, 2}, {1, 3, 4}, {2, 4, 5}};
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      const long double exy = static_cast<long double>(total.cross[idx[i][j]]) / P;
-      stats.covariance[i][j] = static_cast<double>((exy - mean[i] * mean[j]) / (255.0L * 255.0L));
-    }
-  }
+  MeanAndCovariance(total, stats);
   compute_principal_components(stats);
-  if (options.mean_image) {
-    stats.mean_image.resize(total.image_sum.size());
-    for (std::size_t i = 0; i < total.image_sum.size(); ++i) {
-      stats.mean_image[i] = static_cast<float>(static_cast<double>(total.image_sum[i]) /
-                                               static_cast<double>(total.images));
-    }
-  }
+  if (options.mean_image) stats.mean_image = MeanImage(total);
   return stats;
 }
 

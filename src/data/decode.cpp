@@ -79,64 +79,74 @@ std::string opencv_limit_reason(const std::string& failed_check) {
   return "image header declares an invalid size (OpenCV: " + failed_check + "; refused before decoding)";
 }
 
-}  // namespace
+// Closes a file descriptor when it goes out of scope, so every early return closes it.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
 
-Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
-                       std::vector<std::uint8_t>& bytes) {
-  // O_NONBLOCK: a FIFO named like an image must not block us (regular files ignore it).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int err = errno;
-    struct stat ls;
-    if (err == ENOENT && ::lstat(path.c_str(), &ls) == 0 && S_ISLNK(ls.st_mode)) {
-      char target[4096];
-      const ssize_t len = ::readlink(path.c_str(), target, sizeof(target) - 1);
-      const std::string to = len > 0 ? std::string(target, static_cast<std::size_t>(len)) : "?";
-      return Status::Error(path, "dangling symbolic link (target '" + to + "' does not exist)");
-    }
-    if (err == EISDIR) return Status::Error(path, "is a directory, not an image file");
-    return Status::Error(path, "cannot open: " + errno_text(err));
+ private:
+  int fd_;
+};
+
+// Why open() failed with err; a dangling symbolic link names its missing target.
+Status OpenError(const std::string& path, int err) {
+  struct stat ls;
+  if (err == ENOENT && ::lstat(path.c_str(), &ls) == 0 && S_ISLNK(ls.st_mode)) {
+    char target[4096];
+    const ssize_t len = ::readlink(path.c_str(), target, sizeof(target) - 1);
+    const std::string to = len > 0 ? std::string(target, static_cast<std::size_t>(len)) : "?";
+    return Status::Error(path, "dangling symbolic link (target '" + to + "' does not exist)");
   }
+  if (err == EISDIR) return Status::Error(path, "is a directory, not an image file");
+  return Status::Error(path, "cannot open: " + errno_text(err));
+}
+
+// The size of an open file that must be regular, non-empty and at most max_bytes.
+Result<std::uint64_t> CheckedFileSize(int fd, const std::string& path, std::uint64_t max_bytes) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status::Error(path, "cannot stat: " + errno_text(err));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return Status::Error(path, "is a directory, not an image file");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::Error(path, "not a regular file");
-  }
+  if (::fstat(fd, &st) != 0) return Status::Error(path, "cannot stat: " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) return Status::Error(path, "is a directory, not an image file");
+  if (!S_ISREG(st.st_mode)) return Status::Error(path, "not a regular file");
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return Status::Error(path, "empty file (0 bytes)");
-  }
+  if (size == 0) return Status::Error(path, "empty file (0 bytes)");
   if (size > max_bytes) {
-    ::close(fd);
     return Status::Error(path, "file is " + std::to_string(size) + " bytes, above the limit of " +
                                    std::to_string(max_bytes));
   }
+  return size;
+}
+
+// Reads up to size bytes into bytes, which ends up shorter if the file shrank while we read it.
+Status ReadUpTo(int fd, const std::string& path, std::uint64_t size, std::vector<std::uint8_t>& bytes) {
   bytes.resize(size);
   std::size_t done = 0;
   while (done < size) {
     const ssize_t got = ::read(fd, bytes.data() + done, size - done);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      const int err = errno;
-      ::close(fd);
-      return Status::Error(path, "read error: " + errno_text(err));
-    }
+    if (got < 0) return Status::Error(path, "read error: " + errno_text(errno));
     if (got == 0) break;  // shrank while we read it
     done += static_cast<std::size_t>(got);
   }
-  ::close(fd);
   bytes.resize(done);
-  if (done == 0) return Status::Error(path, "empty file (0 bytes)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
+                       std::vector<std::uint8_t>& bytes) {
+  // O_NONBLOCK: a FIFO named like an image must not block us (regular files ignore it).
+  const ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) return OpenError(path, errno);
+  ALEXNET_ASSIGN_OR_RETURN(const std::uint64_t size, CheckedFileSize(fd.get(), path, max_bytes));
+  ALEXNET_DATA_RETURN_IF_ERROR(ReadUpTo(fd.get(), path, size, bytes));
+  if (bytes.empty()) return Status::Error(path, "empty file (0 bytes)");
   return Status::Ok();
 }
 

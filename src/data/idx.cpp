@@ -35,6 +35,91 @@ long long read_exact(gzFile f, std::uint8_t* out, std::size_t n) {
   return static_cast<long long>(done);
 }
 
+Status read_error(gzFile f, const std::string& path) {
+  return Status::Error(path, "read error: " + gz_error(f));
+}
+
+// What the 4-byte magic declares.
+struct IdxMagic {
+  IdxType type;
+  int ndims;
+};
+
+// Two zero bytes, a known value type, at least one dimension.
+Result<IdxMagic> ReadMagic(gzFile f, const std::string& path) {
+  std::uint8_t head[4];
+  const long long got = read_exact(f, head, 4);
+  if (got < 0) return read_error(f, path);
+  if (got < 4) return Status::Error(path, "not an idx file: shorter than its 4-byte magic");
+  if (head[0] != 0 || head[1] != 0) {
+    return Status::Error(path, "not an idx file: magic must start with two zero bytes");
+  }
+  const IdxType type = static_cast<IdxType>(head[2]);
+  if (idx_type_size(type) == 0 || (head[2] != 0x08 && head[2] != 0x09 && head[2] != 0x0B && head[2] != 0x0C &&
+                                   head[2] != 0x0D && head[2] != 0x0E)) {
+    return Status::Error(path, "not an idx file: unknown value type 0x" +
+                                   std::string(1, "0123456789abcdef"[head[2] >> 4]) +
+                                   std::string(1, "0123456789abcdef"[head[2] & 15]));
+  }
+  const int ndims = head[3];
+  if (ndims < 1) return Status::Error(path, "idx file declares 0 dimensions");
+  return IdxMagic{type, ndims};
+}
+
+// ndims big-endian uint32 sizes.
+Result<std::vector<std::uint32_t>> ReadDims(gzFile f, const std::string& path, int ndims) {
+  std::vector<std::uint8_t> dim_bytes(static_cast<std::size_t>(ndims) * 4);
+  const long long got = read_exact(f, dim_bytes.data(), dim_bytes.size());
+  if (got < 0) return read_error(f, path);
+  if (got < static_cast<long long>(dim_bytes.size())) {
+    return Status::Error(path, "truncated idx header: " + std::to_string(ndims) +
+                                   " dimensions declared, file ends inside them");
+  }
+  std::vector<std::uint32_t> dims;
+  for (int i = 0; i < ndims; ++i) {
+    const std::uint8_t* p = dim_bytes.data() + 4 * i;
+    dims.push_back((std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3]);
+  }
+  return dims;
+}
+
+// Bytes of data the header declares. Once the product passes max_bytes it is held at
+// max_bytes + 1, so it cannot overflow (a later 0 dimension still makes it 0).
+std::uint64_t DeclaredBytes(std::size_t elem, const std::vector<std::uint32_t>& dims, std::uint64_t max_bytes) {
+  std::uint64_t total = elem;
+  for (const std::uint32_t d : dims) total = (d == 0 || total <= max_bytes / d) ? total * d : max_bytes + 1;
+  return total;
+}
+
+// Exactly `total` bytes, and nothing after them: a longer file means wrong dimensions.
+Status ReadData(gzFile f, const std::string& path, std::uint64_t total, std::vector<std::uint8_t>& data) {
+  data.resize(total);
+  const long long got = read_exact(f, data.data(), data.size());
+  if (got < 0) return read_error(f, path);
+  if (static_cast<std::uint64_t>(got) < total) {
+    return Status::Error(path, "truncated idx file: header declares " + std::to_string(total) +
+                                   " bytes of data, found " + std::to_string(got));
+  }
+  std::uint8_t extra;
+  const long long more = read_exact(f, &extra, 1);
+  if (more < 0) return read_error(f, path);
+  if (more > 0) {
+    return Status::Error(path, "idx file has data after the " + std::to_string(total) +
+                                   " bytes its header declares (wrong dimensions?)");
+  }
+  return Status::Ok();
+}
+
+// idx values are big-endian; swap each elem-byte value on a little-endian host.
+void ToHostOrder(std::size_t elem, std::vector<std::uint8_t>& data) {
+  const std::uint16_t one = 1;
+  const bool little_endian_host = *reinterpret_cast<const std::uint8_t*>(&one) == 1;
+  if (elem <= 1 || !little_endian_host) return;
+  for (std::size_t i = 0; i < data.size(); i += elem) {
+    std::reverse(data.begin() + static_cast<std::ptrdiff_t>(i), data.begin() + static_cast<std::ptrdiff_t>(i + elem));
+  }
+}
+
 }  // namespace
 
 std::size_t idx_type_size(IdxType type) {
@@ -63,68 +148,18 @@ Result<IdxArray> read_idx(const std::string& path, const IdxOptions& options) {
                                    (errno ? std::strerror(errno) : "out of memory"));
   }
   gzbuffer(f.get(), 1 << 16);
-
-  std::uint8_t head[4];
-  const long long got = read_exact(f.get(), head, 4);
-  if (got < 0) return Status::Error(path, "read error: " + gz_error(f.get()));
-  if (got < 4) return Status::Error(path, "not an idx file: shorter than its 4-byte magic");
-  if (head[0] != 0 || head[1] != 0) {
-    return Status::Error(path, "not an idx file: magic must start with two zero bytes");
-  }
+  ALEXNET_ASSIGN_OR_RETURN(const IdxMagic magic, ReadMagic(f.get(), path));
   IdxArray a;
-  a.type = static_cast<IdxType>(head[2]);
+  a.type = magic.type;
+  ALEXNET_ASSIGN_OR_RETURN(a.dims, ReadDims(f.get(), path, magic.ndims));
   const std::size_t elem = idx_type_size(a.type);
-  if (elem == 0 || (head[2] != 0x08 && head[2] != 0x09 && head[2] != 0x0B && head[2] != 0x0C &&
-                    head[2] != 0x0D && head[2] != 0x0E)) {
-    return Status::Error(path, "not an idx file: unknown value type 0x" +
-                                   std::string(1, "0123456789abcdef"[head[2] >> 4]) +
-                                   std::string(1, "0123456789abcdef"[head[2] & 15]));
-  }
-  const int ndims = head[3];
-  if (ndims < 1) return Status::Error(path, "idx file declares 0 dimensions");
-
-  std::vector<std::uint8_t> dim_bytes(static_cast<std::size_t>(ndims) * 4);
-  const long long got_dims = read_exact(f.get(), dim_bytes.data(), dim_bytes.size());
-  if (got_dims < 0) return Status::Error(path, "read error: " + gz_error(f.get()));
-  if (got_dims < static_cast<long long>(dim_bytes.size())) {
-    return Status::Error(path, "truncated idx header: " + std::to_string(ndims) +
-                                   " dimensions declared, file ends inside them");
-  }
-  std::uint64_t total = elem;
-  for (int i = 0; i < ndims; ++i) {
-    const std::uint8_t* p = dim_bytes.data() + 4 * i;
-    const std::uint32_t d = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
-                            (std::uint32_t(p[2]) << 8) | p[3];
-    a.dims.push_back(d);
-    total = (d == 0 || total <= options.max_bytes / d) ? total * d : options.max_bytes + 1;
-  }
-  if (total > options.max_bytes) {
+  const std::uint64_t total = DeclaredBytes(elem, a.dims, options.max_bytes);
+  if (total > options.max_bytes) {  // before allocating: a corrupt header must not cost gigabytes
     return Status::Error(path, "idx header declares more than " +
                                    std::to_string(options.max_bytes) + " bytes of data");
   }
-  a.data.resize(total);
-  const long long got_data = read_exact(f.get(), a.data.data(), a.data.size());
-  if (got_data < 0) return Status::Error(path, "read error: " + gz_error(f.get()));
-  if (static_cast<std::uint64_t>(got_data) < total) {
-    return Status::Error(path, "truncated idx file: header declares " + std::to_string(total) +
-                                   " bytes of data, found " + std::to_string(got_data));
-  }
-  std::uint8_t extra;
-  const long long more = read_exact(f.get(), &extra, 1);
-  if (more < 0) return Status::Error(path, "read error: " + gz_error(f.get()));
-  if (more > 0) {
-    return Status::Error(path, "idx file has data after the " + std::to_string(total) +
-                                   " bytes its header declares (wrong dimensions?)");
-  }
-  // Big-endian to host order.
-  const std::uint16_t one = 1;
-  const bool little_endian_host = *reinterpret_cast<const std::uint8_t*>(&one) == 1;
-  if (elem > 1 && little_endian_host) {
-    for (std::size_t i = 0; i < a.data.size(); i += elem) {
-      std::reverse(a.data.begin() + static_cast<std::ptrdiff_t>(i),
-                   a.data.begin() + static_cast<std::ptrdiff_t>(i + elem));
-    }
-  }
+  ALEXNET_DATA_RETURN_IF_ERROR(ReadData(f.get(), path, total, a.data));
+  ToHostOrder(elem, a.data);
   return a;
 }
 

@@ -81,6 +81,188 @@ bool is_uint(const std::string& s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// What a list file or the class folders name, before the split and the limit.
+struct Listing {
+  std::vector<std::string> classes;
+  std::vector<std::string> paths;
+  std::vector<int> labels;  // one per path, indices into classes
+  std::size_t ignored_files = 0;
+};
+
+// ---- list file ----
+
+// One "path label" line: the path resolved against the list file's folder, the label as
+// written, and the line number for messages.
+struct ListRow {
+  std::string path;
+  std::string label;
+  int line_number;
+};
+
+Result<std::vector<ListRow>> ReadListFile(const std::string& list_file) {
+  std::ifstream in(list_file);
+  if (!in) {
+    std::error_code ec;
+    return Status::Error(list_file, fs::exists(list_file, ec) ? "cannot read list file" : "no such list file");
+  }
+  const fs::path base = fs::path(list_file).parent_path();
+  std::vector<ListRow> rows;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    // The label is the last field, so paths may contain spaces.
+    const auto cut = line.find_last_of(" \t");
+    if (cut == std::string::npos) {
+      return Status::Error(list_file + ":" + std::to_string(number),
+                           "expected '<path> <label>', got '" + line + "'");
+    }
+    const fs::path p = trim(line.substr(0, cut));
+    rows.push_back({(p.is_absolute() ? p : base / p).string(), line.substr(cut + 1), number});
+  }
+  if (rows.empty()) return Status::Error(list_file, "list file has no entries");
+  return rows;
+}
+
+// Classes when none are given: "0".."max" for integer labels, else the sorted distinct names.
+std::vector<std::string> ClassesFromLabels(const std::vector<ListRow>& rows, bool integer_labels) {
+  std::vector<std::string> classes;
+  if (integer_labels) {
+    int max_label = 0;
+    for (const auto& r : rows) max_label = std::max(max_label, std::stoi(r.label));
+    for (int c = 0; c <= max_label; ++c) classes.push_back(std::to_string(c));
+  } else {
+    std::set<std::string> names;
+    for (const auto& r : rows) names.insert(r.label);
+    classes.assign(names.begin(), names.end());
+  }
+  return classes;
+}
+
+// Integer labels are class indices; other labels are class names.
+Result<std::vector<int>> LabelIndices(const std::string& list_file, const std::vector<ListRow>& rows,
+                                      const std::vector<std::string>& classes, bool integer_labels) {
+  std::map<std::string, int> index;
+  for (std::size_t c = 0; c < classes.size(); ++c) index[classes[c]] = static_cast<int>(c);
+  std::vector<int> labels;
+  for (const auto& row : rows) {
+    int label = -1;
+    if (integer_labels) {
+      label = std::stoi(row.label);
+      if (label >= static_cast<int>(classes.size())) label = -1;
+    } else if (auto it = index.find(row.label); it != index.end()) {
+      label = it->second;
+    }
+    if (label < 0) {
+      return Status::Error(list_file + ":" + std::to_string(row.line_number),
+                           "label '" + row.label + "' is not one of the " + std::to_string(classes.size()) +
+                               " classes");
+    }
+    labels.push_back(label);
+  }
+  return labels;
+}
+
+Result<Listing> ListFromListFile(const ImageFolderOptions& options) {
+  ALEXNET_ASSIGN_OR_RETURN(std::vector<ListRow> rows, ReadListFile(options.list_file));
+  const bool integer_labels =
+      std::all_of(rows.begin(), rows.end(), [](const ListRow& r) { return is_uint(r.label); });
+  Listing listing;
+  listing.classes = options.class_names.empty() ? ClassesFromLabels(rows, integer_labels) : options.class_names;
+  ALEXNET_ASSIGN_OR_RETURN(listing.labels, LabelIndices(options.list_file, rows, listing.classes, integer_labels));
+  for (auto& row : rows) listing.paths.push_back(std::move(row.path));
+  return listing;
+}
+
+// ---- root/<class>/<image> ----
+
+// The sub-folders of root, sorted. None is an error, which mentions images found directly in
+// root (the usual mistake: pointing at a single class folder).
+Result<std::vector<std::string>> ListClassFolders(const std::string& root_dir) {
+  if (root_dir.empty()) return Status::Error("", "no image folder given");
+  std::error_code ec;
+  const fs::path root(root_dir);
+  if (!fs::exists(root, ec)) return Status::Error(root_dir, "no such directory");
+  if (!fs::is_directory(root, ec)) return Status::Error(root_dir, "not a directory");
+  std::vector<std::string> folders;
+  std::size_t loose_images = 0;
+  fs::directory_iterator it(root, ec);
+  if (ec) return Status::Error(root_dir, "cannot list folder: " + ec.message());
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return Status::Error(root_dir, "cannot list folder: " + ec.message());
+    const std::string name = it->path().filename().string();
+    if (is_hidden(name)) continue;
+    std::error_code dir_ec;
+    if (fs::is_directory(it->path(), dir_ec)) folders.push_back(name);
+    else if (has_image_extension(name)) ++loose_images;
+  }
+  std::sort(folders.begin(), folders.end());
+  if (folders.empty()) {
+    return Status::Error(root_dir, "no class sub-folders (expected <root>/<class>/<image>" +
+                                       (loose_images ? "; found " + std::to_string(loose_images) +
+                                                           " image files directly in the root)"
+                                                     : ")"));
+  }
+  return folders;
+}
+
+// Appends the image files under one class folder (recursive, sorted) with its label.
+Status AddClassImages(const fs::path& folder, int label, SkipLog& log, Listing& listing) {
+  Walker walker;
+  walker.mutable_log = &log;
+  ALEXNET_DATA_RETURN_IF_ERROR(walker.walk(folder, true));
+  if (walker.files.empty()) {
+    return Status::Error(folder.string(),
+                         "class folder contains no image files (extensions: " + extension_list() + ")");
+  }
+  std::sort(walker.files.begin(), walker.files.end());
+  listing.ignored_files += walker.ignored;
+  for (auto& f : walker.files) {
+    listing.paths.push_back(std::move(f));
+    listing.labels.push_back(label);
+  }
+  return Status::Ok();
+}
+
+Result<Listing> ListFromClassFolders(const ImageFolderOptions& options, SkipLog& log) {
+  ALEXNET_ASSIGN_OR_RETURN(const std::vector<std::string> folders, ListClassFolders(options.root));
+  Listing listing;
+  listing.classes = options.class_names.empty() ? folders : options.class_names;
+  const fs::path root(options.root);
+  for (const auto& folder : folders) {
+    const auto pos = std::find(listing.classes.begin(), listing.classes.end(), folder);
+    if (pos == listing.classes.end()) {
+      return Status::Error((root / folder).string(), "folder is not one of the " +
+                                                         std::to_string(listing.classes.size()) + " given classes");
+    }
+    const int label = static_cast<int>(pos - listing.classes.begin());
+    ALEXNET_DATA_RETURN_IF_ERROR(AddClassImages(root / folder, label, log, listing));
+  }
+  return listing;
+}
+
+// ---- subset ----
+
+// Keeps a seeded random `limit` of the indices, in ascending order; random rather than the
+// first ones, which would be the first classes only.
+void SampleAtRandom(std::size_t limit, std::uint64_t seed, std::vector<std::size_t>& keep) {
+  if (limit == 0 || keep.size() <= limit) return;
+  Rng rng(derive_seed(seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
+  for (std::size_t i = 0; i < limit; ++i) std::swap(keep[i], keep[i + rng.below(keep.size() - i)]);
+  keep.resize(limit);
+  std::sort(keep.begin(), keep.end());
+}
+
+// Indices into the listing of the split's subset, sampled down to options.limit.
+Result<std::vector<std::size_t>> ChooseSubset(const Listing& listing, const ImageFolderOptions& options,
+                                              const std::string& origin) {
+  auto chosen = split_indices(listing.labels, static_cast<int>(listing.classes.size()), options.split);
+  if (!chosen.ok()) return Status::Error(origin, chosen.status().reason());
+  std::vector<std::size_t> keep = std::move(*chosen);
+  SampleAtRandom(options.limit, options.split.seed, keep);
+  return keep;
+}
+
 }  // namespace
 
 const std::vector<std::string>& image_extensions() {
@@ -106,139 +288,20 @@ Result<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::open(
     const ImageFolderOptions& options) {
   std::shared_ptr<ImageFolderDataset> ds(new ImageFolderDataset());
   ds->decode_ = options.decode;
-  std::vector<Sample> all;
-  std::string origin;
-
-  if (!options.list_file.empty()) {
-    // ---- list file ----
-    origin = options.list_file;
-    std::ifstream in(options.list_file);
-    if (!in) {
-      std::error_code ec;
-      return Status::Error(options.list_file,
-                           fs::exists(options.list_file, ec) ? "cannot read list file"
-                                                             : "no such list file");
-    }
-    const fs::path base = fs::path(options.list_file).parent_path();
-    std::vector<std::pair<std::string, std::string>> rows;
-    std::vector<int> line_numbers;
-    std::string line;
-    for (int number = 1; std::getline(in, line); ++number) {
-      line = trim(line);
-      if (line.empty() || line[0] == '#') continue;
-      const auto cut = line.find_last_of(" \t");
-      if (cut == std::string::npos) {
-        return Status::Error(options.list_file + ":" + std::to_string(number),
-                             "expected '<path> <label>', got '" + line + "'");
-      }
-      const fs::path p = trim(line.substr(0, cut));
-      rows.emplace_back((p.is_absolute() ? p : base / p).string(), line.substr(cut + 1));
-      line_numbers.push_back(number);
-    }
-    if (rows.empty()) return Status::Error(options.list_file, "list file has no entries");
-    const bool integer_labels =
-        std::all_of(rows.begin(), rows.end(), [](const auto& r) { return is_uint(r.second); });
-    std::map<std::string, int> index;
-    if (!options.class_names.empty()) {
-      ds->classes_ = options.class_names;
-    } else if (integer_labels) {
-      int max_label = 0;
-      for (const auto& r : rows) max_label = std::max(max_label, std::stoi(r.second));
-      for (int c = 0; c <= max_label; ++c) ds->classes_.push_back(std::to_string(c));
-    } else {
-      std::set<std::string> names;
-      for (const auto& r : rows) names.insert(r.second);
-      ds->classes_.assign(names.begin(), names.end());
-    }
-    for (std::size_t c = 0; c < ds->classes_.size(); ++c) index[ds->classes_[c]] = static_cast<int>(c);
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      int label = -1;
-      if (integer_labels) {
-        label = std::stoi(rows[k].second);
-        if (label >= static_cast<int>(ds->classes_.size())) label = -1;
-      } else if (auto it = index.find(rows[k].second); it != index.end()) {
-        label = it->second;
-      }
-      if (label < 0) {
-        return Status::Error(options.list_file + ":" + std::to_string(line_numbers[k]),
-                             "label '" + rows[k].second + "' is not one of the " +
-                                 std::to_string(ds->classes_.size()) + " classes");
-      }
-      all.push_back({rows[k].first, label});
-    }
-  } else {
-    // ---- root/<class>/<image> ----
-    origin = options.root;
-    if (options.root.empty()) return Status::Error("", "no image folder given");
-    std::error_code ec;
-    const fs::path root(options.root);
-    if (!fs::exists(root, ec)) return Status::Error(options.root, "no such directory");
-    if (!fs::is_directory(root, ec)) return Status::Error(options.root, "not a directory");
-    std::vector<std::string> folders;
-    std::size_t loose_images = 0;
-    fs::directory_iterator it(root, ec);
-    if (ec) return Status::Error(options.root, "cannot list folder: " + ec.message());
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      if (ec) return Status::Error(options.root, "cannot list folder: " + ec.message());
-      const std::string name = it->path().filename().string();
-      if (is_hidden(name)) continue;
-      std::error_code dir_ec;
-      if (fs::is_directory(it->path(), dir_ec)) folders.push_back(name);
-      else if (has_image_extension(name)) ++loose_images;
-    }
-    std::sort(folders.begin(), folders.end());
-    if (folders.empty()) {
-      return Status::Error(
-          options.root,
-          "no class sub-folders (expected <root>/<class>/<image>" +
-              (loose_images ? "; found " + std::to_string(loose_images) +
-                                  " image files directly in the root)"
-                            : ")"));
-    }
-    ds->classes_ = options.class_names.empty() ? folders : options.class_names;
-    for (const auto& folder : folders) {
-      const auto pos = std::find(ds->classes_.begin(), ds->classes_.end(), folder);
-      if (pos == ds->classes_.end()) {
-        return Status::Error((root / folder).string(),
-                             "folder is not one of the " + std::to_string(ds->classes_.size()) +
-                                 " given classes");
-      }
-      Walker walker;
-      walker.mutable_log = &ds->skip_log();
-      ALEXNET_DATA_RETURN_IF_ERROR(walker.walk(root / folder, true));
-      if (walker.files.empty()) {
-        return Status::Error((root / folder).string(),
-                             "class folder contains no image files (extensions: " +
-                                 extension_list() + ")");
-      }
-      std::sort(walker.files.begin(), walker.files.end());
-      ds->ignored_files_ += walker.ignored;
-      const int label = static_cast<int>(pos - ds->classes_.begin());
-      for (auto& f : walker.files) all.push_back({std::move(f), label});
-    }
-  }
-
-  std::vector<int> labels;
-  labels.reserve(all.size());
-  for (const auto& s : all) labels.push_back(s.label);
-  auto chosen = split_indices(labels, static_cast<int>(ds->classes_.size()), options.split);
-  if (!chosen.ok()) return Status::Error(origin, chosen.status().reason());
-  std::vector<std::size_t> keep = std::move(*chosen);
-  if (options.limit > 0 && keep.size() > options.limit) {
-    Rng rng(derive_seed(options.split.seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
-    for (std::size_t i = 0; i < options.limit; ++i) {
-      std::swap(keep[i], keep[i + rng.below(keep.size() - i)]);
-    }
-    keep.resize(options.limit);
-    std::sort(keep.begin(), keep.end());
-  }
-  for (auto i : keep) ds->samples_.push_back(std::move(all[i]));
+  const bool from_list = !options.list_file.empty();
+  const std::string& origin = from_list ? options.list_file : options.root;
+  ALEXNET_ASSIGN_OR_RETURN(Listing listing, from_list ? ListFromListFile(options)
+                                                      : ListFromClassFolders(options, ds->skip_log()));
+  ALEXNET_ASSIGN_OR_RETURN(const std::vector<std::size_t> keep, ChooseSubset(listing, options, origin));
+  for (auto i : keep) ds->samples_.push_back({std::move(listing.paths[i]), listing.labels[i]});
   if (ds->samples_.empty()) {
     return Status::Error(origin, std::string("the ") + subset_name(options.split.subset) +
                                      " subset has no images");
   }
+  ds->classes_ = std::move(listing.classes);
+  ds->ignored_files_ = listing.ignored_files;
   ds->description_ = "image folder " + origin + " (" + subset_name(options.split.subset) + ", " +
-                     std::to_string(ds->samples_.size()) + " of " + std::to_string(all.size()) +
+                     std::to_string(ds->samples_.size()) + " of " + std::to_string(listing.paths.size()) +
                      " images, " + std::to_string(ds->classes_.size()) + " classes)";
   return ds;
 }

@@ -12,6 +12,63 @@
 #include "data/ten_crop.h"
 
 namespace alexnet::data {
+namespace {
+
+// Sets b's position and shape and sizes its buffers for `count` samples (their storage is
+// reused from batch to batch). Returns the floats per sample.
+std::size_t ShapeBatch(const LoaderOptions& o, std::int64_t epoch, std::int64_t index, bool last_in_epoch,
+                       int count, Batch& b) {
+  const int C = o.preprocess.crop;
+  b.epoch = epoch;
+  b.index = index;
+  b.last_in_epoch = last_in_epoch;
+  b.views = o.ten_crop ? kTenCrops : 1;
+  b.height = C;
+  b.width = C;
+  b.channels = 3;
+  const std::size_t per_sample = static_cast<std::size_t>(b.views) * C * C * 3;
+  b.images.resize(per_sample * static_cast<std::size_t>(count));
+  b.labels.resize(static_cast<std::size_t>(count));
+  b.indices.resize(static_cast<std::size_t>(count));
+  return per_sample;
+}
+
+// Decodes a sample, takes its S x S square and writes the network input to out: the ten crops,
+// an augmented crop (seeded by the epoch and the sample) or the centre crop. An exception
+// becomes a failed Status naming the sample.
+Status WriteSample(const Dataset& dataset, const LoaderOptions& o, const Normalization& norm, std::size_t sample,
+                   std::int64_t epoch, float* out) {
+  // Per-thread scratch images: decoded and resized pixels reuse their storage.
+  thread_local cv::Mat rgb, scratch;
+  const int S = o.preprocess.resize, C = o.preprocess.crop;
+  try {
+    ALEXNET_DATA_RETURN_IF_ERROR(dataset.load_rgb8(sample, rgb));
+    const cv::Mat square = center_square(rgb, S, scratch);
+    if (o.ten_crop) {
+      write_ten_crops(square, C, norm, out);
+    } else if (o.augment) {
+      const Augmentation aug = draw_augmentation(o.seed, epoch, static_cast<std::int64_t>(sample), S, C,
+                                                 o.augmentation, o.stats.get());
+      write_crop(square, aug.crop, C, norm, aug.color_shift, out);
+    } else {
+      write_crop(square, center_crop(S, C), C, norm, {0, 0, 0}, out);
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Status::Error(dataset.name(sample), std::string("processing failed: ") + e.what());
+  }
+}
+
+// Shrinks b to the `size` samples that loaded (they were packed at the front).
+void KeepLoaded(int size, int skipped, std::size_t per_sample, Batch& b) {
+  b.size = size;
+  b.skipped = skipped;
+  b.images.resize(per_sample * static_cast<std::size_t>(size));
+  b.labels.resize(static_cast<std::size_t>(size));
+  b.indices.resize(static_cast<std::size_t>(size));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Loader>> Loader::create(std::shared_ptr<const Dataset> dataset,
                                                const LoaderOptions& o) {
@@ -94,48 +151,16 @@ void Loader::fill(std::int64_t seq, Batch& b) {
   const std::int64_t first = index * options_.batch_size;
   const int count = static_cast<int>(std::min<std::int64_t>(options_.batch_size, n - first));
   const auto perm = options_.shuffle ? permutation(epoch) : nullptr;
+  const std::size_t per_sample = ShapeBatch(options_, epoch, index, index == batches_per_epoch_ - 1, count, b);
 
-  const int S = options_.preprocess.resize, C = options_.preprocess.crop;
-  b.epoch = epoch;
-  b.index = index;
-  b.last_in_epoch = index == batches_per_epoch_ - 1;
-  b.views = options_.ten_crop ? kTenCrops : 1;
-  b.height = C;
-  b.width = C;
-  b.channels = 3;
-  const std::size_t per_sample = static_cast<std::size_t>(b.views) * C * C * 3;
-  b.images.resize(per_sample * static_cast<std::size_t>(count));
-  b.labels.resize(static_cast<std::size_t>(count));
-  b.indices.resize(static_cast<std::size_t>(count));
-
-  // Per-thread scratch images: decoded and resized pixels reuse their storage.
-  thread_local cv::Mat rgb, scratch;
-  int k = 0, skipped = 0;
+  int k = 0, skipped = 0;  // k: samples loaded so far, packed at the front
   for (int j = 0; j < count; ++j) {
     if (stop_.load(std::memory_order_relaxed)) return;
     const std::int64_t pos = first + j;
     const std::size_t sample = perm ? (*perm)[static_cast<std::size_t>(pos)]
                                     : static_cast<std::size_t>(pos);
-    Status status;
-    try {
-      status = dataset_->load_rgb8(sample, rgb);
-      if (status.ok()) {
-        const cv::Mat square = center_square(rgb, S, scratch);
-        float* out = b.images.data() + per_sample * static_cast<std::size_t>(k);
-        if (options_.ten_crop) {
-          write_ten_crops(square, C, norm_, out);
-        } else if (options_.augment) {
-          const Augmentation aug =
-              draw_augmentation(options_.seed, epoch, static_cast<std::int64_t>(sample), S, C,
-                                options_.augmentation, options_.stats.get());
-          write_crop(square, aug.crop, C, norm_, aug.color_shift, out);
-        } else {
-          write_crop(square, center_crop(S, C), C, norm_, {0, 0, 0}, out);
-        }
-      }
-    } catch (const std::exception& e) {
-      status = Status::Error(dataset_->name(sample), std::string("processing failed: ") + e.what());
-    }
+    float* out = b.images.data() + per_sample * static_cast<std::size_t>(k);
+    const Status status = WriteSample(*dataset_, options_, norm_, sample, epoch, out);
     if (!status.ok()) {
       dataset_->skip_log().add(status.path(), status.reason());
       ++skipped;
@@ -145,11 +170,7 @@ void Loader::fill(std::int64_t seq, Batch& b) {
     b.indices[static_cast<std::size_t>(k)] = static_cast<std::int64_t>(sample);
     ++k;
   }
-  b.size = k;
-  b.skipped = skipped;
-  b.images.resize(per_sample * static_cast<std::size_t>(k));
-  b.labels.resize(static_cast<std::size_t>(k));
-  b.indices.resize(static_cast<std::size_t>(k));
+  KeepLoaded(k, skipped, per_sample, b);
 }
 
 void Loader::worker() {
