@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "cli/flags.h"
@@ -26,9 +27,13 @@ std::string DefaultRunDir() {
 void AddRecipeOptions(CLI::App* cmd, train::Recipe* r) {
   cmd->add_option("--batch", r->batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lr", r->lr, "initial learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  static const std::map<std::string, train::LrSchedule> kSchedules = {{"plateau", train::LrSchedule::kPlateau},
+                                                                       {"step", train::LrSchedule::kStep}};
   cmd->add_option("--lr-schedule", r->schedule,
                   "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs")
-      ->check(CLI::IsMember({"plateau", "step"}))->capture_default_str();
+      ->transform(CLI::CheckedTransformer(kSchedules).description(""))
+      ->type_name("{plateau,step}")
+      ->default_str("plateau");
   cmd->add_option("--lr-step", r->step_epochs, "epochs between divisions (step schedule)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lr-patience", r->patience, "epochs without improvement before /10 (plateau)")
@@ -107,8 +112,8 @@ Command AddEvalCommand(CLI::App* app) {
   auto* cmd = app->add_subcommand("eval", "top-1/top-5 error, per-class accuracy, confusion matrix");
   auto r = std::make_shared<train::EvalRequest>();
   AddRunOptions(cmd, &r->run_dir, &r->checkpoint);
-  cmd->add_option("--split", r->split, "test (Fashion-MNIST's 10,000) or val (the run's validation split)")
-      ->check(CLI::IsMember({"test", "val"}))->capture_default_str();
+  AddSplitOption(cmd, &r->split, {train::Split::kTest, train::Split::kVal},
+                 "test (Fashion-MNIST's 10,000) or val (the run's validation split)");
   cmd->add_option("--limit", r->limit,
                   "evaluate only the first N images of the split (0 = all; val: as many as training used)")
       ->check(kNonNegative)->capture_default_str();
@@ -164,17 +169,17 @@ Command AddBenchInputCommand(CLI::App* app) {
 Command AddExtractCommand(CLI::App* app) {
   auto* cmd = app->add_subcommand("extract", "write dataset images as PNG files (to try predict on)");
   auto spec = std::make_shared<train::DataSpec>();
-  auto split = std::make_shared<std::string>("test"), out = std::make_shared<std::string>("samples");
+  auto split = std::make_shared<train::Split>(train::Split::kTest);
+  auto out = std::make_shared<std::string>("samples");
   auto first = std::make_shared<int>(0), count = std::make_shared<int>(5);
   AddDataOptions(cmd, spec.get());
-  cmd->add_option("--split", *split, "test or train")->check(CLI::IsMember({"test", "train"}))->capture_default_str();
+  AddSplitOption(cmd, split.get(), {train::Split::kTest, train::Split::kTrain}, "test or train");
   cmd->add_option("--first", *first, "index of the first image")->check(kNonNegative)->capture_default_str();
   cmd->add_option("--count", *count, "number of images")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--out", *out, "output folder")->capture_default_str();
   return {cmd, [=]() {
             spec->val_fraction = 0;
-            const auto which = *split == "test" ? train::Split::kTest : train::Split::kTrain;
-            return train::ExtractImages(*spec, which, *first, *count, *out, std::cout, std::cerr);
+            return train::ExtractImages(*spec, *split, *first, *count, *out, std::cout, std::cerr);
           }};
 }
 

@@ -13,6 +13,20 @@ CLI::Option* AddInitOption(CLI::App* cmd, model::Init* init, const std::string& 
       ->default_str(*init == model::Init::kHe ? "he" : "paper");
 }
 
+CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
+                            const std::string& help) {
+  std::map<std::string, train::Split> names;
+  std::string type;
+  for (train::Split s : splits) {
+    names[train::SplitName(s)] = s;
+    type += std::string(type.empty() ? "{" : ",") + train::SplitName(s);
+  }
+  return cmd->add_option("--split", *split, help)
+      ->transform(CLI::CheckedTransformer(names).description(""))
+      ->type_name(type + "}")
+      ->default_str(train::SplitName(*split));
+}
+
 void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o) {
   cmd->add_option("--classes", o->num_classes, "number of classes (fc8 units)")
       ->check(CLI::PositiveNumber)->capture_default_str();

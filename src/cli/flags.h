@@ -1,6 +1,9 @@
 // Flags shared by several subcommands of `alexnet`, each registered in one place.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 #include "model/layers.h"
@@ -16,6 +19,9 @@ void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o);
 void AddModelOptions(CLI::App* cmd, model::ModelOptions* o);
 // --data, --list, --fashion-dir, --resize, --crop.
 void AddDataOptions(CLI::App* cmd, train::DataSpec* d);
+// --split, one of `splits`, straight into the enum.
+CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
+                            const std::string& help);
 // --run and --checkpoint of the commands that read a trained run.
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint);
 

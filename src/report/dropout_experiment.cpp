@@ -330,7 +330,7 @@ train::TrainConfig RunConfig(const DropoutExperimentOptions& o, float rate) {
   c.recipe.batch = o.batch;
   c.recipe.epochs = o.epochs;
   c.recipe.lr = o.lr;
-  c.recipe.schedule = "step";      // a constant learning rate: the plateau schedule would react to
+  c.recipe.schedule = train::LrSchedule::kStep;      // a constant learning rate: the plateau schedule would react to
   c.recipe.step_epochs = 1000000;  // validation and make the two runs differ in more than dropout
   c.recipe.random_crop = c.recipe.flip = c.recipe.pca_color = o.augment;
   c.run.run_dir = o.out_dir + "/" + DropoutRunName(rate);

@@ -63,13 +63,12 @@ Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
   ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, 0));
   TrainConfig cfg = m->config();
   cfg.run.workers = req.workers;
-  const bool val = req.split == "val";
-  if (req.limit > 0) (val ? cfg.data.val_limit : cfg.data.test_limit) = req.limit;
-  ALEXNET_ASSIGN_OR_RETURN(auto ds, OpenDataset(cfg.data, val ? Split::kVal : Split::kTest));
+  if (req.limit > 0) (req.split == Split::kVal ? cfg.data.val_limit : cfg.data.test_limit) = req.limit;
+  ALEXNET_ASSIGN_OR_RETURN(auto ds, OpenDataset(cfg.data, req.split));
   out << "evaluating " << m->checkpoint_prefix() << "\n  on " << ds->description() << " (" << ds->size()
       << " images)\n";
   nlohmann::json report = {{"checkpoint", m->checkpoint_prefix()}, {"data", ds->description()}};
-  const std::string dir = req.out_dir.empty() ? req.run_dir + "/eval-" + req.split : req.out_dir;
+  const std::string dir = req.out_dir.empty() ? req.run_dir + "/eval-" + SplitName(req.split) : req.out_dir;
   ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
   for (bool ten : {false, true}) {
     if (ten && !req.ten_crop) continue;

@@ -22,7 +22,7 @@ namespace alexnet::train {
 struct EvalRequest {
   std::string run_dir;
   std::string checkpoint;   // "" = the run's best (else newest)
-  std::string split = "test";  // "test" or "val"
+  Split split = Split::kTest;  // kTest or kVal
   int64_t limit = 0;        // only the first N images (0 = all)
   bool ten_crop = false;
   int batch = 100;          // crops per forward pass

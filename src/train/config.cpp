@@ -12,6 +12,15 @@
 
 namespace alexnet::train {
 
+const char* SplitName(Split split) {
+  switch (split) {
+    case Split::kTrain: return "train";
+    case Split::kVal: return "val";
+    case Split::kTest: return "test";
+  }
+  return "?";
+}
+
 // On disk (config.json) every struct is an object keyed by its field names, except that the
 // run folder and the test limit are not saved and the LRN constants sit flat in "model" as
 // lrn_depth_radius, lrn_bias, lrn_alpha, lrn_beta. A key missing from a file takes the
@@ -19,6 +28,7 @@ namespace alexnet::train {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSpec, source, list_file, fashion_dir, val_fraction, train_limit,
                                                 val_limit, split_seed, resize, crop, per_pixel_mean, stats_images,
                                                 max_pixels)
+NLOHMANN_JSON_SERIALIZE_ENUM(LrSchedule, {{LrSchedule::kPlateau, "plateau"}, {LrSchedule::kStep, "step"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Recipe, batch, epochs, time_budget_s, lr, schedule, patience,
                                                 max_lr_drops, step_epochs, momentum, weight_decay, random_crop,
                                                 flip, pca_color)

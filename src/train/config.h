@@ -32,12 +32,16 @@ struct DataSpec {
   int64_t max_pixels = 0;      // decode limit per image (0 = the library's default)
 };
 
+// plateau: divide the learning rate by 10 when validation top-1 stops improving (the paper);
+// step: divide it every Recipe::step_epochs epochs. Written "plateau" / "step" in config.json.
+enum class LrSchedule { kPlateau, kStep };
+
 struct Recipe {
   int batch = 128;
   int64_t epochs = 90;
   double time_budget_s = 0;    // stop (and save) after this much training time; 0 = none
   float lr = 0.01f;
-  std::string schedule = "plateau";  // plateau: /10 when val top-1 stops improving; step
+  LrSchedule schedule = LrSchedule::kPlateau;
   int patience = 1;            // plateau: epochs without improvement before dividing
   int max_lr_drops = 3;        // the paper divided 3 times
   int step_epochs = 30;        // step: divide every this many epochs
@@ -73,6 +77,7 @@ Result<TrainConfig> LoadTrainConfig(const std::string& run_dir);
 
 // The datasets a config names. Errors name the folder/file and the reason.
 enum class Split { kTrain, kVal, kTest };
+const char* SplitName(Split split);  // "train", "val", "test"
 data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split);
 
 // Loader options for training (augmented, shuffled) or evaluation (centre or ten crops).

@@ -44,7 +44,7 @@ ScheduleDecision AfterEpoch(const Recipe& recipe, TrainState state, int64_t epoc
     state.epochs_without_improvement += 1;
   }
   if (!partial) {
-    if (recipe.schedule == "step") {
+    if (recipe.schedule == LrSchedule::kStep) {
       d.lr_dropped = epoch % recipe.step_epochs == 0;
     } else {
       d.lr_dropped = val_top1 && state.epochs_without_improvement >= recipe.patience &&

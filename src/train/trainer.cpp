@@ -313,7 +313,7 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
   const ScheduleDecision d =
       AfterEpoch(config_.recipe, state_, finished_epoch, partial, val ? std::optional<double>(val->top1) : std::nullopt);
   state_ = d.state;
-  if (d.lr_dropped && config_.recipe.schedule != "step") {
+  if (d.lr_dropped && config_.recipe.schedule == LrSchedule::kPlateau) {
     out_ << "validation top-1 stopped improving: learning rate divided by 10 -> " << state_.learning_rate << "\n";
   }
   ALEXNET_RETURN_IF_ERROR(Save("epoch end"));

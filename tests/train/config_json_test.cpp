@@ -58,7 +58,7 @@ void ExpectV1Config(const TrainConfig& c) {
   EXPECT_EQ(c.recipe.epochs, 12);
   EXPECT_DOUBLE_EQ(c.recipe.time_budget_s, 3600.5);
   EXPECT_FLOAT_EQ(c.recipe.lr, 0.005f);
-  EXPECT_EQ(c.recipe.schedule, "step");
+  EXPECT_EQ(c.recipe.schedule, LrSchedule::kStep);
   EXPECT_EQ(c.recipe.patience, 2);
   EXPECT_EQ(c.recipe.max_lr_drops, 4);
   EXPECT_EQ(c.recipe.step_epochs, 5);
@@ -118,7 +118,7 @@ TEST(ConfigJson, MissingKeysTakeTheDefaults) {
   EXPECT_FALSE(c->model.standardize_input);
   EXPECT_EQ(c->model.lrn_params.depth_radius, d.model.lrn_params.depth_radius);
   EXPECT_FLOAT_EQ(c->model.lrn_params.beta, d.model.lrn_params.beta);
-  EXPECT_EQ(c->recipe.schedule, "plateau");
+  EXPECT_EQ(c->recipe.schedule, LrSchedule::kPlateau);
   EXPECT_EQ(c->recipe.patience, d.recipe.patience);
   EXPECT_EQ(c->run.workers, d.run.workers);
   EXPECT_EQ(c->run.checkpoint_every, d.run.checkpoint_every);

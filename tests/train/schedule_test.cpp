@@ -11,7 +11,7 @@ namespace {
 
 Recipe Plateau(int patience, int max_drops) {
   Recipe r;
-  r.schedule = "plateau";
+  r.schedule = LrSchedule::kPlateau;
   r.patience = patience;
   r.max_lr_drops = max_drops;
   return r;
@@ -68,7 +68,7 @@ TEST(Schedule, PlateauNeedsValidation) {
 
 TEST(Schedule, StepDividesEveryStepEpochsWhateverValidationDoes) {
   Recipe r;
-  r.schedule = "step";
+  r.schedule = LrSchedule::kStep;
   r.step_epochs = 4;
   TrainState s = Start(0.01f);
   std::vector<int> dropped_after;
@@ -83,7 +83,7 @@ TEST(Schedule, StepDividesEveryStepEpochsWhateverValidationDoes) {
 
 TEST(Schedule, APartialEpochCanBeBestButNeverCountsTowardsTheSchedule) {
   Recipe step;
-  step.schedule = "step";
+  step.schedule = LrSchedule::kStep;
   step.step_epochs = 1;
   ScheduleDecision d = AfterEpoch(step, Start(0.01f), 1, /*partial=*/true, 0.4);
   EXPECT_TRUE(d.best);

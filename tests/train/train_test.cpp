@@ -191,7 +191,7 @@ TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   ASSERT_EQ(status_, 0);
   EvalRequest request;
   request.run_dir = run().string();
-  request.split = "val";
+  request.split = Split::kVal;
   request.limit = 7;
   request.out_dir = (root_ / "eval-limit").string();
   std::ostringstream log;
