@@ -18,6 +18,8 @@ using model::LayerKind;
 
 namespace {
 
+using train::FormatFixed;
+
 using Stages = std::vector<std::pair<std::string, tensorflow::Tensor>>;
 using TopClasses = std::vector<std::pair<int, float>>;
 
@@ -88,7 +90,8 @@ std::string FcText(const model::LayerSpec& s, const model::ModelOptions& o) {
   }
   std::ostringstream e;
   e << "Fully connected: each of the " << s.out_channels << " units sees every input value. Then ReLU"
-    << (s.dropout ? "; during training dropout sets each unit to zero with probability " + train::FormatFixed(o.dropout_rate, 2) +
+    << (s.dropout ? "; during training dropout sets each unit to zero with probability " +
+                        FormatFixed(o.dropout_rate, 2) +
                         " (so units cannot rely on particular others), off here as at test time"
                   : "")
     << ". Bars: the units' activations (where there are more units than pixel columns, each column "
@@ -111,7 +114,7 @@ std::string Explanation(const model::LayerSpec& s, const model::ModelOptions& o)
 std::string UntrainedDescription(const model::ModelOptions& o) {
   return std::string("untrained: ") +
          (o.init == model::Init::kHe ? "He initialisation N(0, sqrt(2 / fan_in)), biases 0"
-                                     : "the paper's initialisation N(0, " + train::FormatFixed(o.init_stddev, 3) +
+                                     : "the paper's initialisation N(0, " + FormatFixed(o.init_stddev, 3) +
                                            "), biases 1 in conv2, conv4, conv5, fc6, fc7") +
          ", seed " + std::to_string(o.seed) + ", input " + std::to_string(o.input_size) + ", " +
          std::to_string(o.num_classes) + " classes";
@@ -267,7 +270,7 @@ Picture ClassesPicture(const std::vector<float>& logits, const InspectModel& m, 
                     std::to_string(top.size()));
   const cv::Mat bars = UnitBarChart(logits, std::min(chart_width, std::max(n * 24, 400)), 200);
   return {AddCaption(StackVertically({bars, TopClassesChart(top)}), caption),
-          "Most probable: " + top.front().first + " (" + train::FormatFixed(top.front().second, 3) + ")."};
+          "Most probable: " + top.front().first + " (" + FormatFixed(top.front().second, 3) + ")."};
 }
 
 Picture UnitsPicture(const std::vector<float>& v, std::vector<std::string> caption, int chart_width) {
@@ -278,7 +281,7 @@ Picture UnitsPicture(const std::vector<float>& v, std::vector<std::string> capti
     hi = std::max(hi, x);
   }
   const std::string active_of = std::to_string(active) + " of " + std::to_string(v.size());
-  caption.push_back(active_of + " units > 0, largest " + train::FormatFixed(hi, 3));
+  caption.push_back(active_of + " units > 0, largest " + FormatFixed(hi, 3));
   return {AddCaption(UnitBarChart(v, chart_width, 220), caption),
           active_of + " units are active (> 0) for this image."};
 }
@@ -336,7 +339,7 @@ std::string PageIntro(const InspectModel& m, const std::string& image_path, cons
   h << "<p>Image: <code>" << Html(image_path) << "</code><br>Model: " << Html(m.description)
     << "<br>Input: shorter side resized to " << resize << ", central " << resize << " x " << resize
     << " square, centre crop " << crop << " x " << crop << ", minus " << Html(r.mean_note) << ": ("
-    << train::FormatFixed(r.mean_rgb[0], 1) << ", " << train::FormatFixed(r.mean_rgb[1], 1) << ", " << train::FormatFixed(r.mean_rgb[2], 1)
+    << FormatFixed(r.mean_rgb[0], 1) << ", " << FormatFixed(r.mean_rgb[1], 1) << ", " << FormatFixed(r.mean_rgb[2], 1)
     << ") RGB.<br>Made by: <code>" << Html(command) << "</code></p>\n";
   return h.str();
 }
@@ -345,7 +348,7 @@ std::string PredictionTable(const InspectModel& m, const TopClasses& top) {
   std::ostringstream h;
   h << "<h2>Prediction</h2>\n<table><tr><th>class</th><th>probability</th></tr>\n";
   for (const auto& [c, p] : top) {
-    h << "<tr><td>" << Html(m.class_names[c]) << "</td><td class=\"n\">" << train::FormatFixed(p, 4) << "</td></tr>\n";
+    h << "<tr><td>" << Html(m.class_names[c]) << "</td><td class=\"n\">" << FormatFixed(p, 4) << "</td></tr>\n";
   }
   return h.str() + "</table>\n";
 }

@@ -27,8 +27,8 @@ std::string EpochLine(const EpochRecord& r) {
                      std::to_string(r.step) + "  train loss " + FormatFixed(r.train_loss, 4) + "  train top-1 " +
                      FormatFixed(r.train_top1, 4);
   if (r.val) {
-    line += "  val loss " + FormatFixed(r.val->loss, 4) + "  val top-1 " + FormatFixed(r.val->top1, 4) + "  val top-5 " +
-            FormatFixed(r.val->top5, 4);
+    line += "  val loss " + FormatFixed(r.val->loss, 4) + "  val top-1 " + FormatFixed(r.val->top1, 4) +
+            "  val top-5 " + FormatFixed(r.val->top5, 4);
   }
   return line + "  lr " + CsvNumber(r.learning_rate);
 }

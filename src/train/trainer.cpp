@@ -310,8 +310,8 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
   epoch_images_ = epoch_correct_ = 0;
   epoch_loss_ = 0;
 
-  const ScheduleDecision d =
-      AfterEpoch(config_.recipe, state_, finished_epoch, partial, val ? std::optional<double>(val->top1) : std::nullopt);
+  const std::optional<double> val_top1 = val ? std::optional<double>(val->top1) : std::nullopt;
+  const ScheduleDecision d = AfterEpoch(config_.recipe, state_, finished_epoch, partial, val_top1);
   state_ = d.state;
   if (d.lr_dropped && config_.recipe.schedule == LrSchedule::kPlateau) {
     out_ << "validation top-1 stopped improving: learning rate divided by 10 -> " << state_.learning_rate << "\n";

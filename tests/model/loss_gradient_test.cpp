@@ -23,6 +23,7 @@
 
 #include "model/layers.h"
 #include "model/session.h"
+#include "session_util.h"
 
 namespace alexnet::model {
 namespace {
@@ -63,11 +64,9 @@ TEST(LossGradient, MatchesCentralDifferencesInFc6Fc7Fc8) {
   cfg.model.num_classes = 5;
   cfg.model.input_size = MinimumInputSize(cfg.model);
   cfg.model.dropout_rate = 0.0f;  // Gradients and EvalStep run without dropout anyway
-  auto created = ModelSession::Create(cfg);
-  ASSERT_TRUE(created.ok()) << created.status().message();
-  std::unique_ptr<ModelSession> m = std::move(created).value();
-  Status st = m->Initialize();
-  ASSERT_TRUE(st.ok()) << st.message();
+  std::unique_ptr<ModelSession> m = InitializedSession(cfg);
+  ASSERT_NE(m, nullptr);
+  Status st;
 
   const int batch = 2, size = cfg.model.input_size;
   Tensor images(tensorflow::DT_FLOAT, {batch, size, size, 3}), labels(tensorflow::DT_INT32, {batch});
@@ -230,12 +229,9 @@ TEST(LossGradient, WeightDecayAddsWdTimesTheWeightToWeightsOnly) {
   for (int i = 0; i < batch; ++i) labels.flat<int32_t>()(i) = i;
   for (int k = 0; k < 2; ++k) {
     cfg.weight_decay = k == 0 ? wd : 0.0f;
-    auto created = ModelSession::Create(cfg);
-    ASSERT_TRUE(created.ok()) << created.status().message();
-    std::unique_ptr<ModelSession> m = std::move(created).value();
-    Status st = m->Initialize();  // same seed: same initial values in both sessions
-    ASSERT_TRUE(st.ok()) << st.message();
-    st = m->Gradients(images, labels, &grads[k], &loss[k]);
+    std::unique_ptr<ModelSession> m = InitializedSession(cfg);  // same seed: same initial values in both
+    ASSERT_NE(m, nullptr);
+    Status st = m->Gradients(images, labels, &grads[k], &loss[k]);
     ASSERT_TRUE(st.ok()) << st.message();
     if (k == 0) {
       st = m->ReadParameters(&params);

@@ -15,6 +15,7 @@
 #include "model/gradient_fixes.h"
 #include "model/layers.h"
 #include "model/session.h"
+#include "session_util.h"
 #include "naive_reference.h"
 
 namespace alexnet::model {
@@ -53,11 +54,9 @@ TEST(Reference, EveryStageOfTheLayerTableMatchesNaiveLoops) {
   ASSERT_TRUE(computed.ok()) << computed.status().message();
   const std::vector<LayerShape>& shapes = computed.value();
 
-  auto created = ModelSession::Create(cfg);
-  ASSERT_TRUE(created.ok()) << created.status().message();
-  std::unique_ptr<ModelSession> m = std::move(created).value();
-  Status st = m->Initialize();
-  ASSERT_TRUE(st.ok()) << st.message();
+  std::unique_ptr<ModelSession> m = InitializedSession(cfg);
+  ASSERT_NE(m, nullptr);
+  Status st;
 
   const int batch = 2, size = cfg.model.input_size;
   Tensor images(tensorflow::DT_FLOAT, {batch, size, size, 3});

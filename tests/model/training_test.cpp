@@ -8,6 +8,7 @@
 #include <random>
 
 #include "model/session.h"
+#include "session_util.h"
 
 namespace alexnet::model {
 namespace {
@@ -23,14 +24,7 @@ SessionConfig SmallConfig() {
   return cfg;
 }
 
-std::unique_ptr<ModelSession> Make(const SessionConfig& cfg) {
-  auto created = ModelSession::Create(cfg);
-  EXPECT_TRUE(created.ok()) << created.status().message();
-  std::unique_ptr<ModelSession> m = std::move(created).value();
-  const Status st = m->Initialize();
-  EXPECT_TRUE(st.ok()) << st.message();
-  return m;
-}
+std::unique_ptr<ModelSession> Make(const SessionConfig& cfg) { return InitializedSession(cfg); }
 
 void RandomBatch(int n, int size, int classes, unsigned seed, Tensor* images, Tensor* labels) {
   *images = Tensor(tensorflow::DT_FLOAT, {n, size, size, 3});
