@@ -457,9 +457,7 @@ Status WriteDropoutReport(const DropoutExperimentOptions& o, std::ostream& out) 
 }
 
 Status RunDropoutExperiment(const DropoutExperimentOptions& o, std::ostream& out) {
-  std::error_code ec;
-  fs::create_directories(o.out_dir, ec);
-  if (ec) return Status::Error(o.out_dir, "cannot create the folder: " + ec.message());
+  ALEXNET_RETURN_IF_ERROR(train::MakeFolder(o.out_dir));
   if (!o.report_only) {
     const float rates[2] = {o.dropout, 0.0f};
     ALEXNET_RETURN_IF_ERROR(CheckNoRunsYet(o, rates));

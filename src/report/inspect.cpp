@@ -400,12 +400,6 @@ std::string InspectPage(const InspectModel& m, const std::string& image_path, co
   return page + "</body>\n</html>\n";
 }
 
-Status CreateFolder(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  return ec ? Status::Error(dir, "cannot create the folder: " + ec.message()) : Status::Ok();
-}
-
 }  // namespace
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
@@ -460,7 +454,7 @@ Result<InspectReport> InspectImage(const InspectModel& m, const std::string& ima
   ALEXNET_ASSIGN_OR_RETURN(const PreparedInput input, PrepareInput(m, image_path));
   ALEXNET_ASSIGN_OR_RETURN(const Stages stages, RunStages(m, input.tensor));
   ALEXNET_ASSIGN_OR_RETURN(const model::Summary summary, SummaryOf(m.options));
-  ALEXNET_RETURN_IF_ERROR(CreateFolder(out_dir));
+  ALEXNET_RETURN_IF_ERROR(train::MakeFolder(out_dir));
   InspectReport report;
   report.mean_rgb = input.mean_rgb;
   report.mean_note = input.mean_note;

@@ -11,25 +11,6 @@ namespace alexnet::train {
 
 namespace fs = std::filesystem;
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainState, step, epoch, batch_in_epoch, learning_rate, lr_drops,
-                                                epochs_without_improvement, best_val_top1, images_seen, train_seconds,
-                                                last_loss)
-
-nlohmann::json ToJson(const TrainState& s) { return s; }
-
-Result<TrainState> TrainStateFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) return Status::Error("", "not a JSON object");
-  // Without these a resumed run would silently restart its schedule.
-  for (const char* key : {"step", "epoch", "batch_in_epoch", "learning_rate"}) {
-    if (!j.contains(key)) return Status::Error("", std::string("no \"") + key + "\" key");
-  }
-  try {
-    return j.get<TrainState>();
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Error("", e.what());  // a value of the wrong type
-  }
-}
-
 CheckpointManager::CheckpointManager(std::string run_dir, int keep_last)
     : dir_((fs::path(run_dir) / "checkpoints").string()), keep_last_(std::max(1, keep_last)) {}
 
@@ -56,14 +37,12 @@ std::string CkptName(int64_t step) { return "ckpt-" + std::to_string(step); }
 }  // namespace
 
 Status CheckpointManager::Save(model::ModelSession* session, const TrainState& state) {
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(dir_));
   std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) return Status::Error(dir_, "cannot create folder: " + ec.message());
   const fs::path final_dir = fs::path(dir_) / CkptName(state.step);
   const fs::path tmp = fs::path(dir_) / (CkptName(state.step) + ".tmp");
   fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) return Status::Error(tmp.string(), "cannot create folder: " + ec.message());
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(tmp.string()));
   if (const Status st = session->Save((tmp / "model").string()); !st.ok()) {
     fs::remove_all(tmp, ec);
     return Status::Error(tmp.string(), "writing the TensorFlow checkpoint failed: " + st.reason());

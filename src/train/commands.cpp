@@ -23,12 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Status MakeFolder(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  return ec ? Status::Error(dir, "cannot create folder: " + ec.message()) : Status::Ok();
-}
-
 nlohmann::json EvalJson(const EvalResult& r) {
   return {{"images", r.images},       {"top1_accuracy", r.top1_accuracy()}, {"top5_accuracy", r.top5_accuracy()},
           {"top1_error", 1 - r.top1_accuracy()}, {"top5_error", 1 - r.top5_accuracy()},

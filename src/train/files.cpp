@@ -83,4 +83,10 @@ Status SyncDirectory(const std::string& dir) {
   return Status::Ok();
 }
 
+Status MakeFolder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  return ec ? Status::Error(dir, "cannot create the folder: " + ec.message()) : Status::Ok();
+}
+
 }  // namespace alexnet::train

@@ -19,6 +19,9 @@ Status AppendLine(const std::string& path, const std::string& line);
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
 
+// Creates `dir` and its parents if missing ("dir: cannot create the folder: reason").
+Status MakeFolder(const std::string& dir);
+
 // fsync of a directory, so a rename inside it survives a power cut.
 Status SyncDirectory(const std::string& dir);
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "train/checkpoint.h"
 #include "train/config.h"
+#include "train/train_state.h"
 
 namespace alexnet::train {
 

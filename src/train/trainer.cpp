@@ -59,9 +59,7 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
-  std::error_code ec;
-  fs::create_directories(run->config_.run.run_dir, ec);
-  if (ec) return Status::Error(run->config_.run.run_dir, "cannot create the run folder: " + ec.message());
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(run->config_.run.run_dir));
   ALEXNET_RETURN_IF_ERROR(run->OpenData());
   ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
   if (!resume) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());

@@ -1,0 +1,26 @@
+#include "train/train_state.h"
+
+#include <string>
+
+namespace alexnet::train {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainState, step, epoch, batch_in_epoch, learning_rate, lr_drops,
+                                                epochs_without_improvement, best_val_top1, images_seen, train_seconds,
+                                                last_loss)
+
+nlohmann::json ToJson(const TrainState& s) { return s; }
+
+Result<TrainState> TrainStateFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::Error("", "not a JSON object");
+  // Without these a resumed run would silently restart its schedule.
+  for (const char* key : {"step", "epoch", "batch_in_epoch", "learning_rate"}) {
+    if (!j.contains(key)) return Status::Error("", std::string("no \"") + key + "\" key");
+  }
+  try {
+    return j.get<TrainState>();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Error("", e.what());  // a value of the wrong type
+  }
+}
+
+}  // namespace alexnet::train
