@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,18 @@ std::vector<int64_t> CompleteSteps(const std::string& dir) {
 }
 
 std::string CkptName(int64_t step) { return "ckpt-" + std::to_string(step); }
+
+// The state.json of a checkpoint folder.
+Result<TrainState> ReadState(const fs::path& folder) {
+  const std::string state_path = (folder / "state.json").string();
+  ALEXNET_ASSIGN_OR_RETURN(const std::string text, ReadFile(state_path));
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Error(state_path, "not valid JSON");
+  Result<TrainState> state = TrainStateFromJson(j);
+  if (!state.ok()) return Status::Error(state_path, state.status().reason());
+  return state;
+}
+
 
 }  // namespace
 
@@ -83,13 +96,32 @@ Result<CheckpointInfo> CheckpointManager::Latest() const {
   std::vector<int64_t> steps = CompleteSteps(dir_);
   if (steps.empty()) return Status::Error(dir_, "no complete checkpoint");
   const fs::path chosen = fs::path(dir_) / CkptName(steps.back());
-  const std::string state_path = (chosen / "state.json").string();
-  ALEXNET_ASSIGN_OR_RETURN(const std::string text, ReadFile(state_path));
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Error(state_path, "not valid JSON");
-  Result<TrainState> state = TrainStateFromJson(j);
-  if (!state.ok()) return Status::Error(state_path, state.status().reason());
-  return CheckpointInfo{(chosen / "model").string(), std::move(state).value()};
+  ALEXNET_ASSIGN_OR_RETURN(TrainState state, ReadState(chosen));
+  return CheckpointInfo{(chosen / "model").string(), std::move(state), {}};
+}
+
+
+Result<CheckpointInfo> CheckpointManager::RestoreNewest(model::ModelSession* session, bool best_first) const {
+  std::vector<fs::path> candidates;
+  if (best_first && fs::exists(fs::path(dir_) / "best" / "model.index")) candidates.push_back(fs::path(dir_) / "best");
+  const std::vector<int64_t> steps = CompleteSteps(dir_);
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) candidates.push_back(fs::path(dir_) / CkptName(*it));
+  if (candidates.empty()) return Status::Error(dir_, "no complete checkpoint");
+  std::vector<std::string> damaged;
+  for (const fs::path& folder : candidates) {
+    Result<TrainState> state = ReadState(folder);
+    const std::string prefix = (folder / "model").string();
+    const Status restored = state.ok() ? session->Restore(prefix) : state.status();
+    if (restored.ok()) return CheckpointInfo{prefix, std::move(state).value(), damaged};
+    // TensorFlow's reason ("Checksum does not match", "Read less bytes than requested") without
+    // the graph node it adds on a second line.
+    const std::string reason = restored.reason().substr(0, restored.reason().find('\n'));
+    std::cerr << "alexnet: " << folder.string() << ": damaged checkpoint skipped (" << reason << ")\n";
+    damaged.push_back(folder.string());
+  }
+  std::string names;
+  for (const std::string& d : damaged) names += (names.empty() ? "" : "; ") + fs::path(d).filename().string();
+  return Status::Error(dir_, "no checkpoint restores (damaged: " + names + ")");
 }
 
 Result<std::string> CheckpointManager::ResolvePrefix(const std::string& path) {

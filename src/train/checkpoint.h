@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,7 @@ namespace alexnet::train {
 struct CheckpointInfo {
   std::string prefix;
   TrainState state;
+  std::vector<std::string> damaged;  // newer checkpoint folders skipped because they did not restore
 };
 
 class CheckpointManager {
@@ -36,6 +38,11 @@ class CheckpointManager {
   Status MarkBest(int64_t step);
   // The newest complete checkpoint; an error naming dir() with "no complete checkpoint" if none.
   Result<CheckpointInfo> Latest() const;
+  // Restores into `session` the newest checkpoint that restores: its state.json parses and
+  // TensorFlow reads every variable (checksums included). best_first: try best/ before the
+  // ckpt-N (for using a trained model; resuming wants the newest position). A damaged checkpoint
+  // is named on stderr with the reason and skipped; its files are left as they are.
+  Result<CheckpointInfo> RestoreNewest(model::ModelSession* session, bool best_first) const;
   // The prefix of a checkpoint given as a run folder, a ckpt-N/best folder or a prefix.
   static Result<std::string> ResolvePrefix(const std::string& path);
 

@@ -2,6 +2,7 @@
 // Status::Error(path, reason) (disk full, permission denied, ...).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "data/status.h"
@@ -18,6 +19,22 @@ Status AppendLine(const std::string& path, const std::string& line);
 
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
+
+// An exclusive lock on a run folder: flock() on <dir>/.lock, held while the object lives. The
+// kernel releases it when the process ends, however it ends, so a killed run never blocks the
+// next one. The file holds the holder's PID, for the message a second writer gets.
+class RunFolderLock {
+ public:
+  // Fails at once, naming the holder's PID, when another process holds the lock.
+  static Result<std::unique_ptr<RunFolderLock>> Acquire(const std::string& dir);
+  ~RunFolderLock();
+  RunFolderLock(const RunFolderLock&) = delete;
+  RunFolderLock& operator=(const RunFolderLock&) = delete;
+
+ private:
+  explicit RunFolderLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 // Creates `dir` and its parents if missing ("dir: cannot create the folder: reason").
 Status MakeFolder(const std::string& dir);

@@ -30,12 +30,19 @@ Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_
   m->stats_ = std::make_shared<data::ColorStats>(std::move(stats));
   ALEXNET_ASSIGN_OR_RETURN(m->norm_, data::make_normalization(m->stats_.get(), m->preprocess()));
 
-  ALEXNET_ASSIGN_OR_RETURN(m->prefix_, CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint));
   model::SessionConfig sc;
   sc.model = m->config_.model;
   sc.training = false;
   sc.threads = threads;
   ALEXNET_ASSIGN_OR_RETURN(m->session_, model::ModelSession::Create(sc));
+  if (checkpoint.empty() && fs::is_directory(fs::path(run_dir) / "checkpoints")) {
+    // The run's best, else its newest checkpoint that restores (a damaged one is skipped).
+    const CheckpointManager run_checkpoints(run_dir, 1);
+    ALEXNET_ASSIGN_OR_RETURN(const CheckpointInfo info, run_checkpoints.RestoreNewest(m->session_.get(), true));
+    m->prefix_ = info.prefix;
+    return m;
+  }
+  ALEXNET_ASSIGN_OR_RETURN(m->prefix_, CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint));
   const Status restored = m->session_->Restore(m->prefix_);
   if (!restored.ok()) return Status::Error(m->prefix_, "cannot restore: " + restored.reason());
   return m;

@@ -55,11 +55,16 @@ TrainingRun::TrainingRun(TrainConfig config, EpochHook hook, std::ostream& out)
 Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool resume,
                                                        const TrainOverrides& overrides, EpochHook on_epoch_end,
                                                        std::ostream& out) {
+  const std::string dir = config.run.run_dir;
+  if (resume && !fs::is_directory(dir)) return Status::Error(dir, "cannot resume: no such run folder");
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
+  // One writer per run folder, from before config.json is read until the process ends.
+  ALEXNET_ASSIGN_OR_RETURN(std::unique_ptr<RunFolderLock> lock, RunFolderLock::Acquire(dir));
   if (resume) {
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
-  ALEXNET_RETURN_IF_ERROR(MakeFolder(run->config_.run.run_dir));
+  run->lock_ = std::move(lock);
   ALEXNET_RETURN_IF_ERROR(run->OpenData());
   ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
   if (!resume) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
@@ -129,10 +134,15 @@ Status TrainingRun::OpenModel(bool resume) {
   checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
   state_.learning_rate = config_.recipe.lr;
   if (!resume) return session_->Initialize();
-  Result<CheckpointInfo> latest = checkpoints_->Latest();
+  Result<CheckpointInfo> latest = checkpoints_->RestoreNewest(session_.get(), /*best_first=*/false);
   if (!latest.ok()) return latest.status().With("cannot resume");
   state_ = latest->state;
-  ALEXNET_RETURN_IF_ERROR(session_->Restore(latest->prefix));
+  // The run will write these steps again: keep the damaged folders aside rather than overwrite them.
+  for (const std::string& damaged : latest->damaged) {
+    std::error_code ec;
+    fs::rename(damaged, damaged + ".damaged", ec);
+    out_ << (ec ? "could not move " + damaged + " aside: " + ec.message() : "kept as " + damaged + ".damaged") << "\n";
+  }
   out_ << "resumed from " << latest->prefix << " at step " << state_.step << " (epoch " << state_.epoch << ", batch "
        << state_.batch_in_epoch << ", lr " << state_.learning_rate << ")\n";
   return Status::Ok();

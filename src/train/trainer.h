@@ -16,6 +16,7 @@
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/events.h"
+#include "train/files.h"
 #include "train/schedule.h"
 
 namespace alexnet::train {
@@ -68,6 +69,7 @@ class TrainingRun {
   void PrintProgress(const data::Batch& batch, const model::StepResult& r);
   double Seconds() const;  // training time of the run so far, earlier sessions included
 
+  std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime
   TrainConfig config_;
   EpochHook on_epoch_end_;
   std::ostream& out_;

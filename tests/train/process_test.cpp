@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -205,6 +208,153 @@ TEST_F(Process, MissingDataFolderIsReported) {
                   (root_ / "log").string());
   EXPECT_EQ(Wait(c), 1);
   EXPECT_NE(Slurp(c.log).find("nothing-here"), std::string::npos) << Slurp(c.log);
+}
+
+// The newest complete ckpt-N of a run folder (0 if none): what a resume must continue from.
+long NewestCheckpoint(const fs::path& run) {
+  long newest = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(run / "checkpoints", ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("ckpt-", 0) == 0 && n.find('.') == std::string::npos && fs::exists(e.path() / "state.json") &&
+        fs::exists(e.path() / "model.index")) {
+      newest = std::max(newest, std::stol(n.substr(5)));
+    }
+  }
+  return newest;
+}
+
+// Every parameter of a checkpoint, read through TensorFlow's own checkpoint reader (Python).
+std::string ParametersOf(const fs::path& prefix, const fs::path& dir) {
+  const fs::path py = dir / "read_parameters.py";
+  std::ofstream(py) << "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'\n"
+                       "import tensorflow as tf, hashlib\n"
+                       "r = tf.train.load_checkpoint(sys.argv[1])\n"
+                       "for k in sorted(r.get_variable_to_shape_map()):\n"
+                       "  if not k.endswith('Momentum'):\n"
+                       "    print(k, hashlib.sha256(r.get_tensor(k).tobytes()).hexdigest())\n";
+  const fs::path out = dir / "parameters.txt";
+  const std::string cmd = std::string(ALEXNET_PYTHON) + " " + py.string() + " " + prefix.string() + " > " +
+                          out.string() + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return "";
+  return Slurp(out.string());
+}
+
+TEST_F(Process, ASecondTrainerOnTheSameRunFolderIsRefusedWithTheHoldersPid) {
+  const std::string run = (root_ / "run").string();
+  std::vector<std::string> args = TrainArgs(run, 1000);
+  args.insert(args.end(), {"--epochs", "50"});
+  Child first = Start(args, (root_ / "first.log").string());
+  ASSERT_TRUE(WaitFor(root_ / "run/metrics.csv", first, 240)) << Slurp(first.log);
+  for (const std::vector<std::string>& second :
+       {std::vector<std::string>{"train", "--run", run, "--resume", "--workers", "1"}, args}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Child c = Start(second, (root_ / "second.log").string());
+    EXPECT_EQ(Wait(c), 1);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::string log = Slurp(c.log);
+    EXPECT_NE(log.find("in use by another"), std::string::npos) << log;
+    EXPECT_NE(log.find("PID " + std::to_string(first.pid)), std::string::npos) << log;
+    EXPECT_LT(seconds, 30) << "refused at once, not after loading data";
+  }
+  ::kill(first.pid, SIGKILL);  // the kernel drops the lock with the process
+  EXPECT_EQ(Wait(first), 128 + SIGKILL);
+  std::vector<std::string> again_args = TrainArgs(run, 1000);
+  again_args.insert(again_args.end(), {"--epochs", "1"});
+  Child again = Start(again_args, (root_ / "again.log").string());
+  EXPECT_EQ(Wait(again), 0) << Slurp(again.log);
+}
+
+// A truncated data file and a state.json that is not JSON: resume names each damaged checkpoint,
+// leaves its files alone and continues from the newest one that restores.
+TEST_F(Process, ResumeSkipsDamagedCheckpointsAndUsesTheNewestIntactOne) {
+  const std::string run = (root_ / "run").string();
+  std::vector<std::string> args = TrainArgs(run, 2);
+  args.insert(args.end(), {"--epochs", "1"});
+  Child c = Start(args, (root_ / "first.log").string());
+  ASSERT_EQ(Wait(c), 0) << Slurp(c.log);
+  const fs::path ckpts = root_ / "run/checkpoints";
+  ASSERT_TRUE(fs::exists(ckpts / "ckpt-6/model.index") && fs::exists(ckpts / "ckpt-4/model.index"));
+  fs::resize_file(ckpts / "ckpt-6/model.data-00000-of-00001", 1000);
+  ASSERT_TRUE(alexnet::train::WriteFileAtomic((ckpts / "ckpt-4/state.json").string(), "{ not json").ok());
+  Child r = Start({"train", "--run", run, "--resume", "--epochs", "1", "--workers", "1"},
+                  (root_ / "resume.log").string());
+  EXPECT_EQ(Wait(r), 0) << Slurp(r.log);
+  const std::string log = Slurp(r.log);
+  EXPECT_NE(log.find("ckpt-6: damaged checkpoint skipped"), std::string::npos) << log;
+  EXPECT_NE(log.find("ckpt-4: damaged checkpoint skipped"), std::string::npos) << log;
+  EXPECT_NE(log.find("resumed from " + (ckpts / "ckpt-2/model").string() + " at step 2"), std::string::npos)
+      << log;
+  // Kept aside as it was, so the resumed run could write ckpt-4 and ckpt-6 again.
+  EXPECT_EQ(fs::file_size(ckpts / "ckpt-6.damaged/model.data-00000-of-00001"), 1000u);
+  EXPECT_TRUE(fs::exists(ckpts / "ckpt-4.damaged/state.json"));
+  EXPECT_TRUE(fs::exists(ckpts / "ckpt-6/model.index"));
+  // Nothing restores: a clear error, not TensorFlow's.
+  for (const char* c : {"ckpt-2", "ckpt-4", "ckpt-6"}) {
+    if (fs::exists(ckpts / c)) fs::resize_file(ckpts / c / "model.data-00000-of-00001", 10);
+  }
+  Child none = Start({"train", "--run", run, "--resume", "--epochs", "2", "--workers", "1"},
+                     (root_ / "none.log").string());
+  EXPECT_EQ(Wait(none), 1);
+  EXPECT_NE(Slurp(none.log).find("no checkpoint restores"), std::string::npos) << Slurp(none.log);
+}
+
+// SIGKILL at 5 moments, some of them while a checkpoint is being written: each resume continues
+// from the newest complete checkpoint, and with dropout off the final weights are those of a run
+// that was never interrupted.
+TEST_F(Process, FiveKillsLoseOnlyTheStepsSinceTheLastCheckpointAndChangeNothing) {
+  const std::string epochs = "4";  // 24 steps, a checkpoint every 2
+  std::vector<std::string> whole = TrainArgs((root_ / "whole").string(), 2);
+  whole.insert(whole.end(), {"--epochs", epochs});
+  Child w = Start(whole, (root_ / "whole.log").string());
+  ASSERT_EQ(Wait(w), 0) << Slurp(w.log);
+
+  const fs::path run = root_ / "killed";
+  std::vector<std::string> args = TrainArgs(run.string(), 2);
+  args.insert(args.end(), {"--epochs", epochs});
+  const std::vector<std::string> resume = {"train", "--run", run.string(), "--resume", "--workers", "1",
+                                           "--threads", "1"};
+  std::mt19937 rng(2026);
+  int kills = 0, during_checkpoint = 0;
+  long expected = 0;  // the step the next process must resume at (0: a fresh start)
+  for (int attempt = 0; kills < 5 && attempt < 12; ++attempt) {
+    Child c = Start(expected ? resume : args, (root_ / ("run" + std::to_string(attempt) + ".log")).string());
+    // Even kills: a random 0 - 1.5 s after the run has saved a checkpoint of its own; odd kills:
+    // the moment a checkpoint is being written (a ckpt-N.tmp folder exists).
+    const bool at_checkpoint = kills % 2 == 1;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    bool exited = false, ready = false, saw_tmp = false;
+    while (!exited && !ready && std::chrono::steady_clock::now() < give_up) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(run / "checkpoints", ec)) {
+        saw_tmp |= at_checkpoint && NewestCheckpoint(run) > expected && e.path().extension() == ".tmp";
+      }
+      ready = at_checkpoint ? saw_tmp : NewestCheckpoint(run) > expected;
+      int status;
+      exited = ::waitpid(c.pid, &status, WNOHANG) == c.pid;
+      if (!ready && !exited) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!at_checkpoint && ready) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 1500));
+    if (expected) {  // it resumed from the newest complete checkpoint the last one left
+      EXPECT_NE(Slurp(c.log).find("at step " + std::to_string(expected)), std::string::npos) << Slurp(c.log);
+    }
+    if (exited) break;  // it finished before this kill
+    ::kill(c.pid, SIGKILL);
+    ASSERT_EQ(Wait(c), 128 + SIGKILL);
+    ++kills;
+    during_checkpoint += saw_tmp;
+    expected = NewestCheckpoint(run);
+    ASSERT_GT(expected, 0);
+  }
+  std::printf("%d kills, %d of them while a checkpoint was being written\n", kills, during_checkpoint);
+  EXPECT_EQ(kills, 5);
+  EXPECT_GE(during_checkpoint, 1);
+  Child last = Start(resume, (root_ / "last.log").string());
+  ASSERT_EQ(Wait(last), 0) << Slurp(last.log);
+  EXPECT_NE(Slurp(last.log).find("at step " + std::to_string(expected)), std::string::npos) << Slurp(last.log);
+  const std::string want = ParametersOf(root_ / "whole/checkpoints/ckpt-24/model", root_);
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(ParametersOf(run / "checkpoints/ckpt-24/model", root_), want);
 }
 
 }  // namespace
