@@ -14,7 +14,7 @@ VENV="${ALEXNET_VENV:-$ROOT/.venv}"
 APT_PACKAGES=(
   build-essential cmake pkg-config
   python3 python3-venv python3-dev
-  libopencv-dev
+  libopencv-dev libjpeg62-turbo-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox

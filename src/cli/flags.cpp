@@ -53,6 +53,8 @@ void AddDataOptions(CLI::App* cmd, train::DataSpec* d) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--crop", d->crop, "C: the network's input side (random C x C crop in training)")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--strict-decode", d->strict_decode,
+                "skip a damaged JPEG (libjpeg's corrupt-data warnings) instead of using it with a warning");
 }
 
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint) {

@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "data/image_header.h"
+#include "data/jpeg_decode.h"
 
 namespace alexnet::data {
 namespace {
@@ -137,7 +138,108 @@ Status ReadUpTo(int fd, const std::string& path, std::uint64_t size, std::vector
   return Status::Ok();
 }
 
+// A header declaring more than max_pixels is refused before any pixel memory is allocated.
+Status CheckDeclaredSize(const ImageHeader& header, const std::string& name, const DecodeOptions& options) {
+  if (header.format == ImageFormat::kUnknown || header.width == 0 || header.height == 0) return Status::Ok();
+  const std::uint64_t pixels = header.width > UINT64_MAX / header.height ? UINT64_MAX : header.width * header.height;
+  if (pixels <= options.max_pixels) return Status::Ok();
+  return Status::Error(name, std::string(format_name(header.format)) + " header declares " +
+                                 std::to_string(header.width) + " x " + std::to_string(header.height) + " = " +
+                                 std::to_string(pixels) + " pixels, above the limit of " +
+                                 std::to_string(options.max_pixels) +
+                                 " (refused before decoding; raise DecodeOptions::max_pixels to accept it)");
+}
+
+// One of OpenCV's size limits from the environment, parsed as OpenCV 4.6 does
+// (utils::getConfigurationParameterSizeT: digits and an optional KB or MB suffix).
+std::uint64_t OpenCvEnvLimit(const char* variable, std::uint64_t default_value) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr || *value < '0' || *value > '9') return default_value;
+  char* end = nullptr;
+  const std::uint64_t n = std::strtoull(value, &end, 10);
+  const std::string suffix(end);
+  if (suffix.empty()) return n;
+  if (suffix == "KB" || suffix == "Kb" || suffix == "kb") return n << 10;
+  if (suffix == "MB" || suffix == "Mb" || suffix == "mb") return n << 20;
+  return default_value;
+}
+
+// JPEG does not go through cv::imdecode, so OpenCV's environment limits (validateInputImageSize,
+// see decode.h) are applied here, to keep refusing what OpenCV would refuse.
+std::string OpenCvLimitProblem(std::uint64_t width, std::uint64_t height) {
+  if (width > OpenCvEnvLimit("OPENCV_IO_MAX_IMAGE_WIDTH", 1ULL << 20)) {
+    return opencv_limit_reason("CV_IO_MAX_IMAGE_WIDTH");
+  }
+  if (height > OpenCvEnvLimit("OPENCV_IO_MAX_IMAGE_HEIGHT", 1ULL << 20)) {
+    return opencv_limit_reason("CV_IO_MAX_IMAGE_HEIGHT");
+  }
+  if (width * height > OpenCvEnvLimit("OPENCV_IO_MAX_IMAGE_PIXELS", 1ULL << 30)) {
+    return opencv_limit_reason("CV_IO_MAX_IMAGE_PIXELS");
+  }
+  return "";
+}
+
+// JPEG through libjpeg (jpeg_decode.h): corrupt-data warnings are returned in `warnings`, or
+// refuse the file under strict_jpeg.
+Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string& name, const ImageHeader& header,
+                  const DecodeOptions& options, cv::Mat& rgb, DecodeWarnings& warnings) {
+  const std::string limit = OpenCvLimitProblem(header.width, header.height);  // both at most 65535
+  if (!limit.empty()) return Status::Error(name, limit);
+  ALEXNET_DATA_RETURN_IF_ERROR(decode_jpeg(data, size, name, rgb, warnings));
+  if (options.strict_jpeg && warnings.any()) {
+    return Status::Error(name, warnings.summary() + "; refused (strict JPEG decoding)");
+  }
+  return Status::Ok();
+}
+
+// Every other format through cv::imdecode, then to RGB8.
+Status DecodeWithOpenCv(const std::uint8_t* data, std::size_t size, const std::string& name,
+                        const ImageHeader& header, const DecodeOptions& options, cv::Mat& rgb) {
+  cv::Mat decoded;
+  try {
+    // Why a Mat header over our bytes: imdecode then reads them in place, no copy.
+    const cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data));
+    // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves.
+    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    if (e.func == "validateInputImageSize") return Status::Error(name, opencv_limit_reason(e.err));
+    return Status::Error(name, std::string("decoder failed: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::Error(name, std::string("decoder failed: ") + e.what());
+  }
+  if (decoded.empty()) {
+    if (header.format == ImageFormat::kUnknown) {
+      return Status::Error(name, "not an image (no OpenCV decoder recognises it; " +
+                                     first_bytes(data, size) + ")");
+    }
+    return Status::Error(name, std::string("corrupt or unsupported ") + format_name(header.format) +
+                                   " data (the decoder could not read it)");
+  }
+  // Formats whose header we do not read were only held to OpenCV's limit before decoding.
+  const std::uint64_t pixels = static_cast<std::uint64_t>(decoded.cols) * static_cast<std::uint64_t>(decoded.rows);
+  if (pixels > options.max_pixels) {
+    return Status::Error(name, "image is " + std::to_string(decoded.cols) + " x " + std::to_string(decoded.rows) +
+                                   " = " + std::to_string(pixels) + " pixels, above the limit of " +
+                                   std::to_string(options.max_pixels) +
+                                   " (raise DecodeOptions::max_pixels to accept it)");
+  }
+  try {
+    to_rgb8(decoded, options.alpha_background, rgb);
+  } catch (const std::exception& e) {
+    return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string DecodeWarnings::summary() const {
+  if (!any()) return "";
+  std::string text = "damaged JPEG (";
+  for (std::size_t i = 0; i < messages.size(); ++i) text += (i ? "; " : "") + messages[i];
+  if (count > static_cast<long>(messages.size())) text += "; " + std::to_string(count) + " warnings in all";
+  return text + ")";
+}
 
 Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
                        std::vector<std::uint8_t>& bytes) {
@@ -213,55 +315,22 @@ void apply_exif_orientation(int orientation, cv::Mat& image) {
 }
 
 Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std::string& name,
-                          const DecodeOptions& options, cv::Mat& rgb) {
+                          const DecodeOptions& options, cv::Mat& rgb, DecodeWarnings* warnings) {
+  DecodeWarnings unused;
+  DecodeWarnings& noted = warnings ? *warnings : unused;
+  noted = DecodeWarnings();
   if (size == 0) return Status::Error(name, "empty file (0 bytes)");
   const ImageHeader header = probe_image_header(data, size);
   // The size check comes first: a header declaring an absurd size is the more useful report
   // even when the (small) file is also "truncated" with respect to it.
-  if (header.format != ImageFormat::kUnknown && header.width > 0 && header.height > 0) {
-    const std::uint64_t pixels = header.width > UINT64_MAX / header.height
-                                     ? UINT64_MAX
-                                     : header.width * header.height;
-    if (pixels > options.max_pixels) {
-      return Status::Error(
-          name, std::string(format_name(header.format)) + " header declares " +
-                    std::to_string(header.width) + " x " + std::to_string(header.height) + " = " +
-                    std::to_string(pixels) + " pixels, above the limit of " +
-                    std::to_string(options.max_pixels) +
-                    " (refused before decoding; raise DecodeOptions::max_pixels to accept it)");
-    }
-  }
+  ALEXNET_DATA_RETURN_IF_ERROR(CheckDeclaredSize(header, name, options));
   if (!header.problem.empty()) return Status::Error(name, header.problem);
-  cv::Mat decoded;
-  try {
-    // Why a Mat header over our bytes: imdecode then reads them in place, no copy.
-    const cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data));
-    // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves.
-    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    if (e.func == "validateInputImageSize") return Status::Error(name, opencv_limit_reason(e.err));
-    return Status::Error(name, std::string("decoder failed: ") + e.what());
-  } catch (const std::exception& e) {
-    return Status::Error(name, std::string("decoder failed: ") + e.what());
-  }
-  if (decoded.empty()) {
-    if (header.format == ImageFormat::kUnknown) {
-      return Status::Error(name, "not an image (no OpenCV decoder recognises it; " +
-                                     first_bytes(data, size) + ")");
-    }
-    return Status::Error(name, std::string("corrupt or unsupported ") + format_name(header.format) +
-                                   " data (the decoder could not read it)");
-  }
-  // Formats whose header we do not read were only held to OpenCV's limit before decoding.
-  const std::uint64_t pixels = static_cast<std::uint64_t>(decoded.cols) * static_cast<std::uint64_t>(decoded.rows);
-  if (pixels > options.max_pixels) {
-    return Status::Error(name, "image is " + std::to_string(decoded.cols) + " x " + std::to_string(decoded.rows) +
-                                   " = " + std::to_string(pixels) + " pixels, above the limit of " +
-                                   std::to_string(options.max_pixels) +
-                                   " (raise DecodeOptions::max_pixels to accept it)");
+  if (header.format == ImageFormat::kJpeg) {
+    ALEXNET_DATA_RETURN_IF_ERROR(DecodeJpeg(data, size, name, header, options, rgb, noted));
+  } else {
+    ALEXNET_DATA_RETURN_IF_ERROR(DecodeWithOpenCv(data, size, name, header, options, rgb));
   }
   try {
-    to_rgb8(decoded, options.alpha_background, rgb);
     if (options.apply_exif_orientation) apply_exif_orientation(header.orientation, rgb);
   } catch (const std::exception& e) {
     return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
@@ -269,14 +338,16 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
   return Status::Ok();
 }
 
-Status decode_image_file(const std::string& path, const DecodeOptions& options, cv::Mat& rgb) {
+Status decode_image_file(const std::string& path, const DecodeOptions& options, cv::Mat& rgb,
+                         DecodeWarnings* warnings) {
   // One buffer per thread: the loader's workers decode thousands of files without reallocating.
   thread_local std::vector<std::uint8_t> bytes;
+  if (warnings) *warnings = DecodeWarnings();
   ALEXNET_DATA_RETURN_IF_ERROR(read_file_bytes(path, options.max_file_bytes, bytes));
   if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
     return Status::Error(path, "file too large for the decoder (over 2 GiB)");
   }
-  Status status = decode_image_bytes(bytes.data(), bytes.size(), path, options, rgb);
+  Status status = decode_image_bytes(bytes.data(), bytes.size(), path, options, rgb, warnings);
   if (bytes.capacity() > (64u << 20)) std::vector<std::uint8_t>().swap(bytes);  // stay bounded
   return status;
 }

@@ -1,6 +1,7 @@
 // Decoding any image file OpenCV can read into 8-bit RGB with 3 channels.
 //
-//  - Formats: JPEG (baseline, progressive, CMYK), PNG (1-16 bit, grey, palette, alpha), BMP,
+//  - Formats: JPEG (baseline, progressive, CMYK; read by libjpeg directly, see jpeg_decode.h),
+//    PNG (1-16 bit, grey, palette, alpha), BMP,
 //    TIFF, WebP, Netpbm/PAM/PFM, Sun raster, Radiance HDR, OpenEXR, JPEG 2000 - whatever
 //    Debian's OpenCV 4.6 imgcodecs reads.
 //  - Output: CV_8UC3 in RGB order (OpenCV decodes to BGR; we swap), EXIF orientation applied
@@ -17,7 +18,12 @@
 //    initialisers of libopencv_imgcodecs, i.e. when the library is loaded, before main(); a
 //    setenv() from the program has no effect, so OpenCV's limit cannot follow max_pixels (which
 //    is per dataset, DataSpec::max_pixels). They can only be lowered in the environment the
-//    program is started with, and an image over them is reported as such.
+//    program is started with, and an image over them is reported as such. (JPEG, which we
+//    decode with libjpeg ourselves, is held to the same environment limits.)
+//  - Damaged JPEG: a JPEG that libjpeg decodes with corrupt-data warnings ("Corrupt JPEG data:
+//    premature end of data segment", ...) is damaged but usable: by default it is decoded and
+//    the warnings are returned in DecodeWarnings (never printed here; ImageFolderDataset reports
+//    them once per file through its SkipLog); with DecodeOptions::strict_jpeg it is refused.
 #pragma once
 
 #include <array>
@@ -40,18 +46,34 @@ struct DecodeOptions {
   std::uint64_t max_file_bytes = 1ULL << 30;
   bool apply_exif_orientation = true;
   std::array<std::uint8_t, 3> alpha_background = {255, 255, 255};  // RGB
+  // Refuse a JPEG that decodes only with libjpeg's corrupt-data warnings (an error naming the
+  // warnings) instead of using it.
+  bool strict_jpeg = false;
+};
+
+// What decoding noticed in a file it could still decode: libjpeg's corrupt-data warnings
+// (JWRN_*) for a damaged JPEG, whose damaged part decodes grey or garbled.
+struct DecodeWarnings {
+  std::vector<std::string> messages;  // distinct texts in the order met (the first few)
+  long count = 0;                     // every warning, repeats included
+  bool any() const { return count > 0; }
+  // "damaged JPEG (Corrupt JPEG data: premature end of data segment)"; "" when none.
+  std::string summary() const;
 };
 
 // Reads and decodes one file into `rgb` (CV_8UC3, RGB; its storage is reused when the size
 // matches). On failure `rgb` is unspecified and the Status names the path and the reason
 // (missing, permission denied, directory, dangling symlink, empty, truncated, not an image,
-// too large, ...). Thread-safe.
-Status decode_image_file(const std::string& path, const DecodeOptions& options, cv::Mat& rgb);
+// too large, damaged under strict_jpeg, ...). Warnings about a damaged file that was decoded
+// anyway go to `warnings` when given (cleared first), and are dropped otherwise. Thread-safe.
+Status decode_image_file(const std::string& path, const DecodeOptions& options, cv::Mat& rgb,
+                         DecodeWarnings* warnings = nullptr);
 Result<cv::Mat> decode_image_file(const std::string& path, const DecodeOptions& options = {});
 
 // The same for bytes already in memory; `name` is used in error messages.
 Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std::string& name,
-                          const DecodeOptions& options, cv::Mat& rgb);
+                          const DecodeOptions& options, cv::Mat& rgb,
+                          DecodeWarnings* warnings = nullptr);
 
 // Reads a whole file into `bytes` with the checks above (exists, regular file, not empty,
 // readable, at most max_file_bytes).

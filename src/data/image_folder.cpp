@@ -281,7 +281,12 @@ bool has_image_extension(const std::string& filename) {
 }
 
 Status ImageFolderDataset::load_into(std::size_t i, cv::Mat& rgb) const {
-  return decode_image_file(samples_[i].path, decode_, rgb);
+  // A damaged file that still decodes (and is not refused by strict_jpeg) is used; the log says
+  // so once per file, however many epochs and threads meet it.
+  DecodeWarnings warnings;
+  ALEXNET_RETURN_IF_ERROR(decode_image_file(samples_[i].path, decode_, rgb, &warnings));
+  if (warnings.any()) skip_log().warn(samples_[i].path, warnings.summary() + "; used anyway");
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::open(

@@ -12,6 +12,24 @@ bool SkipLog::add(const std::string& path, const std::string& reason) {
   return true;
 }
 
+bool SkipLog::warn(const std::string& path, const std::string& what) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!warned_.insert(path).second) return false;
+  warnings_.push_back({path, what});
+  if (print_) std::fprintf(stderr, "alexnet: %s: %s\n", path.c_str(), what.c_str());
+  return true;
+}
+
+std::size_t SkipLog::warning_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return warnings_.size();
+}
+
+std::vector<SkippedFile> SkipLog::warnings() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return warnings_;
+}
+
 std::size_t SkipLog::count() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return files_.size();

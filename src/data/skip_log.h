@@ -1,4 +1,6 @@
-// SkipLog: the files a run skipped, each reported once with its path and reason.
+// SkipLog: the files a run skipped, each reported once with its path and reason, and the
+// damaged files it used anyway (e.g. a JPEG with corrupt data that still decodes), each
+// reported once with its path and what was wrong.
 //
 // Why a shared log: the same bad file is met again every epoch and by several threads; the user
 // wants one line per file on stderr and, at the end, the count and the list.
@@ -24,9 +26,15 @@ class SkipLog {
   // Records a skipped file; prints "alexnet: skipping <path>: <reason>" to stderr the first
   // time this path is seen. Returns true if the path was new. Thread-safe.
   bool add(const std::string& path, const std::string& reason);
+  // Records a damaged file that was used anyway; prints "alexnet: <path>: <what>" (e.g.
+  // "damaged JPEG (...); used anyway") the first time this path is warned about. Returns true
+  // if the path was new. Not counted as skipped. Thread-safe.
+  bool warn(const std::string& path, const std::string& what);
 
   std::size_t count() const;              // distinct files skipped so far
   std::vector<SkippedFile> files() const;  // in the order they were first met
+  std::size_t warning_count() const;         // distinct damaged files used anyway
+  std::vector<SkippedFile> warnings() const;  // those files and what was wrong, in order
   void set_print(bool print);              // tests silence it
 
  private:
@@ -34,6 +42,8 @@ class SkipLog {
   bool print_;
   std::set<std::string> seen_;
   std::vector<SkippedFile> files_;
+  std::set<std::string> warned_;
+  std::vector<SkippedFile> warnings_;
 };
 
 }  // namespace alexnet::data

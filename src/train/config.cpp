@@ -23,8 +23,9 @@ const char* SplitName(Split split) {
 
 // On disk (config.json) every struct is an object keyed by its field names, except that the
 // run folder and the test limit are not saved and the LRN constants sit flat in "model" as
-// lrn_depth_radius, lrn_bias, lrn_alpha, lrn_beta. A key missing from a file takes the
-// field's default (the macros read it from a default-constructed struct).
+// lrn_depth_radius, lrn_bias, lrn_alpha, lrn_beta, and data.strict_decode is written only when
+// set (ToJson), so a run that does not use it writes the same file as before. A key missing
+// from a file takes the field's default (the macros read it from a default-constructed struct).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSpec, source, list_file, fashion_dir, val_fraction, train_limit,
                                                 val_limit, split_seed, resize, crop, per_pixel_mean, stats_images,
                                                 max_pixels)
@@ -66,7 +67,9 @@ nlohmann::json ToJson(const TrainConfig& c) {
   model["lrn_bias"] = lrn.bias;
   model["lrn_alpha"] = lrn.alpha;
   model["lrn_beta"] = lrn.beta;
-  return {{"data", c.data}, {"model", std::move(model)}, {"recipe", c.recipe}, {"run", c.run}};
+  nlohmann::json data = c.data;
+  if (c.data.strict_decode) data["strict_decode"] = true;
+  return {{"data", std::move(data)}, {"model", std::move(model)}, {"recipe", c.recipe}, {"run", c.run}};
 }
 
 Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
@@ -84,6 +87,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
   TrainConfig c;
   try {
     j.at("data").get_to(c.data);
+    c.data.strict_decode = j.at("data").value("strict_decode", false);
     j.at("model").get_to(c.model);
     j.at("recipe").get_to(c.recipe);
     if (j.contains("run")) j.at("run").get_to(c.run);
@@ -135,6 +139,7 @@ data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& s
   o.list_file = spec.list_file;
   o.split = so;
   if (spec.max_pixels > 0) o.decode.max_pixels = static_cast<uint64_t>(spec.max_pixels);
+  o.decode.strict_jpeg = spec.strict_decode;
   if (split == Split::kTest) {
     // An image folder has no separate test files: "test" means the validation split.
     o.split.subset = data::Subset::kVal;

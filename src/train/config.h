@@ -30,6 +30,8 @@ struct DataSpec {
   bool per_pixel_mean = false; // the paper's mean image instead of the per-channel mean
   int64_t stats_images = 5000; // images sampled for the mean / PCA statistics (0 = all)
   int64_t max_pixels = 0;      // decode limit per image (0 = the library's default)
+  bool strict_decode = false;  // skip a damaged JPEG (libjpeg warnings) instead of using it;
+                               // in config.json only when set
 };
 
 // plateau: divide the learning rate by 10 when validation top-1 stops improving (the paper);

@@ -90,6 +90,7 @@ std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std:
   const int classes = static_cast<int>(model->class_names().size());
   data::DecodeOptions decode;
   if (model->config().data.max_pixels > 0) decode.max_pixels = model->config().data.max_pixels;
+  decode.strict_jpeg = model->config().data.strict_decode;
   cv::Mat rgb;
   for (size_t start = 0; start < files.size(); start += batch) {
     const size_t end = std::min(files.size(), start + batch);

@@ -357,6 +357,10 @@ Status TrainingRun::Finish(Stop stop) {
   if (train_set_->skip_log().count() > 0) {
     out_ << "skipped " << train_set_->skip_log().count() << " unreadable training files\n";
   }
+  if (train_set_->skip_log().warning_count() > 0) {
+    out_ << "used " << train_set_->skip_log().warning_count()
+         << " damaged training files anyway (--strict-decode skips them)\n";
+  }
   return Status::Ok();
 }
 

@@ -257,6 +257,9 @@ TEST(BadInput, DISABLED_OpenCvLimitInChildProcess) {
   expect_refused(dir.file("a.png"), "OPENCV_IO_MAX_IMAGE_PIXELS in the environment");
   write_bytes(dir.file("b.bmp"), encode(bgr_pattern(), ".bmp"));
   expect_refused(dir.file("b.bmp"), "OpenCV's decode limit of 1000");
+  // JPEG is decoded by libjpeg directly, held to the same environment limit.
+  write_bytes(dir.file("c.jpg"), encode(bgr_pattern(), ".jpg"));
+  expect_refused(dir.file("c.jpg"), "image has more pixels than OpenCV's decode limit of 1000");
 }
 
 TEST(BadInput, OpenCvLimitIsAClearError) {

@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdlib>
@@ -71,6 +72,31 @@ std::vector<std::uint8_t> gzip(const std::vector<std::uint8_t>& data) {
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return out;
+}
+
+StderrCapture::StderrCapture() {
+  std::fflush(stderr);
+  file_ = std::tmpfile();
+  saved_fd_ = ::dup(2);
+  if (!file_ || saved_fd_ < 0 || ::dup2(::fileno(file_), 2) < 0) throw std::runtime_error("cannot capture stderr");
+}
+
+StderrCapture::~StderrCapture() {
+  if (file_) finish();
+}
+
+std::string StderrCapture::finish() {
+  std::fflush(stderr);
+  ::dup2(saved_fd_, 2);
+  ::close(saved_fd_);
+  std::string text;
+  std::rewind(file_);
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file_)) > 0) text.append(buffer, n);
+  std::fclose(file_);
+  file_ = nullptr;
+  return text;
 }
 
 void write_rgb(const std::string& path, const cv::Mat& rgb, const std::vector<int>& params) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -40,6 +41,21 @@ std::vector<std::uint8_t> encode(const cv::Mat& image, const std::string& ext,
 std::vector<std::uint8_t> gzip(const std::vector<std::uint8_t>& data);
 // Writes `rgb` (RGB order) as an image file in the format of the path's extension.
 void write_rgb(const std::string& path, const cv::Mat& rgb, const std::vector<int>& params = {});
+
+// Redirects file descriptor 2 (stderr, what libjpeg's default handler and SkipLog write to) to
+// a temporary file from construction until finish(), which restores it and returns the text.
+class StderrCapture {
+ public:
+  StderrCapture();
+  ~StderrCapture();
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+  std::string finish();
+
+ private:
+  int saved_fd_ = -1;
+  std::FILE* file_ = nullptr;
+};
 
 // RGB8 image whose pixel (x, y) is (x mod 256, y mod 256, 7): crops and flips can be read back.
 cv::Mat coordinate_image(int width, int height);

@@ -41,6 +41,7 @@ void ExpectV1Config(const TrainConfig& c) {
   EXPECT_TRUE(c.data.per_pixel_mean);
   EXPECT_EQ(c.data.stats_images, 300);
   EXPECT_EQ(c.data.max_pixels, 20000000);
+  EXPECT_FALSE(c.data.strict_decode);  // not in v1 files: the default
   EXPECT_EQ(c.model.num_classes, 17);
   EXPECT_EQ(c.model.input_size, 112);
   EXPECT_FALSE(c.model.lrn);
@@ -122,6 +123,18 @@ TEST(ConfigJson, MissingKeysTakeTheDefaults) {
   EXPECT_EQ(c->recipe.patience, d.recipe.patience);
   EXPECT_EQ(c->run.workers, d.run.workers);
   EXPECT_EQ(c->run.checkpoint_every, d.run.checkpoint_every);
+}
+
+// --strict-decode is saved only when set, so a run without it writes what earlier versions did.
+TEST(ConfigJson, StrictDecodeIsSavedOnlyWhenSet) {
+  TrainConfig c;
+  EXPECT_FALSE(ToJson(c)["data"].contains("strict_decode"));
+  c.data.strict_decode = true;
+  const nlohmann::json j = ToJson(c);
+  EXPECT_EQ(j["data"]["strict_decode"], true);
+  const Result<TrainConfig> back = TrainConfigFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->data.strict_decode);
 }
 
 TEST(ConfigJson, MalformedFilesAreErrorsNotExceptions) {

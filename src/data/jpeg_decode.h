@@ -1,0 +1,29 @@
+// Decoding JPEG with libjpeg(-turbo) directly, the same library and settings as OpenCV 4.6's
+// JPEG decoder (libjpeg.so.62 on Debian), so the pixels are identical to cv::imdecode's.
+//
+// Why not cv::imdecode: OpenCV keeps libjpeg's default message handler, which prints warnings
+// such as "Corrupt JPEG data: premature end of data segment" to stderr without the file's path,
+// and again every time the file is decoded (every epoch). Here libjpeg's errors become a Status
+// naming the file and its warnings are collected for the caller (decode.h, DecodeWarnings),
+// nothing is printed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "data/decode.h"
+#include "data/status.h"
+
+namespace alexnet::data {
+
+// Decodes a JPEG into `rgb` (CV_8UC3, RGB order; no EXIF orientation, the caller applies it).
+// Greyscale is replicated to 3 channels; CMYK/YCCK (Adobe, inverted) is converted as OpenCV
+// does. libjpeg's corrupt-data warnings go to `warnings` (cleared first). Fails with `name` and
+// libjpeg's reason when libjpeg gives up. Thread-safe.
+Status decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& name, cv::Mat& rgb,
+                   DecodeWarnings& warnings);
+
+}  // namespace alexnet::data
