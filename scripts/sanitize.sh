@@ -2,11 +2,13 @@
 # Sanitizer runs of everything that does not need TensorFlow (docs/reliability.md, "Sanitizers"):
 #   build-asan  ALEXNET_SANITIZE=address,undefined: the data pipeline's tests, flag parsing and the
 #               run folder's files (data_tests, flags_test, csv_test, schedule_test, config_json_test)
-#   build-tsan  ALEXNET_SANITIZE=thread: the threaded loader's tests (ctest -R Loader)
-# Both are Debug builds (-O0 compiles in half the time of -O1; the tests' time is mostly spent in
-# OpenCV, which is not instrumented anyway) configured with ALEXNET_TF=OFF, use ccache when it is installed, build only the test
-# targets they run, and bound every test with ctest --timeout. A finding fails the test (UBSan
-# does not recover; ASan and TSan exit non-zero), and so this script.
+#   build-tsan  ALEXNET_SANITIZE=thread: the tests of the threaded code: the loader and the colour
+#               statistics' thread pool (ctest -R "Loader|ColorStats")
+# Both are configured with ALEXNET_TF=OFF as Debug builds (-O0 compiles in half the time of -O1;
+# the tests spend their time mostly in OpenCV, which is not instrumented anyway), use ccache when
+# it is installed, build only the test targets they run, and bound every test with ctest --timeout.
+# A finding fails its test (UBSan does not recover; ASan, LSan and TSan exit non-zero), and so
+# this script. The sanitizer runtimes (libasan8, libubsan1, liblsan0, libtsan2) come with gcc.
 # Usage: bash scripts/sanitize.sh [asan] [tsan]   (both when none is named)
 # Environment: JOBS (default nproc), SANITIZE_TIMEOUT (seconds per test, default 300).
 set -euo pipefail
@@ -48,7 +50,7 @@ run() {
 for r in "${RUNS[@]}"; do
   case $r in
     asan) run asan address,undefined "data_tests flags_test csv_test schedule_test config_json_test" ;;
-    tsan) run tsan thread data_tests -R Loader ;;
+    tsan) run tsan thread data_tests -R "Loader|ColorStats" ;;
     *) echo "sanitize: unknown run '$r' (asan, tsan)" >&2; exit 2 ;;
   esac
 done
