@@ -37,9 +37,10 @@ run() {
   local dir="$ROOT/build-$name" start=$SECONDS
   echo "sanitize: $name (-fsanitize=$sanitize) in $dir: building $targets"
   cmake -S "$ROOT" -B "$dir" "${GENERATOR[@]}" "${LAUNCHER[@]}" -DALEXNET_TF=OFF \
-    -DALEXNET_SANITIZE="$sanitize" -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    -DALEXNET_SANITIZE="$sanitize" -DCMAKE_BUILD_TYPE=Debug >/dev/null || return 1
+  # (`|| return 1`: run is called in an `||` list, where set -e does not stop it.)
   # shellcheck disable=SC2086  # targets is a word list
-  cmake --build "$dir" -j "$JOBS" --target $targets
+  cmake --build "$dir" -j "$JOBS" --target $targets || return 1
   local built=$SECONDS rc=0
   ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout "$TIMEOUT" "$@" || rc=$?
   echo "sanitize: $name: $(ctest --test-dir "$dir" -N "$@" | sed -n 's/^Total Tests: //p') tests," \
@@ -47,10 +48,17 @@ run() {
   return "$rc"
 }
 
+ASAN_TARGETS="data_tests flags_test csv_test schedule_test config_json_test"
+# Every run goes ahead even when an earlier one found something; the exit status says if any did.
+failed=()
 for r in "${RUNS[@]}"; do
   case $r in
-    asan) run asan address,undefined "data_tests flags_test csv_test schedule_test config_json_test" ;;
-    tsan) run tsan thread data_tests -R "Loader|ColorStats" ;;
+    asan) run asan address,undefined "$ASAN_TARGETS" || failed+=(asan) ;;
+    tsan) run tsan thread data_tests -R "Loader|ColorStats" || failed+=(tsan) ;;
     *) echo "sanitize: unknown run '$r' (asan, tsan)" >&2; exit 2 ;;
   esac
 done
+if ((${#failed[@]})); then
+  echo "sanitize: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
