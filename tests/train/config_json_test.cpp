@@ -10,9 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#ifdef ALEXNET_TEST_HAVE_CHECKPOINTS  // the TensorFlow build (tests/train/CMakeLists.txt)
 #include "train/checkpoint.h"
+#endif
 #include "train/config.h"
 #include "train/files.h"
+#include "train/train_state.h"
 
 namespace alexnet::train {
 namespace {
@@ -182,6 +185,8 @@ TEST(StateJson, MissingKeysTakeTheDefaultsAndTheCoreKeysAreRequired) {
                                                              "learning_rate": 0.1})")).ok());
 }
 
+#ifdef ALEXNET_TEST_HAVE_CHECKPOINTS
+// CheckpointManager is part of alexnet_train (TensorFlow): not in the TensorFlow-free build.
 TEST(StateJson, LatestReadsTheNewestCompleteCheckpoint) {
   const fs::path run = fs::temp_directory_path() / ("state_json_test_" + std::to_string(::getpid()));
   fs::remove_all(run);
@@ -204,6 +209,7 @@ TEST(StateJson, LatestReadsTheNewestCompleteCheckpoint) {
   EXPECT_FALSE(CheckpointManager::ResolvePrefix((run / "nothing").string()).ok());
   fs::remove_all(run);
 }
+#endif  // ALEXNET_TEST_HAVE_CHECKPOINTS
 
 }  // namespace
 }  // namespace alexnet::train
