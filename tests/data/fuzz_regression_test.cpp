@@ -1,9 +1,11 @@
 // Inputs the fuzz targets (fuzz/) found a bug with, each kept in tests/data/regressions/ and
 // fed to the same entry point as the target that found it. See docs/reliability.md.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <string>
 
+#include "data/idx.h"
 #include "data/image_folder.h"
 
 namespace alexnet::data {
@@ -20,6 +22,27 @@ TEST(FuzzRegression, ListFileWithAHugeIntegerLabel) {
   ASSERT_FALSE(ds.ok());
   EXPECT_EQ(ds.status().path(), o.list_file + ":1");
   EXPECT_NE(ds.status().reason().find("label 8888888 is too large"), std::string::npos) << ds.status().reason();
+}
+
+// Peak resident memory of this process so far (CTest runs each test in its own process).
+long peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+// fuzz_idx: an 11-byte int8 file declaring 0xfb000003 values (4.2 GB, under the 4 GiB
+// max_bytes) allocated and zeroed all of it before finding the data missing; the buffer now
+// grows with the data read.
+TEST(FuzzRegression, TruncatedIdxDeclaringGigabytesAllocatesLittle) {
+  const std::string path = regression("idx_declares_4gb.idx");
+  const auto a = read_idx(path);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().path(), path);
+  EXPECT_NE(a.status().reason().find("truncated idx file: header declares 4211081219 bytes of data, found 3"),
+            std::string::npos)
+      << a.status().reason();
+  EXPECT_LT(peak_rss_mb(), 1024);
 }
 
 }  // namespace
