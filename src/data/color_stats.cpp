@@ -227,7 +227,10 @@ nlohmann::json color_stats_to_json(const ColorStats& s) {
 
 Result<ColorStats> color_stats_from_json(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) return field_error(origin, "not a JSON object");
-  if (j.value("format", std::string()) != "alexnet-color-stats") {
+  // Not j.value("format", std::string()): it throws when "format" is not a string, and this is
+  // outside the try below (found by fuzzing, fuzz/fuzz_color_stats).
+  const auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get_ref<const std::string&>() != "alexnet-color-stats") {
     return field_error(origin, "\"format\" is not \"alexnet-color-stats\"");
   }
   ColorStats s;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "data/color_stats.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
 
@@ -43,6 +44,17 @@ TEST(FuzzRegression, TruncatedIdxDeclaringGigabytesAllocatesLittle) {
             std::string::npos)
       << a.status().reason();
   EXPECT_LT(peak_rss_mb(), 1024);
+}
+
+// fuzz_color_stats: a color_stats.json whose (second) "format" is the number 3 let
+// nlohmann's type_error escape load_color_stats (std::terminate) instead of returning an error.
+TEST(FuzzRegression, ColorStatsFormatThatIsNotAString) {
+  const std::string path = regression("color_stats_format_is_a_number.json");
+  const auto stats = load_color_stats(path);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().path(), path);
+  EXPECT_NE(stats.status().reason().find("\"format\" is not \"alexnet-color-stats\""), std::string::npos)
+      << stats.status().reason();
 }
 
 }  // namespace
