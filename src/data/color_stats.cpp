@@ -13,6 +13,7 @@
 #include <opencv2/core.hpp>
 
 #include "data/dataset.h"
+#include "data/json_fields.h"
 #include "data/preprocess.h"
 #include "data/random.h"
 
@@ -232,6 +233,10 @@ Result<ColorStats> color_stats_from_json(const nlohmann::json& j, const std::str
   const auto format = j.find("format");
   if (format == j.end() || !format->is_string() || format->get_ref<const std::string&>() != "alexnet-color-stats") {
     return field_error(origin, "\"format\" is not \"alexnet-color-stats\"");
+  }
+  // Before any get<int>(): a float there (1e300) would be an undefined cast (json_fields.h).
+  if (Status integers = check_integer_fields(color_stats_to_json(ColorStats{}), j); !integers.ok()) {
+    return field_error(origin, integers.reason());
   }
   ColorStats s;
   try {

@@ -57,5 +57,16 @@ TEST(FuzzRegression, ColorStatsFormatThatIsNotAString) {
       << stats.status().reason();
 }
 
+// Found by reading after fuzz_state found nlohmann's undefined float-to-integer cast: the same
+// cast in color_stats.json ("size": 1e300); a float where the file has an integer is an error.
+TEST(FuzzRegression, ColorStatsWithAFloatSize) {
+  const std::string path = regression("color_stats_size_1e300.json");
+  const auto stats = load_color_stats(path);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().path(), path);
+  EXPECT_NE(stats.status().reason().find("\"size\" must be an integer, not 1e+300"), std::string::npos)
+      << stats.status().reason();
+}
+
 }  // namespace
 }  // namespace alexnet::data
