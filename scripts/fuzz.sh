@@ -53,6 +53,8 @@ for t in "${TARGETS[@]}"; do
   if ! nice "$BUILD/fuzz/$t" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10 \
       -max_len=65536 -print_final_stats=1 "${dict[@]}" -artifact_prefix="$ARTIFACTS/$t-" >"$log" 2>&1; then
     tail -n 60 "$log" >&2
+    # The sanitizer's own line, which a long stack trace pushes out of the tail.
+    grep -m 3 -E "runtime error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|what\(\)" "$log" >&2 || true
     crash=$(grep -o "Test unit written to .*" "$log" | sed 's/Test unit written to //' | tail -n 1)
     echo "fuzz: $t FAILED; the input is ${crash:-(see the log above)}" >&2
     echo "fuzz: reproduce with $BUILD/fuzz/$t ${crash:-INPUT}" >&2
