@@ -7,11 +7,14 @@
 #include <string>
 
 #include "data/color_stats.h"
+#include "data/decode.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
+#include "test_util.h"
 
 namespace alexnet::data {
 namespace {
+using testing::read_bytes;
 
 std::string regression(const std::string& name) { return std::string(ALEXNET_REGRESSIONS_DIR) + "/" + name; }
 
@@ -39,6 +42,17 @@ TEST(FuzzRegression, ListFileWithALargeIntegerLabelOpensQuickly) {
   EXPECT_EQ((*ds)->class_names().size(), 888889u);
   EXPECT_EQ((*ds)->size(), 1u);
   EXPECT_LT(seconds, 5.0);  // about 0.1 s in a release build
+}
+
+// fuzz_decode_image: 135 bytes, a damaged JPEG 2000 signature and "DICM" at offset 128. OpenCV
+// passed it to GDCM, which assert()ed and aborted the process; DICOM is now refused first.
+TEST(FuzzRegression, DicomMagicIsRefusedBeforeGdcmAborts) {
+  const std::vector<std::uint8_t> bytes = read_bytes(regression("decode_dicm_at_128_gdcm_abort.bin"));
+  ASSERT_EQ(bytes.size(), 135u);
+  cv::Mat rgb;
+  const Status status = decode_image_bytes(bytes.data(), bytes.size(), "dicm", DecodeOptions{}, rgb);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.reason().find("DICOM files are not supported"), std::string::npos) << status.reason();
 }
 
 // Peak resident memory of this process so far (CTest runs each test in its own process).
