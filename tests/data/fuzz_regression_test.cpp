@@ -8,6 +8,7 @@
 
 #include "data/color_stats.h"
 #include "data/decode.h"
+#include "data/image_header.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
 #include "test_util.h"
@@ -53,6 +54,18 @@ TEST(FuzzRegression, DicomMagicIsRefusedBeforeGdcmAborts) {
   const Status status = decode_image_bytes(bytes.data(), bytes.size(), "dicm", DecodeOptions{}, rgb);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.reason().find("DICOM files are not supported"), std::string::npos) << status.reason();
+}
+
+// fuzz_decode_image under ASan: a VP8X WebP whose last chunk has an odd length. The chunk walk
+// stepped one byte past the RIFF end, `riff_end - pos` wrapped and it read past the buffer.
+// Without ASan the read may go unnoticed: the input is also a seed of fuzz_decode_image, so the
+// CI smoke run replays it under ASan.
+TEST(FuzzRegression, WebpChunkWalkStopsAtTheRiffEnd) {
+  const std::vector<std::uint8_t> bytes = read_bytes(regression("webp_vp8x_odd_last_chunk.webp"));
+  const ImageHeader header = probe_image_header(bytes.data(), bytes.size());
+  EXPECT_EQ(header.format, ImageFormat::kWebp);
+  cv::Mat rgb;
+  (void)decode_image_bytes(bytes.data(), bytes.size(), "webp", DecodeOptions{}, rgb);  // must not crash
 }
 
 // Peak resident memory of this process so far (CTest runs each test in its own process).
