@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, idempotently:
 #   - Debian packages (compiler, CMake, OpenCV, CLI11, nlohmann-json, gnuplot, GoogleTest,
-#     Google Benchmark, the Fashion-MNIST dataset package), with sudo when not root;
+#     Google Benchmark, clang with libFuzzer for scripts/fuzz.sh, the Fashion-MNIST dataset
+#     package), with sudo when not root;
 #   - a project-local virtual environment .venv with the pinned TensorFlow wheel, whose
 #     headers and shared libraries the C++ code is compiled and linked against.
 # Re-running it does nothing when everything is already there.
@@ -17,6 +18,7 @@ APT_PACKAGES=(
   libopencv-dev libjpeg62-turbo-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev
   gnuplot-nox
   dataset-fashion-mnist
 )

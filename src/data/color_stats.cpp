@@ -13,6 +13,7 @@
 #include <opencv2/core.hpp>
 
 #include "data/dataset.h"
+#include "data/json_fields.h"
 #include "data/preprocess.h"
 #include "data/random.h"
 
@@ -227,8 +228,15 @@ nlohmann::json color_stats_to_json(const ColorStats& s) {
 
 Result<ColorStats> color_stats_from_json(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) return field_error(origin, "not a JSON object");
-  if (j.value("format", std::string()) != "alexnet-color-stats") {
+  // Not j.value("format", std::string()): it throws when "format" is not a string, and this is
+  // outside the try below (found by fuzzing, fuzz/fuzz_color_stats).
+  const auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get_ref<const std::string&>() != "alexnet-color-stats") {
     return field_error(origin, "\"format\" is not \"alexnet-color-stats\"");
+  }
+  // Before any get<int>(): a float there (1e300) would be an undefined cast (json_fields.h).
+  if (Status integers = check_integer_fields(color_stats_to_json(ColorStats{}), j); !integers.ok()) {
+    return field_error(origin, integers.reason());
   }
   ColorStats s;
   try {

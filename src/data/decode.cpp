@@ -325,6 +325,12 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
   // even when the (small) file is also "truncated" with respect to it.
   ALEXNET_DATA_RETURN_IF_ERROR(CheckDeclaredSize(header, name, options));
   if (!header.problem.empty()) return Status::Error(name, header.problem);
+  // DICOM is not read. Found by fuzzing (fuzz/fuzz_decode_image): Debian's OpenCV hands any file
+  // with "DICM" at offset 128 to GDCM, whose reader assert()s on a malformed one and so aborts
+  // the whole process (a training run), whatever the file is named.
+  if (header.format == ImageFormat::kUnknown && size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0) {
+    return Status::Error(name, "DICOM files are not supported (GDCM aborts the process on a malformed one)");
+  }
   if (header.format == ImageFormat::kJpeg) {
     ALEXNET_DATA_RETURN_IF_ERROR(DecodeJpeg(data, size, name, header, options, rgb, noted));
   } else {

@@ -4,6 +4,7 @@
 //    PNG (1-16 bit, grey, palette, alpha), BMP,
 //    TIFF, WebP, Netpbm/PAM/PFM, Sun raster, Radiance HDR, OpenEXR, JPEG 2000 - whatever
 //    Debian's OpenCV 4.6 imgcodecs reads.
+//  - DICOM (through OpenCV's GDCM) is refused: GDCM aborts the process on a malformed file.
 //  - Output: CV_8UC3 in RGB order (OpenCV decodes to BGR; we swap), EXIF orientation applied
 //    (JPEG APP1, PNG eXIf, WebP EXIF).
 //  - Grey is replicated to 3 channels; 16-bit is scaled by 255/65535 (rounded, so 65535 -> 255);
@@ -11,7 +12,7 @@
 //    over DecodeOptions::alpha_background (white by default, like a browser page).
 //  - Size limit: the width and height are read from the header by us (image_header.h) for every
 //    format listed above and an image above max_pixels is refused before any pixel memory is
-//    allocated. For a format we do not parse (e.g. DICOM through GDCM) OpenCV's own limits refuse
+//    allocated. For a format image_header.h does not parse, OpenCV's own limits refuse
 //    it before allocating (OPENCV_IO_MAX_IMAGE_PIXELS, default 2^30; OPENCV_IO_MAX_IMAGE_WIDTH
 //    and _HEIGHT, default 2^20) and max_pixels is checked right after decoding.
 //    Why we still read headers ourselves: OpenCV 4.6 reads those variables in static

@@ -301,7 +301,10 @@ void probe_webp(const u8* d, std::size_t n, ImageHeader& h) {
       return;
     }
     std::size_t pos = 12;
-    while (riff_end - pos >= 8) {
+    // Not riff_end - pos >= 8: a last chunk of odd length is padded to one byte past riff_end,
+    // the unsigned difference wrapped and the loop read past the buffer (found by fuzzing with
+    // ASan, fuzz/fuzz_decode_image).
+    while (pos + 8 <= riff_end) {
       const std::uint64_t len = le32(d + pos + 4);
       if (len > riff_end - pos - 8) break;
       if (std::memcmp(d + pos, "EXIF", 4) == 0) {

@@ -7,6 +7,7 @@
 
 #include "data/fashion_mnist.h"
 #include "data/image_folder.h"
+#include "data/json_fields.h"
 #include "data/ten_crop.h"
 #include "train/files.h"
 
@@ -84,6 +85,8 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
       }
     }
   }
+  // Before the macros' get<int>(): a float there (1e300) would be an undefined cast (json_fields.h).
+  ALEXNET_RETURN_IF_ERROR(data::check_integer_fields(ToJson(TrainConfig{}), j));
   TrainConfig c;
   try {
     j.at("data").get_to(c.data);

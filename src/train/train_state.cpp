@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "data/json_fields.h"
+
 namespace alexnet::train {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainState, step, epoch, batch_in_epoch, learning_rate, lr_drops,
@@ -16,6 +18,8 @@ Result<TrainState> TrainStateFromJson(const nlohmann::json& j) {
   for (const char* key : {"step", "epoch", "batch_in_epoch", "learning_rate"}) {
     if (!j.contains(key)) return Status::Error("", std::string("no \"") + key + "\" key");
   }
+  // Before the macro's get<int64_t>(): a float there (1e300) would be an undefined cast (json_fields.h).
+  ALEXNET_RETURN_IF_ERROR(data::check_integer_fields(ToJson(TrainState{}), j));
   try {
     return j.get<TrainState>();
   } catch (const nlohmann::json::exception& e) {

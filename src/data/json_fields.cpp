@@ -1,0 +1,19 @@
+#include "data/json_fields.h"
+
+namespace alexnet::data {
+
+Status check_integer_fields(const nlohmann::json& written, const nlohmann::json& input, const std::string& prefix) {
+  if (!written.is_object() || !input.is_object()) return Status::Ok();
+  for (const auto& [key, model] : written.items()) {
+    const auto it = input.find(key);
+    if (it == input.end()) continue;
+    const std::string name = prefix.empty() ? key : prefix + "." + key;
+    if (model.is_number_integer() && it->is_number_float()) {
+      return Status::Error("", "\"" + name + "\" must be an integer, not " + it->dump());
+    }
+    ALEXNET_DATA_RETURN_IF_ERROR(check_integer_fields(model, *it, name));
+  }
+  return Status::Ok();
+}
+
+}  // namespace alexnet::data
