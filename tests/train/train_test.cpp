@@ -231,6 +231,45 @@ TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   EXPECT_DOUBLE_EQ(centre.at("top1_accuracy").get<double>(), correct / 7.0);
 }
 
+// A bit flipped in the middle of best/'s parameters (TensorFlow's CRC32C catches it) and a bit
+// flipped in a newer state.json (it no longer parses): opening the run for eval/predict/export
+// names and skips each and uses the newest checkpoint that restores; the files stay as they were.
+TEST_F(TrainedRun, OpeningARunSkipsBitFlippedCheckpoints) {
+  ASSERT_EQ(status_, 0);
+  const fs::path copy = root_ / "bitflip-run";
+  fs::remove_all(copy);
+  fs::copy(run(), copy, fs::copy_options::recursive);
+  auto flip = [](const fs::path& file, double where, unsigned char bit) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const std::streamoff at = static_cast<std::streamoff>(static_cast<double>(f.tellg()) * where);
+    f.seekg(at);
+    char c = 0;
+    f.get(c);
+    f.seekp(at);
+    f.put(static_cast<char>(c ^ bit));
+  };
+  // The data file holds the parameters, then the momentum: a quarter in is a weight.
+  flip(copy / "checkpoints/best/model.data-00000-of-00001", 0.25, 0x10);
+  std::vector<long> steps;
+  for (const auto& e : fs::directory_iterator(copy / "checkpoints")) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("ckpt-", 0) == 0) steps.push_back(std::stol(n.substr(5)));
+  }
+  std::sort(steps.begin(), steps.end());
+  ASSERT_GE(steps.size(), 2u);
+  const fs::path newest = copy / "checkpoints" / ("ckpt-" + std::to_string(steps.back()));
+  flip(newest / "state.json", 0.0, 0x01);  // '{' (0x7b) becomes 'z' (0x7a)
+  const std::uintmax_t size_before = fs::file_size(newest / "state.json");
+
+  auto opened = TrainedModel::Open(copy.string(), "", 0);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  const std::string used = opened.value()->checkpoint_prefix();
+  EXPECT_EQ(used, (copy / "checkpoints" / ("ckpt-" + std::to_string(steps[steps.size() - 2])) / "model").string());
+  EXPECT_EQ(fs::file_size(newest / "state.json"), size_before);  // left in place, as it was
+  EXPECT_TRUE(fs::exists(copy / "checkpoints/best/model.index"));
+}
+
 TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
   ASSERT_EQ(status_, 0);
   const Result<std::string> resolved = CheckpointManager::ResolvePrefix(run().string());
