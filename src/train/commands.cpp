@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <chrono>
-#include <filesystem>
 #include <iomanip>
 #include <random>
 #include <sstream>
@@ -18,8 +17,6 @@
 #include "train/format.h"
 
 namespace alexnet::train {
-
-namespace fs = std::filesystem;
 
 namespace {
 
