@@ -18,6 +18,8 @@ const char* KindName(LayerKind kind) {
   return "?";
 }
 
+const char* PrecisionName(Precision precision) { return precision == Precision::kBf16 ? "bf16" : "fp32"; }
+
 namespace {
 // Output side of a conv or pooling layer for an input side, or 0 when the window does not fit.
 int SpatialOut(const LayerSpec& spec, int in) {

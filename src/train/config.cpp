@@ -43,8 +43,9 @@ namespace alexnet::model {
 
 // An unknown "init" string reads as the first entry, "paper", as before.
 NLOHMANN_JSON_SERIALIZE_ENUM(Init, {{Init::kPaper, "paper"}, {Init::kHe, "he"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(Precision, {{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, num_classes, input_size, lrn, dropout_rate, init,
-                                                init_stddev, input_stddev, standardize_input, seed)
+                                                init_stddev, input_stddev, standardize_input, seed, precision)
 
 }  // namespace alexnet::model
 

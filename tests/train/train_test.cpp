@@ -114,7 +114,7 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
   Result<std::string> text = ReadFile((run() / "checkpoints/best/state.json").string());
   ASSERT_TRUE(text.ok()) << text.status().message();
   const TrainState s = *TrainStateFromJson(nlohmann::json::parse(*text));
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   EXPECT_NE(m->checkpoint_prefix().find("best"), std::string::npos);
@@ -151,7 +151,7 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   ASSERT_EQ(RunEval("--split val --ten-crop --batch 20", "eval-ten", &report), "");
   const nlohmann::json ten = report.at("ten-crop");
 
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   auto ds = OpenDataset(m->config().data, Split::kVal);
@@ -204,7 +204,7 @@ TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   EXPECT_NE(log.str().find("centre-crop"), std::string::npos) << log.str();
   const nlohmann::json centre = report.at("centre-crop");
 
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   auto ds = OpenDataset(m->config().data, Split::kVal);  // the whole split (40 images)
@@ -262,7 +262,7 @@ TEST_F(TrainedRun, OpeningARunSkipsBitFlippedCheckpoints) {
   flip(newest / "state.json", 0.0, 0x01);  // '{' (0x7b) becomes 'z' (0x7a)
   const std::uintmax_t size_before = fs::file_size(newest / "state.json");
 
-  auto opened = TrainedModel::Open(copy.string(), "", 0);
+  auto opened = TrainedModel::Open(copy.string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   const std::string used = opened.value()->checkpoint_prefix();
   EXPECT_EQ(used, (copy / "checkpoints" / ("ckpt-" + std::to_string(steps[steps.size() - 2])) / "model").string());
@@ -285,7 +285,7 @@ TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
   const std::string out = RunPython(root_, "read_ckpt.py", script, prefix, &status);
   ASSERT_EQ(status, 0) << out;
   const auto j = nlohmann::json::parse(out);
-  auto opened = TrainedModel::Open(run().string(), prefix, 0);
+  auto opened = TrainedModel::Open(run().string(), prefix);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   std::vector<std::pair<std::string, tensorflow::Tensor>> params;
@@ -305,7 +305,7 @@ TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
 
 TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
   ASSERT_EQ(status_, 0);
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   std::vector<std::pair<std::string, tensorflow::Tensor>> params;
@@ -342,7 +342,7 @@ TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
 
 TEST_F(TrainedRun, PredictReportsBadFilesAndPredictsTheRest) {
   ASSERT_EQ(status_, 0);
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   const fs::path bad = root_ / "not_an_image.jpg";
