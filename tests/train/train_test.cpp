@@ -17,6 +17,7 @@
 #include "data/preprocess.h"
 #include "data/ten_crop.h"
 #include "model/freeze.h"
+#include "model/precision.h"
 #include "run_command.h"
 #include "shapes_dataset.h"
 #include "train/checkpoint.h"
@@ -141,6 +142,28 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// The fp32-trained model evaluated in bf16 classifies the validation images as in fp32, but for
+// an image or two near a decision boundary (bf16 rounds each product to 8 bits of mantissa).
+TEST_F(TrainedRun, EvalInBf16AgreesWithFp32) {
+  ASSERT_EQ(status_, 0);
+  if (!model::CpuHasBf16()) GTEST_SKIP() << "this CPU has no bf16 arithmetic";
+  auto top1 = [](std::optional<model::Precision> precision) -> double {
+    auto opened = TrainedModel::Open(run().string(), "", SessionChoice{0, precision});
+    EXPECT_TRUE(opened.ok()) << opened.status().message();
+    if (!opened.ok()) return -1;
+    std::unique_ptr<TrainedModel> m = std::move(opened).value();
+    EXPECT_EQ(m->session()->config().model.precision, precision.value_or(model::Precision::kFp32));
+    auto ds = OpenDataset(m->config().data, Split::kVal);
+    auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 20));
+    const Result<EvalResult> r = Evaluate(m->session(), loader.value().get(), m->config().model.num_classes, false);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->top1_accuracy() : -1;
+  };
+  const double fp32 = top1(std::nullopt), bf16 = top1(model::Precision::kBf16);
+  EXPECT_GT(fp32, 0.5);
+  EXPECT_NEAR(bf16, fp32, 2.0 / 40 + 1e-9);  // at most 2 of the 40 validation images differ
 }
 
 // `alexnet eval --ten-crop` against the ten crops predicted one image at a time here and
@@ -419,6 +442,37 @@ TEST_F(TrainedRun, TensorBoardEventFileHoldsTheScalars) {
                           "epoch/val_top5"}) {
     EXPECT_NE(out.find(tag), std::string::npos) << tag << " not in: " << out;
   }
+}
+
+
+// --precision is recorded in config.json; --resume keeps the run's unless it is given again.
+TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
+  if (!model::CpuHasBf16()) GTEST_SKIP() << "this CPU has no bf16 arithmetic";
+  const fs::path root = fs::temp_directory_path() / ("alexnet_precision_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  alexnet::testing::WriteShapesDataset(root / "shapes", 8, 5);
+  TrainConfig c = SmallConfig(root / "shapes", root / "run");
+  c.recipe.epochs = 1;
+  c.model.precision = model::Precision::kBf16;
+  auto precision_in_config = [&] {
+    auto loaded = LoadTrainConfig((root / "run").string());
+    EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+    return loaded.ok() ? model::PrecisionName(loaded->model.precision) : "?";
+  };
+  std::ostringstream out1, out2, out3;
+  ASSERT_TRUE(Train(c, false, {}, nullptr, out1).ok()) << out1.str();
+  EXPECT_STREQ(precision_in_config(), "bf16");
+  EXPECT_NE(out1.str().find(", bf16, "), std::string::npos) << out1.str();
+  c.model.precision = model::Precision::kFp32;  // the default of the command line, not given
+  c.recipe.epochs = 2;
+  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, false}, nullptr, out2).ok()) << out2.str();
+  EXPECT_STREQ(precision_in_config(), "bf16");
+  EXPECT_NE(out2.str().find(", bf16, "), std::string::npos) << out2.str();
+  c.recipe.epochs = 3;
+  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, true}, nullptr, out3).ok()) << out3.str();
+  EXPECT_STREQ(precision_in_config(), "fp32");
+  EXPECT_NE(out3.str().find(", fp32, "), std::string::npos) << out3.str();
+  fs::remove_all(root);
 }
 
 }  // namespace
