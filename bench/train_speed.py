@@ -50,13 +50,14 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     a = p.parse_args()
     common = ["--batch", str(a.batch), "--iterations", str(a.iterations)]
+    ours_only = ["--traced", "0"]  # speeds only: no per-layer tracing
     peer = [sys.executable, os.path.join(ROOT, "bench/keras_peer.py")]
     configs = [(who, precision) for precision in ("fp32", "bf16") for who in ("alexnet", "keras")]
     results = {c: [] for c in configs}
     rss = {c: 0.0 for c in configs}
     for r in range(a.rounds):
         for who, precision in configs:
-            cmd = ([a.alexnet, "time"] if who == "alexnet" else peer) + ["--precision", precision] + common
+            cmd = ([a.alexnet, "time"] + ours_only if who == "alexnet" else peer) + ["--precision", precision] + common
             speeds, peak_mb = measure(cmd)
             results[(who, precision)].append(speeds)
             rss[(who, precision)] = max(rss[(who, precision)], peak_mb)

@@ -215,14 +215,16 @@ Command AddTimeCommand(CLI::App* app) {
   AddModelOptions(cmd, &o->model);
   AddPrecisionOption(cmd, &o->model.precision, "fp32 or bf16 mixed precision");
   cmd->add_option("--batch", o->batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--iterations", o->iterations, "timed steps (and as many traced ones)")
+  cmd->add_option("--iterations", o->iterations, "timed training steps and inference batches")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--traced", o->traced, "traced steps for the per-layer table (0: speeds only)")
+      ->check(kNonNegative)->capture_default_str();
   cmd->add_option("--threads", o->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
   return {cmd, [o]() -> Status {
             ALEXNET_ASSIGN_OR_RETURN(const model::TimingReport t, model::TimeLayers(*o));
             std::cout << "alexnet time: batch " << t.batch << ", input " << t.input_size << " x " << t.input_size
                       << ", " << model::PrecisionName(t.precision) << ", " << o->iterations
-                      << " steps after 1 warm-up\n"
+                      << " timed steps after 1 warm-up, " << o->traced << " traced\n"
                       << model::FormatTiming(t);
             return Status::Ok();
           }};

@@ -171,8 +171,9 @@ Result<TimingReport> TimeLayers(const TimingOptions& o) {
     AddStepStats(trace, rows, forward_nodes, &times, &total);
     return Status::Ok();
   };
-  ALEXNET_ASSIGN_OR_RETURN(report.traced_step_ms, MeanMilliseconds(o.iterations, traced));
-  report.op_time_ms = total / o.iterations;
+  if (o.traced < 1) return report;
+  ALEXNET_ASSIGN_OR_RETURN(report.traced_step_ms, MeanMilliseconds(o.traced, traced));
+  report.op_time_ms = total / o.traced;
   for (const LayerShape& s : shapes) {
     LayerTime t = times[s.spec->name];
     t.layer = s.spec->name;
@@ -180,12 +181,14 @@ Result<TimingReport> TimeLayers(const TimingOptions& o) {
     report.rows.push_back(t);
   }
   for (const char* extra : {"loss", "update", "other"}) report.rows.push_back(times[extra]), report.rows.back().layer = extra;
-  for (LayerTime& t : report.rows) t.forward_ms /= o.iterations, t.backward_ms /= o.iterations;
+  for (LayerTime& t : report.rows) t.forward_ms /= o.traced, t.backward_ms /= o.traced;
   return report;
 }
 
-std::string FormatTiming(const TimingReport& t) {
-  std::ostringstream out;
+namespace {
+
+// The per-layer table and the traced step's totals.
+void PrintLayerTable(const TimingReport& t, std::ostream& out) {
   char line[512];
   std::snprintf(line, sizeof line, "%-7s %11s %12s %14s %12s %12s\n", "layer", "forward ms", "backward ms",
                 "MACs/image", "fwd GFLOP/s", "bwd GFLOP/s");
@@ -204,13 +207,21 @@ std::string FormatTiming(const TimingReport& t) {
     forward += r.forward_ms;
     backward += r.backward_ms;
   }
-  std::snprintf(line, sizeof line, "%-7s %11.1f %12.1f\n", "total", forward, backward);
-  out << line;
   std::snprintf(line, sizeof line,
-                "op time %.0f ms in a traced step of %.0f ms wall (ops overlap on several cores; tracing adds time)\n"
-                "training step: %.0f ms, %.1f images/s\ninference:     %.0f ms, %.1f images/s\n",
-                t.op_time_ms, t.traced_step_ms, t.train_step_ms, t.TrainImagesPerSecond(), t.forward_ms,
-                t.InferenceImagesPerSecond());
+                "%-7s %11.1f %12.1f\nop time %.0f ms in a traced step of %.0f ms wall (ops overlap on several "
+                "cores; tracing adds time)\n",
+                "total", forward, backward, t.op_time_ms, t.traced_step_ms);
+  out << line;
+}
+
+}  // namespace
+
+std::string FormatTiming(const TimingReport& t) {
+  std::ostringstream out;
+  if (!t.rows.empty()) PrintLayerTable(t, out);
+  char line[256];
+  std::snprintf(line, sizeof line, "training step: %.0f ms, %.1f images/s\ninference:     %.0f ms, %.1f images/s\n",
+                t.train_step_ms, t.TrainImagesPerSecond(), t.forward_ms, t.InferenceImagesPerSecond());
   out << line;
   return out.str();
 }

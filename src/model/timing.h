@@ -21,7 +21,8 @@ namespace alexnet::model {
 struct TimingOptions {
   ModelOptions model;   // num_classes, input_size, precision, ...
   int batch = 128;
-  int iterations = 5;   // timed steps (after one warm-up step), also traced steps
+  int iterations = 5;   // timed steps and inference batches (after one warm-up of each)
+  int traced = 3;       // traced steps for the per-layer times (0: speeds only, no table)
   int threads = 0;      // TensorFlow intra-op threads (0 = all cores)
 };
 
@@ -46,7 +47,7 @@ struct TimingReport {
 };
 
 // Builds the training graph, runs one warm-up step, times `iterations` training steps and
-// inference batches on random data, then traces `iterations` steps and sums op times per layer.
+// inference batches on random data, then traces `traced` steps and sums op times per layer.
 Result<TimingReport> TimeLayers(const TimingOptions& options);
 
 // The table as printed by `alexnet time`: per layer forward/backward ms, MACs and GFLOP/s.
