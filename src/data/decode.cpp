@@ -74,8 +74,10 @@ std::string opencv_limit_reason(const std::string& failed_check) {
   for (const Limit& l : kLimits) {
     if (failed_check.find(l.check) == std::string::npos) continue;
     const char* set = std::getenv(l.variable);
+    // The variable is named with how to change it: a dataset's max_pixels does not move it.
     return std::string("image ") + l.what + " OpenCV's decode limit of " + (set ? set : l.default_value) + " (" +
-           l.variable + (set ? " in the environment" : " not set: OpenCV's default") + "; refused before decoding)";
+           l.variable + (set ? " in the environment" : " not set: OpenCV's default") +
+           "; set it higher before starting the program to accept the image; refused before decoding)";
   }
   return "image header declares an invalid size (OpenCV: " + failed_check + "; refused before decoding)";
 }

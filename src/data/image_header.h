@@ -1,10 +1,30 @@
-// Reading an image's format, size and EXIF orientation from its header, without decoding.
+// What we read from an image's bytes before decoding: its format, and for the formats where
+// OpenCV cannot do it, the declared size, truncation and EXIF orientation.
 //
-// Why: OpenCV allocates the full pixel buffer from the header's declared size before it reads
-// any pixel, so a 1 KB file claiming 100000 x 100000 pixels would ask for 30 GB. We read the
-// size ourselves and refuse it before OpenCV sees the file. The same walk over the file's
-// structure finds truncated JPEG/PNG/WebP/BMP/PNM files, which some decoders would otherwise
-// "decode" with a grey or garbage bottom part.
+// The split with OpenCV:
+//  - OpenCV refuses an image whose header declares more than OPENCV_IO_MAX_IMAGE_PIXELS (or
+//    _WIDTH, _HEIGHT) before it allocates anything; the alexnet program sets that limit to
+//    kDefaultMaxPixels at start-up (src/cli/opencv_limit.cpp). For WebP, TIFF, PAM, PFM, Sun
+//    raster, Radiance HDR, OpenEXR and JPEG 2000 that is the only check before decoding, so
+//    their width and height are not read here (reported as 0).
+//  - What OpenCV 4.6 cannot do is read here:
+//      JPEG: decoded by libjpeg ourselves (jpeg_decode.h), so OpenCV's limit never sees it: the
+//            size from the frame header; truncation (no end-of-image marker), which libjpeg
+//            would "decode" with a grey bottom; EXIF orientation from APP1.
+//      PNG:  the size from IHDR (as for JPEG, to refuse above DecodeOptions::max_pixels before
+//            allocating); truncation (no IEND); EXIF orientation from eXIf.
+//      WebP: truncation (RIFF size past the end of the file), animation (OpenCV 4.6 cannot
+//            decode it) and EXIF orientation from the VP8X EXIF chunk.
+//      BMP, binary Netpbm (P4-P6): truncation. OpenCV reports a truncated BMP or Netpbm file
+//            by printing "imdecode_(''): can't read data: ... Unexpected end of input stream" to
+//            stderr, without the file's path, at every decode (every epoch); the check needs the
+//            size, so it is read (and held to max_pixels) too.
+//      TIFF: truncation (the first directory, which libtiff writes after the pixels, lies past
+//            the end of the file), so the error says "truncated" rather than only "corrupt".
+//    OpenCV applies no EXIF orientation with IMREAD_UNCHANGED (which keeps 16-bit depth and
+//    alpha), so decode() applies the one read here.
+//  - The format of every other file OpenCV reads is recognised from its first bytes only, to
+//    name it in an error ("corrupt or unsupported OpenEXR data" rather than "not an image").
 #pragma once
 
 #include <cstddef>
@@ -32,6 +52,8 @@ const char* format_name(ImageFormat format);
 
 struct ImageHeader {
   ImageFormat format = ImageFormat::kUnknown;
+  // The declared size for JPEG, PNG, BMP and Netpbm P1-P6; 0 x 0 for the others, whose size
+  // only OpenCV's limit checks before decoding.
   std::uint64_t width = 0;
   std::uint64_t height = 0;
   // EXIF orientation 1..8 (1 = as stored) from JPEG APP1, PNG eXIf or WebP EXIF.
