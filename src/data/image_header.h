@@ -4,7 +4,7 @@
 // The split with OpenCV:
 //  - OpenCV refuses an image whose header declares more than OPENCV_IO_MAX_IMAGE_PIXELS (or
 //    _WIDTH, _HEIGHT) before it allocates anything; the alexnet program sets that limit to
-//    kDefaultMaxPixels at start-up (src/cli/opencv_limit.cpp). For WebP, TIFF, PAM, PFM, Sun
+//    kDefaultMaxPixels at start-up (src/cli/opencv_limit.h). For WebP, TIFF, PAM, PFM, Sun
 //    raster, Radiance HDR, OpenEXR and JPEG 2000 that is the only check before decoding, so
 //    their width and height are not read here (reported as 0).
 //  - What OpenCV 4.6 cannot do is read here:
