@@ -6,15 +6,17 @@
 //    Debian's OpenCV 4.6 imgcodecs reads.
 //  - DICOM (through OpenCV's GDCM) is refused: GDCM aborts the process on a malformed file.
 //  - Output: CV_8UC3 in RGB order (OpenCV decodes to BGR; we swap), EXIF orientation applied
-//    (JPEG APP1, PNG eXIf, WebP EXIF).
+//    (JPEG APP1, PNG eXIf, WebP EXIF), which OpenCV does not do with IMREAD_UNCHANGED.
 //  - Grey is replicated to 3 channels; 16-bit is scaled by 255/65535 (rounded, so 65535 -> 255);
 //    float images (HDR/EXR/PFM) are taken as nominal 0..1 and clipped; alpha is composited
 //    over DecodeOptions::alpha_background (white by default, like a browser page).
 //  - Size limit: every image above max_pixels is refused, and never allocated first:
-//      JPEG, PNG, BMP, Netpbm P1-P6: the size is read from the header by us (image_header.h,
-//        which reads these headers anyway for what OpenCV cannot do: truncation, EXIF) and an
-//        image above max_pixels is refused before decoding ("W x H = N pixels, above the
-//        limit"). JPEG, decoded by libjpeg ourselves, is also held to OpenCV's limits below.
+//      JPEG: libjpeg reads the header (jpeg_decode.h) and an image above max_pixels is refused
+//        before decompression ("JPEG header declares W x H = N pixels, above the limit"). As
+//        OpenCV never sees it, it is also held to OpenCV's limits below.
+//      PNG, BMP, Netpbm P1-P6: the size is read from the header by us (image_header.h, which
+//        reads these headers anyway for what OpenCV cannot do: truncation, EXIF) and refused
+//        the same way before decoding.
 //      Every other format (WebP, TIFF, PAM, PFM, Sun raster, HDR, EXR, JPEG 2000): OpenCV
 //        refuses a header above its own limits before allocating (OPENCV_IO_MAX_IMAGE_PIXELS,
 //        default 2^30; OPENCV_IO_MAX_IMAGE_WIDTH and _HEIGHT, default 2^20), reported as "...

@@ -40,83 +40,6 @@ struct TiffReader {
 
 // ---- per-format probes ----
 
-// The frame header's size, EXIF orientation from APP1, and the end-of-image marker: libjpeg
-// "decodes" a JPEG cut short with a grey bottom and only a warning.
-void probe_jpeg(const u8* d, std::size_t n, ImageHeader& h) {
-  std::size_t pos = 2;
-  bool have_sof = false;
-  std::size_t scan_start = 0;
-  while (true) {
-    if (pos >= n) {
-      h.problem = have_sof ? "truncated JPEG (no image data)" : "truncated JPEG header";
-      return;
-    }
-    if (d[pos] != 0xFF) {
-      h.problem = "corrupt JPEG header (no marker" + at(pos) + ")";
-      return;
-    }
-    while (pos < n && d[pos] == 0xFF) ++pos;  // fill bytes
-    if (pos >= n) {
-      h.problem = "truncated JPEG header";
-      return;
-    }
-    const u8 marker = d[pos++];
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;
-    if (marker == 0xD9) {
-      h.problem = "JPEG ends before any image data";
-      return;
-    }
-    if (n - pos < 2) {
-      h.problem = "truncated JPEG header";
-      return;
-    }
-    const std::size_t len = be16(d + pos);
-    if (len < 2) {
-      h.problem = "corrupt JPEG header (segment length " + std::to_string(len) + at(pos) + ")";
-      return;
-    }
-    if (n - pos < len) {
-      h.problem = "truncated JPEG (segment" + at(pos - 2) + " runs past the end of the file)";
-      return;
-    }
-    const u8* seg = d + pos + 2;
-    const std::size_t seg_len = len - 2;
-    const bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                        marker != 0xCC;
-    if (is_sof && !have_sof) {
-      if (seg_len < 5) {
-        h.problem = "corrupt JPEG frame header";
-        return;
-      }
-      h.height = be16(seg + 1);
-      h.width = be16(seg + 3);
-      have_sof = true;
-    } else if (marker == 0xE1 && seg_len >= 6 && std::memcmp(seg, "Exif\0\0", 6) == 0 &&
-               h.orientation == 1) {
-      h.orientation = exif_orientation(seg + 6, seg_len - 6);
-    } else if (marker == 0xDA) {
-      scan_start = pos + len;
-      break;
-    }
-    pos += len;
-  }
-  if (!have_sof) {
-    h.problem = "corrupt JPEG (image data before any frame header)";
-    return;
-  }
-  if (h.height == 0) {
-    // The height would come from a DNL marker, which libjpeg does not support.
-    h.problem = "JPEG declares height 0 (DNL marker), not supported";
-    return;
-  }
-  // Inside entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so an FF D9
-  // after the first scan can only be the end-of-image marker. No EOI: the file was cut short.
-  for (std::size_t i = n - 1; i > scan_start; --i) {
-    if (d[i] == 0xD9 && d[i - 1] == 0xFF) return;
-  }
-  h.problem = "truncated JPEG (no end-of-image marker; " + std::to_string(n) + " bytes)";
-}
-
 // IHDR's size, eXIf's orientation, and IEND: a PNG cut short has none.
 void probe_png(const u8* d, std::size_t n, ImageHeader& h) {
   std::size_t pos = 8;
@@ -377,16 +300,15 @@ ImageHeader probe_image_header(const std::uint8_t* d, std::size_t n) {
   ImageHeader h;
   h.format = sniff_format(d, n);
   switch (h.format) {
-    case ImageFormat::kJpeg: probe_jpeg(d, n, h); break;
     case ImageFormat::kPng: probe_png(d, n, h); break;
     case ImageFormat::kBmp: probe_bmp(d, n, h); break;
     case ImageFormat::kWebp: probe_webp(d, n, h); break;
     case ImageFormat::kTiff: probe_tiff(d, n, h); break;
     case ImageFormat::kPnm: probe_pnm(d, n, h); break;
-    default: break;  // OpenCV alone: its size limit, then its decoder's checks
+    default: break;  // JPEG: libjpeg reads it (jpeg_decode.h); the rest: OpenCV alone
   }
-  const bool size_read = h.format == ImageFormat::kJpeg || h.format == ImageFormat::kPng ||
-                         h.format == ImageFormat::kBmp || (h.format == ImageFormat::kPnm && d[1] != '7');
+  const bool size_read = h.format == ImageFormat::kPng || h.format == ImageFormat::kBmp ||
+                         (h.format == ImageFormat::kPnm && d[1] != '7');
   if (h.problem.empty() && size_read && (h.width == 0 || h.height == 0)) {
     h.problem = std::string(format_name(h.format)) + " header declares an empty image (" +
                 std::to_string(h.width) + " x " + std::to_string(h.height) + ")";
