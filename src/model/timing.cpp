@@ -135,6 +135,44 @@ void AddStepStats(const tensorflow::RunMetadata& trace, const std::map<std::stri
   }
 }
 
+// One random batch, and labels cycling through the classes.
+struct RandomBatch {
+  Tensor images, labels;
+  explicit RandomBatch(const TimingOptions& o) : images(RandomImages(o)), labels(tensorflow::DT_INT32, {o.batch}) {
+    for (int i = 0; i < o.batch; ++i) labels.flat<int32_t>()(i) = i % o.model.num_classes;
+  }
+};
+
+// Traces `o.traced` training steps and fills the report's rows (ms per step) and totals.
+Status TraceLayers(const TimingOptions& o, ModelSession* session, const RandomBatch& batch, TimingReport* report) {
+  ALEXNET_ASSIGN_OR_RETURN(const std::vector<LayerShape> shapes, ComputeLayerShapes(o.model));
+  std::set<std::string> forward_nodes;
+  const auto rows = AssignRows(session->graph_def(), &forward_nodes);
+  std::map<std::string, LayerTime> times;
+  double total = 0;
+  StepResult r;
+  auto traced = [&]() -> Status {
+    tensorflow::RunMetadata trace;
+    ALEXNET_RETURN_IF_ERROR(session->TrainStep(batch.images, batch.labels, 1e-4f, &r, &trace));
+    AddStepStats(trace, rows, forward_nodes, &times, &total);
+    return Status::Ok();
+  };
+  ALEXNET_ASSIGN_OR_RETURN(report->traced_step_ms, MeanMilliseconds(o.traced, traced));
+  report->op_time_ms = total / o.traced;
+  for (const LayerShape& s : shapes) {
+    LayerTime t = times[s.spec->name];
+    t.layer = s.spec->name;
+    t.macs = s.macs;
+    report->rows.push_back(t);
+  }
+  for (const char* extra : {"loss", "update", "other"}) {
+    report->rows.push_back(times[extra]);
+    report->rows.back().layer = extra;
+  }
+  for (LayerTime& t : report->rows) t.forward_ms /= o.traced, t.backward_ms /= o.traced;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<TimingReport> TimeLayers(const TimingOptions& o) {
@@ -142,16 +180,14 @@ Result<TimingReport> TimeLayers(const TimingOptions& o) {
   sc.model = o.model;
   sc.training = true;
   sc.threads = o.threads;
-  ALEXNET_ASSIGN_OR_RETURN(const std::vector<LayerShape> shapes, ComputeLayerShapes(o.model));
+  ALEXNET_RETURN_IF_ERROR(ComputeLayerShapes(o.model).status());
   ALEXNET_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::Create(sc));
   ALEXNET_RETURN_IF_ERROR(session->Initialize());
-  const Tensor images = RandomImages(o);
-  Tensor labels(tensorflow::DT_INT32, {o.batch});
-  for (int i = 0; i < o.batch; ++i) labels.flat<int32_t>()(i) = i % o.model.num_classes;
+  const RandomBatch batch(o);
   StepResult r;
   Tensor probabilities;
-  auto train = [&] { return session->TrainStep(images, labels, 1e-4f, &r); };
-  auto infer = [&] { return session->Predict(images, &probabilities); };
+  auto train = [&] { return session->TrainStep(batch.images, batch.labels, 1e-4f, &r); };
+  auto infer = [&] { return session->Predict(batch.images, &probabilities); };
   ALEXNET_RETURN_IF_ERROR(train());  // warm-up: graph optimisation, oneDNN primitives
   ALEXNET_RETURN_IF_ERROR(infer());
   TimingReport report;
@@ -160,28 +196,7 @@ Result<TimingReport> TimeLayers(const TimingOptions& o) {
   report.input_size = o.model.input_size;
   ALEXNET_ASSIGN_OR_RETURN(report.train_step_ms, MeanMilliseconds(o.iterations, train));
   ALEXNET_ASSIGN_OR_RETURN(report.forward_ms, MeanMilliseconds(o.iterations, infer));
-
-  std::set<std::string> forward_nodes;
-  const auto rows = AssignRows(session->graph_def(), &forward_nodes);
-  std::map<std::string, LayerTime> times;
-  double total = 0;
-  auto traced = [&]() -> Status {
-    tensorflow::RunMetadata trace;
-    ALEXNET_RETURN_IF_ERROR(session->TrainStep(images, labels, 1e-4f, &r, &trace));
-    AddStepStats(trace, rows, forward_nodes, &times, &total);
-    return Status::Ok();
-  };
-  if (o.traced < 1) return report;
-  ALEXNET_ASSIGN_OR_RETURN(report.traced_step_ms, MeanMilliseconds(o.traced, traced));
-  report.op_time_ms = total / o.traced;
-  for (const LayerShape& s : shapes) {
-    LayerTime t = times[s.spec->name];
-    t.layer = s.spec->name;
-    t.macs = s.macs;
-    report.rows.push_back(t);
-  }
-  for (const char* extra : {"loss", "update", "other"}) report.rows.push_back(times[extra]), report.rows.back().layer = extra;
-  for (LayerTime& t : report.rows) t.forward_ms /= o.traced, t.backward_ms /= o.traced;
+  if (o.traced > 0) ALEXNET_RETURN_IF_ERROR(TraceLayers(o, session.get(), batch, &report));
   return report;
 }
 
