@@ -166,7 +166,8 @@ void TrainingRun::PrintHeader() const {
        << (val_set_ ? ", " + std::to_string(val_set_->size()) + " validation images" : "") << ", "
        << m.num_classes << " classes, input " << config_.data.crop << " x " << config_.data.crop << ", batch "
        << config_.recipe.batch << ", lr " << state_.learning_rate << ", " << loader_->batches_per_epoch()
-       << " steps per epoch\n  model: init " << (m.init == model::Init::kHe ? "he" : "paper") << ", dropout "
+       << " steps per epoch\n  model: init " << (m.init == model::Init::kHe ? "he" : "paper") << ", "
+       << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::FormatCount(session_->network().ParameterCount())
        << " parameters\n  run folder: " << config_.run.run_dir << std::endl;
@@ -211,7 +212,9 @@ Status TrainingRun::Run() {
 // One SGD step on one batch, then the running totals and the progress line.
 Status TrainingRun::Step(const data::Batch& batch) {
   model::StepResult r;
+  const Clock::time_point step_start = Clock::now();
   const Status st = session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r);
+  const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
   if (!st.ok()) return st.With("training step " + std::to_string(state_.step + 1));
   if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
   state_.step += 1;
@@ -232,6 +235,9 @@ Status TrainingRun::Step(const data::Batch& batch) {
     images_per_s_ = window_images_ / window_s;
   }
   PrintProgress(batch, r);
+  if (on_step_) {
+    on_step_(StepEnd{state_.step, batch.epoch, r.batch, r.correct_top1, r.cross_entropy, step_seconds, Seconds()});
+  }
   return Status::Ok();
 }
 
