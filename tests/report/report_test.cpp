@@ -499,17 +499,18 @@ TEST_F(TinyExperiment, EveryRunIsEvaluatedOnTheTrainingSubsetEveryEpochAndReport
   const fs::path out = *root_ / "out";
   std::vector<DropoutRun> with, without;
   for (const std::string run : {"dropout-0.5-seed1", "dropout-0.0-seed1", "dropout-0.5-seed2", "dropout-0.0-seed2"}) {
-    const auto r = ReadDropoutRun((out / run).string(), 0);
+    const bool with_dropout = run.rfind("dropout-0.5", 0) == 0;
+    const auto r = ReadDropoutRun((out / run).string(), with_dropout ? 0.5f : 0.0f);
     ASSERT_TRUE(r.ok()) << run << ": " << r.status().message();
     EXPECT_EQ(r->epochs.size(), 2u) << run;
     EXPECT_TRUE(fs::exists(out / run / "curves.png")) << run;  // the epoch hook ran
     const Result<train::TrainConfig> loaded = train::LoadTrainConfig((out / run).string());
     ASSERT_TRUE(loaded.ok()) << loaded.status().message();
     const train::TrainConfig& c = *loaded;
-    EXPECT_FLOAT_EQ(c.model.dropout_rate, run.rfind("dropout-0.5", 0) == 0 ? 0.5f : 0.0f);
+    EXPECT_FLOAT_EQ(c.model.dropout_rate, with_dropout ? 0.5f : 0.0f);
     EXPECT_EQ(c.model.seed, run.back() == '1' ? 1 : 2);
     EXPECT_TRUE(c.model.standardize_input) << run;  // --standardize reaches every run
-    (run.rfind("dropout-0.5", 0) == 0 ? with : without).push_back(*r);
+    (with_dropout ? with : without).push_back(*r);
   }
   const std::string md = Slurp(out / "dropout.md");
   EXPECT_NE(md.find("He initialisation, standardised input"), std::string::npos) << md;
