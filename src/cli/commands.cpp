@@ -9,6 +9,7 @@
 #include "cli/report_commands.h"
 #include "cli/validators.h"
 #include "model/summary.h"
+#include "model/timing.h"
 #include "train/commands.h"
 #include "train/trainer.h"
 
@@ -96,14 +97,16 @@ Command AddTrainCommand(CLI::App* app) {
   auto* budget = cmd->add_option("--time-budget", c->recipe.time_budget_s,
                                  "stop after this many seconds of training (0 = none)")
                      ->check(kNonNegative)->capture_default_str();
+  auto* precision = AddPrecisionOption(cmd, &c->model.precision,
+                                       "fp32, or bf16 mixed precision (--resume: the run's unless given)");
   AddRecipeOptions(cmd, &c->recipe);
   AddTrainRunOptions(cmd, c.get());
   cmd->callback([c, resume] {
     if (*resume && c->run.run_dir.empty()) throw CLI::ValidationError("--resume", "needs --run <run folder>");
   });
-  return {cmd, [c, resume, epochs, budget]() -> Status {
+  return {cmd, [c, resume, epochs, budget, precision]() -> Status {
             if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();
-            const train::TrainOverrides overrides{epochs->count() > 0, budget->count() > 0};
+            const train::TrainOverrides overrides{epochs->count() > 0, budget->count() > 0, precision->count() > 0};
             return train::Train(*c, *resume, overrides, ReportEpochHook(), std::cout);
           }};
 }
@@ -122,7 +125,12 @@ Command AddEvalCommand(CLI::App* app) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--workers", r->workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--output", r->out_dir, "folder for the CSV files (default <run>/eval-<split>)");
-  return {cmd, [r]() { return train::EvaluateRun(*r, std::cout).status(); }};
+  auto precision = std::make_shared<model::Precision>();
+  auto* given = AddPrecisionOption(cmd, precision.get(), "fp32 or bf16 (default: the run's)");
+  return {cmd, [r, precision, given]() {
+            if (given->count() > 0) r->session.precision = *precision;
+            return train::EvaluateRun(*r, std::cout).status();
+          }};
 }
 
 Command AddPredictCommand(CLI::App* app) {
@@ -134,7 +142,10 @@ Command AddPredictCommand(CLI::App* app) {
   cmd->add_flag("--json", *json, "print JSON");
   cmd->add_option("--top", r->top, "classes to show")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--batch", r->batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
-  return {cmd, [r, json]() -> Status {
+  auto precision = std::make_shared<model::Precision>();
+  auto* given = AddPrecisionOption(cmd, precision.get(), "fp32 or bf16 (default: the run's)");
+  return {cmd, [r, json, precision, given]() -> Status {
+            if (given->count() > 0) r->session.precision = *precision;
             ALEXNET_ASSIGN_OR_RETURN(const train::PredictOutcome o, train::PredictRun(*r));
             for (const train::Prediction& p : o.results) {
               if (!p.error.empty()) std::cerr << "alexnet predict: " << p.path << ": " << p.error << "\n";
@@ -190,10 +201,33 @@ Command AddTrainStepCommand(CLI::App* app) {
   auto lr = std::make_shared<float>(0.01f);
   AddShapeOptions(cmd, opts.get());
   AddModelOptions(cmd, opts.get());
+  AddPrecisionOption(cmd, &opts->precision, "fp32 or bf16 mixed precision");
   cmd->add_option("--batch", *batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--steps", *steps, "number of steps")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lr", *lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   return {cmd, [=]() { return train::RunTrainSteps(*opts, *batch, *steps, *lr, std::cout); }};
+}
+
+Command AddTimeCommand(CLI::App* app) {
+  auto* cmd = app->add_subcommand("time", "forward and backward milliseconds per layer (as `caffe time`)");
+  auto o = std::make_shared<model::TimingOptions>();
+  AddShapeOptions(cmd, &o->model);
+  AddModelOptions(cmd, &o->model);
+  AddPrecisionOption(cmd, &o->model.precision, "fp32 or bf16 mixed precision");
+  cmd->add_option("--batch", o->batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--iterations", o->iterations, "timed training steps and inference batches")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--traced", o->traced, "traced steps for the per-layer table (0: speeds only)")
+      ->check(kNonNegative)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  return {cmd, [o]() -> Status {
+            ALEXNET_ASSIGN_OR_RETURN(const model::TimingReport t, model::TimeLayers(*o));
+            std::cout << "alexnet time: batch " << t.batch << ", input " << t.input_size << " x " << t.input_size
+                      << ", " << model::PrecisionName(t.precision) << ", " << o->iterations
+                      << " timed steps after 1 warm-up, " << o->traced << " traced\n"
+                      << model::FormatTiming(t);
+            return Status::Ok();
+          }};
 }
 
 }  // namespace alexnet::cli

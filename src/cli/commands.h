@@ -24,5 +24,6 @@ Command AddExportCommand(CLI::App* app);
 Command AddBenchInputCommand(CLI::App* app);
 Command AddExtractCommand(CLI::App* app);
 Command AddTrainStepCommand(CLI::App* app);
+Command AddTimeCommand(CLI::App* app);
 
 }  // namespace alexnet::cli

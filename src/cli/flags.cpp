@@ -13,6 +13,15 @@ CLI::Option* AddInitOption(CLI::App* cmd, model::Init* init, const std::string& 
       ->default_str(*init == model::Init::kHe ? "he" : "paper");
 }
 
+CLI::Option* AddPrecisionOption(CLI::App* cmd, model::Precision* precision, const std::string& help) {
+  static const std::map<std::string, model::Precision> kNames = {{"fp32", model::Precision::kFp32},
+                                                                 {"bf16", model::Precision::kBf16}};
+  return cmd->add_option("--precision", *precision, help)
+      ->transform(CLI::CheckedTransformer(kNames).description(""))
+      ->type_name("{fp32,bf16}")
+      ->default_str(model::PrecisionName(*precision));
+}
+
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
                             const std::string& help) {
   std::map<std::string, train::Split> names;

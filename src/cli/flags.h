@@ -23,6 +23,8 @@ CLI::Option* AddActivationOption(CLI::App* cmd, model::Activation* activation);
 CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o);
 // --data, --list, --fashion-dir, --resize, --crop.
 void AddDataOptions(CLI::App* cmd, train::DataSpec* d);
+// --precision fp32|bf16, straight into the enum.
+CLI::Option* AddPrecisionOption(CLI::App* cmd, model::Precision* precision, const std::string& help);
 // --split, one of `splits`, straight into the enum.
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
                             const std::string& help);

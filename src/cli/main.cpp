@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const std::vector<cli::Command> commands = {
       cli::AddSummaryCommand(&app),     cli::AddTrainCommand(&app),   cli::AddEvalCommand(&app),
       cli::AddPredictCommand(&app),     cli::AddExportCommand(&app),  cli::AddBenchInputCommand(&app),
-      cli::AddExtractCommand(&app),     cli::AddTrainStepCommand(&app)};
+      cli::AddExtractCommand(&app),     cli::AddTrainStepCommand(&app), cli::AddTimeCommand(&app)};
   const auto report = cli::AddReportCommands(&app);
   try {
     app.parse(argc, argv);

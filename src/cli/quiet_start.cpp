@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "cli/opencv_limit.h"
+
 namespace alexnet::cli {
 namespace {
 
@@ -26,21 +28,34 @@ bool HasVariable(char** envp, const char* name) {
   return false;
 }
 
-// Runs before libc's own initialisation, so it reads the arguments and environment it is given
-// instead of calling getenv().
-__attribute__((constructor)) void BeginQuietStart(int argc, char** argv, char** envp) {
-  // The user's own TF_CPP_MIN_LOG_LEVEL, unlike the one EndQuietStart sets, shows TensorFlow's lines.
-  if (HasVariable(envp, "TF_CPP_MIN_LOG_LEVEL") && !HasVariable(envp, kReexecMarker)) return;
+// Whether stderr is to be captured during start-up: not when the user asks for TensorFlow's
+// lines (--verbose, or their own TF_CPP_MIN_LOG_LEVEL, unlike the one EndQuietStart sets).
+bool WantsQuietStart(int argc, char** argv, char** envp) {
+  if (HasVariable(envp, "TF_CPP_MIN_LOG_LEVEL") && !HasVariable(envp, kReexecMarker)) return false;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--verbose") == 0) return;
+    if (std::strcmp(argv[i], "--verbose") == 0) return false;
   }
+  return true;
+}
+
+bool CaptureStderr() {
   g_capture = memfd_create("alexnet-start-up-stderr", MFD_CLOEXEC);
-  if (g_capture < 0) return;
+  if (g_capture < 0) return false;
   g_saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
   if (g_saved_stderr < 0 || dup2(g_capture, STDERR_FILENO) < 0) {
     close(g_capture);
     g_capture = -1;
+    return false;
   }
+  return true;
+}
+
+// Runs before libc's own initialisation, so it reads the arguments and environment it is given
+// instead of calling getenv().
+__attribute__((constructor)) void BeginQuietStart(int argc, char** argv, char** envp) {
+  if (WantsQuietStart(argc, argv, envp) && CaptureStderr()) return;  // EndQuietStart restarts
+  // No restart by EndQuietStart to come: OpenCV's limit needs one of its own (opencv_limit.h).
+  if (!OpenCvLimitIsSet(envp)) RestartWithOpenCvLimit(argv, envp);
 }
 
 // TensorFlow's start-up lines that say nothing to a user of this tool.
@@ -73,6 +88,7 @@ void EndQuietStart(char** argv) {
   if (std::getenv(kReexecMarker) == nullptr) {
     setenv("TF_CPP_MIN_LOG_LEVEL", "2", 1);
     setenv(kReexecMarker, "1", 1);
+    SetOpenCvLimitForRestart();  // read by OpenCV while it loads, like TF_CPP_MIN_LOG_LEVEL
     execv("/proc/self/exe", argv);  // returns only on failure: carry on, a little noisier
   }
   unsetenv(kReexecMarker);

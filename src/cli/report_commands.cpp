@@ -33,6 +33,8 @@ struct ReportCommands {
   bool untrained = false;
   model::ModelOptions untrained_model;
   int threads = 0;
+  model::Precision precision = model::Precision::kFp32;
+  CLI::Option* precision_flag = nullptr;  // given: run in that precision, else the run's
   int scale = 5;
   int grid_width = 1100;
   int chart_width = 1024;
@@ -75,8 +77,14 @@ std::string Probability(float p) {
 // ---- running the commands
 
 Result<report::InspectModel> OpenInspectModel(const ReportCommands& c) {
-  if (c.untrained) return report::OpenUntrainedModel(c.untrained_model, c.threads);
-  return report::OpenRunModel(c.run_dir, c.checkpoint, c.threads);
+  train::SessionChoice session{c.threads, std::nullopt};
+  if (c.precision_flag->count() > 0) session.precision = c.precision;
+  if (c.untrained) {
+    model::ModelOptions options = c.untrained_model;
+    options.precision = c.precision;
+    return report::OpenUntrainedModel(options, c.threads);
+  }
+  return report::OpenRunModel(c.run_dir, c.checkpoint, session);
 }
 
 void PrintInspectReport(const report::InspectModel& m, const report::InspectReport& r, const std::string& out) {
@@ -114,7 +122,7 @@ int RunInspect(const ReportCommands& c, const std::string& command_line) {
 }
 
 Status Filters(const ReportCommands& c) {
-  ALEXNET_ASSIGN_OR_RETURN(const report::InspectModel m, report::OpenRunModel(c.run_dir, c.checkpoint, c.threads));
+  ALEXNET_ASSIGN_OR_RETURN(const report::InspectModel m, report::OpenRunModel(c.run_dir, c.checkpoint, {c.threads, {}}));
   ALEXNET_ASSIGN_OR_RETURN(const report::FilterImage f, report::Conv1FilterImage(m.session(), c.scale));
   const fs::path parent = fs::path(c.out).parent_path();
   std::error_code ec;
@@ -186,6 +194,7 @@ void AddInspect(CLI::App* app, ReportCommands* p) {
   i->add_option("--chart-width", p->chart_width, "width of the FC bar charts")
       ->check(CLI::Range(100, 8000))->capture_default_str();
   i->add_option("--threads", p->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  p->precision_flag = AddPrecisionOption(i, &p->precision, "fp32 or bf16 (default: the run's)");
   i->add_option("image", p->image, "the image file")->required();
   i->add_option("--out", p->out, "output folder (stage PNGs and index.html)")->required();
 }
@@ -247,6 +256,7 @@ void AddExperimentRunFlags(CLI::App* d, report::ExperimentKind kind, report::Exp
 }
 
 void AddExperimentOutputFlags(CLI::App* d, report::ExperimentOptions* o) {
+  AddPrecisionOption(d, &o->precision, "fp32 or bf16 (convolutions and matrix products; faster where the CPU has it)");
   d->add_option("--seeds", o->seeds, "one run of every variant per seed (comma-separated)")
       ->delimiter(',')->expected(1, 100)->default_str("1,2,3");
   d->add_option("--workers", o->workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();

@@ -74,8 +74,10 @@ std::string opencv_limit_reason(const std::string& failed_check) {
   for (const Limit& l : kLimits) {
     if (failed_check.find(l.check) == std::string::npos) continue;
     const char* set = std::getenv(l.variable);
+    // The variable is named with how to change it: a dataset's max_pixels does not move it.
     return std::string("image ") + l.what + " OpenCV's decode limit of " + (set ? set : l.default_value) + " (" +
-           l.variable + (set ? " in the environment" : " not set: OpenCV's default") + "; refused before decoding)";
+           l.variable + (set ? " in the environment" : " not set: OpenCV's default") +
+           "; set it higher before starting the program to accept the image; refused before decoding)";
   }
   return "image header declares an invalid size (OpenCV: " + failed_check + "; refused before decoding)";
 }
@@ -138,13 +140,15 @@ Status ReadUpTo(int fd, const std::string& path, std::uint64_t size, std::vector
   return Status::Ok();
 }
 
-// A header declaring more than max_pixels is refused before any pixel memory is allocated.
-Status CheckDeclaredSize(const ImageHeader& header, const std::string& name, const DecodeOptions& options) {
-  if (header.format == ImageFormat::kUnknown || header.width == 0 || header.height == 0) return Status::Ok();
-  const std::uint64_t pixels = header.width > UINT64_MAX / header.height ? UINT64_MAX : header.width * header.height;
+// A header declaring more than max_pixels is refused before any pixel memory is allocated
+// (width and height 0: not read, nothing to check).
+Status CheckDeclaredSize(ImageFormat format, std::uint64_t width, std::uint64_t height, const std::string& name,
+                         const DecodeOptions& options) {
+  if (width == 0 || height == 0) return Status::Ok();
+  const std::uint64_t pixels = width > UINT64_MAX / height ? UINT64_MAX : width * height;
   if (pixels <= options.max_pixels) return Status::Ok();
-  return Status::Error(name, std::string(format_name(header.format)) + " header declares " +
-                                 std::to_string(header.width) + " x " + std::to_string(header.height) + " = " +
+  return Status::Error(name, std::string(format_name(format)) + " header declares " +
+                                 std::to_string(width) + " x " + std::to_string(height) + " = " +
                                  std::to_string(pixels) + " pixels, above the limit of " +
                                  std::to_string(options.max_pixels) +
                                  " (refused before decoding; raise DecodeOptions::max_pixels to accept it)");
@@ -179,13 +183,18 @@ std::string OpenCvLimitProblem(std::uint64_t width, std::uint64_t height) {
   return "";
 }
 
-// JPEG through libjpeg (jpeg_decode.h): corrupt-data warnings are returned in `warnings`, or
-// refuse the file under strict_jpeg.
-Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string& name, const ImageHeader& header,
-                  const DecodeOptions& options, cv::Mat& rgb, DecodeWarnings& warnings) {
-  const std::string limit = OpenCvLimitProblem(header.width, header.height);  // both at most 65535
-  if (!limit.empty()) return Status::Error(name, limit);
-  ALEXNET_DATA_RETURN_IF_ERROR(decode_jpeg(data, size, name, rgb, warnings));
+// JPEG through libjpeg (jpeg_decode.h), held to max_pixels and OpenCV's limits on the header
+// libjpeg reads; `orientation` from its EXIF. Corrupt-data warnings are returned in `warnings`,
+// or refuse the file under strict_jpeg.
+Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string& name, const DecodeOptions& options,
+                  cv::Mat& rgb, DecodeWarnings& warnings, int& orientation) {
+  const auto check = [&](const JpegHeader& header) {
+    orientation = header.orientation;
+    ALEXNET_DATA_RETURN_IF_ERROR(CheckDeclaredSize(ImageFormat::kJpeg, header.width, header.height, name, options));
+    const std::string limit = OpenCvLimitProblem(header.width, header.height);  // both at most 65535
+    return limit.empty() ? Status::Ok() : Status::Error(name, limit);
+  };
+  ALEXNET_DATA_RETURN_IF_ERROR(decode_jpeg(data, size, name, check, rgb, warnings));
   if (options.strict_jpeg && warnings.any()) {
     return Status::Error(name, warnings.summary() + "; refused (strict JPEG decoding)");
   }
@@ -321,23 +330,24 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
   noted = DecodeWarnings();
   if (size == 0) return Status::Error(name, "empty file (0 bytes)");
   const ImageHeader header = probe_image_header(data, size);
-  // The size check comes first: a header declaring an absurd size is the more useful report
-  // even when the (small) file is also "truncated" with respect to it.
-  ALEXNET_DATA_RETURN_IF_ERROR(CheckDeclaredSize(header, name, options));
-  if (!header.problem.empty()) return Status::Error(name, header.problem);
-  // DICOM is not read. Found by fuzzing (fuzz/fuzz_decode_image): Debian's OpenCV hands any file
-  // with "DICM" at offset 128 to GDCM, whose reader assert()s on a malformed one and so aborts
-  // the whole process (a training run), whatever the file is named.
-  if (header.format == ImageFormat::kUnknown && size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0) {
-    return Status::Error(name, "DICOM files are not supported (GDCM aborts the process on a malformed one)");
-  }
+  int orientation = header.orientation;
   if (header.format == ImageFormat::kJpeg) {
-    ALEXNET_DATA_RETURN_IF_ERROR(DecodeJpeg(data, size, name, header, options, rgb, noted));
+    ALEXNET_DATA_RETURN_IF_ERROR(DecodeJpeg(data, size, name, options, rgb, noted, orientation));
   } else {
+    // The size check comes first: a header declaring an absurd size is the more useful report
+    // even when the (small) file is also "truncated" with respect to it.
+    ALEXNET_DATA_RETURN_IF_ERROR(CheckDeclaredSize(header.format, header.width, header.height, name, options));
+    if (!header.problem.empty()) return Status::Error(name, header.problem);
+    // DICOM is not read. Found by fuzzing (fuzz/fuzz_decode_image): Debian's OpenCV hands any
+    // file with "DICM" at offset 128 to GDCM, whose reader assert()s on a malformed one and so
+    // aborts the whole process (a training run), whatever the file is named.
+    if (header.format == ImageFormat::kUnknown && size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0) {
+      return Status::Error(name, "DICOM files are not supported (GDCM aborts the process on a malformed one)");
+    }
     ALEXNET_DATA_RETURN_IF_ERROR(DecodeWithOpenCv(data, size, name, header, options, rgb));
   }
   try {
-    if (options.apply_exif_orientation) apply_exif_orientation(header.orientation, rgb);
+    if (options.apply_exif_orientation) apply_exif_orientation(orientation, rgb);
   } catch (const std::exception& e) {
     return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
   }

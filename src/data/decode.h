@@ -6,21 +6,30 @@
 //    Debian's OpenCV 4.6 imgcodecs reads.
 //  - DICOM (through OpenCV's GDCM) is refused: GDCM aborts the process on a malformed file.
 //  - Output: CV_8UC3 in RGB order (OpenCV decodes to BGR; we swap), EXIF orientation applied
-//    (JPEG APP1, PNG eXIf, WebP EXIF).
+//    (JPEG APP1, PNG eXIf, WebP EXIF), which OpenCV does not do with IMREAD_UNCHANGED.
 //  - Grey is replicated to 3 channels; 16-bit is scaled by 255/65535 (rounded, so 65535 -> 255);
 //    float images (HDR/EXR/PFM) are taken as nominal 0..1 and clipped; alpha is composited
 //    over DecodeOptions::alpha_background (white by default, like a browser page).
-//  - Size limit: the width and height are read from the header by us (image_header.h) for every
-//    format listed above and an image above max_pixels is refused before any pixel memory is
-//    allocated. For a format image_header.h does not parse, OpenCV's own limits refuse
-//    it before allocating (OPENCV_IO_MAX_IMAGE_PIXELS, default 2^30; OPENCV_IO_MAX_IMAGE_WIDTH
-//    and _HEIGHT, default 2^20) and max_pixels is checked right after decoding.
-//    Why we still read headers ourselves: OpenCV 4.6 reads those variables in static
-//    initialisers of libopencv_imgcodecs, i.e. when the library is loaded, before main(); a
-//    setenv() from the program has no effect, so OpenCV's limit cannot follow max_pixels (which
-//    is per dataset, DataSpec::max_pixels). They can only be lowered in the environment the
-//    program is started with, and an image over them is reported as such. (JPEG, which we
-//    decode with libjpeg ourselves, is held to the same environment limits.)
+//  - Size limit: every image above max_pixels is refused, and never allocated first:
+//      JPEG: libjpeg reads the header (jpeg_decode.h) and an image above max_pixels is refused
+//        before decompression ("JPEG header declares W x H = N pixels, above the limit"). As
+//        OpenCV never sees it, it is also held to OpenCV's limits below.
+//      PNG, BMP, Netpbm P1-P6: the size is read from the header by us (image_header.h, which
+//        reads these headers anyway for what OpenCV cannot do: truncation, EXIF) and refused
+//        the same way before decoding.
+//      Every other format (WebP, TIFF, PAM, PFM, Sun raster, HDR, EXR, JPEG 2000): OpenCV
+//        refuses a header above its own limits before allocating (OPENCV_IO_MAX_IMAGE_PIXELS,
+//        default 2^30; OPENCV_IO_MAX_IMAGE_WIDTH and _HEIGHT, default 2^20), reported as "...
+//        OpenCV's decode limit of N (...; refused before decoding)"; max_pixels is checked again
+//        right after decoding.
+//    OpenCV 4.6 reads those variables in static initialisers of libopencv_imgcodecs, when the
+//    library is loaded, before main(); a setenv() in the program changes nothing. The alexnet
+//    program therefore sets OPENCV_IO_MAX_IMAGE_PIXELS to kDefaultMaxPixels (decode_limits.h)
+//    unless it is set, before OpenCV loads (src/cli/opencv_limit.h). OpenCV's limit thus
+//    follows the environment, not a dataset's max_pixels (DataSpec::max_pixels): to accept
+//    larger WebP/TIFF/... images, raise OPENCV_IO_MAX_IMAGE_PIXELS too. Other programs linking
+//    this library get OpenCV's default unless their environment sets it (tests and fuzz
+//    targets that need it start themselves again with it set).
 //  - Damaged JPEG: a JPEG that libjpeg decodes with corrupt-data warnings ("Corrupt JPEG data:
 //    premature end of data segment", ...) is damaged but usable: by default it is decoded and
 //    the warnings are returned in DecodeWarnings (never printed here; ImageFolderDataset reports
@@ -35,14 +44,15 @@
 
 #include <opencv2/core.hpp>
 
+#include "data/decode_limits.h"
 #include "data/status.h"
 
 namespace alexnet::data {
 
 struct DecodeOptions {
   // Largest width * height accepted (default 64 megapixels, e.g. 9248 x 6936). Raise it for
-  // panoramas or scans.
-  std::uint64_t max_pixels = 64'000'000;
+  // panoramas or scans (and OPENCV_IO_MAX_IMAGE_PIXELS for the formats OpenCV checks, above).
+  std::uint64_t max_pixels = kDefaultMaxPixels;
   // Largest file read into memory (bytes).
   std::uint64_t max_file_bytes = 1ULL << 30;
   bool apply_exif_orientation = true;

@@ -10,6 +10,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "data/image_header.h"
+
 namespace alexnet::data {
 namespace {
 
@@ -25,6 +27,7 @@ struct ErrorManager {
   char warnings[kMaxWarningTexts][JMSG_LENGTH_MAX];
   int stored;
   long count;
+  bool ended_early;  // libjpeg met the end of the data (JWRN_JPEG_EOF) and inserted an EOI
 };
 
 ErrorManager& Manager(j_common_ptr cinfo) { return *reinterpret_cast<ErrorManager*>(cinfo->err); }
@@ -43,6 +46,7 @@ void OnMessage(j_common_ptr cinfo, int msg_level) {
   // An unknown JFIF version number says nothing about the pixels: the image is intact.
   if (cinfo->err->msg_code == JWRN_JFIF_MAJOR) return;
   ErrorManager& m = Manager(cinfo);
+  if (cinfo->err->msg_code == JWRN_JPEG_EOF) m.ended_early = true;
   ++m.pub.num_warnings;
   ++m.count;
   char text[JMSG_LENGTH_MAX];
@@ -80,13 +84,11 @@ void CmykToRgb(const cv::Mat& cmyk, cv::Mat& rgb) {
   }
 }
 
-// Runs libjpeg over the bytes. Colour images are decoded straight into `rgb`; greyscale (1
-// channel) and CMYK (4 channels) into `other`. Returns false when libjpeg gave up (reason in
+// First phase: libjpeg reads the markers up to the first scan (frame size, APP1 kept for EXIF);
+// nothing image-sized is allocated yet. Returns false when libjpeg gave up (reason in
 // s.err.error). libjpeg's error_exit longjmps back here, so no C++ object with a destructor
-// may be created in this function after setjmp (the Mats are the caller's); a C++ exception
-// (out of memory in Mat::create) passes through to the caller, whose Session cleans up.
-bool DecodeWithLibjpeg(Session& s, const std::uint8_t* data, std::size_t size, cv::Mat& rgb,
-                       cv::Mat& other) {
+// may be created in this function after setjmp; the same holds for DecodePixels.
+bool ReadHeader(Session& s, const std::uint8_t* data, std::size_t size) {
   jpeg_decompress_struct* cinfo = &s.cinfo;
   cinfo->err = jpeg_std_error(&s.err.pub);
   s.err.pub.error_exit = OnError;
@@ -95,7 +97,37 @@ bool DecodeWithLibjpeg(Session& s, const std::uint8_t* data, std::size_t size, c
   if (setjmp(s.err.jump) != 0) return false;
   jpeg_create_decompress(cinfo);
   jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
+  jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
   jpeg_read_header(cinfo, TRUE);
+  return true;
+}
+
+// EXIF orientation from the first APP1 segment that starts "Exif\0\0" (a TIFF block follows).
+int ExifOrientation(const jpeg_decompress_struct& cinfo) {
+  for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && std::memcmp(m->data, "Exif\0\0", 6) == 0) {
+      return exif_orientation(m->data + 6, m->data_length - 6);
+    }
+  }
+  return 1;
+}
+
+// Inside entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so an FF D9
+// after the first scan's header can only be the end-of-image marker.
+bool HasEndOfImage(const std::uint8_t* data, std::size_t size, std::size_t scan_start) {
+  if (size < 2) return false;
+  for (std::size_t i = size - 1; i > scan_start; --i) {
+    if (data[i] == 0xD9 && data[i - 1] == 0xFF) return true;
+  }
+  return false;
+}
+
+// Second phase: the pixels. Colour images are decoded straight into `rgb`; greyscale (1
+// channel) and CMYK (4 channels) into `other`. Returns false when libjpeg gave up. A C++
+// exception (out of memory in Mat::create) passes through to the caller, whose Session cleans up.
+bool DecodePixels(Session& s, cv::Mat& rgb, cv::Mat& other) {
+  jpeg_decompress_struct* cinfo = &s.cinfo;
+  if (setjmp(s.err.jump) != 0) return false;
   // OpenCV's choices (grfmt_jpeg.cpp, IMREAD_UNCHANGED): libjpeg's defaults (JDCT_ISLOW, fancy
   // upsampling, no scaling); 4 components are read as CMYK, anything else with more than one
   // component as colour (OpenCV asks for BGR; RGB is the same values in our order).
@@ -122,13 +154,31 @@ bool DecodeWithLibjpeg(Session& s, const std::uint8_t* data, std::size_t size, c
 
 }  // namespace
 
-Status decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& name, cv::Mat& rgb,
-                   DecodeWarnings& warnings) {
+Status decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& name,
+                   const JpegHeaderCheck& check, cv::Mat& rgb, DecodeWarnings& warnings) {
   warnings = DecodeWarnings();
   thread_local cv::Mat other;  // greyscale or CMYK pixels, reused across files
   Session s;
   try {
-    if (!DecodeWithLibjpeg(s, data, size, rgb, other)) {
+    const bool header_read = ReadHeader(s, data, size);
+    // At the end of the data libjpeg's memory source inserts an end-of-image marker (outside
+    // `data`) and warns: the header was cut short, whatever libjpeg made of it.
+    if (!header_read || s.err.ended_early) {
+      const std::string why = header_read ? "the data ends inside it" : std::string("libjpeg: ") + s.err.error;
+      return Status::Error(name, std::string(s.err.ended_early ? "truncated JPEG header" : "corrupt or unsupported JPEG data") +
+                                     " (" + why + ")");
+    }
+    JpegHeader header;
+    header.width = s.cinfo.image_width;
+    header.height = s.cinfo.image_height;
+    header.orientation = ExifOrientation(s.cinfo);
+    ALEXNET_DATA_RETURN_IF_ERROR(check(header));
+    // The source stops right after the first scan's header (inside `data`: it did not end early).
+    const std::size_t scan_start = static_cast<std::size_t>(s.cinfo.src->next_input_byte - data);
+    if (!HasEndOfImage(data, size, scan_start)) {
+      return Status::Error(name, "truncated JPEG (no end-of-image marker; " + std::to_string(size) + " bytes)");
+    }
+    if (!DecodePixels(s, rgb, other)) {
       return Status::Error(name, std::string("corrupt or unsupported JPEG data (libjpeg: ") + s.err.error + ")");
     }
     if (s.cinfo.out_color_space == JCS_GRAYSCALE) {

@@ -18,6 +18,8 @@ const char* KindName(LayerKind kind) {
   return "?";
 }
 
+const char* PrecisionName(Precision precision) { return precision == Precision::kBf16 ? "bf16" : "fp32"; }
+
 const char* ActivationName(Activation a) {
   switch (a) {
     case Activation::kNone: return "none";

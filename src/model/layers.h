@@ -66,6 +66,12 @@ struct LrnParams {
 
 enum class Init { kPaper, kHe };
 
+// fp32: every op in float32. bf16: TensorFlow's grappler pass auto_mixed_precision_onednn_bfloat16
+// runs convolutions and matrix products (and their gradients) in bfloat16 where the CPU has
+// bf16 instructions; variables, checkpoints, LRN, softmax and the loss stay float32.
+enum class Precision { kFp32, kBf16 };
+const char* PrecisionName(Precision precision);  // "fp32", "bf16"
+
 struct ModelOptions {
   int num_classes = 1000;
   int input_size = 227;       // square input, H = W
@@ -90,6 +96,7 @@ struct ModelOptions {
   float input_stddev = 1.0f;
   bool standardize_input = false;
   int64_t seed = 1;
+  Precision precision = Precision::kFp32;
 };
 
 // The table this model uses: the seed's rows with opts' variants applied (activation, pooling

@@ -1,6 +1,7 @@
 #include "model/session.h"
 
 #include "model/gradient_fixes.h"
+#include "model/precision.h"
 #include "model/ranking.h"
 
 #include <cmath>
@@ -51,6 +52,7 @@ ModelSession::~ModelSession() {
 Result<std::unique_ptr<ModelSession>> ModelSession::Create(const SessionConfig& config) {
   std::unique_ptr<ModelSession> m(new ModelSession());
   m->config_ = config;
+  m->config_.model.precision = UsablePrecision(config.model.precision);
   ALEXNET_RETURN_IF_ERROR(m->Build());
   return m;
 }
@@ -161,6 +163,16 @@ Status ModelSession::AddTrainingOps(const Scope& root, SavedVariables* saved, st
   for (const Parameter& p : net_.parameters) vars.push_back(p.value);
   std::vector<Output> grads;
   ALEXNET_RETURN_IF_TF_ERROR(tensorflow::AddSymbolicGradients(root, {loss}, vars, &grads));
+  // No variable is updated before every gradient, the loss and the logits are computed (TF1's
+  // GATE_GRAPH). Without this gate TensorFlow may run fc8's update while the backward pass still
+  // reads fc8's weights to propagate the error to fc7 (variables are updated in place), so the
+  // gradients of the lower layers would be computed with partly updated weights, differently
+  // from one run to the next.
+  std::vector<Output> computed = grads;
+  computed.push_back(loss);
+  computed.push_back(net_.logits);
+  const auto ready = ops::NoOp(root.WithOpName("gradients_ready").WithControlDependencies(Ops(computed)));
+  const Scope update = root.NewSubScope("momentum").WithControlDependencies({ready.operation});
   std::vector<Output> updates;
   for (size_t i = 0; i < vars.size(); ++i) {
     const Parameter& p = net_.parameters[i];
@@ -171,8 +183,7 @@ Status ModelSession::AddTrainingOps(const Scope& root, SavedVariables* saved, st
     saved->Add(p.name + "/Momentum", accum);
     const Scope init = root.NewSubScope("init");
     init_ops->push_back(ops::Assign(init, accum, ops::ZerosLike(init, p.value)));
-    updates.push_back(ops::ApplyMomentum(root.NewSubScope("momentum"), p.value, accum, lr, grads[i],
-                                         ops::Const(root, config_.momentum)));
+    updates.push_back(ops::ApplyMomentum(update, p.value, accum, lr, grads[i], ops::Const(root, config_.momentum)));
   }
   ops::NoOp(root.WithOpName(names::kTrain).WithControlDependencies(Ops(updates)));
   return Status::Ok();
@@ -184,6 +195,7 @@ Status ModelSession::StartSession() {
     so.config.set_intra_op_parallelism_threads(config_.threads);
     so.config.set_inter_op_parallelism_threads(1);
   }
+  ApplyPrecision(config_.model.precision, &so.config);
   session_.reset(tensorflow::NewSession(so));
   if (!session_) return Status::Error("", "could not create a TensorFlow session");
   return FromTf(session_->Create(graph_def_));
@@ -203,20 +215,30 @@ int CountTop1(const Tensor& logits, const Tensor& labels) {
 }
 }  // namespace
 
+Status ModelSession::Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                         const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+                         std::vector<Tensor>* out, tensorflow::RunMetadata* trace) {
+  if (!trace) return FromTf(session_->Run(feeds, fetches, targets, out));
+  tensorflow::RunOptions options;
+  options.set_trace_level(tensorflow::RunOptions::FULL_TRACE);
+  options.set_output_partition_graphs(true);
+  return FromTf(session_->Run(options, feeds, fetches, targets, out, trace));
+}
+
 Status ModelSession::TrainStep(const Tensor& images, const Tensor& labels, float learning_rate,
-                               StepResult* result) {
+                               StepResult* result, tensorflow::RunMetadata* trace) {
   if (!config_.training) return Status::Error("", "session built without training ops");
   Tensor lr(tensorflow::DT_FLOAT, {});
   lr.scalar<float>()() = learning_rate;
   Tensor keep(tensorflow::DT_FLOAT, {});
   keep.scalar<float>()() = KeepProb();
   std::vector<Tensor> out;
-  ALEXNET_RETURN_IF_TF_ERROR(session_->Run({{net_.input.name(), images},
-                                    {names::kLabels, labels},
-                                    {names::kLearningRate, lr},
-                                    {net_.keep_prob.name(), keep}},
-                                   {names::kLoss, names::kCrossEntropy, net_.logits.name()},
-                                   {names::kTrain}, &out));
+  ALEXNET_RETURN_IF_ERROR(Run({{net_.input.name(), images},
+                               {names::kLabels, labels},
+                               {names::kLearningRate, lr},
+                               {net_.keep_prob.name(), keep}},
+                              {names::kLoss, names::kCrossEntropy, net_.logits.name()}, {names::kTrain}, &out,
+                              trace));
   result->loss = out[0].scalar<float>()();
   result->cross_entropy = out[1].scalar<float>()();
   result->correct_top1 = CountTop1(out[2], labels);
@@ -245,9 +267,9 @@ Status ModelSession::EvalStep(const Tensor& images, const Tensor& labels, StepRe
   return Status::Ok();
 }
 
-Status ModelSession::Predict(const Tensor& images, Tensor* probabilities) {
+Status ModelSession::Predict(const Tensor& images, Tensor* probabilities, tensorflow::RunMetadata* trace) {
   std::vector<Tensor> out;
-  ALEXNET_RETURN_IF_TF_ERROR(session_->Run({{net_.input.name(), images}}, {net_.probabilities.name()}, {}, &out));
+  ALEXNET_RETURN_IF_ERROR(Run({{net_.input.name(), images}}, {net_.probabilities.name()}, {}, &out, trace));
   *probabilities = out[0];
   return Status::Ok();
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <tensorflow/core/framework/tensor.h>
+#include <tensorflow/core/protobuf/config.pb.h>
 #include <tensorflow/core/public/session.h>
 
 #include "model/graph.h"
@@ -44,14 +45,17 @@ class ModelSession {
   // conv2/conv4/conv5/fc6/fc7 and 0 elsewhere (paper) or all 0 (He); momentum accumulators 0.
   Status Initialize();
 
-  // One SGD step on a batch: images [N, S, S, 3] float, labels [N] int32.
+  // One SGD step on a batch: images [N, S, S, 3] float, labels [N] int32. With `trace`, the step
+  // also records TensorFlow's per-op timings (step_stats) and the graphs it really ran after
+  // grappler's rewrites (partition_graphs).
   Status TrainStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
-                   float learning_rate, StepResult* result);
+                   float learning_rate, StepResult* result, tensorflow::RunMetadata* trace = nullptr);
   // Loss and accuracy of a batch without updating anything (dropout off).
   Status EvalStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
                   StepResult* result, tensorflow::Tensor* probabilities = nullptr);
-  // Softmax probabilities [N, classes] (dropout off).
-  Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities);
+  // Softmax probabilities [N, classes] (dropout off); `trace` as in TrainStep.
+  Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities,
+                 tensorflow::RunMetadata* trace = nullptr);
   // The output of every stage of the seed's table, in order (dropout off).
   Status Stages(const tensorflow::Tensor& images,
                 std::vector<std::pair<std::string, tensorflow::Tensor>>* stages);
@@ -67,6 +71,7 @@ class ModelSession {
   Status Restore(const std::string& prefix);
 
   const Network& network() const { return net_; }
+  // As created, except model.precision: the one really used (see UsablePrecision).
   const SessionConfig& config() const { return config_; }
   const tensorflow::GraphDef& graph_def() const { return graph_def_; }
 
@@ -77,6 +82,9 @@ class ModelSession {
   Status AddTrainingOps(const tensorflow::Scope& root, SavedVariables* saved,
                         std::vector<tensorflow::Output>* init_ops);
   Status StartSession();
+  Status Run(const std::vector<std::pair<std::string, tensorflow::Tensor>>& feeds,
+             const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+             std::vector<tensorflow::Tensor>* out, tensorflow::RunMetadata* trace);
   float KeepProb() const { return 1.0f - config_.model.dropout_rate; }
 
   SessionConfig config_;

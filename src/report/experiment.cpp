@@ -95,7 +95,8 @@ std::string ExperimentCommand(ExperimentKind kind, const ExperimentOptions& o) {
   if (kind == ExperimentKind::kRelu) {
     c += " --target-error " + Number(o.target_error) + " --smooth-steps " + std::to_string(o.smooth_steps);
   }
-  return c + " --seeds " + SeedList(o.seeds) + " --out " + o.out_dir;
+  return c + " --precision " + model::PrecisionName(o.precision) + " --seeds " + SeedList(o.seeds) + " --out " +
+         o.out_dir;
 }
 
 namespace {

@@ -35,6 +35,7 @@ struct ExperimentOptions {
   bool standardize = true;         // divide the input by the pixels' standard deviation (train --standardize)
   float dropout = 0.5f;            // on fc6/fc7 (dropout: the rate compared with 0; relu: not used, 0)
   bool augment = false;            // random crops, flips, PCA colour (augmentation: set by its variants)
+  model::Precision precision = model::Precision::kFp32;  // bf16: faster where the CPU has it
   std::vector<int64_t> seeds = {1, 2, 3};  // initialisation, data order, augmentation, dropout
   double target_error = 0.25;      // relu: the training error to reach (the paper's Figure 1: 25 %)
   int smooth_steps = 10;           // relu: training error = the mean over the last this many steps

@@ -96,6 +96,7 @@ train::TrainConfig VariantConfig(const ExperimentOptions& o, const Variant& v, i
   c.model.init = o.init;
   c.model.standardize_input = o.standardize;
   c.model.seed = seed;
+  c.model.precision = o.precision;
   c.recipe.batch = o.batch;
   c.recipe.epochs = o.epochs;
   c.recipe.lr = o.lr;

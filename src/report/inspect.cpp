@@ -408,11 +408,12 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
   return s;
 }
 
-Result<InspectModel> OpenRunModel(const std::string& run_dir, const std::string& checkpoint, int threads) {
+Result<InspectModel> OpenRunModel(const std::string& run_dir, const std::string& checkpoint,
+                                  const train::SessionChoice& session) {
   std::error_code ec;
   if (!fs::is_directory(run_dir, ec)) return Status::Error(run_dir, "no such run folder");
   InspectModel m;
-  ALEXNET_ASSIGN_OR_RETURN(m.trained, train::TrainedModel::Open(run_dir, checkpoint, threads));
+  ALEXNET_ASSIGN_OR_RETURN(m.trained, train::TrainedModel::Open(run_dir, checkpoint, session));
   m.options = m.trained->config().model;
   m.class_names = m.trained->class_names();
   m.preprocess = m.trained->preprocess();

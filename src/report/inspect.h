@@ -15,6 +15,7 @@
 #include "data/color_stats.h"
 #include "data/preprocess.h"
 #include "data/status.h"
+#include "train/predict.h"
 #include "model/session.h"
 #include "report/visualize.h"
 #include "train/predict.h"
@@ -37,7 +38,8 @@ struct InspectModel {
 
 // A run folder written by `alexnet train`; checkpoint "" = the run's best (else newest).
 // Errors name the folder or file.
-Result<InspectModel> OpenRunModel(const std::string& run_dir, const std::string& checkpoint, int threads);
+Result<InspectModel> OpenRunModel(const std::string& run_dir, const std::string& checkpoint,
+                                  const train::SessionChoice& session);
 
 // An untrained network (options.init decides the initialisation; the paper's by default) with
 // classes named "class 0", "class 1", ... The input is prepared like a trained run's with

@@ -51,7 +51,7 @@ Result<EvalResult> EvaluateMode(TrainedModel* m, const TrainConfig& cfg, std::sh
 }  // namespace
 
 Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
-  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, 0));
+  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, req.session));
   TrainConfig cfg = m->config();
   cfg.run.workers = req.workers;
   if (req.limit > 0) (req.split == Split::kVal ? cfg.data.val_limit : cfg.data.test_limit) = req.limit;
@@ -78,7 +78,7 @@ int PredictOutcome::failed() const {
 }
 
 Result<PredictOutcome> PredictRun(const PredictRequest& req) {
-  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, 0));
+  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, req.session));
   PredictOutcome o;
   o.class_names = m->class_names();
   const std::vector<std::string> files = ExpandImageInputs(req.inputs, &o.results);
@@ -115,7 +115,7 @@ nlohmann::json PredictionsJson(const PredictOutcome& o) {
 
 Result<std::string> ExportFrozenGraph(const std::string& run_dir, const std::string& checkpoint,
                                       const std::string& output, std::ostream& out) {
-  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(run_dir, checkpoint, 0));
+  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(run_dir, checkpoint));
   std::vector<std::pair<std::string, tensorflow::Tensor>> params;
   ALEXNET_RETURN_IF_ERROR(m->session()->ReadParameters(&params));
   ALEXNET_ASSIGN_OR_RETURN(const tensorflow::GraphDef gd, model::FreezeInferenceGraph(m->config().model, params));

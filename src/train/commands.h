@@ -28,6 +28,7 @@ struct EvalRequest {
   int batch = 100;          // crops per forward pass
   int workers = 2;
   std::string out_dir;      // "" = <run>/eval-<split>
+  SessionChoice session;
 };
 // Returns the eval.json written (checkpoint, data, and per mode: images, top-1/top-5 accuracy
 // and error, loss, skipped).
@@ -41,6 +42,7 @@ struct PredictRequest {
   std::vector<std::string> inputs;
   int top = 5;
   int batch = 100;
+  SessionChoice session;
 };
 struct PredictOutcome {
   std::vector<std::string> class_names;

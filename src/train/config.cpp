@@ -43,13 +43,14 @@ namespace alexnet::model {
 
 // An unknown "init" string reads as the first entry, "paper", as before.
 NLOHMANN_JSON_SERIALIZE_ENUM(Init, {{Init::kPaper, "paper"}, {Init::kHe, "he"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(Precision, {{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}})
 // An unknown "activation" is refused by TrainConfigFromJson before it gets here.
 NLOHMANN_JSON_SERIALIZE_ENUM(Activation, {{Activation::kRelu, "relu"}, {Activation::kTanh, "tanh"}})
 // activation, pool_kernel and pool_stride came with the design-claim experiments: a config.json
 // from before has none of them and reads as the paper's ReLU and 3/2 pooling.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, num_classes, input_size, lrn, dropout_rate, init,
-                                                init_stddev, input_stddev, standardize_input, seed, activation,
-                                                pool_kernel, pool_stride)
+                                                init_stddev, input_stddev, standardize_input, seed, precision,
+                                                activation, pool_kernel, pool_stride)
 
 }  // namespace alexnet::model
 

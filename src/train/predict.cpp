@@ -14,7 +14,7 @@ namespace alexnet::train {
 namespace fs = std::filesystem;
 
 Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_dir, const std::string& checkpoint,
-                                                         int threads) {
+                                                         const SessionChoice& choice) {
   auto m = std::make_unique<TrainedModel>();
   ALEXNET_ASSIGN_OR_RETURN(m->config_, LoadTrainConfig(run_dir));
   std::ifstream names(run_dir + "/classes.txt");
@@ -33,7 +33,8 @@ Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_
   model::SessionConfig sc;
   sc.model = m->config_.model;
   sc.training = false;
-  sc.threads = threads;
+  sc.threads = choice.threads;
+  if (choice.precision) sc.model.precision = *choice.precision;
   ALEXNET_ASSIGN_OR_RETURN(m->session_, model::ModelSession::Create(sc));
   if (checkpoint.empty() && fs::is_directory(fs::path(run_dir) / "checkpoints")) {
     // The run's best, else its newest checkpoint that restores (a damaged one is skipped).

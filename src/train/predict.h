@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,12 +15,18 @@
 
 namespace alexnet::train {
 
+// How to run a trained model on this machine (not part of the model itself).
+struct SessionChoice {
+  int threads = 0;                             // TensorFlow intra-op threads (0 = all cores)
+  std::optional<model::Precision> precision;   // unset: the precision the run was trained in
+};
+
 class TrainedModel {
  public:
   // run_dir: a folder written by `alexnet train`. checkpoint: "" for the best (else newest)
   // checkpoint of the run, or a checkpoint folder/prefix.
   static Result<std::unique_ptr<TrainedModel>> Open(const std::string& run_dir, const std::string& checkpoint,
-                                                    int threads);
+                                                    const SessionChoice& choice = {});
 
   const TrainConfig& config() const { return config_; }
   const std::vector<std::string>& class_names() const { return classes_; }

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "data/color_stats.h"
+#include "model/precision.h"
 #include "train/evaluate.h"
 #include "train/files.h"
 #include "model/summary.h"
@@ -42,6 +43,7 @@ Result<TrainConfig> ResumedConfig(const TrainConfig& given, const TrainOverrides
   TrainConfig saved = std::move(loaded).value();
   if (overrides.epochs) saved.recipe.epochs = given.recipe.epochs;
   if (overrides.time_budget) saved.recipe.time_budget_s = given.recipe.time_budget_s;
+  if (overrides.precision) saved.model.precision = given.model.precision;
   saved.run.workers = given.run.workers;
   saved.run.threads = given.run.threads;
   return saved;
@@ -63,11 +65,13 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   if (resume) {
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
+  // config.json records the precision really used (bf16 falls back to fp32 on a CPU without it).
+  config.model.precision = model::UsablePrecision(config.model.precision);
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
   run->lock_ = std::move(lock);
   ALEXNET_RETURN_IF_ERROR(run->OpenData());
   ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
-  if (!resume) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
+  if (!resume || overrides.precision) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
   ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume));
   ALEXNET_RETURN_IF_ERROR(run->OpenLoader());
   return run;
@@ -169,7 +173,8 @@ void TrainingRun::PrintHeader() const {
        << " steps per epoch\n  model: init " << (m.init == model::Init::kHe ? "he" : "paper") << ", "
        << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
-       << (m.standardize_input ? "on" : "off") << ", " << model::FormatCount(session_->network().ParameterCount())
+       << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
+       << ", " << model::FormatCount(session_->network().ParameterCount())
        << " parameters\n  run folder: " << config_.run.run_dir << std::endl;
 }
 

@@ -24,6 +24,7 @@ namespace alexnet::train {
 struct TrainOverrides {  // what a resumed run may change on its command line
   bool epochs = false;
   bool time_budget = false;
+  bool precision = false;  // else the run keeps the precision it was started with
 };
 
 // Called after every epoch's validation and checkpoint (and after a partial epoch at the time

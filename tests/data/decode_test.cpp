@@ -30,7 +30,14 @@ void expect_rgb8(const cv::Mat& m, int w, int h) {
   EXPECT_EQ(m.rows, h);
 }
 
-// The image decoded from `bytes` as RGB8, with a header probe that agrees on the size.
+// The formats whose declared size image_header.h reads (JPEG's: libjpeg; the others: OpenCV's
+// limit, decode.h).
+bool size_is_read(const std::vector<std::uint8_t>& bytes, ImageFormat format) {
+  return format == ImageFormat::kPng || format == ImageFormat::kBmp || (format == ImageFormat::kPnm && bytes[1] != '7');
+}
+
+// The image decoded from `bytes` as RGB8, with a header probe that recognises the format and,
+// where it reads the size, agrees on it.
 cv::Mat decode_bytes(const std::vector<std::uint8_t>& bytes, const std::string& what) {
   cv::Mat rgb;
   const Status st = decode_image_bytes(bytes.data(), bytes.size(), what, {}, rgb);
@@ -39,8 +46,9 @@ cv::Mat decode_bytes(const std::vector<std::uint8_t>& bytes, const std::string& 
   EXPECT_NE(h.format, ImageFormat::kUnknown) << what;
   EXPECT_EQ(h.problem, "") << what;
   const bool turned = h.orientation >= 5;  // EXIF orientations 5-8 swap width and height
-  EXPECT_EQ(h.width, static_cast<std::uint64_t>(turned ? rgb.rows : rgb.cols)) << what;
-  EXPECT_EQ(h.height, static_cast<std::uint64_t>(turned ? rgb.cols : rgb.rows)) << what;
+  const bool read = size_is_read(bytes, h.format);
+  EXPECT_EQ(h.width, read ? static_cast<std::uint64_t>(turned ? rgb.rows : rgb.cols) : 0u) << what;
+  EXPECT_EQ(h.height, read ? static_cast<std::uint64_t>(turned ? rgb.cols : rgb.rows) : 0u) << what;
   return rgb;
 }
 
@@ -216,6 +224,20 @@ TEST(Decode, LosslessFormatsAreExact) {
   }
 }
 
+// Which headers image_header.h reads the size of: those it walks anyway for truncation (and
+// EXIF). JPEG's is read by libjpeg (jpeg_decode.h); WebP's and TIFF's (and the rest's) are
+// left to OpenCV's limit.
+TEST(Decode, HeaderSizeIsReadForPngBmpAndNetpbmOnly) {
+  const cv::Mat bgr = to_bgr(pattern_image(21, 13, 5));
+  for (const char* ext : {".jpg", ".png", ".bmp", ".ppm", ".webp", ".tiff", ".pam", ".sr"}) {
+    const auto bytes = encode(bgr, ext);
+    const ImageHeader h = probe_image_header(bytes.data(), bytes.size());
+    const bool expected = std::string(".png.bmp.ppm").find(ext) != std::string::npos;
+    EXPECT_EQ(h.width, expected ? 21u : 0u) << ext;
+    EXPECT_EQ(h.height, expected ? 13u : 0u) << ext;
+  }
+}
+
 TEST(Decode, LossyWebpAnd16BitTiff) {
   const cv::Mat rgb = decode_bytes(encode(to_bgr(red_blue()), ".webp", {cv::IMWRITE_WEBP_QUALITY, 90}), "webp");
   expect_rgb8(rgb, 64, 48);
@@ -292,7 +314,6 @@ TEST(Decode, ExifOrientationInJpeg) {
   for (bool big_endian : {true, false}) {
     for (int o = 1; o <= 8; ++o) {
       const auto bytes = with_exif_orientation(jpeg, o, big_endian);
-      EXPECT_EQ(probe_image_header(bytes.data(), bytes.size()).orientation, o);
       cv::Mat rgb;
       ASSERT_TRUE(decode_image_bytes(bytes.data(), bytes.size(), "exif", {}, rgb).ok());
       EXPECT_EQ(rgb.cols, o >= 5 ? 32 : 64) << "orientation " << o;
@@ -312,6 +333,34 @@ TEST(Decode, ExifOrientationInPng) {
   const auto png = encode(to_bgr(quadrants(64, 32)), ".png");
   const auto bytes = with_png_chunk(png, "eXIf", exif_tiff_block(6, false));
   const cv::Mat rgb = decode_bytes(bytes, "png eXIf");
+  EXPECT_EQ(rgb.cols, 32);
+  EXPECT_EQ(rgb.rows, 64);
+  expect_corners(rgb, kExpectedCorners[6], 6);
+}
+
+// A lossless WebP rewrapped in the extended format (VP8X) with an EXIF chunk after the image:
+// OpenCV 4.6 does not orient it (IMREAD_UNCHANGED), image_header.h reads it.
+TEST(Decode, ExifOrientationInWebp) {
+  const auto simple = encode(to_bgr(quadrants(64, 32)), ".webp", {cv::IMWRITE_WEBP_QUALITY, 101});
+  ASSERT_EQ(std::string(simple.begin() + 12, simple.begin() + 16), "VP8L");
+  auto le = [](std::vector<std::uint8_t>& b, std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  std::vector<std::uint8_t> b = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'X'};
+  le(b, 10, 4);
+  b.insert(b.end(), {0x08, 0, 0, 0});  // flags: EXIF present
+  le(b, 64 - 1, 3);
+  le(b, 32 - 1, 3);
+  b.insert(b.end(), simple.begin() + 12, simple.end());  // the VP8L chunk as written
+  const std::vector<std::uint8_t> exif = exif_tiff_block(6, true);
+  b.insert(b.end(), {'E', 'X', 'I', 'F'});
+  le(b, static_cast<std::uint32_t>(exif.size()), 4);
+  b.insert(b.end(), exif.begin(), exif.end());
+  if (exif.size() % 2) b.push_back(0);
+  const std::uint32_t riff = static_cast<std::uint32_t>(b.size() - 8);
+  for (int i = 0; i < 4; ++i) b[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(riff >> (8 * i));
+  EXPECT_EQ(probe_image_header(b.data(), b.size()).orientation, 6);
+  const cv::Mat rgb = decode_bytes(b, "webp EXIF");
   EXPECT_EQ(rgb.cols, 32);
   EXPECT_EQ(rgb.rows, 64);
   expect_corners(rgb, kExpectedCorners[6], 6);

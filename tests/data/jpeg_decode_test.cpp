@@ -17,7 +17,6 @@
 
 #include "data/decode.h"
 #include "data/image_folder.h"
-#include "data/image_header.h"
 #include "data/loader.h"
 #include "test_util.h"
 
@@ -157,7 +156,6 @@ TEST(JpegDecode, ExifOrientationIsStillApplied) {
 // The issue: libjpeg warns, the image decodes, nothing reaches stderr, the warning is returned.
 TEST(JpegDecode, DamagedJpegDecodesWithTheWarningCapturedAndNothingPrinted) {
   const auto bytes = damage(clean_jpeg(128, 96));
-  ASSERT_EQ(probe_image_header(bytes.data(), bytes.size()).problem, "") << "must not look truncated";
   cv::Mat rgb;
   DecodeWarnings warnings;
   StderrCapture err;

@@ -163,7 +163,7 @@ TEST(ExperimentCommand, SpellsOutEverySettingSoTheRunsCanBeRepeated) {
   const std::string c = ExperimentCommand(ExperimentKind::kPooling, o);
   EXPECT_EQ(c, "alexnet experiment pooling --data fashion-mnist --train-limit 2000 --val-limit 1000 --val-fraction 0.1 "
                "--resize 72 --crop 67 --epochs 5 --batch 64 --lr 0.01 --init he --standardize --dropout 0.5 "
-               "--no-augment --seeds 4,5,6 --out runs/experiment-pooling");
+               "--no-augment --precision fp32 --seeds 4,5,6 --out runs/experiment-pooling");
   EXPECT_NE(ExperimentCommand(ExperimentKind::kRelu, DefaultExperimentOptions(ExperimentKind::kRelu))
                 .find("--target-error 0.25 --smooth-steps 10"),
             std::string::npos);

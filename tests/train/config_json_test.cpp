@@ -102,13 +102,14 @@ TEST(ConfigJson, LoadsAConfigWrittenByTheEarlierCode) {
   ExpectV1Config(*c);
 }
 
-// Every key of v1 is written again with its value; the only additions are the model variants,
-// at the values a v1 run had (the paper's).
+// Every key of v1 is written again with its value; the only additions are the keys that came
+// later, at the values a v1 run had: the precision (fp32) and the model variants (the paper's).
 TEST(ConfigJson, WritesTheSameKeysAndValuesAsTheEarlierCode) {
   const nlohmann::json v1 = ReadJson(kV1 + "/config.json");
   const Result<TrainConfig> c = TrainConfigFromJson(v1);
   ASSERT_TRUE(c.ok()) << c.status().message();
   nlohmann::json expected = v1;
+  expected["model"]["precision"] = "fp32";
   expected["model"]["activation"] = "relu";
   expected["model"]["pool_kernel"] = 3;
   expected["model"]["pool_stride"] = 2;

@@ -17,6 +17,7 @@
 #include "data/preprocess.h"
 #include "data/ten_crop.h"
 #include "model/freeze.h"
+#include "model/precision.h"
 #include "run_command.h"
 #include "shapes_dataset.h"
 #include "train/checkpoint.h"
@@ -114,7 +115,7 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
   Result<std::string> text = ReadFile((run() / "checkpoints/best/state.json").string());
   ASSERT_TRUE(text.ok()) << text.status().message();
   const TrainState s = *TrainStateFromJson(nlohmann::json::parse(*text));
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   EXPECT_NE(m->checkpoint_prefix().find("best"), std::string::npos);
@@ -143,6 +144,28 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
   EXPECT_TRUE(found);
 }
 
+// The fp32-trained model evaluated in bf16 classifies the validation images as in fp32, but for
+// an image or two near a decision boundary (bf16 rounds each product to 8 bits of mantissa).
+TEST_F(TrainedRun, EvalInBf16AgreesWithFp32) {
+  ASSERT_EQ(status_, 0);
+  if (!model::CpuHasBf16()) GTEST_SKIP() << "this CPU has no bf16 arithmetic";
+  auto top1 = [](std::optional<model::Precision> precision) -> double {
+    auto opened = TrainedModel::Open(run().string(), "", SessionChoice{0, precision});
+    EXPECT_TRUE(opened.ok()) << opened.status().message();
+    if (!opened.ok()) return -1;
+    std::unique_ptr<TrainedModel> m = std::move(opened).value();
+    EXPECT_EQ(m->session()->config().model.precision, precision.value_or(model::Precision::kFp32));
+    auto ds = OpenDataset(m->config().data, Split::kVal);
+    auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 20));
+    const Result<EvalResult> r = Evaluate(m->session(), loader.value().get(), m->config().model.num_classes, false);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->top1_accuracy() : -1;
+  };
+  const double fp32 = top1(std::nullopt), bf16 = top1(model::Precision::kBf16);
+  EXPECT_GT(fp32, 0.5);
+  EXPECT_NEAR(bf16, fp32, 2.0 / 40 + 1e-9);  // at most 2 of the 40 validation images differ
+}
+
 // `alexnet eval --ten-crop` against the ten crops predicted one image at a time here and
 // averaged by hand; --batch 20 makes its passes 2 images of 10 crops.
 TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
@@ -151,7 +174,7 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   ASSERT_EQ(RunEval("--split val --ten-crop --batch 20", "eval-ten", &report), "");
   const nlohmann::json ten = report.at("ten-crop");
 
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   auto ds = OpenDataset(m->config().data, Split::kVal);
@@ -204,7 +227,7 @@ TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   EXPECT_NE(log.str().find("centre-crop"), std::string::npos) << log.str();
   const nlohmann::json centre = report.at("centre-crop");
 
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   auto ds = OpenDataset(m->config().data, Split::kVal);  // the whole split (40 images)
@@ -262,7 +285,7 @@ TEST_F(TrainedRun, OpeningARunSkipsBitFlippedCheckpoints) {
   flip(newest / "state.json", 0.0, 0x01);  // '{' (0x7b) becomes 'z' (0x7a)
   const std::uintmax_t size_before = fs::file_size(newest / "state.json");
 
-  auto opened = TrainedModel::Open(copy.string(), "", 0);
+  auto opened = TrainedModel::Open(copy.string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   const std::string used = opened.value()->checkpoint_prefix();
   EXPECT_EQ(used, (copy / "checkpoints" / ("ckpt-" + std::to_string(steps[steps.size() - 2])) / "model").string());
@@ -285,7 +308,7 @@ TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
   const std::string out = RunPython(root_, "read_ckpt.py", script, prefix, &status);
   ASSERT_EQ(status, 0) << out;
   const auto j = nlohmann::json::parse(out);
-  auto opened = TrainedModel::Open(run().string(), prefix, 0);
+  auto opened = TrainedModel::Open(run().string(), prefix);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   std::vector<std::pair<std::string, tensorflow::Tensor>> params;
@@ -305,7 +328,7 @@ TEST_F(TrainedRun, PythonTensorFlowReadsTheCheckpoint) {
 
 TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
   ASSERT_EQ(status_, 0);
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   std::vector<std::pair<std::string, tensorflow::Tensor>> params;
@@ -342,7 +365,7 @@ TEST_F(TrainedRun, OpenCvDnnRunsTheExportedGraphToTheSameProbabilities) {
 
 TEST_F(TrainedRun, PredictReportsBadFilesAndPredictsTheRest) {
   ASSERT_EQ(status_, 0);
-  auto opened = TrainedModel::Open(run().string(), "", 0);
+  auto opened = TrainedModel::Open(run().string(), "");
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<TrainedModel> m = std::move(opened).value();
   const fs::path bad = root_ / "not_an_image.jpg";
@@ -419,6 +442,37 @@ TEST_F(TrainedRun, TensorBoardEventFileHoldsTheScalars) {
                           "epoch/val_top5"}) {
     EXPECT_NE(out.find(tag), std::string::npos) << tag << " not in: " << out;
   }
+}
+
+
+// --precision is recorded in config.json; --resume keeps the run's unless it is given again.
+TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
+  if (!model::CpuHasBf16()) GTEST_SKIP() << "this CPU has no bf16 arithmetic";
+  const fs::path root = fs::temp_directory_path() / ("alexnet_precision_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  alexnet::testing::WriteShapesDataset(root / "shapes", 8, 5);
+  TrainConfig c = SmallConfig(root / "shapes", root / "run");
+  c.recipe.epochs = 1;
+  c.model.precision = model::Precision::kBf16;
+  auto precision_in_config = [&] {
+    auto loaded = LoadTrainConfig((root / "run").string());
+    EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+    return loaded.ok() ? model::PrecisionName(loaded->model.precision) : "?";
+  };
+  std::ostringstream out1, out2, out3;
+  ASSERT_TRUE(Train(c, false, {}, nullptr, out1).ok()) << out1.str();
+  EXPECT_STREQ(precision_in_config(), "bf16");
+  EXPECT_NE(out1.str().find(", bf16, "), std::string::npos) << out1.str();
+  c.model.precision = model::Precision::kFp32;  // the default of the command line, not given
+  c.recipe.epochs = 2;
+  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, false}, nullptr, out2).ok()) << out2.str();
+  EXPECT_STREQ(precision_in_config(), "bf16");
+  EXPECT_NE(out2.str().find(", bf16, "), std::string::npos) << out2.str();
+  c.recipe.epochs = 3;
+  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, true}, nullptr, out3).ok()) << out3.str();
+  EXPECT_STREQ(precision_in_config(), "fp32");
+  EXPECT_NE(out3.str().find(", fp32, "), std::string::npos) << out3.str();
+  fs::remove_all(root);
 }
 
 }  // namespace
