@@ -54,6 +54,7 @@ struct ReportCommands {
     int64_t epochs = 0, train_limit = 0, val_limit = 0;
     std::string data, fashion_dir;
     int workers = 2, threads = 0;
+    model::Precision precision = model::Precision::kFp32;
     bool report_only = false;
     std::vector<std::pair<std::string, CLI::Option*>> given;  // flag name -> option, to see which were given
   } all_options;
@@ -160,6 +161,7 @@ report::ExperimentOptions AllOptionsFor(report::ExperimentKind kind, const Repor
   if (Given(a, "--fashion-dir")) o.data.fashion_dir = a.fashion_dir;
   o.workers = a.workers;
   o.threads = a.threads;
+  o.precision = a.precision;
   o.report_only = a.report_only;
   return o;
 }
@@ -294,6 +296,7 @@ void AddAll(CLI::App* experiment, ReportCommands* p) {
   };
   d->add_option("--workers", a->workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
   d->add_option("--threads", a->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  AddPrecisionOption(d, &a->precision, "fp32 or bf16 in every run");
   d->add_option("--out", a->out_dir, "output folder: <out>/<experiment>/ and <out>/report.md")->capture_default_str();
   d->add_flag("--report-only", a->report_only, "redo every report from the run folders in --out");
 }

@@ -32,7 +32,8 @@ std::string MeanText(const Stat& s, int decimals) { return s.n ? FormatFixed(s.m
 
 // ---- relu (section 3.1, Figure 1)
 
-// tanh / ReLU per seed (the same seed: the same initial weights and batches).
+// tanh / ReLU per seed (the same seed: the same initial weights and batches); NaN where either
+// did not reach the target.
 Stat SeedRatios(const VariantResult& relu, const VariantResult& tanh, size_t measure) {
   std::vector<double> ratios;
   for (size_t k = 0; k < relu.runs.size() && k < tanh.runs.size(); ++k) {
@@ -41,40 +42,59 @@ Stat SeedRatios(const VariantResult& relu, const VariantResult& tanh, size_t mea
   return Summarize(ratios);
 }
 
+// Seeds in which ReLU got there first (or tanh never did), and the other way round.
+std::pair<int, int> FasterSlower(const Stat& relu_steps, const Stat& tanh_steps) {
+  int relu_first = 0, tanh_first = 0;
+  for (size_t k = 0; k < relu_steps.values.size() && k < tanh_steps.values.size(); ++k) {
+    const double r = relu_steps.values[k], t = tanh_steps.values[k];
+    if (std::isfinite(r) && (!std::isfinite(t) || t > r)) ++relu_first;
+    if (std::isfinite(t) && (!std::isfinite(r) || r > t)) ++tanh_first;
+  }
+  return {relu_first, tanh_first};
+}
+
+std::string ReluAgreementText(Agreement a, const Stat& steps) {
+  if (a == Agreement::kDisagrees) return "tanh got there first in every seed: this disagrees with the paper.";
+  if (a == Agreement::kWithinNoise) {
+    return "The seeds do not agree on which gets there first, so this neither confirms nor contradicts the paper.";
+  }
+  if (steps.n == 0) return "ReLU got there first in every seed: this agrees with the paper in direction.";
+  return std::string("ReLU got there first in every seed: this agrees with the paper in direction, ") +
+         (steps.mean >= 3 && steps.mean <= 12 ? "and the size is of the paper's order."
+                                              : "but not in size (the paper: about 6 times).");
+}
+
 Findings ReluFindings(const std::vector<VariantResult>& r, const ExperimentOptions& o) {
   const std::string target = FormatFixed(100 * o.target_error, 0) + " %";
   const Stat steps = SeedRatios(r[0], r[1], 0), seconds = SeedRatios(r[0], r[1], 1);
   const Stat &relu = StatOf(r, 0, 0), &tanh = StatOf(r, 1, 0);
+  const auto [relu_first, tanh_first] = FasterSlower(relu, tanh);
+  const int seeds = static_cast<int>(relu.values.size());
   Findings f;
+  f.agreement = seeds >= 2 && relu_first == seeds   ? Agreement::kAgrees
+                : seeds >= 2 && tanh_first == seeds ? Agreement::kDisagrees
+                                                    : Agreement::kWithinNoise;
   std::ostringstream p;
   p << "ReLU reached " << target << " training error in " << MeanSd(relu, 0) << " steps, tanh in " << MeanSd(tanh, 0)
     << " steps";
-  if (tanh.n < static_cast<int>(tanh.values.size())) p << " (a seed with '-' never reached it within the run)";
+  if (relu.n < seeds || tanh.n < seeds) {
+    p << " ('k of " << seeds << "': the other seeds did not get there within the run's "
+      << r[0].runs.front().steps.size() << " steps)";
+  }
   p << ". ";
   if (steps.n > 0) {
-    p << "Per seed, tanh needed " << MeanSd(steps, 2) << " times the steps and " << MeanSd(seconds, 2)
+    p << "Where both got there, tanh needed " << MeanSd(steps, 2) << " times the steps and " << MeanSd(seconds, 2)
       << " times the seconds of ReLU (the paper: about 6 times). ";
-    f.measured = "tanh needed " + MeanText(steps, 1) + "x the steps of ReLU to " + target + " training error";
-  } else {
-    f.measured = "no seed reached " + target + " training error with both";
   }
-  int faster = 0, slower = 0;
-  for (double v : steps.values) faster += v > 1, slower += v < 1;
-  const bool never = tanh.n == 0 && relu.n > 0;
-  f.agreement = (never || (steps.n >= 2 && faster == steps.n)) ? Agreement::kAgrees
-                : (steps.n >= 2 && slower == steps.n)          ? Agreement::kDisagrees
-                                                               : Agreement::kWithinNoise;
-  if (never) p << "tanh did not get there in any seed, so ReLU was faster by more than this run can measure. ";
-  p << (f.agreement == Agreement::kAgrees      ? "ReLU was faster in every seed: this agrees with the paper in direction"
-        : f.agreement == Agreement::kDisagrees ? "tanh was faster in every seed: this disagrees with the paper"
-                                               : "The seeds do not agree on which is faster, so this neither confirms "
-                                                 "nor contradicts the paper")
-    << (f.agreement == Agreement::kAgrees && steps.n > 0
-            ? (steps.mean >= 3 && steps.mean <= 12 ? ", and the size is of the paper's order."
-                                                   : ", but not in size (the paper: about 6 times).")
-            : ".")
+  p << "ReLU got there first in " << relu_first << " of " << seeds << " seeds, tanh in " << tanh_first << ". "
+    << ReluAgreementText(f.agreement, steps) << " "
+    << Verdict(Compare(StatOf(r, 1, 2), StatOf(r, 0, 2)), std::nan(""), "ReLU",
+               "points of training error at the end of the run")
     << " The paper's Figure 1 was a four-layer network on CIFAR-10 without regularisation; here it is the whole "
        "AlexNet (dropout and weight decay off, as there), with He initialisation, which is designed for ReLUs.";
+  f.measured = "ReLU first to " + target + " training error in " + std::to_string(relu_first) + " of " +
+               std::to_string(seeds) + " seeds" +
+               (steps.n > 0 ? "; where both got there, tanh took " + MeanText(steps, 2) + "x the steps" : "");
   f.paragraph = p.str();
   return f;
 }
@@ -226,7 +246,8 @@ Findings AugmentationFindings(const std::vector<VariantResult>& r, const Experim
   const Difference gap = Compare(StatOf(r, 0, 3), StatOf(r, 1, 3));
   Findings f;
   f.agreement = Judge(pca);
-  f.paragraph = "Validation top-1 error at the last epoch: " + MeanSd(StatOf(r, 0, 0), 2) + " % without augmentation, " +
+  f.paragraph = "Validation top-1 error at the last epoch: " + MeanSd(StatOf(r, 0, 0), 2) +
+                " % without augmentation, " +
                 MeanSd(StatOf(r, 1, 0), 2) + " % with crops and flips, " + MeanSd(StatOf(r, 2, 0), 2) +
                 " % with PCA colour as well. Crops and flips: " + Verdict(crops, std::nan(""), "crops and flips",
                                                                             "points of top-1 error") +

@@ -30,7 +30,7 @@ struct ExperimentOptions {
   train::DataSpec data;            // source, limits, resize/crop
   int64_t epochs = 6;
   int batch = 64;
-  float lr = 0.01f;                // constant: no schedule reacting to validation
+  float lr = 0.005f;               // constant: no schedule reacting to validation
   model::Init init = model::Init::kHe;
   bool standardize = true;         // divide the input by the pixels' standard deviation (train --standardize)
   float dropout = 0.5f;            // on fc6/fc7 (dropout: the rate compared with 0; relu: not used, 0)

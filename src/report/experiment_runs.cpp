@@ -131,16 +131,24 @@ Status TrainVariant(const ExperimentOptions& o, const Variant& v, int64_t seed, 
   const Status trained = run->Run();
   run.reset();  // releases the run folder's lock
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ALEXNET_RETURN_IF_ERROR(trained.With("the run in " + c.run.run_dir + " failed"));
+  if (train::IsNonFiniteLoss(trained)) {
+    out << "  diverged: " << trained.reason() << std::endl;
+    ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(c.run.run_dir + "/diverged.txt", trained.reason() + "\n"));
+  } else {
+    ALEXNET_RETURN_IF_ERROR(trained.With("the run in " + c.run.run_dir + " failed"));
+    ALEXNET_RETURN_IF_ERROR(evaluator->status());
+  }
   ALEXNET_RETURN_IF_ERROR(recorder->Flush());
-  ALEXNET_RETURN_IF_ERROR(evaluator->status());
   return train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");
 }
 
 Result<RunRecord> ReadRunRecord(const std::string& run_dir) {
   RunRecord r;
+  if (Result<std::string> why = train::ReadFile(run_dir + "/diverged.txt"); why.ok()) {
+    r.diverged = why->substr(0, why->find('\n'));
+  }
   ALEXNET_ASSIGN_OR_RETURN(r.epochs, ReadMetricsCsv(run_dir + "/metrics.csv"));
-  if (r.epochs.empty()) return Status::Error(run_dir + "/metrics.csv", "no epochs recorded");
+  if (r.epochs.empty() && r.diverged.empty()) return Status::Error(run_dir + "/metrics.csv", "no epochs recorded");
   ALEXNET_ASSIGN_OR_RETURN(r.steps, ReadSteps(run_dir + "/steps.csv"));
   if (fs::exists(run_dir + "/train_eval.csv")) {
     ALEXNET_ASSIGN_OR_RETURN(r.train_top1, ReadTrainEval(run_dir + "/train_eval.csv"));
@@ -231,7 +239,9 @@ std::string PerSeedTable(const std::vector<VariantResult>& results, const std::v
 
 // ---- per-run measurements
 
-double LastValError(const RunRecord& r) { return 100.0 * (1.0 - r.epochs.back().val_top1); }
+double LastValError(const RunRecord& r) {
+  return r.epochs.empty() ? std::nan("") : 100.0 * (1.0 - r.epochs.back().val_top1);
+}
 
 double BestValError(const RunRecord& r) {
   double best = std::nan("");
@@ -243,6 +253,7 @@ double BestValError(const RunRecord& r) {
 }
 
 double LastTrainError(const RunRecord& r) {
+  if (r.epochs.empty()) return std::nan("");
   const auto it = r.train_top1.find(r.epochs.back().epoch);
   return it == r.train_top1.end() ? std::nan("") : 100.0 * (1.0 - it->second);
 }
@@ -310,37 +321,54 @@ namespace {
 
 const char* const kColours[] = {"#1f60c0", "#d03020", "#20a040", "#a040c0", "#e0a000"};
 
-// One data block per variant: x, mean over seeds, standard deviation ("$p<panel>v<variant>").
-std::string PanelData(const std::vector<VariantResult>& results, const Panel& panel, size_t index) {
-  std::ostringstream d;
+// Per variant: the y values of every run at each x.
+using PanelPoints = std::vector<std::map<double, std::vector<double>>>;
+
+PanelPoints PointsOf(const std::vector<VariantResult>& results, const Panel& panel) {
+  PanelPoints points(results.size());
   for (size_t v = 0; v < results.size(); ++v) {
-    std::map<double, std::vector<double>> at_x;
     for (const RunRecord& r : results[v].runs) {
-      for (const auto& [x, y] : panel.points(r)) at_x[x].push_back(y);
+      for (const auto& [x, y] : panel.points(r)) {
+        if (std::isfinite(y)) points[v][x].push_back(y);
+      }
     }
+  }
+  return points;
+}
+
+// One data block per variant: x, mean over seeds, standard deviation ("$p<panel>v<variant>").
+std::string PanelData(const PanelPoints& points, size_t index) {
+  std::ostringstream d;
+  for (size_t v = 0; v < points.size(); ++v) {
     d << "$p" << index << "v" << v << " << EOD\n";
-    for (const auto& [x, ys] : at_x) {
+    for (const auto& [x, ys] : points[v]) {
       const Stat s = Summarize(ys);
-      d << GnuplotNumber(x) << ' ' << GnuplotNumber(s.n ? s.mean : std::nan("")) << ' ' << GnuplotNumber(s.sd)
-        << '\n';
+      d << GnuplotNumber(x) << ' ' << GnuplotNumber(s.mean) << ' ' << GnuplotNumber(s.sd) << '\n';
     }
     d << "EOD\n";
   }
   return d.str();
 }
 
-std::string PanelPlot(const std::vector<VariantResult>& results, const Panel& panel, size_t index) {
+// A curve per variant that has points (a variant whose every run diverged at once has none).
+std::string PanelPlot(const std::vector<VariantResult>& results, const PanelPoints& points, const Panel& panel,
+                      size_t index) {
   std::ostringstream gp;
   gp << "set title " << GnuplotQuote(panel.title) << "\nset xlabel " << GnuplotQuote(panel.xlabel)
      << "\nset ylabel " << GnuplotQuote(panel.ylabel) << "\n"
-     << (panel.error_bars ? "set xtics 1\nset offsets 0.3, 0.3, 0, 0\n" : "set xtics autofreq\nset offsets 0, 0, 0, 0\n")
+     << (panel.error_bars ? "set xtics 1\nset offsets 0.3, 0.3, 0, 0\n"
+                          : "set xtics autofreq\nset offsets 0, 0, 0, 0\n")
      << "plot ";
+  std::string curves;
   for (size_t v = 0; v < results.size(); ++v) {
+    if (points[v].empty()) continue;
     const std::string colour = kColours[v % (sizeof kColours / sizeof kColours[0])];
-    gp << (v ? ", \\\n     " : "") << "$p" << index << "v" << v
-       << (panel.error_bars ? " using 1:2:3 with yerrorlines lw 2 pt 7" : " using 1:2 with lines lw 2")
-       << " lc rgb '" << colour << "' title " << GnuplotQuote(results[v].variant.label);
+    curves += (curves.empty() ? "" : ", \\\n     ") + ("$p" + std::to_string(index) + "v" + std::to_string(v)) +
+              (panel.error_bars ? " using 1:2:3 with yerrorlines lw 2 pt 7" : " using 1:2 with lines lw 2") +
+              " lc rgb '" + colour + "' title " + GnuplotQuote(results[v].variant.label);
   }
+  if (curves.empty()) curves = "0 lc rgb '#ffffff' title 'no data: every run diverged'";
+  gp << curves;
   if (std::isfinite(panel.hline)) {
     gp << ", \\\n     " << GnuplotNumber(panel.hline) << " with lines dt 2 lc rgb '#888888' notitle";
   }
@@ -356,10 +384,14 @@ Status DrawExperimentPlot(const std::string& title, const std::vector<VariantRes
   std::ostringstream gp;
   gp << "# Written by alexnet (report/experiment_runs.cpp): mean over seeds, bars = standard deviation.\n"
      << GnuplotPngTerminal(tmp_png, 560 * static_cast<int>(panels.size()), 440);
-  for (size_t i = 0; i < panels.size(); ++i) gp << PanelData(results, panels[i], i);
+  std::vector<PanelPoints> points;
+  for (size_t i = 0; i < panels.size(); ++i) {
+    points.push_back(PointsOf(results, panels[i]));
+    gp << PanelData(points.back(), i);
+  }
   gp << "set multiplot layout 1," << panels.size() << " title " << GnuplotQuote(title)
      << "\nset grid\nset key top right box opaque\n";
-  for (size_t i = 0; i < panels.size(); ++i) gp << PanelPlot(results, panels[i], i);
+  for (size_t i = 0; i < panels.size(); ++i) gp << PanelPlot(results, points[i], panels[i], i);
   gp << "unset multiplot\nset output\n";
   const std::string script_path = fs::path(png_path).replace_extension(".gp").string();
   return RenderGnuplot(gnuplot, gp.str(), script_path, tmp_png, png_path);
@@ -372,7 +404,9 @@ Difference Compare(const Stat& paper_worse, const Stat& paper_better) {
   d.n = std::min(paper_worse.n, paper_better.n);
   if (d.n == 0) return {std::nan(""), std::nan(""), 0};
   d.points = paper_worse.mean - paper_better.mean;
-  d.se = std::sqrt(paper_worse.sd * paper_worse.sd / paper_worse.n + paper_better.sd * paper_better.sd / paper_better.n);
+  const double a = paper_worse.sd * paper_worse.sd / paper_worse.n;
+  const double b = paper_better.sd * paper_better.sd / paper_better.n;
+  d.se = std::sqrt(a + b);
   return d;
 }
 

@@ -40,6 +40,7 @@ struct RunRecord {
                                         // dropout off (only experiments that measure the gap record it)
   std::vector<StepRow> steps;           // steps.csv
   double wall_seconds = 0;              // wall_seconds.txt: the whole run (0 = unknown)
+  std::string diverged;                 // diverged.txt: why the run stopped (the loss became NaN ...), or ""
 };
 
 // "<variant>-seed<n>".
@@ -49,7 +50,9 @@ std::string RunFolderName(const std::string& variant, int64_t seed);
 train::TrainConfig VariantConfig(const ExperimentOptions& o, const Variant& v, int64_t seed);
 
 // Trains one run into o.out_dir/RunFolderName(...) with the per-epoch curves, steps.csv and,
-// with train_eval, train_eval.csv; then writes wall_seconds.txt.
+// with train_eval, train_eval.csv; then writes wall_seconds.txt. A run whose loss becomes NaN
+// or infinite is a result, not an error: it is recorded in diverged.txt and the
+// experiment goes on (its measures are then missing, "-", and the report names it).
 Status TrainVariant(const ExperimentOptions& o, const Variant& v, int64_t seed, bool train_eval, std::ostream& out);
 
 Result<RunRecord> ReadRunRecord(const std::string& run_dir);

@@ -23,6 +23,9 @@ namespace {
 
 std::atomic<int> g_signal{0};
 
+// The start of NonFiniteLoss's reason, which IsNonFiniteLoss recognises.
+const char kNonFiniteLoss[] = "the loss became ";
+
 // SIGINT/SIGTERM ask the loop to finish its step, save and exit; a second one kills at once
 // (SA_RESETHAND restores the default action).
 void OnSignal(int sig) { g_signal.store(sig); }
@@ -249,7 +252,7 @@ Status TrainingRun::Step(const data::Batch& batch) {
 // A NaN or infinite loss stops the run without saving: the last checkpoint stays the good one.
 Status TrainingRun::NonFiniteLoss(float loss) const {
   const Result<CheckpointInfo> last = checkpoints_->Latest();
-  return Status::Error("", "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
+  return Status::Error("", kNonFiniteLoss + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
                                std::to_string(state_.step + 1) + " (learning rate " +
                                std::to_string(state_.learning_rate) + "); stopping without saving. " +
                                (last.ok() ? "The last good checkpoint is " + last->prefix + " (step " +
@@ -373,6 +376,10 @@ Status TrainingRun::Finish(Stop stop) {
          << " damaged training files anyway (--strict-decode skips them)\n";
   }
   return Status::Ok();
+}
+
+bool IsNonFiniteLoss(const Status& status) {
+  return !status.ok() && status.reason().find(kNonFiniteLoss) != std::string::npos;
 }
 
 Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,

@@ -112,6 +112,10 @@ class TrainingRun {
   double epoch_loss_ = 0;
 };
 
+// True for the failure Run() returns when the loss became NaN or infinite: the design-claim
+// experiments record such a run as diverged (one of their results) instead of stopping.
+bool IsNonFiniteLoss(const Status& status);
+
 // Opens and runs a training run, printing progress to `out`.
 Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,
              std::ostream& out);

@@ -143,16 +143,23 @@ TEST(ExperimentFindings, ReluParagraphGivesTheRatioPerSeedOrSaysTanhNeverGotTher
     while (m.size() < d.measures.size()) m.push_back({1, 1, 1});
     return m;
   };
-  Findings f = d.findings(FakeResults(d, {fill({100, 120, 110}, {10, 12, 11}), fill({300, 240, 330}, {30, 24, 33})}), o);
+  Findings f =
+      d.findings(FakeResults(d, {fill({100, 120, 110}, {10, 12, 11}), fill({300, 240, 330}, {30, 24, 33})}), o);
   EXPECT_EQ(f.agreement, Agreement::kAgrees);
   // Per seed 300/100, 240/120, 330/110 = 3, 2, 3: mean 2.67, sample sd sqrt(1/3) = 0.58.
   EXPECT_NE(f.paragraph.find("tanh needed 2.67 ± 0.58 times the steps"), std::string::npos) << f.paragraph;
+  EXPECT_NE(f.paragraph.find("ReLU got there first in 3 of 3 seeds"), std::string::npos) << f.paragraph;
   EXPECT_NE(f.paragraph.find("not in size"), std::string::npos) << f.paragraph;  // 2.7 is not about 6
+  // A seed where tanh never got there counts for ReLU.
   const double never = std::nan("");
-  f = d.findings(FakeResults(d, {fill({100, 120, 110}, {10, 12, 11}), fill({never, never, never}, {never, never, never})}),
+  f = d.findings(FakeResults(d, {fill({100, 120, 110}, {10, 12, 11}), fill({never, 130, never}, {never, 13, never})}),
                  o);
   EXPECT_EQ(f.agreement, Agreement::kAgrees);
-  EXPECT_NE(f.paragraph.find("tanh did not get there in any seed"), std::string::npos) << f.paragraph;
+  EXPECT_NE(f.paragraph.find("tanh in 130 ± 0 (1 of 3) steps"), std::string::npos) << f.paragraph;
+  // Seeds that disagree: within noise.
+  f = d.findings(FakeResults(d, {fill({100, 120, never}, {10, 12, never}), fill({90, 130, 110}, {9, 13, 11})}), o);
+  EXPECT_EQ(f.agreement, Agreement::kWithinNoise);
+  EXPECT_NE(f.paragraph.find("ReLU got there first in 1 of 3 seeds, tanh in 2"), std::string::npos) << f.paragraph;
   f = d.findings(FakeResults(d, {fill({300, 240, 330}, {30, 24, 33}), fill({100, 120, 110}, {10, 12, 11})}), o);
   EXPECT_EQ(f.agreement, Agreement::kDisagrees);
 }
@@ -162,7 +169,7 @@ TEST(ExperimentCommand, SpellsOutEverySettingSoTheRunsCanBeRepeated) {
   o.seeds = {4, 5, 6};
   const std::string c = ExperimentCommand(ExperimentKind::kPooling, o);
   EXPECT_EQ(c, "alexnet experiment pooling --data fashion-mnist --train-limit 2000 --val-limit 1000 --val-fraction 0.1 "
-               "--resize 72 --crop 67 --epochs 5 --batch 64 --lr 0.01 --init he --standardize --dropout 0.5 "
+               "--resize 72 --crop 67 --epochs 5 --batch 64 --lr 0.005 --init he --standardize --dropout 0.5 "
                "--no-augment --precision fp32 --seeds 4,5,6 --out runs/experiment-pooling");
   EXPECT_NE(ExperimentCommand(ExperimentKind::kRelu, DefaultExperimentOptions(ExperimentKind::kRelu))
                 .find("--target-error 0.25 --smooth-steps 10"),
@@ -291,6 +298,25 @@ TEST(TinyExperiments, AugmentationComparesThreeRecipes) {
     EXPECT_EQ(c->recipe.flip, crops) << run;
     EXPECT_EQ(c->recipe.pca_color, pca) << run;
   }
+}
+
+// A run whose loss becomes NaN is one of the results: the experiment goes on, and the report
+// names the run and says why its numbers are missing.
+TEST(TinyExperiments, ADivergedRunIsReportedNotFatal) {
+  const fs::path root = TempDir("diverged");
+  alexnet::testing::WriteShapesDataset(root / "shapes", 12, 3);
+  ExperimentOptions o = Tiny(ExperimentKind::kLrn, root);
+  o.lr = 1e4f;  // blows up within a few steps
+  o.seeds = {1};
+  o.epochs = 1;
+  std::ostringstream out;
+  const Status st = RunExperiment(ExperimentKind::kLrn, o, out);
+  ASSERT_TRUE(st.ok()) << st.message() << "\n" << out.str();
+  EXPECT_TRUE(fs::exists(root / "lrn" / "lrn-seed1" / "diverged.txt"));
+  const std::string md = Slurp(root / "lrn" / "lrn.md");
+  EXPECT_NE(md.find("Runs that diverged"), std::string::npos) << md;
+  EXPECT_NE(md.find("- LRN, seed 1: the loss became"), std::string::npos) << md;
+  EXPECT_NE(md.find("| LRN | - |"), std::string::npos) << md;
 }
 
 // `experiment all`: every experiment, one seed, one epoch; one report with a section and a plot
