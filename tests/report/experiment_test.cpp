@@ -29,12 +29,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
+fs::path TestRoot() { return fs::temp_directory_path() / ("alexnet_experiment_test_" + std::to_string(::getpid())); }
+
 fs::path TempDir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("alexnet_experiment_test_" + std::to_string(::getpid())) / name;
+  const fs::path p = TestRoot() / name;
   fs::remove_all(p);
   fs::create_directories(p);
   return p;
 }
+
+// Every run folder keeps two checkpoints of about 170 MB: the process's folder goes when it ends,
+// whether its tests passed or not.
+class RemoveTestRoot : public ::testing::Environment {
+ public:
+  void TearDown() override { fs::remove_all(TestRoot()); }
+};
+const ::testing::Environment* const kRemoveTestRoot = ::testing::AddGlobalTestEnvironment(new RemoveTestRoot);
 
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
