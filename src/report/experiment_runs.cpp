@@ -434,9 +434,9 @@ std::string Verdict(const Difference& d, double paper_points, const std::string&
   std::ostringstream s;
   switch (Judge(d)) {
     case Agreement::kWithinNoise:
-      s << "The measured difference (" << (d.points >= 0 ? "" : "-") << size << " in favour of " << what
-        << ") is within the seed-to-seed noise" << noise << ", so this measurement neither confirms nor contradicts "
-        << paper << ".";
+      s << "The measured difference (with " << what << " it was " << (d.points >= 0 ? "better" : "worse") << " by "
+        << size << ") is within the seed-to-seed noise" << noise << ", so this measurement neither confirms nor "
+        << "contradicts " << paper << ".";
       break;
     case Agreement::kAgrees:
       s << "This agrees with the paper in direction: with " << what << " it was better by " << size << noise;
