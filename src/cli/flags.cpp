@@ -67,7 +67,7 @@ CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o) {
         int k = 0, s = 0;
         return ParsePool(text, &k, &s) ? "" : "'" + text + "' is not WINDOW/STRIDE, e.g. 3/2 or 2/2";
       },
-      "K/S", "Pool");
+      "", "Pool");  // no description: the type name K/S says it
   return cmd
       ->add_option_function<std::string>(
           "--pool", [o](const std::string& text) { ParsePool(text, &o->pool_kernel, &o->pool_stride); },
