@@ -30,6 +30,9 @@ const Stat& StatOf(const std::vector<VariantResult>& r, size_t v, size_t m) { re
 
 std::string MeanText(const Stat& s, int decimals) { return s.n ? FormatFixed(s.mean, decimals) : "-"; }
 
+// "+1.40", "-0.37": a change in points, with its sign.
+std::string Signed(double v) { return (v >= 0 ? "+" : "") + FormatFixed(v, 2); }
+
 // ---- relu (section 3.1, Figure 1)
 
 // tanh / ReLU per seed (the same seed: the same initial weights and batches); NaN where either
@@ -153,7 +156,8 @@ Findings LrnFindings(const std::vector<VariantResult>& r, const ExperimentOption
       << " % of a step without it; median step times " << FormatFixed(with.mean, 1) << " and "
       << FormatFixed(without.mean, 1) << " ms).";
   }
-  f.measured = "LRN changed top-1 error by " + FormatFixed(-d.points, 2) + " points (± " + FormatFixed(2 * d.se, 2) +
+  f.measured = "LRN changed top-1 error by " + Signed(-d.points) + " points (two standard errors " +
+               FormatFixed(2 * d.se, 2) +
                ")";
   f.paragraph = p.str();
   return f;
@@ -203,8 +207,8 @@ Findings PoolingFindings(const std::vector<VariantResult>& r, const ExperimentOp
                 MeanSd(StatOf(r, 1, 0), 2) + " % with 2/2 (the paper: 0.4 points lower with 3/2). " +
                 Verdict(error, 0.4, "overlapping pooling", "points of top-1 error") + " " +
                 GapSentence(gap, "overlapping pooling", "2/2");
-  f.measured = "3/2 changed top-1 error by " + FormatFixed(-error.points, 2) + " points (± " +
-               FormatFixed(2 * error.se, 2) + "), the gap by " + FormatFixed(-gap.points, 2);
+  f.measured = "3/2 changed top-1 error by " + Signed(-error.points) + " points (two standard errors " +
+               FormatFixed(2 * error.se, 2) + "), the gap by " + Signed(-gap.points);
   return f;
 }
 
@@ -253,8 +257,8 @@ Findings AugmentationFindings(const std::vector<VariantResult>& r, const Experim
                                                                             "points of top-1 error") +
                 " " + GapSentence(gap, "crops and flips", "no augmentation") + " PCA colour (the paper: over 1 point "
                 "lower error): " + Verdict(pca, 1.0, "PCA colour", "points of top-1 error") + GreyNote(o);
-  f.measured = "PCA colour changed top-1 error by " + FormatFixed(-pca.points, 2) + " points (± " +
-               FormatFixed(2 * pca.se, 2) + "); crops+flips by " + FormatFixed(-crops.points, 2);
+  f.measured = "PCA colour changed top-1 error by " + Signed(-pca.points) + " points (two standard errors " +
+               FormatFixed(2 * pca.se, 2) + "); crops+flips by " + Signed(-crops.points);
   return f;
 }
 
@@ -288,8 +292,8 @@ Findings DropoutClaimFindings(const std::vector<VariantResult>& r, const Experim
                 " points with dropout and " + MeanSd(StatOf(r, 1, 2), 2) + " without. " +
                 GapSentence(gap, "dropout", "no dropout") + " Validation error: " +
                 Verdict(error, std::nan(""), "dropout", "points of top-1 error");
-  f.measured = "dropout changed the gap by " + FormatFixed(-gap.points, 2) + " points (± " +
-               FormatFixed(2 * gap.se, 2) + "), top-1 error by " + FormatFixed(-error.points, 2);
+  f.measured = "dropout changed the gap by " + Signed(-gap.points) + " points (two standard errors " +
+               FormatFixed(2 * gap.se, 2) + "), top-1 error by " + Signed(-error.points);
   return f;
 }
 

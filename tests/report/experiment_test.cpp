@@ -133,6 +133,8 @@ TEST(ExperimentFindings, LrnParagraphSaysWhatTheNumbersSay) {
                                           {{22, 23, 21}, {21, 22, 20}, {100, 100, 100}}}),
                           o);
   EXPECT_EQ(f.agreement, Agreement::kAgrees);
+  // Two standard errors of the difference: 2 * sqrt(1/3 + 1/3) = 1.63.
+  EXPECT_EQ(f.measured, "LRN changed top-1 error by -2.00 points (two standard errors 1.63)");
   EXPECT_NE(f.paragraph.find("20.00 ± 1.00 % with LRN, 22.00 ± 1.00 % without"), std::string::npos) << f.paragraph;
   EXPECT_NE(f.paragraph.find("LRN cost 10.0 ms per step (10 % of a step without it"), std::string::npos)
       << f.paragraph;
