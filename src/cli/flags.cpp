@@ -36,6 +36,47 @@ CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vecto
       ->default_str(train::SplitName(*split));
 }
 
+CLI::Option* AddActivationOption(CLI::App* cmd, model::Activation* activation) {
+  static const std::map<std::string, model::Activation> kNames = {{"relu", model::Activation::kRelu},
+                                                                  {"tanh", model::Activation::kTanh}};
+  return cmd->add_option("--activation", *activation,
+                         "nonlinearity after conv1-conv5, fc6, fc7: relu (the paper's) or tanh")
+      ->transform(CLI::CheckedTransformer(kNames).description(""))
+      ->type_name("{relu,tanh}")
+      ->default_str(model::ActivationName(*activation));
+}
+
+namespace {
+// "K/S" with K and S positive integers, e.g. "3/2"; false for anything else.
+bool ParsePool(const std::string& text, int* kernel, int* stride) {
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()) return false;
+  const std::string k = text.substr(0, slash), s = text.substr(slash + 1);
+  if (k.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (s.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (k.size() > 4 || s.size() > 4) return false;  // a window of 10,000 pixels is a typo
+  *kernel = std::stoi(k);
+  *stride = std::stoi(s);
+  return *kernel >= 1 && *stride >= 1;
+}
+}  // namespace
+
+CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o) {
+  const CLI::Validator pool_text(
+      [](std::string& text) -> std::string {
+        int k = 0, s = 0;
+        return ParsePool(text, &k, &s) ? "" : "'" + text + "' is not WINDOW/STRIDE, e.g. 3/2 or 2/2";
+      },
+      "", "Pool");  // no description: the type name K/S says it
+  return cmd
+      ->add_option_function<std::string>(
+          "--pool", [o](const std::string& text) { ParsePool(text, &o->pool_kernel, &o->pool_stride); },
+          "max pooling window/stride of pool1, pool2, pool5: 3/2 (the paper's, overlapping) or e.g. 2/2")
+      ->check(pool_text)
+      ->type_name("K/S")
+      ->default_str(model::PoolText(*o));
+}
+
 void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o) {
   cmd->add_option("--classes", o->num_classes, "number of classes (fc8 units)")
       ->check(CLI::PositiveNumber)->capture_default_str();
@@ -47,6 +88,8 @@ void AddModelOptions(CLI::App* cmd, model::ModelOptions* o) {
   cmd->add_option("--dropout", o->dropout_rate, "dropout rate on fc6/fc7 (0 = off)")
       ->check(CLI::Range(0.0f, 0.95f))->capture_default_str();
   cmd->add_flag("--lrn,!--no-lrn", o->lrn, "local response normalisation after conv1/conv2 (default: on)");
+  AddActivationOption(cmd, &o->activation);
+  AddPoolOption(cmd, o);
   AddInitOption(cmd, &o->init, "weight initialisation: paper (N(0, 0.01), biases 1/0) or he");
   cmd->add_option("--seed", o->seed, "random seed (initialisation, data order, augmentation)")
       ->capture_default_str();

@@ -15,8 +15,12 @@ namespace alexnet::cli {
 CLI::Option* AddInitOption(CLI::App* cmd, model::Init* init, const std::string& help);
 // --classes and --input-size (summary, train-step; train takes them from the data).
 void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o);
-// --dropout, --lrn/--no-lrn, --init, --seed.
+// --dropout, --lrn/--no-lrn, --init, --seed, and the layer-table variants --activation and --pool.
 void AddModelOptions(CLI::App* cmd, model::ModelOptions* o);
+// --activation relu|tanh: the nonlinearity of conv1-conv5, fc6 and fc7.
+CLI::Option* AddActivationOption(CLI::App* cmd, model::Activation* activation);
+// --pool K/S: window and stride of pool1, pool2 and pool5 (the paper's 3/2 overlaps; 2/2 does not).
+CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o);
 // --data, --list, --fashion-dir, --resize, --crop.
 void AddDataOptions(CLI::App* cmd, train::DataSpec* d);
 // --precision fp32|bf16, straight into the enum.

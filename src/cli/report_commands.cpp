@@ -1,4 +1,5 @@
-// inspect, filters, experiment dropout: thin command-line wrappers over src/report/.
+// inspect, filters, experiment relu|lrn|pooling|augmentation|dropout|all: thin command-line
+// wrappers over src/report/.
 #include "cli/report_commands.h"
 
 #include <algorithm>
@@ -13,8 +14,8 @@
 
 #include "cli/flags.h"
 #include "cli/validators.h"
-#include "report/dropout_experiment.h"
 #include "report/epoch_report.h"
+#include "report/experiment.h"
 #include "report/inspect.h"
 
 namespace alexnet::cli {
@@ -25,7 +26,7 @@ struct ReportCommands {
   CLI::App* inspect = nullptr;
   CLI::App* filters = nullptr;
   CLI::App* experiment = nullptr;
-  CLI::App* dropout = nullptr;
+  CLI::App* all = nullptr;
 
   // inspect / filters
   std::string run_dir, checkpoint, image, out;
@@ -38,8 +39,25 @@ struct ReportCommands {
   int grid_width = 1100;
   int chart_width = 1024;
 
-  // experiment dropout
-  report::DropoutExperimentOptions experiment_options;
+  // experiment <name>: one subcommand and one set of options (its defaults) per experiment
+  struct Experiment {
+    report::ExperimentKind kind;
+    CLI::App* command = nullptr;
+    report::ExperimentOptions options;
+  };
+  std::vector<Experiment> experiments;
+
+  // experiment all: each experiment's defaults, with these where given
+  struct AllOverrides {
+    std::string out_dir = "runs/experiment-all";
+    std::vector<int64_t> seeds;
+    int64_t epochs = 0, train_limit = 0, val_limit = 0;
+    std::string data, fashion_dir;
+    int workers = 2, threads = 0;
+    model::Precision precision = model::Precision::kFp32;
+    bool report_only = false;
+    std::vector<std::pair<std::string, CLI::Option*>> given;  // flag name -> option, to see which were given
+  } all_options;
 };
 
 namespace {
@@ -117,11 +135,45 @@ Status Filters(const ReportCommands& c) {
   return Status::Ok();
 }
 
-int RunExperiment(const ReportCommands& c, const std::string& command_line) {
-  report::DropoutExperimentOptions o = c.experiment_options;
+int RunExperiment(const ReportCommands::Experiment& e, const std::string& command_line) {
+  report::ExperimentOptions o = e.options;
   // --report-only redoes the report of runs made by an earlier command line, not by this one.
   if (!o.report_only) o.command = command_line;
-  return ExitStatus("experiment", report::RunDropoutExperiment(o, std::cout));
+  return ExitStatus("experiment", report::RunExperiment(e.kind, o, std::cout));
+}
+
+bool Given(const ReportCommands::AllOverrides& a, const std::string& flag) {
+  for (const auto& [name, option] : a.given) {
+    if (name == flag) return option->count() > 0;
+  }
+  return false;
+}
+
+// Each experiment's defaults, in <out>/<name>, with the flags of `experiment all` that were given.
+report::ExperimentOptions AllOptionsFor(report::ExperimentKind kind, const ReportCommands::AllOverrides& a) {
+  report::ExperimentOptions o = report::DefaultExperimentOptions(kind);
+  o.out_dir = a.out_dir + "/" + report::ExperimentName(kind);
+  if (Given(a, "--seeds")) o.seeds = a.seeds;
+  if (Given(a, "--epochs")) o.epochs = a.epochs;
+  if (Given(a, "--train-limit")) o.data.train_limit = a.train_limit;
+  if (Given(a, "--val-limit")) o.data.val_limit = a.val_limit;
+  if (Given(a, "--data")) o.data.source = a.data;
+  if (Given(a, "--fashion-dir")) o.data.fashion_dir = a.fashion_dir;
+  o.workers = a.workers;
+  o.threads = a.threads;
+  o.precision = a.precision;
+  o.report_only = a.report_only;
+  return o;
+}
+
+int RunAll(const ReportCommands& c, const std::string& command_line) {
+  std::vector<std::pair<report::ExperimentKind, report::ExperimentOptions>> experiments;
+  for (report::ExperimentKind kind : report::AllExperimentKinds()) {
+    experiments.emplace_back(kind, AllOptionsFor(kind, c.all_options));
+  }
+  const std::string command = c.all_options.report_only ? "" : command_line;
+  return ExitStatus("experiment all",
+                    report::RunAllExperiments(experiments, c.all_options.out_dir, command, std::cout));
 }
 
 // ---- the flags
@@ -160,23 +212,7 @@ void AddFilters(CLI::App* app, ReportCommands* p) {
   f->add_option("--out", p->out, "output PNG file")->required();
 }
 
-// Defaults that overfit visibly within about 15 minutes on 2 cores (measured: docs/walkthrough.md).
-// The learning rate is small on purpose: with He init conv1 sees unscaled 0..255 inputs and
-// lr >= 1e-3 blew the first steps up (NaN, or all ReLUs dead) in our trials; 2e-4 learns fastest.
-// (--standardize lifts that limit, as in `alexnet train`; the defaults stay as the walkthrough measured them.)
-void SetExperimentDefaults(report::DropoutExperimentOptions* o) {
-  o->data.source = "fashion-mnist";
-  o->data.train_limit = 1000;
-  o->data.val_limit = 1000;
-  o->data.resize = 72;
-  o->data.crop = 67;
-  o->epochs = 20;
-  o->batch = 64;
-  o->lr = 2e-4f;
-  o->init = model::Init::kHe;
-}
-
-void AddExperimentDataFlags(CLI::App* d, report::DropoutExperimentOptions* o) {
+void AddExperimentDataFlags(CLI::App* d, report::ExperimentOptions* o) {
   d->add_option("--data", o->data.source, "\"fashion-mnist\" or an image folder root/<class>/<image>")
       ->capture_default_str();
   d->add_option("--fashion-dir", o->data.fashion_dir, "where the Fashion-MNIST idx files are")->capture_default_str();
@@ -192,33 +228,92 @@ void AddExperimentDataFlags(CLI::App* d, report::DropoutExperimentOptions* o) {
       ->capture_default_str();
 }
 
-void AddExperimentRunFlags(CLI::App* d, ReportCommands* p) {
-  report::DropoutExperimentOptions* o = &p->experiment_options;
+void AddExperimentRunFlags(CLI::App* d, report::ExperimentKind kind, report::ExperimentOptions* o) {
+  using report::ExperimentKind;
   d->add_option("--epochs", o->epochs, "epochs per run")->check(CLI::PositiveNumber)->capture_default_str();
   d->add_option("--batch", o->batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
   d->add_option("--lr", o->lr, "constant learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  d->add_option("--dropout", o->dropout, "the rate compared with 0")->check(CLI::Range(0.05f, 0.95f))
-      ->capture_default_str();
   AddInitOption(d, &o->init, "weight initialisation: paper or he");
-  AddStandardizeFlag(d, &o->standardize);
-  d->add_option("--seed", o->seed, "seed of both runs")->capture_default_str();
-  d->add_flag("--augment,!--no-augment", o->augment, "random crops, flips and PCA colour in both runs")
-      ->capture_default_str();
+  d->add_flag("--standardize,!--no-standardize", o->standardize,
+              std::string("divide the mean-subtracted input by the pixels' standard deviation (default: ") +
+                  (o->standardize ? "on)" : "off)"));
+  if (kind == ExperimentKind::kDropout) {
+    d->add_option("--dropout", o->dropout, "the rate compared with 0")->check(CLI::Range(0.05f, 0.95f))
+        ->capture_default_str();
+  } else if (kind != ExperimentKind::kRelu) {  // relu's runs have no regularisation, as the paper's Figure 1
+    d->add_option("--dropout", o->dropout, "dropout rate on fc6/fc7 in every run")->check(CLI::Range(0.0f, 0.95f))
+        ->capture_default_str();
+  }
+  if (kind != ExperimentKind::kAugmentation) {
+    d->add_flag("--augment,!--no-augment", o->augment,
+                std::string("random crops, flips and PCA colour in every run (default: ") +
+                    (o->augment ? "on)" : "off)"));
+  }
+  if (kind == ExperimentKind::kRelu) {
+    d->add_option("--target-error", o->target_error, "the training error to reach (the paper: 0.25)")
+        ->check(CLI::Range(0.01, 0.99))->capture_default_str();
+    d->add_option("--smooth-steps", o->smooth_steps, "training error = the mean over this many steps")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+  }
+}
+
+void AddExperimentOutputFlags(CLI::App* d, report::ExperimentOptions* o) {
+  AddPrecisionOption(d, &o->precision, "fp32 or bf16 (convolutions and matrix products; faster where the CPU has it)");
+  d->add_option("--seeds", o->seeds, "one run of every variant per seed (comma-separated)")
+      ->delimiter(',')->expected(1, 100)->default_str("1,2,3");
   d->add_option("--workers", o->workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
   d->add_option("--threads", o->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
-  d->add_option("--out", o->out_dir, "output folder (two run folders, dropout.md, dropout.png)")
+  d->add_option("--out", o->out_dir, "output folder (a run folder per variant and seed, <name>.md, <name>.png)")
       ->capture_default_str();
   d->add_flag("--report-only", o->report_only, "redo the table and plot from the run folders in --out");
 }
 
+const char* ExperimentHelp(report::ExperimentKind kind) {
+  switch (kind) {
+    case report::ExperimentKind::kRelu: return "ReLU vs tanh: steps and seconds to a training error (section 3.1)";
+    case report::ExperimentKind::kLrn: return "with and without LRN: validation top-1 and its time (section 3.3)";
+    case report::ExperimentKind::kPooling: return "3/2 vs 2/2 max pooling: top-1 and the train/val gap (section 3.4)";
+    case report::ExperimentKind::kAugmentation: return "none, crops + flips, + PCA colour (section 4.1)";
+    case report::ExperimentKind::kDropout: return "dropout 0.5 vs 0 on fc6/fc7: the train/validation gap (4.2)";
+  }
+  return "";
+}
+
+void AddAll(CLI::App* experiment, ReportCommands* p) {
+  ReportCommands::AllOverrides* a = &p->all_options;
+  p->all = experiment->add_subcommand("all", "every experiment at its defaults, and one report of them all");
+  CLI::App* d = p->all;
+  a->given = {
+      {"--seeds", d->add_option("--seeds", a->seeds, "seeds of every experiment (default: each one's)")
+                      ->delimiter(',')->expected(1, 100)},
+      {"--epochs", d->add_option("--epochs", a->epochs, "epochs per run (default: each one's)")
+                       ->check(CLI::PositiveNumber)},
+      {"--train-limit", d->add_option("--train-limit", a->train_limit, "training images (default: each one's)")
+                            ->check(kNonNegative)},
+      {"--val-limit", d->add_option("--val-limit", a->val_limit, "validation images")->check(kNonNegative)},
+      {"--data", d->add_option("--data", a->data, "\"fashion-mnist\" or an image folder")},
+      {"--fashion-dir", d->add_option("--fashion-dir", a->fashion_dir, "where the Fashion-MNIST idx files are")},
+  };
+  d->add_option("--workers", a->workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
+  d->add_option("--threads", a->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  AddPrecisionOption(d, &a->precision, "fp32 or bf16 in every run");
+  d->add_option("--out", a->out_dir, "output folder: <out>/<experiment>/ and <out>/report.md")->capture_default_str();
+  d->add_flag("--report-only", a->report_only, "redo every report from the run folders in --out");
+}
+
 void AddExperiment(CLI::App* app, ReportCommands* p) {
-  p->experiment = app->add_subcommand("experiment", "controlled experiments (two runs differing in one thing)");
+  p->experiment = app->add_subcommand("experiment", "the paper's design claims, one controlled experiment each");
   p->experiment->require_subcommand(1);
-  p->dropout = p->experiment->add_subcommand(
-      "dropout", "train twice, dropout 0.5 vs 0 on fc6/fc7, and compare the train/validation gap");
-  SetExperimentDefaults(&p->experiment_options);
-  AddExperimentDataFlags(p->dropout, &p->experiment_options);
-  AddExperimentRunFlags(p->dropout, p);
+  p->experiments.reserve(report::AllExperimentKinds().size());  // the flags point into the elements
+  for (report::ExperimentKind kind : report::AllExperimentKinds()) {
+    p->experiments.push_back({kind, nullptr, report::DefaultExperimentOptions(kind)});
+    ReportCommands::Experiment& e = p->experiments.back();
+    e.command = p->experiment->add_subcommand(report::ExperimentName(kind), ExperimentHelp(kind));
+    AddExperimentDataFlags(e.command, &e.options);
+    AddExperimentRunFlags(e.command, kind, &e.options);
+    AddExperimentOutputFlags(e.command, &e.options);
+  }
+  AddAll(p->experiment, p);
 }
 
 // ---- the command line as typed
@@ -263,9 +358,15 @@ bool RunReportCommands(const ReportCommands& commands, const std::vector<std::st
     *status = RunInspect(c, command_line);
   } else if (*c.filters) {
     *status = ExitStatus("filters", Filters(c));
-  } else if (*c.experiment && *c.dropout) {
-    *status = RunExperiment(c, command_line);
+  } else if (*c.experiment && *c.all) {
+    *status = RunAll(c, command_line);
   } else {
+    for (const ReportCommands::Experiment& e : c.experiments) {
+      if (*c.experiment && *e.command) {
+        *status = RunExperiment(e, command_line);
+        return true;
+      }
+    }
     return false;
   }
   return true;

@@ -27,7 +27,7 @@ bool RunReportCommands(const ReportCommands& commands, const std::vector<std::st
 // digits and -_./:=,+@% (a ' inside becomes '\''), so the line can be pasted into a shell.
 std::string ShellCommandLine(const std::vector<std::string>& argv);
 
-// --standardize, shared by `alexnet train` and `alexnet experiment dropout`.
+// --standardize of `alexnet train` (the experiments also take --no-standardize).
 void AddStandardizeFlag(CLI::App* cmd, bool* standardize);
 
 // What `alexnet train` does at each epoch end for the learner (curves, filter images); problems

@@ -45,7 +45,7 @@ class LayerBuilder {
       : root_(root), opts_(opts), make_parameter_(make_parameter), net_(net) {}
 
   Output Layer(const LayerShape& shape, Output x, int layer_index, bool with_dropout) {
-    const LayerSpec& spec = *shape.spec;
+    const LayerSpec& spec = shape.spec;
     const Scope s = root_.NewSubScope(spec.name);
     switch (spec.kind) {
       case LayerKind::kConv: x = Convolution(s, shape, x); break;
@@ -53,7 +53,7 @@ class LayerBuilder {
       case LayerKind::kMaxPool: x = MaxPool(spec, x); break;
       case LayerKind::kFullyConnected: x = FullyConnected(s, shape, x); break;
     }
-    if (spec.relu) x = ops::Relu(s.WithOpName("Relu"), x);
+    x = Activate(s, spec.activation, x);
     if (spec.dropout && with_dropout && opts_.dropout_rate > 0.0f) x = Dropout(s, x, layer_index);
     return x;
   }
@@ -70,7 +70,7 @@ class LayerBuilder {
 
   // weights [k, k, in, out] (HWIO), stride s, the table's padding, plus biases [out].
   Output Convolution(const Scope& s, const LayerShape& shape, Output x) {
-    const LayerSpec& spec = *shape.spec;
+    const LayerSpec& spec = shape.spec;
     const int64_t fan_in = int64_t(spec.kernel) * spec.kernel * shape.in_c;
     Output w = AddParameter(spec, "weights", {spec.kernel, spec.kernel, shape.in_c, shape.out_c}, true, fan_in);
     Output b = AddParameter(spec, "biases", {shape.out_c}, false, fan_in);
@@ -87,6 +87,16 @@ class LayerBuilder {
                     ops::LRN::DepthRadius(lrn.depth_radius).Bias(lrn.bias).Alpha(lrn.alpha).Beta(lrn.beta));
   }
 
+  // The row's nonlinearity, named after its op ("conv1/Relu", "fc6/Tanh"): dropout follows it.
+  static Output Activate(const Scope& s, Activation a, Output x) {
+    switch (a) {
+      case Activation::kRelu: return ops::Relu(s.WithOpName("Relu"), x);
+      case Activation::kTanh: return ops::Tanh(s.WithOpName("Tanh"), x);
+      case Activation::kNone: break;
+    }
+    return x;
+  }
+
   // VALID pooling, overlapping when the stride is smaller than the window (3/2 in the paper).
   Output MaxPool(const LayerSpec& spec, Output x) {
     return ops::MaxPool(root_.WithOpName(spec.name), x, {1, spec.kernel, spec.kernel, 1},
@@ -95,7 +105,7 @@ class LayerBuilder {
 
   // weights [in, out] and biases [out]; the first one flattens the feature maps.
   Output FullyConnected(const Scope& s, const LayerShape& shape, Output x) {
-    const LayerSpec& spec = *shape.spec;
+    const LayerSpec& spec = shape.spec;
     const int64_t in = int64_t(shape.in_h) * shape.in_w * shape.in_c;
     if (!flat_) {
       // Flatten NHWC feature maps (pool5: 6 x 6 x 256 = 9216) into a vector per image.
@@ -105,7 +115,7 @@ class LayerBuilder {
     Output w = AddParameter(spec, "weights", {in, shape.out_c}, true, in);
     Output b = AddParameter(spec, "biases", {shape.out_c}, false, in);
     x = ops::MatMul(s.WithOpName("MatMul"), x, w);
-    return ops::BiasAdd(s.WithOpName(spec.relu ? "BiasAdd" : "logits"), x, b);
+    return ops::BiasAdd(s.WithOpName(spec.activation != Activation::kNone ? "BiasAdd" : "logits"), x, b);
   }
 
   // Inverted dropout: keep each unit with probability keep_prob and scale by 1/keep_prob, so
@@ -144,7 +154,7 @@ Status BuildAlexNet(const Scope& root, const ModelOptions& opts, bool with_dropo
   int layer_index = 0;
   for (const LayerShape& shape : shapes) {
     x = builder.Layer(shape, x, ++layer_index, with_dropout);
-    net->stages.emplace_back(shape.spec->name, x);
+    net->stages.emplace_back(shape.spec.name, x);
   }
   net->logits = x;
   net->probabilities = ops::Softmax(root.WithOpName("probabilities"), x);

@@ -20,6 +20,49 @@ const char* KindName(LayerKind kind) {
 
 const char* PrecisionName(Precision precision) { return precision == Precision::kBf16 ? "bf16" : "fp32"; }
 
+const char* ActivationName(Activation a) {
+  switch (a) {
+    case Activation::kNone: return "none";
+    case Activation::kRelu: return "relu";
+    case Activation::kTanh: return "tanh";
+  }
+  return "?";
+}
+
+const char* ActivationLabel(Activation a) {
+  switch (a) {
+    case Activation::kNone: return "";
+    case Activation::kRelu: return "ReLU";
+    case Activation::kTanh: return "tanh";
+  }
+  return "?";
+}
+
+std::string PoolText(const ModelOptions& opts) {
+  return std::to_string(opts.pool_kernel) + "/" + std::to_string(opts.pool_stride);
+}
+
+Status CheckVariants(const ModelOptions& opts) {
+  if (opts.pool_kernel < 1 || opts.pool_stride < 1) {
+    return Status::Error("", "pooling window and stride must be at least 1 (got " + PoolText(opts) + ")");
+  }
+  return Status::Ok();
+}
+
+std::vector<LayerSpec> AlexNetLayers(const ModelOptions& opts) {
+  std::vector<LayerSpec> layers;
+  for (LayerSpec spec : AlexNetLayers()) {
+    if (spec.kind == LayerKind::kLrn && !opts.lrn) continue;
+    if (spec.activation != Activation::kNone) spec.activation = opts.activation;
+    if (spec.kind == LayerKind::kMaxPool) {
+      spec.kernel = opts.pool_kernel;
+      spec.stride = opts.pool_stride;
+    }
+    layers.push_back(spec);
+  }
+  return layers;
+}
+
 namespace {
 // Output side of a conv or pooling layer for an input side, or 0 when the window does not fit.
 int SpatialOut(const LayerSpec& spec, int in) {
@@ -31,11 +74,11 @@ int SpatialOut(const LayerSpec& spec, int in) {
 
 Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
   if (opts.num_classes < 1) return Status::Error("", "number of classes must be at least 1");
+  ALEXNET_RETURN_IF_ERROR(CheckVariants(opts));
   std::vector<LayerShape> out;
   int h = opts.input_size, w = opts.input_size, c = 3;
-  for (const LayerSpec& spec : AlexNetLayers()) {
-    if (spec.kind == LayerKind::kLrn && !opts.lrn) continue;
-    LayerShape s{&spec, h, w, c, h, w, c, 0, 0};
+  for (const LayerSpec& spec : AlexNetLayers(opts)) {
+    LayerShape s{spec, h, w, c, h, w, c, 0, 0};
     switch (spec.kind) {
       case LayerKind::kConv:
         s.out_h = SpatialOut(spec, h);
@@ -74,10 +117,12 @@ Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
   return out;
 }
 
-int MinimumInputSize(const ModelOptions& /*opts*/) {
+int MinimumInputSize(const ModelOptions& opts) {
+  if (!CheckVariants(opts).ok()) return -1;
+  const std::vector<LayerSpec> layers = AlexNetLayers(opts);
   for (int size = 1; size < 4096; ++size) {
     int h = size;  // only the spatial layers matter
-    for (const LayerSpec& spec : AlexNetLayers()) {
+    for (const LayerSpec& spec : layers) {
       if (spec.kind == LayerKind::kConv || spec.kind == LayerKind::kMaxPool) h = SpatialOut(spec, h);
       if (h < 1) break;
     }

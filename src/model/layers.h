@@ -1,6 +1,7 @@
 // The network as data: the seed's table (docs/network.md) written once.
 // The TensorFlow graph (graph.cpp), `alexnet summary` (summary.cpp) and the docs are derived
-// from kAlexNetLayers; no shape is typed anywhere else.
+// from AlexNetLayers(opts): the seed's table with the model's variants (activation, pooling
+// window, LRN) applied to its rows; no shape is typed anywhere else.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,10 @@ namespace alexnet::model {
 
 enum class LayerKind { kConv, kLrn, kMaxPool, kFullyConnected };
 
+// The nonlinearity after a layer. The paper's is the ReLU (section 3.1); tanh is the saturating
+// one it was compared with (`alexnet experiment relu`).
+enum class Activation { kNone, kRelu, kTanh };
+
 struct LayerSpec {
   const char* name;   // the paper's name: conv1, lrn1, pool1, ..., fc8
   LayerKind kind;
@@ -20,29 +25,32 @@ struct LayerSpec {
   int stride;
   int pad;            // symmetric zero padding, conv only
   int out_channels;   // conv filters or FC units; 0 = the number of classes
-  bool relu;          // ReLU after the layer
+  Activation activation;  // after the layer: ReLU in the seed's table, ModelOptions::activation
   bool dropout;       // inverted dropout after the ReLU (training only)
   bool bias_one;      // paper init: bias 1 (conv2, conv4, conv5, fc6, fc7), else 0
 };
 
-// AlexNet, single tower, NHWC. LRN follows the ReLU of conv1/conv2, before pooling.
+// AlexNet as the seed's table has it (the paper's choices): single tower, NHWC, ReLU after
+// every conv and fc layer but fc8, LRN after the ReLU of conv1/conv2 before pooling, overlapping
+// 3 x 3 / 2 max pooling.
 inline const std::vector<LayerSpec>& AlexNetLayers() {
   using K = LayerKind;
+  constexpr Activation R = Activation::kRelu, N = Activation::kNone;
   static const std::vector<LayerSpec> kLayers = {
-      // name    kind                 k   s  pad  out   relu   drop   bias1
-      {"conv1", K::kConv,           11, 4, 0,   96,   true,  false, false},
-      {"lrn1",  K::kLrn,             0, 0, 0,    0,   false, false, false},
-      {"pool1", K::kMaxPool,         3, 2, 0,    0,   false, false, false},
-      {"conv2", K::kConv,            5, 1, 2,  256,   true,  false, true},
-      {"lrn2",  K::kLrn,             0, 0, 0,    0,   false, false, false},
-      {"pool2", K::kMaxPool,         3, 2, 0,    0,   false, false, false},
-      {"conv3", K::kConv,            3, 1, 1,  384,   true,  false, false},
-      {"conv4", K::kConv,            3, 1, 1,  384,   true,  false, true},
-      {"conv5", K::kConv,            3, 1, 1,  256,   true,  false, true},
-      {"pool5", K::kMaxPool,         3, 2, 0,    0,   false, false, false},
-      {"fc6",   K::kFullyConnected,  0, 0, 0, 4096,   true,  true,  true},
-      {"fc7",   K::kFullyConnected,  0, 0, 0, 4096,   true,  true,  true},
-      {"fc8",   K::kFullyConnected,  0, 0, 0,    0,   false, false, false},
+      // name    kind                 k   s  pad  out   act  drop   bias1
+      {"conv1", K::kConv,           11, 4, 0,   96,   R,   false, false},
+      {"lrn1",  K::kLrn,             0, 0, 0,    0,   N,   false, false},
+      {"pool1", K::kMaxPool,         3, 2, 0,    0,   N,   false, false},
+      {"conv2", K::kConv,            5, 1, 2,  256,   R,   false, true},
+      {"lrn2",  K::kLrn,             0, 0, 0,    0,   N,   false, false},
+      {"pool2", K::kMaxPool,         3, 2, 0,    0,   N,   false, false},
+      {"conv3", K::kConv,            3, 1, 1,  384,   R,   false, false},
+      {"conv4", K::kConv,            3, 1, 1,  384,   R,   false, true},
+      {"conv5", K::kConv,            3, 1, 1,  256,   R,   false, true},
+      {"pool5", K::kMaxPool,         3, 2, 0,    0,   N,   false, false},
+      {"fc6",   K::kFullyConnected,  0, 0, 0, 4096,   R,   true,  true},
+      {"fc7",   K::kFullyConnected,  0, 0, 0, 4096,   R,   true,  true},
+      {"fc8",   K::kFullyConnected,  0, 0, 0,    0,   N,   false, false},
   };
   return kLayers;
 }
@@ -68,6 +76,12 @@ struct ModelOptions {
   int num_classes = 1000;
   int input_size = 227;       // square input, H = W
   bool lrn = true;            // LRN after conv1/conv2
+  // The variants of the paper's design claims (section 3), applied to the table's rows by
+  // AlexNetLayers(opts): the nonlinearity of every row that has one (conv1-conv5, fc6, fc7),
+  // and the window and stride of every max-pooling row (3/2 overlapping, or e.g. 2/2).
+  Activation activation = Activation::kRelu;
+  int pool_kernel = 3;
+  int pool_stride = 2;
   float dropout_rate = 0.5f;  // on fc6/fc7; 0 disables
   LrnParams lrn_params;
   Init init = Init::kPaper;
@@ -85,9 +99,13 @@ struct ModelOptions {
   Precision precision = Precision::kFp32;
 };
 
+// The table this model uses: the seed's rows with opts' variants applied (activation, pooling
+// window and stride) and the LRN rows left out when opts.lrn is off.
+std::vector<LayerSpec> AlexNetLayers(const ModelOptions& opts);
+
 // One row of the derived table: what a layer produces, computed from the spec by formula.
 struct LayerShape {
-  const LayerSpec* spec;
+  LayerSpec spec;  // the row as AlexNetLayers(opts) has it
   int in_h, in_w, in_c;
   int out_h, out_w, out_c;
   int64_t params;  // weights + biases
@@ -103,5 +121,11 @@ int MinimumInputSize(const ModelOptions& opts);
 
 int OutChannels(const LayerSpec& spec, const ModelOptions& opts);
 const char* KindName(LayerKind kind);
+const char* ActivationName(Activation a);   // "none", "relu", "tanh" (flags, config.json)
+const char* ActivationLabel(Activation a);  // "", "ReLU", "tanh" (tables, captions)
+// "3/2": the pooling window and stride of opts, as `--pool` takes it.
+std::string PoolText(const ModelOptions& opts);
+// Refuses a pooling stride or window below 1 (the table's variants are otherwise free).
+Status CheckVariants(const ModelOptions& opts);
 
 }  // namespace alexnet::model

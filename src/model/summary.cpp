@@ -71,7 +71,7 @@ Result<Summary> BuildSummary(const ModelOptions& opts) {
   Summary out;
   out.options = opts;
   for (size_t i = 0; i < net.stages.size(); ++i) {
-    const LayerSpec& spec = *formula[i].spec;
+    const LayerSpec& spec = formula[i].spec;
     SummaryRow row;
     row.name = net.stages[i].first;
     row.kind = KindName(spec.kind);
@@ -104,6 +104,8 @@ Result<Summary> BuildSummary(const ModelOptions& opts) {
     }
     row.geometry = geo.str();
     row.macs = formula[i].macs;
+    row.activation = spec.activation;
+    row.dropout = spec.dropout;
     out.total_params += row.params;
     out.total_macs += row.macs;
     out.rows.push_back(row);
@@ -118,21 +120,18 @@ std::string ShapeText(const std::vector<int64_t>& d) {
   return s;
 }
 std::string Extras(const SummaryRow& r, const ModelOptions& o) {
-  for (const LayerSpec& spec : AlexNetLayers()) {
-    if (r.name != spec.name) continue;
-    std::string e = spec.relu ? "ReLU" : "";
-    if (spec.dropout && o.dropout_rate > 0) e += " + dropout " + std::to_string(o.dropout_rate).substr(0, 4);
-    if (r.name == "fc8") e = "softmax";
-    return e;
-  }
-  return "";
+  std::string e = ActivationLabel(r.activation);
+  if (r.dropout && o.dropout_rate > 0) e += " + dropout " + std::to_string(o.dropout_rate).substr(0, 4);
+  if (r.name == "fc8") e = "softmax";
+  return e;
 }
 }  // namespace
 
 void PrintSummary(const Summary& s, std::ostream& os) {
   os << "AlexNet: input " << s.options.input_size << " x " << s.options.input_size << " x 3, "
-     << s.options.num_classes << " classes, LRN " << (s.options.lrn ? "on" : "off")
-     << ", dropout " << s.options.dropout_rate << "  (shapes from TensorFlow shape inference)\n";
+     << s.options.num_classes << " classes, " << ActivationLabel(s.options.activation) << ", LRN "
+     << (s.options.lrn ? "on" : "off") << ", max pooling " << PoolText(s.options) << ", dropout "
+     << s.options.dropout_rate << "  (shapes from TensorFlow shape inference)\n";
   os << std::left << std::setw(7) << "layer" << std::setw(9) << "kind" << std::setw(16) << "kernel/stride"
      << std::setw(18) << "output (HxWxC)" << std::right << std::setw(13) << "params" << std::setw(16)
      << "MACs" << "  " << std::left << "then\n";

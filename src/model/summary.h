@@ -19,6 +19,8 @@ struct SummaryRow {
   std::vector<int64_t> out_shape;  // H, W, C (conv stages) or units (FC), from TF shape inference
   int64_t params = 0;    // from the variables' inferred shapes
   int64_t macs = 0;      // forward multiply-accumulates per image
+  Activation activation = Activation::kNone;  // what follows the layer (the variant's)
+  bool dropout = false;  // dropout after the activation (when the model's rate is above 0)
 };
 
 struct Summary {

@@ -160,8 +160,8 @@ Status TraceLayers(const TimingOptions& o, ModelSession* session, const RandomBa
   ALEXNET_ASSIGN_OR_RETURN(report->traced_step_ms, MeanMilliseconds(o.traced, traced));
   report->op_time_ms = total / o.traced;
   for (const LayerShape& s : shapes) {
-    LayerTime t = times[s.spec->name];
-    t.layer = s.spec->name;
+    LayerTime t = times[s.spec.name];
+    t.layer = s.spec.name;
     t.macs = s.macs;
     report->rows.push_back(t);
   }

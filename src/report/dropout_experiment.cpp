@@ -1,23 +1,16 @@
 #include "report/dropout_experiment.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <sstream>
 
-#include "data/loader.h"
-#include "report/epoch_report.h"
 #include "report/gnuplot.h"
-#include "train/csv.h"
-#include "train/evaluate.h"
-#include "train/files.h"
+#include "report/train_eval.h"
 #include "train/format.h"
-#include "train/trainer.h"
 
 namespace alexnet::report {
 
@@ -33,10 +26,7 @@ std::string Signed3(double v) {
   return buf;
 }
 
-std::string Rate(float r) {
-  std::string s = DropoutRunName(r);
-  return s.substr(std::string("dropout-").size());
-}
+std::string Rate(float r) { return DropoutRate(r); }
 
 const DropoutEpoch* Find(const DropoutRun& r, int64_t epoch) {
   for (const DropoutEpoch& e : r.epochs) {
@@ -69,89 +59,6 @@ const DropoutEpoch& BestVal(const DropoutRun& r) {
     if (e.val_top1 > best->val_top1) best = &e;
   }
   return *best;
-}
-
-// After every epoch: conv1 filters and curves (as `alexnet train` does), then the fair training
-// accuracy: the training subset through the model with dropout off, centre crop, appended to
-// <run>/train_eval.csv. A hook cannot stop training: the first failure is kept for the caller.
-class TrainEvalHook {
- public:
-  TrainEvalHook(std::ostream& out, std::string gnuplot, int batch)
-      : out_(&out), reporter_(out, std::move(gnuplot)), batch_(batch) {}
-
-  void operator()(const train::EpochEnd& e) {
-    reporter_(e);
-    const Status st = EvaluateTrainingSubset(e);
-    if (st.ok() || !status_.ok()) return;
-    status_ = Status::Error(e.config->run.run_dir, "evaluating the training subset: " + st.message());
-    *out_ << "  training subset not evaluated: " << status_.message() << std::endl;
-  }
-
-  const Status& status() const { return status_; }
-
- private:
-  Status EvaluateTrainingSubset(const train::EpochEnd& e) {
-    ALEXNET_RETURN_IF_ERROR(OpenTrainingSubset(*e.config));
-    const data::LoaderOptions options = train::EvalLoaderOptions(*e.config, stats_, false, batch_);
-    ALEXNET_ASSIGN_OR_RETURN(const std::unique_ptr<data::Loader> loader, data::Loader::create(train_set_, options));
-    ALEXNET_ASSIGN_OR_RETURN(const train::EvalResult r,
-                             train::Evaluate(e.session, loader.get(), e.config->model.num_classes, false));
-    ALEXNET_RETURN_IF_ERROR(AppendTrainEval(e.config->run.run_dir + "/train_eval.csv", e, r));
-    *out_ << "  training subset (" << r.images << " images, centre crop, dropout off): top-1 "
-          << F3(r.top1_accuracy()) << ", loss " << F3(r.mean_loss()) << std::endl;
-    return Status::Ok();
-  }
-
-  // The training split and the run's colour statistics, once.
-  Status OpenTrainingSubset(const train::TrainConfig& config) {
-    if (train_set_) return Status::Ok();
-    ALEXNET_ASSIGN_OR_RETURN(train_set_, train::OpenDataset(config.data, train::Split::kTrain));
-    ALEXNET_ASSIGN_OR_RETURN(const data::ColorStats stats,
-                             data::load_color_stats(config.run.run_dir + "/color_stats.json"));
-    stats_ = std::make_shared<data::ColorStats>(stats);
-    return Status::Ok();
-  }
-
-  static Status AppendTrainEval(const std::string& path, const train::EpochEnd& e, const train::EvalResult& r) {
-    if (!std::filesystem::exists(path)) {
-      ALEXNET_RETURN_IF_ERROR(
-          train::AppendLine(path, train::CsvRow({"epoch", "step", "train_top1", "train_loss", "images"})));
-    }
-    const std::string line = train::CsvRow({std::to_string(e.epoch), std::to_string(e.step),
-                                            train::CsvNumber(r.top1_accuracy()), train::CsvNumber(r.mean_loss()),
-                                            std::to_string(r.images)});
-    return train::AppendLine(path, line);
-  }
-
-  std::ostream* out_;
-  EpochReporter reporter_;
-  int batch_;
-  std::shared_ptr<const data::Dataset> train_set_;
-  std::shared_ptr<const data::ColorStats> stats_;
-  Status status_;
-};
-
-// ---- reading a run
-
-// <run>/train_eval.csv: the training top-1 of every evaluated epoch.
-Result<std::map<int64_t, double>> ReadTrainEval(const std::string& eval_path) {
-  if (!fs::exists(eval_path)) {
-    return Status::Error(eval_path, "cannot open (the experiment writes it after every epoch)");
-  }
-  ALEXNET_ASSIGN_OR_RETURN(const train::CsvTable t, train::ReadCsv(eval_path));
-  const int epoch = t.Column("epoch"), top1 = t.Column("train_top1");
-  if (epoch < 0 || top1 < 0) return Status::Error(eval_path, "no column 'epoch' or 'train_top1' in the header");
-  std::map<int64_t, double> train_top1;
-  for (size_t i = 0; i < t.rows.size(); ++i) {
-    if (t.rows[i].size() < 3) continue;
-    try {
-      train_top1[std::stoll(t.Field(i, epoch))] = std::stod(t.Field(i, top1));
-    } catch (const std::exception&) {
-      return Status::Error(eval_path, "malformed line '" + train::CsvRow(t.rows[i]) + "' (line " +
-                                          std::to_string(t.row_lines[i]) + ")");
-    }
-  }
-  return train_top1;
 }
 
 // <run>/wall_seconds.txt, written after the run; 0 when absent or unreadable.
@@ -204,22 +111,6 @@ std::string PlotPanels(const std::string& a, const std::string& b, const std::ve
   return gp.str();
 }
 
-// "Setup (identical for both runs except the dropout rate): ..." from the first run's config.json.
-std::string SetupParagraph(const train::TrainConfig& used) {
-  std::ostringstream md;
-  md << "Setup (identical for both runs except the dropout rate): data " << used.data.source
-     << (used.data.train_limit ? ", training subset of " + std::to_string(used.data.train_limit) + " images" : "")
-     << (used.data.val_limit ? ", " + std::to_string(used.data.val_limit) + " validation images" : "")
-     << ", images resized to " << used.data.resize << " and cropped to " << used.data.crop << " x "
-     << used.data.crop << ", " << (used.model.init == model::Init::kHe ? "He" : "paper")
-     << " initialisation" << (used.model.standardize_input ? ", standardised input" : "") << ", seed "
-     << used.model.seed << ", batch " << used.recipe.batch << ", constant learning rate "
-     << used.recipe.lr << ", momentum " << used.recipe.momentum << ", weight decay " << used.recipe.weight_decay
-     << ", augmentation " << (used.recipe.random_crop || used.recipe.flip || used.recipe.pca_color ? "on" : "off")
-     << ", " << used.recipe.epochs << " epochs.\n\n";
-  return md.str();
-}
-
 // Running training top-1 during each epoch, from metrics.csv.
 std::string RunningTable(const DropoutRun& with, const DropoutRun& without) {
   std::ostringstream md;
@@ -241,23 +132,6 @@ std::string TimeLine(const DropoutRun& with, const DropoutRun& without) {
   md << ", dropout " << Rate(without.rate) << " " << train::FormatDuration(without.train_seconds) << " of training";
   if (without.wall_seconds > 0) md << " (" << train::FormatDuration(without.wall_seconds) << " in all)";
   md << ".\n\n";
-  return md.str();
-}
-
-std::string DropoutMarkdown(const DropoutExperimentOptions& o, const DropoutRun& with, const DropoutRun& without) {
-  std::ostringstream md;
-  md << "# Dropout experiment: dropout " << Rate(with.rate) << " vs " << Rate(without.rate) << " on fc6/fc7\n\n";
-  if (!o.command.empty()) md << "Made by:\n\n```\n" << o.command << "\n```\n\n";
-  if (auto used = train::LoadTrainConfig(o.out_dir + "/" + DropoutRunName(with.rate)); used.ok()) {
-    md << SetupParagraph(used.value());
-  }
-  md << "What the columns are: *train top-1* is the accuracy of the model at the end of the epoch on the same "
-        "training subset it was trained on, measured like validation (centre crop, dropout off) - not the running "
-        "accuracy during the epoch, which has dropout active. *val top-1* is the validation split (centre crop). "
-        "*gap* = train top-1 - val top-1: how much better the model does on images it has seen.\n\n"
-     << DropoutTable(with, without) << "\n## Findings (computed from the table)\n\n"
-     << DropoutFindings(with, without) << "\n"
-     << RunningTable(with, without) << TimeLine(with, without) << "![dropout experiment](dropout.png)\n";
   return md.str();
 }
 
@@ -318,65 +192,17 @@ std::string LossFindings(const DropoutRun& with, const DropoutRun& without) {
   return f.str();
 }
 
-// ---- the two trainings
-
-train::TrainConfig RunConfig(const DropoutExperimentOptions& o, float rate) {
-  train::TrainConfig c;
-  c.data = o.data;
-  c.model.dropout_rate = rate;
-  c.model.init = o.init;
-  c.model.standardize_input = o.standardize;
-  c.model.seed = o.seed;
-  c.recipe.batch = o.batch;
-  c.recipe.epochs = o.epochs;
-  c.recipe.lr = o.lr;
-  c.recipe.schedule = train::LrSchedule::kStep;      // a constant learning rate: the plateau schedule would react to
-  c.recipe.step_epochs = 1000000;  // validation and make the two runs differ in more than dropout
-  c.recipe.random_crop = c.recipe.flip = c.recipe.pca_color = o.augment;
-  c.run.run_dir = o.out_dir + "/" + DropoutRunName(rate);
-  c.run.workers = o.workers;
-  c.run.threads = o.threads;
-  c.run.checkpoint_every = 0;
-  c.run.keep_checkpoints = 1;
-  c.run.log_every_s = 30;
-  return c;
-}
-
-Status CheckNoRunsYet(const DropoutExperimentOptions& o, const float (&rates)[2]) {
-  for (float rate : rates) {
-    const std::string dir = o.out_dir + "/" + DropoutRunName(rate);
-    if (fs::exists(dir + "/config.json")) {
-      return Status::Error(dir, "already holds a run: remove it, choose another --out, "
-                                "or add --report-only to redo the report from the existing runs");
-    }
-  }
-  return Status::Ok();
-}
-
-// One training run with the training-subset evaluation after every epoch; its wall time is kept
-// in <run>/wall_seconds.txt.
-Status TrainOneRun(const DropoutExperimentOptions& o, float rate, int index, std::ostream& out) {
-  const train::TrainConfig c = RunConfig(o, rate);
-  out << "== run " << index + 1 << " of 2: dropout " << Rate(rate) << " on fc6/fc7 -> " << c.run.run_dir << " =="
-      << std::endl;
-  TrainEvalHook hook(out, o.gnuplot, std::max(o.batch, 100));
-  const auto t0 = std::chrono::steady_clock::now();
-  const Status trained = train::Train(c, false, {}, [&hook](const train::EpochEnd& e) { hook(e); }, out);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ALEXNET_RETURN_IF_ERROR(trained.With("the run in " + c.run.run_dir + " failed"));
-  ALEXNET_RETURN_IF_ERROR(hook.status());
-  return train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");
-}
-
 }  // namespace
 
-std::string DropoutRunName(float rate) {
+std::string DropoutRate(float rate) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(rate));
   std::string s = buf;
   if (s.back() == '0') s.pop_back();  // 0.50 -> 0.5, 0.00 -> 0.0, 0.25 stays
-  return "dropout-" + s;
+  return s;
 }
+
+std::string DropoutRunName(float rate) { return "dropout-" + DropoutRate(rate); }
 
 Result<DropoutRun> ReadDropoutRun(const std::string& run_dir, float rate) {
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<MetricsRow> metrics, ReadMetricsCsv(run_dir + "/metrics.csv"));
@@ -441,29 +267,40 @@ Status DrawDropoutPlot(const DropoutRun& with, const DropoutRun& without, const 
   return RenderGnuplot(gnuplot, script, script_path, tmp_png, png_path);
 }
 
-Status WriteDropoutReport(const DropoutExperimentOptions& o, std::ostream& out) {
-  auto run_dir = [&](float rate) { return o.out_dir + "/" + DropoutRunName(rate); };
-  ALEXNET_ASSIGN_OR_RETURN(const DropoutRun with, ReadDropoutRun(run_dir(o.dropout), o.dropout));
-  ALEXNET_ASSIGN_OR_RETURN(const DropoutRun without, ReadDropoutRun(run_dir(0.0f), 0.0f));
-  const std::string md_path = o.out_dir + "/dropout.md";
-  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(md_path, DropoutMarkdown(o, with, without)));
-  out << "\n" << DropoutTable(with, without) << "\n" << DropoutFindings(with, without) << "\nreport: " << md_path
-      << "\n";
-  if (Status st = DrawDropoutPlot(with, without, o.out_dir + "/dropout.png", o.gnuplot); !st.ok()) {
-    return Status::Error("", "plot not drawn: " + st.message());
+DropoutRun MeanDropoutRun(const std::vector<DropoutRun>& runs) {
+  DropoutRun mean;
+  if (runs.empty()) return mean;
+  mean.rate = runs.front().rate;
+  for (const DropoutEpoch& first : runs.front().epochs) {
+    DropoutEpoch m;
+    m.epoch = first.epoch;
+    size_t found = 0;
+    for (const DropoutRun& r : runs) {
+      const DropoutEpoch* e = Find(r, first.epoch);
+      if (!e) break;
+      ++found;
+      m.train_top1 += e->train_top1, m.train_top1_running += e->train_top1_running, m.train_loss += e->train_loss;
+      m.val_top1 += e->val_top1, m.val_loss += e->val_loss;
+    }
+    if (found < runs.size()) continue;
+    const double n = static_cast<double>(runs.size());
+    m.train_top1 /= n, m.train_top1_running /= n, m.train_loss /= n, m.val_top1 /= n, m.val_loss /= n;
+    mean.epochs.push_back(m);
   }
-  out << "plot: " << o.out_dir << "/dropout.png\n";
-  return Status::Ok();
+  for (const DropoutRun& r : runs) mean.train_seconds += r.train_seconds, mean.wall_seconds += r.wall_seconds;
+  return mean;
 }
 
-Status RunDropoutExperiment(const DropoutExperimentOptions& o, std::ostream& out) {
-  ALEXNET_RETURN_IF_ERROR(train::MakeFolder(o.out_dir));
-  if (!o.report_only) {
-    const float rates[2] = {o.dropout, 0.0f};
-    ALEXNET_RETURN_IF_ERROR(CheckNoRunsYet(o, rates));
-    for (int i = 0; i < 2; ++i) ALEXNET_RETURN_IF_ERROR(TrainOneRun(o, rates[i], i, out));
-  }
-  return WriteDropoutReport(o, out);
+std::string DropoutSections(const DropoutRun& with, const DropoutRun& without) {
+  std::ostringstream md;
+  md << "What the columns are: *train top-1* is the accuracy of the model at the end of the epoch on the same "
+        "training subset it was trained on, measured like validation (centre crop, dropout off) - not the running "
+        "accuracy during the epoch, which has dropout active. *val top-1* is the validation split (centre crop). "
+        "*gap* = train top-1 - val top-1: how much better the model does on images it has seen.\n\n"
+     << DropoutTable(with, without) << "\nFindings (computed from the table):\n\n"
+     << DropoutFindings(with, without) << "\n"
+     << RunningTable(with, without) << TimeLine(with, without);
+  return md.str();
 }
 
 }  // namespace alexnet::report

@@ -1,19 +1,17 @@
-// `alexnet experiment dropout`: two training runs identical except for the dropout rate on
+// `alexnet experiment dropout` (experiment.h): runs identical except for the dropout rate on
 // fc6/fc7 (0.5, the paper's, and 0.0), on a training subset small enough to overfit quickly.
-// After every epoch both models are evaluated on that same training subset with dropout off and
-// the centre crop (the running training accuracy of metrics.csv has dropout on, which would
-// flatter the model without dropout), so "gap" = training top-1 - validation top-1, measured
-// the same way on both sides.
+// After every epoch each model is evaluated on that same training subset with dropout off and
+// the centre crop (train_eval.h: the running training accuracy of metrics.csv has dropout on,
+// which would flatter the model without dropout), so "gap" = training top-1 - validation top-1,
+// measured the same way on both sides. This file is its per-epoch report: the table, the
+// findings and the figure, of one seed's runs or of their mean over seeds.
 #pragma once
 
 #include <cstdint>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include "data/status.h"
-#include "model/layers.h"
-#include "train/config.h"
 
 namespace alexnet::report {
 
@@ -37,44 +35,27 @@ struct DropoutRun {
 // Reads <run>/metrics.csv and <run>/train_eval.csv (epochs present in both).
 Result<DropoutRun> ReadDropoutRun(const std::string& run_dir, float rate);
 
+// The runs of several seeds as one: every number the mean over the runs, per epoch (epochs
+// that all runs have); the times are the sums.
+DropoutRun MeanDropoutRun(const std::vector<DropoutRun>& runs);
+
 // The per-epoch table (Markdown): training top-1, validation top-1 and their gap for both runs.
 std::string DropoutTable(const DropoutRun& with, const DropoutRun& without);
 
 // What was measured, in sentences computed from the numbers (whichever way they came out).
 std::string DropoutFindings(const DropoutRun& with, const DropoutRun& without);
 
+// What the report has said since the experiment's first version: the columns explained, the
+// table, the findings, the running training accuracy and the time.
+std::string DropoutSections(const DropoutRun& with, const DropoutRun& without);
+
 // <png> with gnuplot: top-1 (train and validation, both runs) and the gap per epoch.
 Status DrawDropoutPlot(const DropoutRun& with, const DropoutRun& without, const std::string& png_path,
                        const std::string& gnuplot = "gnuplot");
 
-struct DropoutExperimentOptions {
-  train::DataSpec data;           // source, limits, resize/crop
-  int64_t epochs = 20;
-  int batch = 64;
-  float lr = 2e-4f;
-  model::Init init = model::Init::kHe;
-  bool standardize = false;       // divide the input by the pixels' standard deviation (train --standardize)
-  int64_t seed = 1;
-  bool augment = false;           // random crops, flips, PCA colour (off: dropout is the only regulariser
-                                  // besides weight decay, so overfitting shows sooner)
-  float dropout = 0.5f;           // the rate compared with 0
-  int workers = 2;
-  int threads = 0;
-  std::string out_dir = "runs/dropout-experiment";
-  bool report_only = false;       // redo the table and plot from existing run folders
-  std::string gnuplot = "gnuplot";
-  std::string command;            // the command line as typed, recorded in dropout.md ("": none)
-};
-
-// Runs both trainings (train::Train, run folders <out>/dropout-<rate>), then writes
-// <out>/dropout.md and <out>/dropout.png and prints the table. Progress (and problems that do
-// not stop a run, such as curves not drawn) goes to `out`.
-Status RunDropoutExperiment(const DropoutExperimentOptions& options, std::ostream& out);
-
-// Only the report: dropout.md and dropout.png from the run folders in options.out_dir.
-Status WriteDropoutReport(const DropoutExperimentOptions& options, std::ostream& out);
-
-// "dropout-0.5", "dropout-0.0".
+// "dropout-0.5", "dropout-0.0" (the variants' names; run folders add "-seed<n>").
 std::string DropoutRunName(float rate);
+// "0.5", "0.0", "0.25".
+std::string DropoutRate(float rate);
 
 }  // namespace alexnet::report

@@ -286,10 +286,10 @@ Picture UnitsPicture(const std::vector<float>& v, std::vector<std::string> capti
           active_of + " units are active (> 0) for this image."};
 }
 
-std::string StageCaption(const std::string& name, const std::vector<int64_t>& shape, const model::SummaryRow& row,
-                         const model::LayerSpec& spec) {
+std::string StageCaption(const std::string& name, const std::vector<int64_t>& shape, const model::SummaryRow& row) {
+  const std::string activation = model::ActivationLabel(row.activation);
   return name + "  " + ShapeText(shape) + "  (" + row.kind + (row.geometry.empty() ? "" : " " + row.geometry) +
-         (spec.relu ? ", ReLU" : "") + ")";
+         (activation.empty() ? "" : ", " + activation) + ")";
 }
 
 // One stage's output drawn, after checking its shape against the summary's.
@@ -306,7 +306,7 @@ Result<StageReport> DrawStage(const std::string& name, const tensorflow::Tensor&
     return Status::Error(name, "the network produced " + ShapeText(s.shape) + " but the summary says " +
                                    ShapeText(row->out_shape));
   }
-  const std::vector<std::string> caption = {StageCaption(name, s.shape, *row, *spec)};
+  const std::vector<std::string> caption = {StageCaption(name, s.shape, *row)};
   const float* data = t.flat<float>().data();
   if (t.dims() == 4) return SavePicture(s, FeatureMapPicture(data, s.shape, caption, options.grid_width), out_dir);
   const std::vector<float> values(data, data + s.shape[0]);

@@ -44,8 +44,13 @@ namespace alexnet::model {
 // An unknown "init" string reads as the first entry, "paper", as before.
 NLOHMANN_JSON_SERIALIZE_ENUM(Init, {{Init::kPaper, "paper"}, {Init::kHe, "he"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Precision, {{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}})
+// An unknown "activation" is refused by TrainConfigFromJson before it gets here.
+NLOHMANN_JSON_SERIALIZE_ENUM(Activation, {{Activation::kRelu, "relu"}, {Activation::kTanh, "tanh"}})
+// activation, pool_kernel and pool_stride came with the design-claim experiments: a config.json
+// from before has none of them and reads as the paper's ReLU and 3/2 pooling.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, num_classes, input_size, lrn, dropout_rate, init,
-                                                init_stddev, input_stddev, standardize_input, seed, precision)
+                                                init_stddev, input_stddev, standardize_input, seed, precision,
+                                                activation, pool_kernel, pool_stride)
 
 }  // namespace alexnet::model
 
@@ -59,6 +64,15 @@ const std::pair<const char*, std::vector<const char*>> kRequiredKeys[] = {
     {"model", {"num_classes", "input_size", "lrn", "dropout_rate"}},
     {"recipe", {"batch", "epochs", "lr"}},
 };
+
+// The model's nonlinearity, if given, must be one the graph builds: nlohmann would read an
+// unknown string as "relu" and a run would silently train another network than it says.
+Status CheckActivation(const nlohmann::json& model) {
+  if (!model.contains("activation")) return Status::Ok();
+  const nlohmann::json& a = model.at("activation");
+  if (a.is_string() && (a == "relu" || a == "tanh")) return Status::Ok();
+  return Status::Error("", "\"model.activation\" must be \"relu\" or \"tanh\", not " + a.dump());
+}
 
 }  // namespace
 
@@ -88,6 +102,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
   }
   // Before the macros' get<int>(): a float there (1e300) would be an undefined cast (json_fields.h).
   ALEXNET_RETURN_IF_ERROR(data::check_integer_fields(ToJson(TrainConfig{}), j));
+  ALEXNET_RETURN_IF_ERROR(CheckActivation(j.at("model")));
   TrainConfig c;
   try {
     j.at("data").get_to(c.data);

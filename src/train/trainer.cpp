@@ -23,6 +23,9 @@ namespace {
 
 std::atomic<int> g_signal{0};
 
+// The start of NonFiniteLoss's reason, which IsNonFiniteLoss recognises.
+const char kNonFiniteLoss[] = "the loss became ";
+
 // SIGINT/SIGTERM ask the loop to finish its step, save and exit; a second one kills at once
 // (SA_RESETHAND restores the default action).
 void OnSignal(int sig) { g_signal.store(sig); }
@@ -170,7 +173,8 @@ void TrainingRun::PrintHeader() const {
        << (val_set_ ? ", " + std::to_string(val_set_->size()) + " validation images" : "") << ", "
        << m.num_classes << " classes, input " << config_.data.crop << " x " << config_.data.crop << ", batch "
        << config_.recipe.batch << ", lr " << state_.learning_rate << ", " << loader_->batches_per_epoch()
-       << " steps per epoch\n  model: init " << (m.init == model::Init::kHe ? "he" : "paper") << ", dropout "
+       << " steps per epoch\n  model: init " << (m.init == model::Init::kHe ? "he" : "paper") << ", "
+       << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
        << ", " << model::FormatCount(session_->network().ParameterCount())
@@ -216,7 +220,9 @@ Status TrainingRun::Run() {
 // One SGD step on one batch, then the running totals and the progress line.
 Status TrainingRun::Step(const data::Batch& batch) {
   model::StepResult r;
+  const Clock::time_point step_start = Clock::now();
   const Status st = session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r);
+  const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
   if (!st.ok()) return st.With("training step " + std::to_string(state_.step + 1));
   if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
   state_.step += 1;
@@ -237,13 +243,16 @@ Status TrainingRun::Step(const data::Batch& batch) {
     images_per_s_ = window_images_ / window_s;
   }
   PrintProgress(batch, r);
+  if (on_step_) {
+    on_step_(StepEnd{state_.step, batch.epoch, r.batch, r.correct_top1, r.cross_entropy, step_seconds, Seconds()});
+  }
   return Status::Ok();
 }
 
 // A NaN or infinite loss stops the run without saving: the last checkpoint stays the good one.
 Status TrainingRun::NonFiniteLoss(float loss) const {
   const Result<CheckpointInfo> last = checkpoints_->Latest();
-  return Status::Error("", "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
+  return Status::Error("", kNonFiniteLoss + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
                                std::to_string(state_.step + 1) + " (learning rate " +
                                std::to_string(state_.learning_rate) + "); stopping without saving. " +
                                (last.ok() ? "The last good checkpoint is " + last->prefix + " (step " +
@@ -367,6 +376,10 @@ Status TrainingRun::Finish(Stop stop) {
          << " damaged training files anyway (--strict-decode skips them)\n";
   }
   return Status::Ok();
+}
+
+bool IsNonFiniteLoss(const Status& status) {
+  return !status.ok() && status.reason().find(kNonFiniteLoss) != std::string::npos;
 }
 
 Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,

@@ -38,6 +38,20 @@ struct EpochEnd {
 };
 using EpochHook = std::function<void(const EpochEnd&)>;
 
+// Called after every training step: what the design-claim experiments record per step
+// (src/report/experiment.h), e.g. how many steps and seconds a network needs to reach a
+// training error.
+struct StepEnd {
+  int64_t step;          // 1-based, the step just taken
+  int64_t epoch;         // 0-based epoch of its batch
+  int batch;             // images in the batch
+  int correct_top1;      // of those, classified correctly before the update
+  float cross_entropy;   // mean over the batch, before the update
+  double step_seconds;   // the SGD step itself (TensorFlow session), without waiting for input
+  double train_seconds;  // the run's training time so far (validation included)
+};
+using StepHook = std::function<void(const StepEnd&)>;
+
 class TrainingRun {
  public:
   // With resume, the run folder's config.json and newest checkpoint are used (epochs and time
@@ -46,6 +60,9 @@ class TrainingRun {
                                                    EpochHook on_epoch_end, std::ostream& out);
   // Trains until done, out of time or interrupted (ok: saved). Fails on an error that stops it.
   Status Run();
+
+  // Called after every step of Run() from now on.
+  void set_step_hook(StepHook hook) { on_step_ = std::move(hook); }
 
   const TrainConfig& config() const { return config_; }
   const TrainState& state() const { return state_; }
@@ -73,6 +90,7 @@ class TrainingRun {
   std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime
   TrainConfig config_;
   EpochHook on_epoch_end_;
+  StepHook on_step_;
   std::ostream& out_;
   bool tty_ = false;
   std::shared_ptr<const data::Dataset> train_set_, val_set_;
@@ -93,6 +111,10 @@ class TrainingRun {
   int64_t epoch_images_ = 0, epoch_correct_ = 0;
   double epoch_loss_ = 0;
 };
+
+// True for the failure Run() returns when the loss became NaN or infinite: the design-claim
+// experiments record such a run as diverged (one of their results) instead of stopping.
+bool IsNonFiniteLoss(const Status& status);
 
 // Opens and runs a training run, printing progress to `out`.
 Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,

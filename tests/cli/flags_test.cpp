@@ -50,6 +50,38 @@ TEST(Flags, ModelOptionsParse) {
   EXPECT_EQ(o.seed, 42);
 }
 
+TEST(Flags, LayerTableVariantsParse) {
+  CLI::App app;
+  model::ModelOptions o;
+  AddModelOptions(&app, &o);
+  ASSERT_EQ(Parse(app, {}), "");
+  EXPECT_EQ(o.activation, model::Activation::kRelu);  // the paper's, by default
+  EXPECT_EQ(o.pool_kernel, 3);
+  EXPECT_EQ(o.pool_stride, 2);
+  CLI::App app2;
+  AddModelOptions(&app2, &o);
+  ASSERT_EQ(Parse(app2, {"--activation", "tanh", "--pool", "2/2"}), "");
+  EXPECT_EQ(o.activation, model::Activation::kTanh);
+  EXPECT_EQ(o.pool_kernel, 2);
+  EXPECT_EQ(o.pool_stride, 2);
+}
+
+TEST(Flags, BadVariantsAreRefusedAndLeaveTheOptionsAlone) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--activation", "sigmoid"}, {"--pool", "3"}, {"--pool", "3/0"}, {"--pool", "x/2"},
+        {"--pool", "/2"}, {"--pool", "3/2/1"}, {"--pool", "-3/2"}}) {
+    CLI::App app;
+    model::ModelOptions o;
+    AddModelOptions(&app, &o);
+    const std::string error = Parse(app, args);
+    EXPECT_NE(error.find("ValidationError"), std::string::npos) << args[1] << ": " << error;
+    EXPECT_NE(error.find(args[0]), std::string::npos) << error;
+    EXPECT_EQ(o.activation, model::Activation::kRelu) << args[1];
+    EXPECT_EQ(o.pool_kernel, 3) << args[1];
+    EXPECT_EQ(o.pool_stride, 2) << args[1];
+  }
+}
+
 TEST(Flags, LrnFlagTurnsItBackOn) {
   CLI::App app;
   model::ModelOptions o;

@@ -78,6 +78,11 @@ inline Maps Relu(Maps m) {
   return m;
 }
 
+inline Maps Tanh(Maps m) {
+  for (float& x : m.v) x = std::tanh(x);
+  return m;
+}
+
 // LRN as TensorFlow defines it: b = a / (bias + alpha * sum_{|j-c| <= depth_radius} a_j^2)^beta.
 // (TensorFlow does not divide alpha by the window size 2*depth_radius+1; Caffe and PyTorch do.)
 inline Maps Lrn(const Maps& in, const LrnParams& p) {

@@ -33,7 +33,7 @@ int SmallInputSizeWithSpatialPool5(ModelOptions opts) {
     if (!shapes.ok()) continue;
     int last_h = 0;
     for (const LayerShape& s : shapes.value())
-      if (s.spec->kind != LayerKind::kFullyConnected) last_h = s.out_h;
+      if (s.spec.kind != LayerKind::kFullyConnected) last_h = s.out_h;
     if (last_h >= 2) return size;
   }
   return -1;
@@ -43,8 +43,9 @@ int SmallInputSizeWithSpatialPool5(ModelOptions opts) {
 // softmax) from the real session, against naive loops written from the formulas. Each stage's
 // reference is fed the session's output of the previous stage, so errors do not compound and a
 // wrong stage is named. Like llm.c's test_gpt2, the differences are printed for every stage.
-TEST(Reference, EveryStageOfTheLayerTableMatchesNaiveLoops) {
+void ExpectEveryStageMatchesNaiveLoops(const ModelOptions& variant) {
   SessionConfig cfg;
+  cfg.model = variant;
   cfg.model.num_classes = 7;
   cfg.model.init = Init::kHe;  // larger weights than N(0, 0.01): LRN's denominator matters
   cfg.model.dropout_rate = 0.5f;  // dropout is in the graph; Stages runs it at keep_prob 1
@@ -96,7 +97,7 @@ TEST(Reference, EveryStageOfTheLayerTableMatchesNaiveLoops) {
       expected = naive::Softmax(previous);
       tolerance = 1e-6;  // exp and a sum of few terms: float32 rounding
     } else {
-      const LayerSpec& spec = *shapes[i].spec;
+      const LayerSpec& spec = shapes[i].spec;
       ASSERT_EQ(name, spec.name) << "stage " << i << " of the session is not the table's";
       switch (spec.kind) {
         case LayerKind::kConv:
@@ -114,7 +115,13 @@ TEST(Reference, EveryStageOfTheLayerTableMatchesNaiveLoops) {
           expected = naive::FullyConnected(previous, param(name + "/weights"), param(name + "/biases"));
           break;
       }
-      if (spec.relu) expected = naive::Relu(expected);
+      if (spec.activation == Activation::kRelu) expected = naive::Relu(expected);
+      if (spec.activation == Activation::kTanh) {
+        expected = naive::Tanh(expected);
+        // TensorFlow's float tanh (Eigen's) is a rational approximation, not std::tanh: about
+        // 5e-5 apart at worst here. A wrong stride, padding or bias is off by far more.
+        tolerance = 2e-4;
+      }
       // spec.dropout: inverted dropout is the identity at inference (keep_prob 1), which is what
       // Stages runs; dropout_test.cpp checks it at keep_prob < 1.
     }
@@ -128,11 +135,25 @@ TEST(Reference, EveryStageOfTheLayerTableMatchesNaiveLoops) {
                                     << " (tolerance " << tolerance << "); worst element " << d.worst
                                     << ": expected " << expected.v[d.worst] << ", session " << actual.v[d.worst];
     // A stage that changes nothing proves little: LRN must actually have divided by something.
-    if (!softmax && shapes[i].spec->kind == LayerKind::kLrn) {
+    if (!softmax && shapes[i].spec.kind == LayerKind::kLrn) {
       EXPECT_GT(naive::Compare(actual, previous).max_rel, 1e-3) << name << " is (nearly) the identity here";
     }
     previous = actual;
   }
+}
+
+TEST(Reference, EveryStageOfTheLayerTableMatchesNaiveLoops) { ExpectEveryStageMatchesNaiveLoops(ModelOptions{}); }
+
+// The variants of the paper's design-claim experiments (`alexnet experiment relu|pooling|lrn`):
+// tanh after every conv/fc layer but fc8, 2 x 2 pooling at stride 2, no LRN, each checked stage
+// by stage against the same naive loops.
+TEST(Reference, TheVariantsOfTheLayerTableMatchNaiveLoops) {
+  ModelOptions variant;
+  variant.activation = Activation::kTanh;
+  variant.pool_kernel = 2;
+  variant.pool_stride = 2;
+  variant.lrn = false;
+  ExpectEveryStageMatchesNaiveLoops(variant);
 }
 
 // Gradient of one small conv -> ReLU -> LRN -> max-pool block w.r.t. its filters, from

@@ -1,6 +1,13 @@
 // The summary derived from the built graph reproduces the seed's table and the paper's counts.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include <tensorflow/cc/framework/scope.h>
+
+#include "model/graph.h"
 #include "model/layers.h"
 #include "model/summary.h"
 
@@ -79,6 +86,97 @@ TEST(Summary, TooSmallInputIsRefusedWithTheMinimum) {
   EXPECT_NE(err.find("too small"), std::string::npos) << err;
   EXPECT_NE(err.find("67"), std::string::npos) << err;
   EXPECT_EQ(MinimumInputSize(o), 67);
+}
+
+// The ops of the built training graph by type, and the MaxPool windows and strides.
+struct GraphOps {
+  std::map<std::string, int> count;  // op type -> nodes
+  std::vector<std::vector<int64_t>> pool_ksize, pool_strides;
+};
+
+GraphOps OpsOf(const ModelOptions& o) {
+  tensorflow::Scope root = tensorflow::Scope::NewRootScope();
+  Network net;
+  const Status st = BuildAlexNet(root, o, /*with_dropout=*/true, MakeVariable, &net);
+  EXPECT_TRUE(st.ok()) << st.message();
+  tensorflow::GraphDef gd;
+  EXPECT_TRUE(root.ToGraphDef(&gd).ok());
+  GraphOps ops;
+  for (const tensorflow::NodeDef& n : gd.node()) {
+    ++ops.count[n.op()];
+    if (n.op() != "MaxPool") continue;
+    const auto& k = n.attr().at("ksize").list().i();
+    const auto& s = n.attr().at("strides").list().i();
+    ops.pool_ksize.emplace_back(k.begin(), k.end());
+    ops.pool_strides.emplace_back(s.begin(), s.end());
+  }
+  return ops;
+}
+
+TEST(Variants, ThePapersChoicesAreTheDefaultGraph) {
+  ModelOptions o;
+  o.num_classes = 10;
+  o.input_size = 67;
+  GraphOps ops = OpsOf(o);
+  EXPECT_EQ(ops.count["Relu"], 7);  // conv1-conv5, fc6, fc7
+  EXPECT_EQ(ops.count["Tanh"], 0);
+  EXPECT_EQ(ops.count["LRN"], 2);
+  ASSERT_EQ(ops.pool_ksize.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ops.pool_ksize[i], (std::vector<int64_t>{1, 3, 3, 1}));
+    EXPECT_EQ(ops.pool_strides[i], (std::vector<int64_t>{1, 2, 2, 1}));
+  }
+}
+
+TEST(Variants, TanhTwoByTwoPoolingAndNoLrnReallyChangeTheGraph) {
+  ModelOptions o;
+  o.num_classes = 10;
+  o.input_size = 67;
+  o.activation = Activation::kTanh;
+  o.pool_kernel = 2;
+  o.pool_stride = 2;
+  o.lrn = false;
+  GraphOps ops = OpsOf(o);
+  EXPECT_EQ(ops.count["Tanh"], 7);
+  EXPECT_EQ(ops.count["Relu"], 0);
+  EXPECT_EQ(ops.count["LRN"], 0);
+  ASSERT_EQ(ops.pool_ksize.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ops.pool_ksize[i], (std::vector<int64_t>{1, 2, 2, 1}));
+    EXPECT_EQ(ops.pool_strides[i], (std::vector<int64_t>{1, 2, 2, 1}));
+  }
+}
+
+TEST(Variants, TheSummaryShowsThem) {
+  ModelOptions o;
+  o.activation = Activation::kTanh;
+  o.pool_kernel = 2;
+  o.pool_stride = 2;
+  const Summary s = Build(o);
+  // 2/2 gives the same sizes as 3/2 at 227 (55 -> 27 -> 13 -> 6): the paper chose it for that.
+  ASSERT_EQ(s.rows.size(), 13u);
+  EXPECT_EQ(s.rows[2].geometry, "2x2 /2");
+  EXPECT_EQ(s.rows[2].out_shape, (std::vector<int64_t>{27, 27, 96}));
+  EXPECT_EQ(s.rows[9].out_shape, (std::vector<int64_t>{6, 6, 256}));
+  EXPECT_EQ(s.total_params, 62378344);
+  EXPECT_EQ(s.rows[0].activation, Activation::kTanh);
+  EXPECT_EQ(s.rows[12].activation, Activation::kNone);  // fc8: softmax follows
+  std::ostringstream text;
+  PrintSummary(s, text);
+  EXPECT_NE(text.str().find("tanh, LRN on, max pooling 2/2"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("tanh + dropout"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find("ReLU"), std::string::npos) << text.str();
+}
+
+TEST(Variants, PoolingChangesTheSmallestInput) {
+  ModelOptions o;
+  o.pool_kernel = 2;
+  o.pool_stride = 2;
+  // pool2 needs 4 x 4 in (2 x 2 out, for pool5's 2 x 2 window), so pool1 8 x 8 in, so conv1's
+  // (s - 11) / 4 + 1 >= 8: s >= 39.
+  EXPECT_EQ(MinimumInputSize(o), 39);
+  o.pool_stride = 0;
+  EXPECT_FALSE(ComputeLayerShapes(o).ok());
 }
 
 TEST(Summary, FormatCount) {

@@ -20,6 +20,7 @@
 
 #include "model/summary.h"
 #include "report/dropout_experiment.h"
+#include "report/experiment.h"
 #include "report/epoch_report.h"
 #include "report/gnuplot.h"
 #include "report/inspect.h"
@@ -461,8 +462,9 @@ class TinyExperiment : public ::testing::Test {
   static void SetUpTestSuite() {
     root_ = new fs::path(TempDir("experiment"));
     alexnet::testing::WriteShapesDataset(*root_ / "shapes", 16, 5);
-    DropoutExperimentOptions o;
+    ExperimentOptions o = DefaultExperimentOptions(ExperimentKind::kDropout);
     o.data.source = (*root_ / "shapes").string();
+    o.data.train_limit = o.data.val_limit = 0;
     o.data.val_fraction = 0.25;
     o.data.resize = 72;
     o.data.crop = 67;
@@ -471,10 +473,11 @@ class TinyExperiment : public ::testing::Test {
     o.batch = 16;
     o.lr = 3e-4f;
     o.standardize = true;
+    o.seeds = {1, 2};
     o.threads = 2;
     o.out_dir = (*root_ / "out").string();
     std::ostringstream out;
-    const Status st = RunDropoutExperiment(o, out);
+    const Status st = RunExperiment(ExperimentKind::kDropout, o, out);
     status_ = st.ok() ? 0 : 1;
     output_ = new std::string(out.str() + (st.ok() ? "" : "\nerror: " + st.message()));
   }
@@ -491,26 +494,35 @@ fs::path* TinyExperiment::root_;
 std::string* TinyExperiment::output_;
 int TinyExperiment::status_ = -1;
 
-TEST_F(TinyExperiment, BothRunsAreEvaluatedOnTheTrainingSubsetEveryEpochAndReported) {
+TEST_F(TinyExperiment, EveryRunIsEvaluatedOnTheTrainingSubsetEveryEpochAndReported) {
   ASSERT_EQ(status_, 0) << *output_;
   const fs::path out = *root_ / "out";
-  for (const char* run : {"dropout-0.5", "dropout-0.0"}) {
-    const auto r = ReadDropoutRun((out / run).string(), 0);
+  std::vector<DropoutRun> with, without;
+  for (const std::string run : {"dropout-0.5-seed1", "dropout-0.0-seed1", "dropout-0.5-seed2", "dropout-0.0-seed2"}) {
+    const bool with_dropout = run.rfind("dropout-0.5", 0) == 0;
+    const auto r = ReadDropoutRun((out / run).string(), with_dropout ? 0.5f : 0.0f);
     ASSERT_TRUE(r.ok()) << run << ": " << r.status().message();
     EXPECT_EQ(r->epochs.size(), 2u) << run;
     EXPECT_TRUE(fs::exists(out / run / "curves.png")) << run;  // the epoch hook ran
     const Result<train::TrainConfig> loaded = train::LoadTrainConfig((out / run).string());
     ASSERT_TRUE(loaded.ok()) << loaded.status().message();
     const train::TrainConfig& c = *loaded;
-    EXPECT_FLOAT_EQ(c.model.dropout_rate, std::string(run) == "dropout-0.5" ? 0.5f : 0.0f);
-    EXPECT_EQ(c.model.seed, 1);
-    EXPECT_TRUE(c.model.standardize_input) << run;  // --standardize reaches both runs
+    EXPECT_FLOAT_EQ(c.model.dropout_rate, with_dropout ? 0.5f : 0.0f);
+    EXPECT_EQ(c.model.seed, run.back() == '1' ? 1 : 2);
+    EXPECT_TRUE(c.model.standardize_input) << run;  // --standardize reaches every run
+    (with_dropout ? with : without).push_back(*r);
   }
   const std::string md = Slurp(out / "dropout.md");
   EXPECT_NE(md.find("He initialisation, standardised input"), std::string::npos) << md;
   EXPECT_NE(md.find("| epoch | train top-1 (dropout 0.5)"), std::string::npos) << md;
   EXPECT_NE(md.find("Gap (training top-1 minus validation top-1) at the last epoch"), std::string::npos);
-  EXPECT_NE(output_->find("| 2 |"), std::string::npos) << *output_;
+  // The per-epoch table is of the mean over the seeds.
+  const DropoutRun mean = MeanDropoutRun(with);
+  ASSERT_EQ(mean.epochs.size(), 2u);
+  EXPECT_NEAR(mean.epochs[1].val_top1, (with[0].epochs[1].val_top1 + with[1].epochs[1].val_top1) / 2, 1e-12);
+  EXPECT_NE(md.find(DropoutTable(mean, MeanDropoutRun(without))), std::string::npos) << md;
+  EXPECT_NE(md.find("| dropout 0.5 | 1 |"), std::string::npos) << md;  // every run's own numbers
+  EXPECT_NE(md.find("alexnet experiment dropout --data"), std::string::npos) << md;  // the command, spelled out
   if (HaveGnuplot()) {
     const cv::Mat plot = cv::imread((out / "dropout.png").string());
     EXPECT_TRUE(IsNonConstant(plot));
@@ -519,15 +531,16 @@ TEST_F(TinyExperiment, BothRunsAreEvaluatedOnTheTrainingSubsetEveryEpochAndRepor
 
 TEST_F(TinyExperiment, ExistingRunsAreNotOverwrittenAndReportOnlyRedoesTheReport) {
   ASSERT_EQ(status_, 0) << *output_;
-  DropoutExperimentOptions o;
+  ExperimentOptions o;
+  o.seeds = {1, 2};
   o.out_dir = (*root_ / "out").string();
   std::ostringstream out;
-  const Status again = RunDropoutExperiment(o, out);
+  const Status again = RunExperiment(ExperimentKind::kDropout, o, out);
   EXPECT_FALSE(again.ok());
   EXPECT_NE(again.message().find("already holds a run"), std::string::npos) << again.message();
   fs::remove(*root_ / "out" / "dropout.md");
   o.report_only = true;
-  const Status report_only = RunDropoutExperiment(o, out);
+  const Status report_only = RunExperiment(ExperimentKind::kDropout, o, out);
   EXPECT_TRUE(report_only.ok()) << report_only.message();
   EXPECT_TRUE(fs::exists(*root_ / "out" / "dropout.md"));
 }
@@ -537,7 +550,7 @@ TEST_F(TinyExperiment, FiltersCommandWritesA96CellGrid) {
   const fs::path png = *root_ / "filters.png";
   int status = 0;
   const std::string out =
-      RunCommand(std::string(ALEXNET_BIN) + " filters --run " + (*root_ / "out" / "dropout-0.5").string() +
+      RunCommand(std::string(ALEXNET_BIN) + " filters --run " + (*root_ / "out" / "dropout-0.5-seed1").string() +
                      " --scale 3 --out " + png.string(),
                  &status);
   ASSERT_EQ(status, 0) << out;
@@ -555,7 +568,7 @@ TEST_F(TinyExperiment, InspectCommandOnATrainedRunMatchesSummaryShapes) {
   const fs::path image = fs::directory_iterator(*root_ / "shapes" / "disc")->path();
   int status = 0;
   const std::string text = RunCommand(std::string(ALEXNET_BIN) + " inspect --run " +
-                                          (*root_ / "out" / "dropout-0.5").string() + " '" + image.string() +
+                                          (*root_ / "out" / "dropout-0.5-seed1").string() + " '" + image.string() +
                                           "' --out " + out.string(),
                                       &status);
   ASSERT_EQ(status, 0) << text;

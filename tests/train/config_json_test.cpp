@@ -58,6 +58,10 @@ void ExpectV1Config(const TrainConfig& c) {
   EXPECT_FLOAT_EQ(c.model.lrn_params.bias, 1.5f);
   EXPECT_FLOAT_EQ(c.model.lrn_params.alpha, 2e-4f);
   EXPECT_FLOAT_EQ(c.model.lrn_params.beta, 0.5f);
+  // Not in v1 files (they came with the design-claim experiments): the paper's ReLU and 3/2.
+  EXPECT_EQ(c.model.activation, model::Activation::kRelu);
+  EXPECT_EQ(c.model.pool_kernel, 3);
+  EXPECT_EQ(c.model.pool_stride, 2);
   EXPECT_EQ(c.recipe.batch, 64);
   EXPECT_EQ(c.recipe.epochs, 12);
   EXPECT_DOUBLE_EQ(c.recipe.time_budget_s, 3600.5);
@@ -98,11 +102,48 @@ TEST(ConfigJson, LoadsAConfigWrittenByTheEarlierCode) {
   ExpectV1Config(*c);
 }
 
+// Every key of v1 is written again with its value; the only additions are the keys that came
+// later, at the values a v1 run had: the precision (fp32) and the model variants (the paper's).
 TEST(ConfigJson, WritesTheSameKeysAndValuesAsTheEarlierCode) {
   const nlohmann::json v1 = ReadJson(kV1 + "/config.json");
   const Result<TrainConfig> c = TrainConfigFromJson(v1);
   ASSERT_TRUE(c.ok()) << c.status().message();
-  EXPECT_EQ(ToJson(*c), v1) << ToJson(*c).dump(2);
+  nlohmann::json expected = v1;
+  expected["model"]["precision"] = "fp32";
+  expected["model"]["activation"] = "relu";
+  expected["model"]["pool_kernel"] = 3;
+  expected["model"]["pool_stride"] = 2;
+  EXPECT_EQ(ToJson(*c), expected) << ToJson(*c).dump(2);
+}
+
+TEST(ConfigJson, ModelVariantsAreSavedAndReadBack) {
+  TrainConfig c;
+  c.model.activation = model::Activation::kTanh;
+  c.model.pool_kernel = 2;
+  c.model.pool_stride = 2;
+  const nlohmann::json j = ToJson(c);
+  EXPECT_EQ(j["model"]["activation"], "tanh");
+  EXPECT_EQ(j["model"]["pool_kernel"], 2);
+  const Result<TrainConfig> back = TrainConfigFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->model.activation, model::Activation::kTanh);
+  EXPECT_EQ(back->model.pool_kernel, 2);
+  EXPECT_EQ(back->model.pool_stride, 2);
+}
+
+// nlohmann reads an unknown enum string as the first entry; a run must not silently train ReLUs
+// when its file asks for something else.
+TEST(ConfigJson, AnUnknownActivationOrAFloatPoolIsRefused) {
+  nlohmann::json j = ToJson(TrainConfig{});
+  j["model"]["activation"] = "sigmoid";
+  Result<TrainConfig> c = TrainConfigFromJson(j);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().reason().find("sigmoid"), std::string::npos) << c.status().reason();
+  j = ToJson(TrainConfig{});
+  j["model"]["pool_kernel"] = 1e300;
+  c = TrainConfigFromJson(j);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().reason().find("pool_kernel"), std::string::npos) << c.status().reason();
 }
 
 TEST(ConfigJson, MissingKeysTakeTheDefaults) {

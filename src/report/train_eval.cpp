@@ -1,0 +1,80 @@
+#include "report/train_eval.h"
+
+#include <filesystem>
+
+#include "data/loader.h"
+#include "train/csv.h"
+#include "train/evaluate.h"
+#include "train/files.h"
+#include "train/format.h"
+
+namespace alexnet::report {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Status AppendTrainEval(const std::string& path, const train::EpochEnd& e, const train::EvalResult& r) {
+  if (!fs::exists(path)) {
+    ALEXNET_RETURN_IF_ERROR(
+        train::AppendLine(path, train::CsvRow({"epoch", "step", "train_top1", "train_loss", "images"})));
+  }
+  const std::string line = train::CsvRow({std::to_string(e.epoch), std::to_string(e.step),
+                                          train::CsvNumber(r.top1_accuracy()), train::CsvNumber(r.mean_loss()),
+                                          std::to_string(r.images)});
+  return train::AppendLine(path, line);
+}
+
+}  // namespace
+
+void TrainEvalHook::operator()(const train::EpochEnd& e) {
+  const Status st = EvaluateTrainingSubset(e);
+  if (st.ok() || !status_.ok()) return;
+  status_ = Status::Error(e.config->run.run_dir, "evaluating the training subset: " + st.message());
+  *out_ << "  training subset not evaluated: " << status_.message() << std::endl;
+}
+
+Status TrainEvalHook::EvaluateTrainingSubset(const train::EpochEnd& e) {
+  ALEXNET_RETURN_IF_ERROR(OpenTrainingSubset(*e.config));
+  const data::LoaderOptions options = train::EvalLoaderOptions(*e.config, stats_, false, batch_);
+  ALEXNET_ASSIGN_OR_RETURN(const std::unique_ptr<data::Loader> loader, data::Loader::create(train_set_, options));
+  ALEXNET_ASSIGN_OR_RETURN(const train::EvalResult r,
+                           train::Evaluate(e.session, loader.get(), e.config->model.num_classes, false));
+  ALEXNET_RETURN_IF_ERROR(AppendTrainEval(e.config->run.run_dir + "/train_eval.csv", e, r));
+  *out_ << "  training subset (" << r.images << " images, centre crop, dropout off): top-1 "
+        << train::FormatFixed(r.top1_accuracy(), 3) << ", loss " << train::FormatFixed(r.mean_loss(), 3)
+        << std::endl;
+  return Status::Ok();
+}
+
+// The training split and the run's colour statistics, once.
+Status TrainEvalHook::OpenTrainingSubset(const train::TrainConfig& config) {
+  if (train_set_) return Status::Ok();
+  ALEXNET_ASSIGN_OR_RETURN(train_set_, train::OpenDataset(config.data, train::Split::kTrain));
+  ALEXNET_ASSIGN_OR_RETURN(const data::ColorStats stats,
+                           data::load_color_stats(config.run.run_dir + "/color_stats.json"));
+  stats_ = std::make_shared<data::ColorStats>(stats);
+  return Status::Ok();
+}
+
+Result<std::map<int64_t, double>> ReadTrainEval(const std::string& eval_path) {
+  if (!fs::exists(eval_path)) {
+    return Status::Error(eval_path, "cannot open (the experiment writes it after every epoch)");
+  }
+  ALEXNET_ASSIGN_OR_RETURN(const train::CsvTable t, train::ReadCsv(eval_path));
+  const int epoch = t.Column("epoch"), top1 = t.Column("train_top1");
+  if (epoch < 0 || top1 < 0) return Status::Error(eval_path, "no column 'epoch' or 'train_top1' in the header");
+  std::map<int64_t, double> train_top1;
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    if (t.rows[i].size() < 3) continue;
+    try {
+      train_top1[std::stoll(t.Field(i, epoch))] = std::stod(t.Field(i, top1));
+    } catch (const std::exception&) {
+      return Status::Error(eval_path, "malformed line '" + train::CsvRow(t.rows[i]) + "' (line " +
+                                          std::to_string(t.row_lines[i]) + ")");
+    }
+  }
+  return train_top1;
+}
+
+}  // namespace alexnet::report
