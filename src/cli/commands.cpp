@@ -2,11 +2,13 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 
 #include "cli/flags.h"
+#include "cli/quiet_start.h"
 #include "cli/report_commands.h"
 #include "cli/validators.h"
 #include "model/summary.h"
@@ -77,6 +79,7 @@ struct ClusterFlags {
   int task = 0;
   int local_workers = 0;
   double timeout_s = model::ClusterSpec().collective_timeout_s;
+  double startup_timeout_s = model::ClusterSpec().startup_timeout_s;
   CLI::Option* list_option = nullptr;
   CLI::Option* task_option = nullptr;
   CLI::Option* local_option = nullptr;
@@ -95,6 +98,9 @@ void AddClusterOptions(CLI::App* cmd, ClusterFlags* f) {
   cmd->add_option("--collective-timeout", f->timeout_s,
                   "seconds a worker waits for the others in a step before failing")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--startup-timeout", f->startup_timeout_s,
+                  "seconds a worker waits at start for the others (they load data and statistics first)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
 }
 
 // The cluster of this process: --cluster/--task, else TF_CONFIG, else none.
@@ -108,6 +114,7 @@ Result<model::ClusterSpec> ClusterOf(const ClusterFlags& f) {
     return Status::Error("", "--task needs --cluster (or TF_CONFIG)");
   }
   c.collective_timeout_s = f.timeout_s;
+  c.startup_timeout_s = f.startup_timeout_s;
   return c;
 }
 
@@ -115,7 +122,9 @@ Result<model::ClusterSpec> ClusterOf(const ClusterFlags& f) {
 Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir) {
   train::LocalWorkers w;
   w.count = f.local_workers;
-  w.program = "/proc/self/exe";
+  std::error_code ec;
+  w.program = std::filesystem::read_symlink("/proc/self/exe", ec).string();  // this binary, by its name
+  if (ec) w.program = "/proc/self/exe";
   w.run_dir = run_dir;
   w.collective_timeout_s = f.timeout_s;
   ALEXNET_ASSIGN_OR_RETURN(std::vector<std::string> args, train::OwnArguments());
@@ -133,6 +142,7 @@ Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir) {
   }
   if (!has_run) args.insert(args.end(), {"--run", run_dir});  // one run folder for all
   w.args = std::move(args);
+  StartChildrenQuietly();
   ALEXNET_ASSIGN_OR_RETURN(const int chief, train::RunLocalWorkers(w, std::cout));
   if (chief == 0) return Status::Ok();
   return Status::Error("", "the chief (task 0) exited with status " + std::to_string(chief));

@@ -50,7 +50,10 @@ Result<std::string> StartServer(const ClusterSpec& cluster, int intra_op_threads
   const Status created = FromTf(tensorflow::NewServer(MakeServerDef(cluster, intra_op_threads), &made));
   if (!created.ok()) return Status::Error("", "cannot start the TensorFlow server of " + where + ": " + created.reason());
   const Status started = FromTf(made->Start());
-  if (!started.ok()) return Status::Error("", "cannot start the TensorFlow server of " + where + ": " + started.reason());
+  if (!started.ok()) {
+    return Status::Error("", "cannot start the TensorFlow server of " + where + ": " + started.reason() +
+                                 " (is the port in use by another process?)");
+  }
   server = made.release();
   return server->target();
 }

@@ -1,6 +1,7 @@
 #include "train/cluster.h"
 
 #include <cstdlib>
+#include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -92,6 +93,30 @@ Result<model::ClusterSpec> ClusterFromTfConfig(const std::string& text) {
   }
   ALEXNET_RETURN_IF_ERROR(CheckCluster(c).With("TF_CONFIG"));
   return c;
+}
+
+Status ExplainReplicaFailure(const Status& failure, const model::ClusterSpec& cluster) {
+  if (failure.ok() || !cluster.enabled()) return failure;
+  const std::string& why = failure.reason();
+  // TensorFlow names the peer of a failed RPC as "/job:worker/replica:0/task:<I>".
+  static const std::regex kTask(R"(/job:worker/replica:0/task:(\d+))");
+  for (auto it = std::sregex_iterator(why.begin(), why.end(), kTask); it != std::sregex_iterator(); ++it) {
+    const int task = std::stoi((*it)[1]);
+    if (task == cluster.task || task >= cluster.size()) continue;
+    return Status::Error(failure.path(), "worker task " + std::to_string(task) + " (" +
+                                             cluster.workers[static_cast<size_t>(task)] +
+                                             ") failed or cannot be reached: " + why);
+  }
+  if (why.find("timed out") != std::string::npos || why.find("DEADLINE_EXCEEDED") != std::string::npos) {
+    std::string others;
+    for (int t = 0; t < cluster.size(); ++t) {
+      if (t != cluster.task) others += (others.empty() ? "" : ", ") + std::to_string(t) + " (" + cluster.workers[size_t(t)] + ")";
+    }
+    return Status::Error(failure.path(), "no answer from the other workers (tasks " + others +
+                                             ") within the collective timeout: one died, hangs or cannot be "
+                                             "reached: " + why);
+  }
+  return failure;
 }
 
 }  // namespace alexnet::train

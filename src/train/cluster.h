@@ -21,4 +21,9 @@ Result<model::ClusterSpec> ClusterFromTfConfig(const std::string& json);
 // 1..65535, no address twice, task in range.
 Status CheckCluster(const model::ClusterSpec& cluster);
 
+// A failed collective step, said in the cluster's terms: which worker (task and address) failed
+// or could not be reached, or that none answered within the collective timeout, followed by
+// TensorFlow's own message. Other failures are returned unchanged.
+Status ExplainReplicaFailure(const Status& failure, const model::ClusterSpec& cluster);
+
 }  // namespace alexnet::train

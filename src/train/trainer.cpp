@@ -11,6 +11,7 @@
 #include "data/color_stats.h"
 #include "model/precision.h"
 #include "model/replicas.h"
+#include "train/cluster.h"
 #include "train/evaluate.h"
 #include "train/files.h"
 #include "model/summary.h"
@@ -209,10 +210,13 @@ TrainState StateFromNumbers(const std::vector<double>& v) {
 // they all start from the same point; the time of one all-reduce of all parameters is said.
 Status TrainingRun::SyncReplicas() {
   double allreduce_s = 0;
-  ALEXNET_RETURN_IF_ERROR(session_->SyncReplicas(&allreduce_s).With("cannot synchronise the replicas"));
+  const Status synced = session_->SyncReplicas(&allreduce_s);
+  if (!synced.ok()) return ExplainReplicaFailure(synced, config_.cluster).With("cannot synchronise the replicas");
   std::vector<double> mine = StateNumbers(state_);
   if (!chief_) std::fill(mine.begin(), mine.end(), 0.0);
-  ALEXNET_ASSIGN_OR_RETURN(const std::vector<double> chiefs, session_->SumAcrossReplicas(mine));
+  Result<std::vector<double>> summed = session_->SumAcrossReplicas(mine);
+  if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster);
+  const std::vector<double>& chiefs = summed.value();
   state_ = StateFromNumbers(chiefs);
   const double mb = 4.0 * double(session_->network().ParameterCount()) / 1e6;
   out_ << "replicas synchronised from the chief; one all-reduce of the " << FormatFixed(mb, 1)
@@ -308,7 +312,7 @@ Status TrainingRun::Step(const data::Batch& batch, const model::StopVotes& votes
   model::StepResult& r = *result;
   const Status st =
       session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r, nullptr, votes);
-  if (!st.ok()) return st.With("training step " + std::to_string(state_.step + 1));
+  if (!st.ok()) return ExplainReplicaFailure(st, config_.cluster).With("training step " + std::to_string(state_.step + 1));
   if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
   state_.step += 1;
   state_.images_seen += r.batch;  // of all replicas
@@ -392,9 +396,10 @@ Result<std::optional<ValMetrics>> TrainingRun::Validate() {
   if (!evaluated.ok()) return evaluated.status().With("validation");
   EvalResult& val = evaluated.value();
   if (distributed()) {
-    ALEXNET_ASSIGN_OR_RETURN(const std::vector<double> sum,
-                             session_->SumAcrossReplicas({double(val.images), double(val.top1), double(val.top5),
-                                                          val.loss_sum}));
+    Result<std::vector<double>> summed =
+        session_->SumAcrossReplicas({double(val.images), double(val.top1), double(val.top5), val.loss_sum});
+    if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster).With("validation");
+    const std::vector<double>& sum = summed.value();
     val.images = std::llround(sum[0]);
     val.top1 = std::llround(sum[1]);
     val.top5 = std::llround(sum[2]);
