@@ -91,7 +91,8 @@ Result<model::ClusterSpec> ClusterFromTfConfig(const std::string& text) {
   } catch (const nlohmann::json::exception& e) {
     return Status::Error("TF_CONFIG", e.what());
   }
-  ALEXNET_RETURN_IF_ERROR(CheckCluster(c).With("TF_CONFIG"));
+  const Status checked = CheckCluster(c);
+  if (!checked.ok()) return Status::Error("TF_CONFIG", checked.reason());
   return c;
 }
 
