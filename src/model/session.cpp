@@ -12,6 +12,7 @@
 #include <tensorflow/cc/ops/standard_ops.h>
 #include <tensorflow/core/framework/tensor_util.h>
 #include <tensorflow/core/protobuf/config.pb.h>
+#include <tensorflow/core/protobuf/rewriter_config.pb.h>
 
 namespace alexnet::model {
 
@@ -295,6 +296,13 @@ Status ModelSession::StartSession() {
   if (distributed()) {
     so.target = config_.target;
     ApplyClusterConfig(config_.cluster, &so.config);
+    // bf16 on the distributed runtime: grappler's remapper fuses the bf16 convolutions into
+    // _FusedConv2D, which a DirectSession's oneDNN rewrite turns into its oneDNN kernel but a
+    // worker's graph manager does not, and _FusedConv2D has no bf16 CPU kernel ("Value for attr
+    // 'T' of bfloat16 is not in the list of allowed values"). Unfused, the ops run in bf16.
+    if (config_.model.precision == Precision::kBf16) {
+      so.config.mutable_graph_options()->mutable_rewrite_options()->set_remapping(tensorflow::RewriterConfig::OFF);
+    }
   }
   session_.reset(tensorflow::NewSession(so));
   if (!session_) return Status::Error("", "could not create a TensorFlow session");

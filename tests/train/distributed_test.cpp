@@ -26,6 +26,7 @@
 #include <tensorflow/core/platform/env.h>
 #include <tensorflow/core/util/tensor_bundle/tensor_bundle.h>
 
+#include "model/precision.h"
 #include "shapes_dataset.h"
 #include "train/files.h"
 
@@ -185,6 +186,26 @@ TEST_F(ThreeSteps, ReplicasHoldIdenticalWeights) {
   ASSERT_EQ(worker.count(1), 1u) << Slurp(Root() / "two/worker-1.log");
   EXPECT_EQ(chief.at(0), worker.at(1));
   std::printf("checksums: task 0 %s, task 1 %s\n", chief.at(0).c_str(), worker.at(1).c_str());
+}
+
+// bf16 on the distributed runtime (see the remapper note in session.cpp): trains, replicas agree.
+TEST(Bf16, TwoWorkersTrainInBf16AndStayIdentical) {
+  if (!alexnet::model::CpuHasBf16()) GTEST_SKIP() << "this CPU has no bf16 arithmetic";
+  const fs::path root = Root() / "bf16";
+  fs::remove_all(root);
+  alexnet::testing::WriteShapesDataset(root / "shapes", 8, 5);
+  auto args = Args(root / "run", {"--batch", "8", "--val-fraction", "0", "--train-limit", "24", "--epochs", "1",
+                                  "--precision", "bf16", "--local-workers", "2"});
+  args[2] = (root / "shapes").string();  // --data
+  Child c = Start(args, (root / "log").string());
+  ASSERT_EQ(Wait(c), 0) << Slurp(root / "log") << Slurp(root / "run/worker-1.log");
+  const std::string log = Slurp(root / "log");
+  EXPECT_NE(log.find("bf16"), std::string::npos) << log;
+  const auto chief = Checksums(log);
+  const auto worker = Checksums(Slurp(root / "run/worker-1.log"));
+  ASSERT_TRUE(chief.count(0) && worker.count(1)) << log;
+  EXPECT_EQ(chief.at(0), worker.at(1));
+  fs::remove_all(root);
 }
 
 TEST_F(ThreeSteps, OnlyTheChiefWritesTheRunFolderAndItsConfigRecordsTheCluster) {
