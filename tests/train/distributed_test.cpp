@@ -308,6 +308,32 @@ TEST_F(Faults, AHangingWorkerStopsTheOtherAfterTheCollectiveTimeout) {
   std::printf("the chief stopped %.1f s after its worker hung (collective timeout 10 s)\n", seconds);
 }
 
+// Ctrl-C on --local-workers: the launcher forwards it, every worker stops after the same step,
+// the chief saves, and the launcher returns the chief's status (0).
+TEST_F(Faults, SigintToLocalWorkersStopsAllAfterTheSameStepAndSaves) {
+  const fs::path run = root_ / "run";
+  Child c = Start(Args(run, {"--batch", "8", "--val-fraction", "0", "--epochs", "100", "--checkpoint-every", "0",
+                             "--local-workers", "2"}),
+                  root_.string() + ".log");
+  bool stepping = false;
+  for (int i = 0; i < 1200 && !stepping; ++i) {
+    stepping = Slurp(c.log).find("step 2 ") != std::string::npos;
+    if (!stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(stepping) << Slurp(c.log);
+  ::kill(c.pid, SIGINT);
+  EXPECT_EQ(Wait(c), 0) << Slurp(c.log) << Slurp(run / "worker-1.log");
+  const std::string log = Slurp(c.log);
+  const std::string worker = Slurp(run / "worker-1.log");
+  const std::regex stopped(R"(stopped by [A-Za-z' ]+ at step (\d+))");
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(log, a, stopped)) << log;
+  ASSERT_TRUE(std::regex_search(worker, b, stopped)) << worker;
+  EXPECT_EQ(a[1], b[1]);  // the same step
+  EXPECT_TRUE(fs::exists(run / ("checkpoints/ckpt-" + a[1].str()) / "state.json")) << log;
+  EXPECT_EQ(Checksums(log).at(0), Checksums(worker).at(1));
+}
+
 TEST_F(Faults, APortInUseIsSaidAtStartUp) {
   const auto ports = FreePorts(2);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
