@@ -35,6 +35,7 @@ constexpr char kRestore[] = "restore/all";
 constexpr char kLocalLoss[] = "local/loss";
 constexpr char kLocalCrossEntropy[] = "local/cross_entropy";
 constexpr char kStopVotes[] = "replicas/stop_votes";
+constexpr char kExampleWeights[] = "replicas/example_weights";
 constexpr char kStepTotals[] = "replicas/step_totals";
 constexpr char kSyncParameters[] = "replicas/sync_parameters";
 constexpr char kSyncMomentum[] = "replicas/sync_momentum";
@@ -201,10 +202,15 @@ Output ModelSession::AddReplicaLoss(const Scope& root) {
   local_loss_name_ = names::kLocalLoss;
   local_cross_entropy_name_ = names::kLocalCrossEntropy;
 
-  auto images = ops::Cast(root, ops::Size(root, labels), tensorflow::DT_FLOAT);
-  auto ce_sum = ops::Sum(root, xent, {0});
+  // Each image's weight in the global batch: 1, or 0 for the blank image an empty shard runs.
+  auto weights = ops::PlaceholderWithDefault(root.WithOpName(names::kExampleWeights),
+                                             ops::Fill(root, ops::Shape(root, labels), 1.0f),
+                                             tensorflow::PartialTensorShape({-1}));
+  auto images = ops::Sum(root, weights, {0});
+  auto ce_sum = ops::Sum(root, ops::Mul(root, xent, weights), {0});
   auto predicted = ops::Cast(root, ops::ArgMax(root, net_.logits, 1), tensorflow::DT_INT32);
-  auto correct = ops::Sum(root, ops::Cast(root, ops::Equal(root, predicted, labels), tensorflow::DT_FLOAT), {0});
+  auto hits = ops::Cast(root, ops::Equal(root, predicted, labels), tensorflow::DT_FLOAT);
+  auto correct = ops::Sum(root, ops::Mul(root, hits, weights), {0});
   auto votes = ops::Placeholder(root.WithOpName(names::kStopVotes), tensorflow::DT_FLOAT,
                                 ops::Placeholder::Shape({2}));
   const Output counts = ops::Stack(root, std::initializer_list<Output>{images, ce_sum, correct});
@@ -336,6 +342,26 @@ Status ModelSession::Run(const std::vector<std::pair<std::string, Tensor>>& feed
 Status ModelSession::TrainStep(const Tensor& images, const Tensor& labels, float learning_rate,
                                StepResult* result, tensorflow::RunMetadata* trace, const StopVotes& votes) {
   if (!config_.training) return Status::Error("", "session built without training ops");
+  // An empty shard (a last batch of an epoch smaller than the number of replicas) must still
+  // take part in the step's collectives, but TensorFlow's CPU convolutions fail on a batch of
+  // 0 ("input depth must be evenly divisible by filter depth: 3 vs 96"): it runs one blank
+  // image with weight 0, which adds nothing to the loss, the gradients or the counts.
+  const bool blank = distributed() && images.dim_size(0) == 0;
+  if (blank) {
+    Tensor one_image(tensorflow::DT_FLOAT, {1, images.dim_size(1), images.dim_size(2), images.dim_size(3)});
+    one_image.flat<float>().setZero();
+    Tensor one_label(tensorflow::DT_INT32, {1});
+    one_label.flat<int32_t>()(0) = 0;
+    Tensor zero_weight(tensorflow::DT_FLOAT, {1});
+    zero_weight.flat<float>()(0) = 0.0f;
+    return TrainStepOn(one_image, one_label, zero_weight, learning_rate, result, trace, votes);
+  }
+  return TrainStepOn(images, labels, Tensor(), learning_rate, result, trace, votes);
+}
+
+Status ModelSession::TrainStepOn(const Tensor& images, const Tensor& labels, const Tensor& weights,
+                                 float learning_rate, StepResult* result, tensorflow::RunMetadata* trace,
+                                 const StopVotes& votes) {
   Tensor lr(tensorflow::DT_FLOAT, {});
   lr.scalar<float>()() = learning_rate;
   Tensor keep(tensorflow::DT_FLOAT, {});
@@ -350,6 +376,7 @@ Status ModelSession::TrainStep(const Tensor& images, const Tensor& labels, float
     v.flat<float>()(0) = votes.signal ? 1.0f : 0.0f;
     v.flat<float>()(1) = votes.time_budget ? 1.0f : 0.0f;
     feeds.emplace_back(names::kStopVotes, v);
+    if (weights.NumElements() > 0) feeds.emplace_back(names::kExampleWeights, weights);
     fetches.push_back(names::kStepTotals);
   }
   std::vector<Tensor> out;

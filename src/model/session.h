@@ -112,6 +112,10 @@ class ModelSession {
   Status AddTrainingOps(const tensorflow::Scope& root, SavedVariables* saved,
                         std::vector<tensorflow::Output>* init_ops);
   Status StartSession();
+  // TrainStep on a non-empty batch; `weights` (distributed only): none (Tensor()) or one per image.
+  Status TrainStepOn(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                     const tensorflow::Tensor& weights, float learning_rate, StepResult* result,
+                     tensorflow::RunMetadata* trace, const StopVotes& votes);
   Status Run(const std::vector<std::pair<std::string, tensorflow::Tensor>>& feeds,
              const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
              std::vector<tensorflow::Tensor>* out, tensorflow::RunMetadata* trace);

@@ -126,8 +126,9 @@ Result<int> RunLocalWorkers(const LocalWorkers& r, std::ostream& out) {
   }
   std::vector<int> codes(pids.size(), -1);
   int running = r.count;
-  std::chrono::steady_clock::time_point chief_ended{};
-  bool killed = false;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point first_end{};  // the chief's exit, or the first failure of any worker
+  bool ended = false, killed = false;
   while (running > 0) {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
@@ -137,7 +138,10 @@ Result<int> RunLocalWorkers(const LocalWorkers& r, std::ostream& out) {
         codes[i] = ExitCode(status);
         g_children[i].store(-1);
         --running;
-        if (i == 0) chief_ended = std::chrono::steady_clock::now();
+        if ((i == 0 || codes[i] != 0) && !ended) {
+          first_end = Clock::now();
+          ended = true;
+        }
         if (i > 0 && codes[i] != 0) {
           out << "worker task " << i << " exited with status " << codes[i] << " (see " << r.run_dir << "/worker-" << i
               << ".log)" << std::endl;
@@ -146,9 +150,10 @@ Result<int> RunLocalWorkers(const LocalWorkers& r, std::ostream& out) {
       continue;
     }
     if (pid < 0 && errno != EINTR) break;
-    // The others end by themselves after the chief (or fail within the collective timeout).
-    if (codes[0] >= 0 && !killed &&
-        std::chrono::steady_clock::now() - chief_ended > std::chrono::duration<double>(r.collective_timeout_s + 30)) {
+    // The others end by themselves after the chief, or fail within the collective timeout after
+    // a worker failed; except at start-up, where they would wait the longer start-up timeout
+    // for a worker that is gone. So whoever is left that long after is killed.
+    if (ended && !killed && Clock::now() - first_end > std::chrono::duration<double>(r.collective_timeout_s + 30)) {
       Forward(SIGKILL);
       killed = true;
     }

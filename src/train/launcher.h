@@ -25,7 +25,8 @@ inline constexpr char kLoopbackOnlyEnv[] = "ALEXNET_LOOPBACK_ONLY";
 // Picks N free ports on 127.0.0.1, starts the N processes with `--cluster 127.0.0.1:P0,...
 // --task I` (task 0 on this terminal, the others into <run>/worker-<I>.log), forwards SIGINT
 // and SIGTERM to all of them, and waits. Returns the chief's exit status (128 + signal when it
-// was killed). Workers still running long after the chief ended are killed.
+// was killed). Workers still running a collective timeout (+ 30 s) after the chief ended or a
+// worker failed are killed (at start-up they would otherwise wait the start-up timeout).
 Result<int> RunLocalWorkers(const LocalWorkers& request, std::ostream& out);
 
 // This process's own command line (from /proc/self/cmdline) without argv[0].

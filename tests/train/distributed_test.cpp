@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,6 +187,40 @@ TEST_F(ThreeSteps, ReplicasHoldIdenticalWeights) {
   ASSERT_EQ(worker.count(1), 1u) << Slurp(Root() / "two/worker-1.log");
   EXPECT_EQ(chief.at(0), worker.at(1));
   std::printf("checksums: task 0 %s, task 1 %s\n", chief.at(0).c_str(), worker.at(1).c_str());
+}
+
+// 18 images in batches of 8 over 4 workers: the last batch of 2 leaves two workers without an
+// image (they run a blank one with weight 0); still the same 3 steps as one process.
+TEST(Shards, FourWorkersWithEmptyShardsEqualOneProcess) {
+  const fs::path root = Root() / "empty-shards";
+  fs::remove_all(root);
+  alexnet::testing::WriteShapesDataset(root / "shapes", 8, 5);
+  const std::vector<std::string> common = {"--batch", "8", "--lr", "0.001", "--val-fraction", "0", "--train-limit",
+                                           "18", "--epochs", "1", "--checkpoint-every", "0"};
+  auto args = [&](const std::string& run, std::vector<std::string> more) {
+    auto a = Args(root / run, common);
+    a[2] = (root / "shapes").string();  // --data
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+  Child one = Start(args("one", {}), (root / "one.log").string());
+  ASSERT_EQ(Wait(one), 0) << Slurp(root / "one.log");
+  Child four = Start(args("four", {"--local-workers", "4"}), (root / "four.log").string());
+  ASSERT_EQ(Wait(four), 0) << Slurp(root / "four.log") << Slurp(root / "four/worker-2.log");
+  const auto a = ReadCheckpoint(root / "one/checkpoints/ckpt-3/model");
+  const auto b = ReadCheckpoint(root / "four/checkpoints/ckpt-3/model");
+  ASSERT_EQ(a.size(), 32u);
+  ASSERT_EQ(b.size(), a.size());
+  for (const auto& [name, t] : a) EXPECT_LE(RelativeDifference(b.at(name), t), 1e-5) << name;
+  std::set<std::string> sums;
+  for (const auto& [task, sum] : Checksums(Slurp(root / "four.log"))) sums.insert(sum);
+  for (int task = 1; task < 4; ++task) {
+    for (const auto& [t, sum] : Checksums(Slurp(root / "four" / ("worker-" + std::to_string(task) + ".log")))) {
+      sums.insert(sum);
+    }
+  }
+  EXPECT_EQ(sums.size(), 1u);
+  fs::remove_all(root);
 }
 
 // bf16 on the distributed runtime (see the remapper note in session.cpp): trains, replicas agree.
