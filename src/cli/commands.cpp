@@ -94,7 +94,8 @@ void AddClusterOptions(CLI::App* cmd, ClusterFlags* f) {
   f->local_option = cmd->add_option("--local-workers", f->local_workers,
                                     "start N data-parallel workers on this machine (loopback only)")
                         ->check(CLI::Range(1, 64))
-                        ->excludes(f->list_option);
+                        ->excludes(f->list_option)
+                        ->excludes(f->task_option);
   cmd->add_option("--collective-timeout", f->timeout_s,
                   "seconds a worker waits for the others in a step before failing")
       ->check(CLI::PositiveNumber)->capture_default_str();

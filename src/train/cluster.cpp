@@ -101,23 +101,29 @@ Status ExplainReplicaFailure(const Status& failure, const model::ClusterSpec& cl
   const std::string& why = failure.reason();
   // TensorFlow names the peer of a failed RPC as "/job:worker/replica:0/task:<I>".
   static const std::regex kTask(R"(/job:worker/replica:0/task:(\d+))");
+  std::string named;
   for (auto it = std::sregex_iterator(why.begin(), why.end(), kTask); it != std::sregex_iterator(); ++it) {
     const int task = std::stoi((*it)[1]);
     if (task == cluster.task || task >= cluster.size()) continue;
-    return Status::Error(failure.path(), "worker task " + std::to_string(task) + " (" +
-                                             cluster.workers[static_cast<size_t>(task)] +
-                                             ") failed or cannot be reached: " + why);
+    named = "worker task " + std::to_string(task) + " (" + cluster.workers[static_cast<size_t>(task)] + ")";
+    break;
   }
-  if (why.find("timed out") != std::string::npos || why.find("DEADLINE_EXCEEDED") != std::string::npos) {
-    std::string others;
-    for (int t = 0; t < cluster.size(); ++t) {
-      if (t != cluster.task) others += (others.empty() ? "" : ", ") + std::to_string(t) + " (" + cluster.workers[size_t(t)] + ")";
+  const bool timed_out = why.find("timed out") != std::string::npos || why.find("DEADLINE_EXCEEDED") != std::string::npos;
+  if (!timed_out) {
+    if (named.empty()) return failure;
+    return Status::Error(failure.path(), named + " failed or cannot be reached: " + why);
+  }
+  if (named.empty()) {
+    named = "the other workers (tasks ";
+    for (int t = 0, listed = 0; t < cluster.size(); ++t) {
+      if (t == cluster.task) continue;
+      named += (listed++ ? ", " : "") + std::to_string(t) + " (" + cluster.workers[static_cast<size_t>(t)] + ")";
     }
-    return Status::Error(failure.path(), "no answer from the other workers (tasks " + others +
-                                             ") within the collective timeout: one died, hangs or cannot be "
-                                             "reached: " + why);
+    named += ")";
   }
-  return failure;
+  return Status::Error(failure.path(), "no answer from " + named +
+                                           " within the collective timeout: one died, hangs or cannot be reached: " +
+                                           why);
 }
 
 }  // namespace alexnet::train

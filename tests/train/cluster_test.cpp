@@ -92,6 +92,14 @@ TEST(ReplicaFailure, ATimeoutListsTheOthers) {
   EXPECT_NE(s.reason().find("within the collective timeout"), std::string::npos) << s.reason();
 }
 
+TEST(ReplicaFailure, ATimeoutDuringTheExchangeNamesThePeer) {
+  const Status tf = Status::Error("", "From /job:worker/replica:0/task:0:\nCollective has timed out during execution.\n"
+                                      "remote target /job:worker/replica:0/task:1 while calling RecvBuf");
+  const Status s = ExplainReplicaFailure(tf, TwoWorkers(0));
+  EXPECT_EQ(s.reason().rfind("no answer from worker task 1 (127.0.0.1:5001) within the collective timeout", 0), 0u)
+      << s.reason();
+}
+
 TEST(ReplicaFailure, LeavesOtherFailuresAlone) {
   const Status other = Status::Error("x.png", "cannot decode");
   EXPECT_EQ(ExplainReplicaFailure(other, TwoWorkers(0)).message(), other.message());
