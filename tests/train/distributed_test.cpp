@@ -18,6 +18,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -367,6 +368,53 @@ TEST_F(Faults, SigintToLocalWorkersStopsAllAfterTheSameStepAndSaves) {
   EXPECT_EQ(a[1], b[1]);  // the same step
   EXPECT_TRUE(fs::exists(run / ("checkpoints/ckpt-" + a[1].str()) / "state.json")) << log;
   EXPECT_EQ(Checksums(log).at(0), Checksums(worker).at(1));
+}
+
+// The listening sockets of `port` in /proc/net/tcp and tcp6, as their local address in hex
+// ("0100007F" is 127.0.0.1, "00000000" any IPv4 address, 32 zeros any IPv6 address).
+std::vector<std::string> ListeningAddresses(int port) {
+  std::vector<std::string> out;
+  char hex_port[8];
+  std::snprintf(hex_port, sizeof hex_port, "%04X", port);
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream lines(Slurp(table));
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const size_t colon = local.find(':');
+      if (state == "0A" && colon != std::string::npos && local.substr(colon + 1) == hex_port) {
+        out.push_back(local.substr(0, colon));
+      }
+    }
+  }
+  return out;
+}
+
+// TensorFlow's servers listen on every interface; those of --local-workers on 127.0.0.1 only.
+TEST_F(Faults, LocalWorkersListenOnLoopbackOnly) {
+  const fs::path run = root_ / "run";
+  Child c = Start(Args(run, {"--batch", "8", "--val-fraction", "0", "--epochs", "100", "--checkpoint-every", "0",
+                             "--local-workers", "2"}),
+                  root_.string() + ".log");
+  bool stepping = false;
+  for (int i = 0; i < 1200 && !stepping; ++i) {
+    stepping = Slurp(c.log).find("step 1 ") != std::string::npos;
+    if (!stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(stepping) << Slurp(c.log);
+  const std::string log = Slurp(c.log);
+  const std::regex address(R"(127\.0\.0\.1:(\d+))");
+  int ports = 0;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), address); it != std::sregex_iterator() && ports < 2;
+       ++it, ++ports) {
+    const int port = std::stoi((*it)[1]);
+    EXPECT_EQ(ListeningAddresses(port), std::vector<std::string>{"0100007F"}) << "port " << port;
+  }
+  EXPECT_EQ(ports, 2) << log;
+  ::kill(c.pid, SIGINT);
+  EXPECT_EQ(Wait(c), 0) << Slurp(c.log);
 }
 
 TEST_F(Faults, APortInUseIsSaidAtStartUp) {
