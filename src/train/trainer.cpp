@@ -154,6 +154,9 @@ Status TrainingRun::OpenModel(bool resume) {
   sc.threads = config_.run.threads;
   sc.cluster = config_.cluster;
   sc.target = target_;
+  // Each replica draws its own dropout masks (the graph's random ops are seeded from the model
+  // seed); the initial weights it draws from that seed are replaced by the chief's anyway.
+  if (distributed()) sc.model.seed += 1000 * config_.cluster.task;
   ALEXNET_ASSIGN_OR_RETURN(session_, model::ModelSession::Create(sc));
   state_.learning_rate = config_.recipe.lr;
   if (!chief_) {
