@@ -1,16 +1,21 @@
 #include "cli/commands.h"
 
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 
 #include "cli/flags.h"
+#include "cli/quiet_start.h"
 #include "cli/report_commands.h"
 #include "cli/validators.h"
 #include "model/summary.h"
 #include "model/timing.h"
+#include "train/cluster.h"
 #include "train/commands.h"
+#include "train/launcher.h"
 #include "train/trainer.h"
 
 namespace alexnet::cli {
@@ -68,6 +73,82 @@ void AddTrainRunOptions(CLI::App* cmd, train::TrainConfig* c) {
       ->capture_default_str();
 }
 
+// The data-parallel flags of `alexnet train` (docs/scaling.md).
+struct ClusterFlags {
+  std::string list;
+  int task = 0;
+  int local_workers = 0;
+  double timeout_s = model::ClusterSpec().collective_timeout_s;
+  double startup_timeout_s = model::ClusterSpec().startup_timeout_s;
+  CLI::Option* list_option = nullptr;
+  CLI::Option* task_option = nullptr;
+  CLI::Option* local_option = nullptr;
+};
+
+void AddClusterOptions(CLI::App* cmd, ClusterFlags* f) {
+  f->list_option = cmd->add_option("--cluster", f->list,
+                                   "data-parallel training: HOST:PORT of every worker, comma-separated (task 0 is the "
+                                   "chief; TF_CONFIG is read when not given). Trusted networks only: no TLS, no "
+                                   "authentication");
+  f->task_option = cmd->add_option("--task", f->task, "this process's index in --cluster")->check(kNonNegative);
+  f->local_option = cmd->add_option("--local-workers", f->local_workers,
+                                    "start N data-parallel workers on this machine (loopback only)")
+                        ->check(CLI::Range(1, 64))
+                        ->excludes(f->list_option)
+                        ->excludes(f->task_option);
+  cmd->add_option("--collective-timeout", f->timeout_s,
+                  "seconds a worker waits for the others in a step before failing")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--startup-timeout", f->startup_timeout_s,
+                  "seconds a worker waits at start for the others (they load data and statistics first)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+// The cluster of this process: --cluster/--task, else TF_CONFIG, else none.
+Result<model::ClusterSpec> ClusterOf(const ClusterFlags& f) {
+  model::ClusterSpec c;
+  if (f.list_option->count() > 0) {
+    ALEXNET_ASSIGN_OR_RETURN(c, train::ParseClusterList(f.list, f.task));
+  } else if (const char* tf_config = std::getenv("TF_CONFIG"); tf_config && *tf_config) {
+    ALEXNET_ASSIGN_OR_RETURN(c, train::ClusterFromTfConfig(tf_config));
+  } else if (f.task_option->count() > 0) {
+    return Status::Error("", "--task needs --cluster (or TF_CONFIG)");
+  }
+  c.collective_timeout_s = f.timeout_s;
+  c.startup_timeout_s = f.startup_timeout_s;
+  return c;
+}
+
+// `--local-workers N`: this process only starts the N workers (itself again, with --cluster).
+Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir) {
+  train::LocalWorkers w;
+  w.count = f.local_workers;
+  std::error_code ec;
+  w.program = std::filesystem::read_symlink("/proc/self/exe", ec).string();  // this binary, by its name
+  if (ec) w.program = "/proc/self/exe";
+  w.run_dir = run_dir;
+  w.collective_timeout_s = f.timeout_s;
+  ALEXNET_ASSIGN_OR_RETURN(std::vector<std::string> args, train::OwnArguments());
+  bool has_run = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--local-workers" && i + 1 < args.size()) {
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      --i;
+    } else if (args[i].rfind("--local-workers=", 0) == 0) {
+      args.erase(args.begin() + static_cast<long>(i));
+      --i;
+    } else {
+      has_run |= args[i] == "--run" || args[i].rfind("--run=", 0) == 0;
+    }
+  }
+  if (!has_run) args.insert(args.end(), {"--run", run_dir});  // one run folder for all
+  w.args = std::move(args);
+  StartChildrenQuietly();
+  ALEXNET_ASSIGN_OR_RETURN(const int chief, train::RunLocalWorkers(w, std::cout));
+  if (chief == 0) return Status::Ok();
+  return Status::Error("", "the chief (task 0) exited with status " + std::to_string(chief));
+}
+
 }  // namespace
 
 Command AddSummaryCommand(CLI::App* app) {
@@ -101,11 +182,19 @@ Command AddTrainCommand(CLI::App* app) {
                                        "fp32, or bf16 mixed precision (--resume: the run's unless given)");
   AddRecipeOptions(cmd, &c->recipe);
   AddTrainRunOptions(cmd, c.get());
+  auto cluster = std::make_shared<ClusterFlags>();
+  AddClusterOptions(cmd, cluster.get());
   cmd->callback([c, resume] {
     if (*resume && c->run.run_dir.empty()) throw CLI::ValidationError("--resume", "needs --run <run folder>");
   });
-  return {cmd, [c, resume, epochs, budget, precision]() -> Status {
+  return {cmd, [c, resume, epochs, budget, precision, cluster]() -> Status {
             if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();
+            if (cluster->local_option->count() > 0) return RunLocalWorkers(*cluster, c->run.run_dir);
+            ALEXNET_ASSIGN_OR_RETURN(c->cluster, ClusterOf(*cluster));
+            if (c->cluster.enabled() && c->recipe.batch < c->cluster.size()) {
+              return Status::Error("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
+                                           std::to_string(c->cluster.size()) + " workers that share it");
+            }
             const train::TrainOverrides overrides{epochs->count() > 0, budget->count() > 0, precision->count() > 0};
             return train::Train(*c, *resume, overrides, ReportEpochHook(), std::cout);
           }};

@@ -19,6 +19,7 @@ int g_saved_stderr = -1;  // the real stderr while start-up output is captured
 int g_capture = -1;       // the in-memory file it goes to meanwhile
 
 constexpr char kReexecMarker[] = "ALEXNET_QUIET_REEXEC";  // set for the second run by EndQuietStart
+bool g_quiet_restarted = false;  // this process is that second run
 
 bool HasVariable(char** envp, const char* name) {
   const size_t n = std::strlen(name);
@@ -81,6 +82,10 @@ void ShowCaptured() {
 
 }  // namespace
 
+void StartChildrenQuietly() {
+  if (g_quiet_restarted) setenv(kReexecMarker, "1", 1);
+}
+
 void EndQuietStart(char** argv) {
   if (g_capture < 0) return;
   dup2(g_saved_stderr, STDERR_FILENO);
@@ -92,6 +97,7 @@ void EndQuietStart(char** argv) {
     execv("/proc/self/exe", argv);  // returns only on failure: carry on, a little noisier
   }
   unsetenv(kReexecMarker);
+  g_quiet_restarted = true;
   ShowCaptured();
   close(g_capture);
   g_capture = -1;

@@ -18,5 +18,9 @@ namespace alexnet::cli {
 // Returns at once when stderr was not captured; in the first run it does not return unless the
 // re-execution failed.
 void EndQuietStart(char** argv);
+// For child processes that are this program again (`train --local-workers`): when this process
+// had the quiet restart, marks the environment so that they start as its second run did
+// (TF_CPP_MIN_LOG_LEVEL=2 is already set; their start-up lines are filtered the same way).
+void StartChildrenQuietly();
 
 }  // namespace alexnet::cli

@@ -100,6 +100,9 @@ Result<std::unique_ptr<Loader>> Loader::create(std::shared_ptr<const Dataset> da
                                  " batches per epoch)");
   }
   if (o.epochs < 0) return Status::Error("", "loader: epochs must be >= 0");
+  if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) {
+    return Status::Error("", "loader: shard " + std::to_string(o.shard) + " of " + std::to_string(o.shards));
+  }
   if (o.single_threaded_opencv) cv::setNumThreads(0);
   return std::unique_ptr<Loader>(new Loader(std::move(dataset), o, *norm, bpe));
 }
@@ -148,8 +151,10 @@ void Loader::fill(std::int64_t seq, Batch& b) {
   const std::int64_t epoch = linear / batches_per_epoch_;
   const std::int64_t index = linear % batches_per_epoch_;
   const std::int64_t n = static_cast<std::int64_t>(dataset_->size());
-  const std::int64_t first = index * options_.batch_size;
-  const int count = static_cast<int>(std::min<std::int64_t>(options_.batch_size, n - first));
+  const std::int64_t global_first = index * options_.batch_size;
+  const std::int64_t global_count = std::min<std::int64_t>(options_.batch_size, n - global_first);
+  const std::int64_t first = global_first + global_count * options_.shard / options_.shards;
+  const int count = static_cast<int>(global_first + global_count * (options_.shard + 1) / options_.shards - first);
   const auto perm = options_.shuffle ? permutation(epoch) : nullptr;
   const std::size_t per_sample = ShapeBatch(options_, epoch, index, index == batches_per_epoch_ - 1, count, b);
 
@@ -223,7 +228,7 @@ bool Loader::next(Batch& batch) {
       skipped_samples_ += got.skipped;
       if (got.size > 0) epoch_has_sample_ = true;
       if (got.last_in_epoch) {
-        if (!epoch_has_sample_) {
+        if (!epoch_has_sample_ && options_.shards == 1) {
           error_ = Status::Error(
               "", "no valid image in epoch " + std::to_string(got.epoch) + " of " +
                       dataset_->description() + ": every sample failed to load (" +
@@ -242,7 +247,7 @@ bool Loader::next(Batch& batch) {
       free_.push_back(std::move(got));  // the consumer's previous storage, recycled
     }
     work_cv_.notify_all();
-    if (batch.size > 0) return true;
+    if (batch.size > 0 || options_.shards > 1) return true;
   }
 }
 

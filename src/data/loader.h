@@ -52,6 +52,13 @@ struct LoaderOptions {
   std::int64_t start_epoch = 0;  // resume position: the first batch handed out is
   std::int64_t start_batch = 0;  // (start_epoch, start_batch)
   std::int64_t epochs = 1;       // stop before epoch `epochs` (absolute); 0 = never stop
+  // Data parallelism: batch_size is the global batch of all replicas, and this loader hands
+  // out replica `shard`'s part of it (samples [count * shard / shards, count * (shard + 1) /
+  // shards) of each global batch of `count`), so the replicas together see exactly the batches
+  // of one loader with shards = 1. With shards > 1 a batch is handed out even when none of its
+  // samples loaded (size 0), so that every replica takes the same number of steps.
+  int shard = 0;
+  int shards = 1;
   // cv::setNumThreads(0) (process-wide): the workers are the parallelism; OpenCV's own thread
   // pool inside each worker would only oversubscribe the cores.
   bool single_threaded_opencv = true;

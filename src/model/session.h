@@ -14,6 +14,7 @@
 #include <tensorflow/core/protobuf/config.pb.h>
 #include <tensorflow/core/public/session.h>
 
+#include "model/cluster_spec.h"
 #include "model/graph.h"
 #include "model/tf_status.h"
 
@@ -25,13 +26,27 @@ struct SessionConfig {
   float weight_decay = 5e-4f;  // paper: 0.0005, on weights only
   float momentum = 0.9f;       // paper: 0.9
   int threads = 0;             // intra-op threads; 0 = all cores
+  // Data-parallel training (replicas.h): this replica's place in the cluster and the target of
+  // this process's server (StartServer). Then a training step averages every gradient over the
+  // replicas before the momentum update, and its loss and accuracy are of the global batch.
+  ClusterSpec cluster;
+  std::string target;
+};
+
+// A replica's wish to stop after the step (SIGINT/SIGTERM, time budget). The wishes are summed
+// over the replicas inside the step, so that all of them stop after the same step.
+struct StopVotes {
+  bool signal = false;
+  bool time_budget = false;
 };
 
 struct StepResult {
   float loss = 0;           // cross-entropy + weight decay
   float cross_entropy = 0;  // mean over the batch
   int correct_top1 = 0;     // images whose arg-max logit is the label
-  int batch = 0;
+  int batch = 0;            // images (distributed: over all replicas)
+  int signal_votes = 0;     // replicas that asked to stop (distributed only)
+  int time_budget_votes = 0;
 };
 
 struct SavedVariables;  // session.cpp
@@ -49,7 +64,8 @@ class ModelSession {
   // also records TensorFlow's per-op timings (step_stats) and the graphs it really ran after
   // grappler's rewrites (partition_graphs).
   Status TrainStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
-                   float learning_rate, StepResult* result, tensorflow::RunMetadata* trace = nullptr);
+                   float learning_rate, StepResult* result, tensorflow::RunMetadata* trace = nullptr,
+                   const StopVotes& votes = {});
   // Loss and accuracy of a batch without updating anything (dropout off).
   Status EvalStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
                   StepResult* result, tensorflow::Tensor* probabilities = nullptr);
@@ -70,6 +86,18 @@ class ModelSession {
   Status Save(const std::string& prefix);
   Status Restore(const std::string& prefix);
 
+  // Distributed only. Gives every replica the chief's parameters and momentum accumulators;
+  // `allreduce_s` (optional) receives the time of one all-reduce of all parameters, the size of
+  // the gradient a step averages.
+  Status SyncReplicas(double* allreduce_s = nullptr);
+  // Distributed only: the element-wise sum of `values` over the replicas (all pass the same
+  // length). A collective, so every replica must call it.
+  Result<std::vector<double>> SumAcrossReplicas(const std::vector<double>& values);
+  // FNV-1a over the bytes of every variable (parameters and momentum accumulators), in order:
+  // replicas that hold identical weights print the same number.
+  Result<uint64_t> VariablesChecksum();
+  bool distributed() const { return config_.cluster.enabled(); }
+
   const Network& network() const { return net_; }
   // As created, except model.precision: the one really used (see UsablePrecision).
   const SessionConfig& config() const { return config_; }
@@ -79,9 +107,15 @@ class ModelSession {
   ModelSession() = default;
   Status Build();
   tensorflow::Output AddLoss(const tensorflow::Scope& root);
+  tensorflow::Output AddReplicaLoss(const tensorflow::Scope& root);
+  void AddReplicaSyncOps(const tensorflow::Scope& root, const SavedVariables& saved);
   Status AddTrainingOps(const tensorflow::Scope& root, SavedVariables* saved,
                         std::vector<tensorflow::Output>* init_ops);
   Status StartSession();
+  // TrainStep on a non-empty batch; `weights` (distributed only): none (Tensor()) or one per image.
+  Status TrainStepOn(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
+                     const tensorflow::Tensor& weights, float learning_rate, StepResult* result,
+                     tensorflow::RunMetadata* trace, const StopVotes& votes);
   Status Run(const std::vector<std::pair<std::string, tensorflow::Tensor>>& feeds,
              const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
              std::vector<tensorflow::Tensor>* out, tensorflow::RunMetadata* trace);
@@ -94,6 +128,10 @@ class ModelSession {
   tensorflow::GraphDef graph_def_;
   std::unique_ptr<tensorflow::Session> session_;
   std::vector<std::string> gradient_names_;
+  std::vector<std::string> variable_names_;  // what a checkpoint holds, in order
+  // The loss of this replica's batch alone (EvalStep, Gradients): the training loss of a
+  // distributed step is of the global batch and needs the other replicas.
+  std::string local_loss_name_, local_cross_entropy_name_;
 };
 
 }  // namespace alexnet::model

@@ -85,7 +85,11 @@ nlohmann::json ToJson(const TrainConfig& c) {
   model["lrn_beta"] = lrn.beta;
   nlohmann::json data = c.data;
   if (c.data.strict_decode) data["strict_decode"] = true;
-  return {{"data", std::move(data)}, {"model", std::move(model)}, {"recipe", c.recipe}, {"run", c.run}};
+  nlohmann::json j = {{"data", std::move(data)}, {"model", std::move(model)}, {"recipe", c.recipe}, {"run", c.run}};
+  if (c.cluster.enabled()) {
+    j["cluster"] = {{"workers", c.cluster.workers}, {"collective_timeout_s", c.cluster.collective_timeout_s}};
+  }
+  return j;
 }
 
 Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
@@ -110,6 +114,10 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
     j.at("model").get_to(c.model);
     j.at("recipe").get_to(c.recipe);
     if (j.contains("run")) j.at("run").get_to(c.run);
+    if (j.contains("cluster")) {
+      j.at("cluster").at("workers").get_to(c.cluster.workers);
+      c.cluster.collective_timeout_s = j.at("cluster").value("collective_timeout_s", c.cluster.collective_timeout_s);
+    }
     const auto& m = j.at("model");
     model::LrnParams& lrn = c.model.lrn_params;
     lrn.depth_radius = m.value("lrn_depth_radius", lrn.depth_radius);
@@ -187,6 +195,10 @@ data::LoaderOptions TrainLoaderOptions(const TrainConfig& c, std::shared_ptr<con
   o.preprocess.mean = c.data.per_pixel_mean ? data::MeanMode::kPerPixel : data::MeanMode::kPerChannel;
   o.stats = std::move(stats);
   o.epochs = c.recipe.epochs;
+  if (c.cluster.enabled()) {
+    o.shard = c.cluster.task;
+    o.shards = c.cluster.size();
+  }
   return o;
 }
 
@@ -198,6 +210,8 @@ data::LoaderOptions EvalLoaderOptions(const TrainConfig& c, std::shared_ptr<cons
   o.augment = false;
   o.ten_crop = ten_crop;
   o.epochs = 1;
+  o.shard = 0;  // evaluation reads the whole split (a distributed run's validation shards it itself)
+  o.shards = 1;
   return o;
 }
 

@@ -12,6 +12,7 @@
 #include "data/color_stats.h"
 #include "data/dataset.h"
 #include "data/loader.h"
+#include "model/cluster_spec.h"
 #include "model/layers.h"
 
 namespace alexnet::train {
@@ -68,6 +69,10 @@ struct TrainConfig {
   model::ModelOptions model;
   Recipe recipe;
   RunOptions run;
+  // Data-parallel training when not empty (recipe.batch is then the global batch). In
+  // config.json as "cluster": {"workers": [...], "collective_timeout_s": ...} only when used;
+  // a resumed run takes the cluster of its command line.
+  model::ClusterSpec cluster;
 };
 
 // config.json. Keys missing from a file written by an earlier version take the defaults above;

@@ -54,6 +54,7 @@ Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, 
   data::Batch batch;
   const bool tty = show_progress && ::isatty(STDERR_FILENO);
   while (loader->next(batch)) {
+    if (batch.size == 0) continue;  // a replica's empty shard of a small last batch
     tensorflow::Tensor probs;
     const Status st = session->Predict(ImagesTensor(batch), &probs);
     if (!st.ok()) return st.With("evaluation failed");

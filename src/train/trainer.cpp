@@ -10,6 +10,8 @@
 
 #include "data/color_stats.h"
 #include "model/precision.h"
+#include "model/replicas.h"
+#include "train/cluster.h"
 #include "train/evaluate.h"
 #include "train/files.h"
 #include "model/summary.h"
@@ -49,6 +51,7 @@ Result<TrainConfig> ResumedConfig(const TrainConfig& given, const TrainOverrides
   if (overrides.precision) saved.model.precision = given.model.precision;
   saved.run.workers = given.run.workers;
   saved.run.threads = given.run.threads;
+  saved.cluster = given.cluster;  // the processes of this session, wherever the run started
   return saved;
 }
 
@@ -61,20 +64,34 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
                                                        const TrainOverrides& overrides, EpochHook on_epoch_end,
                                                        std::ostream& out) {
   const std::string dir = config.run.run_dir;
-  if (resume && !fs::is_directory(dir)) return Status::Error(dir, "cannot resume: no such run folder");
-  ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
-  // One writer per run folder, from before config.json is read until the process ends.
-  ALEXNET_ASSIGN_OR_RETURN(std::unique_ptr<RunFolderLock> lock, RunFolderLock::Acquire(dir));
-  if (resume) {
+  // A replica's server first: a port in use or a bad cluster list is said before any work.
+  std::string target;
+  if (config.cluster.enabled()) {
+    ALEXNET_ASSIGN_OR_RETURN(target, model::StartServer(config.cluster, config.run.threads));
+  }
+  const bool chief = !config.cluster.enabled() || config.cluster.chief();
+  std::unique_ptr<RunFolderLock> lock;
+  if (chief) {
+    if (resume && !fs::is_directory(dir)) return Status::Error(dir, "cannot resume: no such run folder");
+    ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
+    // One writer per run folder, from before config.json is read until the process ends.
+    ALEXNET_ASSIGN_OR_RETURN(lock, RunFolderLock::Acquire(dir));
+  }
+  // The other replicas write nothing there. Resuming, they read the run's config.json where the
+  // folder is shared (same machine or file system), else they train with their command line's
+  // settings, which must then be the run's; weights and position come from the chief.
+  if (resume && (chief || fs::exists(dir + "/config.json"))) {
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
   // config.json records the precision really used (bf16 falls back to fp32 on a CPU without it).
   config.model.precision = model::UsablePrecision(config.model.precision);
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
   run->lock_ = std::move(lock);
+  run->chief_ = chief;
+  run->target_ = target;
   ALEXNET_RETURN_IF_ERROR(run->OpenData());
   ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
-  if (!resume || overrides.precision) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
+  if (chief && (!resume || overrides.precision)) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
   ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume));
   ALEXNET_RETURN_IF_ERROR(run->OpenLoader());
   return run;
@@ -111,7 +128,8 @@ Status TrainingRun::LoadStatistics() {
     const size_t n = o.max_images && o.max_images < train_set_->size() ? o.max_images : train_set_->size();
     out_ << "computing mean and RGB principal components over " << n << " training images..." << std::endl;
     ALEXNET_ASSIGN_OR_RETURN(data::ColorStats computed, data::compute_color_stats(*train_set_, o));
-    ALEXNET_RETURN_IF_ERROR(data::save_color_stats(computed, path));
+    // The other replicas compute the same numbers (same images, same seed) and keep them.
+    if (chief_) ALEXNET_RETURN_IF_ERROR(data::save_color_stats(computed, path));
     stats_ = std::make_shared<data::ColorStats>(std::move(computed));
   }
   const auto& cov = stats_->covariance;  // of values / 255
@@ -137,10 +155,22 @@ Status TrainingRun::OpenModel(bool resume) {
   sc.weight_decay = config_.recipe.weight_decay;
   sc.momentum = config_.recipe.momentum;
   sc.threads = config_.run.threads;
+  sc.cluster = config_.cluster;
+  sc.target = target_;
+  // Each replica draws its own dropout masks (the graph's random ops are seeded from the model
+  // seed); the initial weights it draws from that seed are replaced by the chief's anyway.
+  if (distributed()) sc.model.seed += 1000 * config_.cluster.task;
   ALEXNET_ASSIGN_OR_RETURN(session_, model::ModelSession::Create(sc));
-  checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
   state_.learning_rate = config_.recipe.lr;
-  if (!resume) return session_->Initialize();
+  if (!chief_) {
+    ALEXNET_RETURN_IF_ERROR(session_->Initialize());  // then overwritten by the chief's values
+    return SyncReplicas();
+  }
+  checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
+  if (!resume) {
+    ALEXNET_RETURN_IF_ERROR(session_->Initialize());
+    return distributed() ? SyncReplicas() : Status::Ok();
+  }
   Result<CheckpointInfo> latest = checkpoints_->RestoreNewest(session_.get(), /*best_first=*/false);
   if (!latest.ok()) return latest.status().With("cannot resume");
   state_ = latest->state;
@@ -152,6 +182,52 @@ Status TrainingRun::OpenModel(bool resume) {
   }
   out_ << "resumed from " << latest->prefix << " at step " << state_.step << " (epoch " << state_.epoch << ", batch "
        << state_.batch_in_epoch << ", lr " << state_.learning_rate << ")\n";
+  return distributed() ? SyncReplicas() : Status::Ok();
+}
+
+namespace {
+
+// TrainState as numbers, to send the chief's to the other replicas (SumAcrossReplicas).
+std::vector<double> StateNumbers(const TrainState& s) {
+  return {double(s.step),     double(s.epoch),      double(s.batch_in_epoch),
+          s.learning_rate,    double(s.lr_drops),   double(s.epochs_without_improvement),
+          s.best_val_top1,    double(s.images_seen), s.train_seconds,
+          s.last_loss};
+}
+
+TrainState StateFromNumbers(const std::vector<double>& v) {
+  TrainState s;
+  s.step = std::llround(v[0]);
+  s.epoch = std::llround(v[1]);
+  s.batch_in_epoch = std::llround(v[2]);
+  s.learning_rate = static_cast<float>(v[3]);
+  s.lr_drops = static_cast<int>(std::lround(v[4]));
+  s.epochs_without_improvement = static_cast<int>(std::lround(v[5]));
+  s.best_val_top1 = v[6];
+  s.images_seen = std::llround(v[7]);
+  s.train_seconds = v[8];
+  s.last_loss = static_cast<float>(v[9]);
+  return s;
+}
+
+}  // namespace
+
+// Every replica takes the chief's weights, momentum and training state (fresh or resumed), so
+// they all start from the same point; the time of one all-reduce of all parameters is said.
+Status TrainingRun::SyncReplicas() {
+  double allreduce_s = 0;
+  const Status synced = session_->SyncReplicas(&allreduce_s);
+  if (!synced.ok()) return ExplainReplicaFailure(synced, config_.cluster).With("cannot synchronise the replicas");
+  std::vector<double> mine = StateNumbers(state_);
+  if (!chief_) std::fill(mine.begin(), mine.end(), 0.0);
+  Result<std::vector<double>> summed = session_->SumAcrossReplicas(mine);
+  if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster);
+  const std::vector<double>& chiefs = summed.value();
+  state_ = StateFromNumbers(chiefs);
+  const double mb = 4.0 * double(session_->network().ParameterCount()) / 1e6;
+  out_ << "replicas synchronised from the chief; one all-reduce of the " << FormatFixed(mb, 1)
+       << " MB of parameters across " << config_.cluster.size() << " workers took " << FormatFixed(allreduce_s, 3)
+       << " s" << std::endl;
   return Status::Ok();
 }
 
@@ -161,6 +237,7 @@ Status TrainingRun::OpenLoader() {
   lo.start_epoch = state_.epoch;
   lo.start_batch = state_.batch_in_epoch;
   ALEXNET_ASSIGN_OR_RETURN(loader_, data::Loader::create(train_set_, lo));
+  if (!chief_) return Status::Ok();
   metrics_path_ = config_.run.run_dir + "/metrics.csv";
   if (!fs::exists(metrics_path_)) ALEXNET_RETURN_IF_ERROR(AppendLine(metrics_path_, MetricsCsvHeader()));
   events_ = std::make_unique<EventLog>(config_.run.run_dir);
@@ -179,6 +256,21 @@ void TrainingRun::PrintHeader() const {
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
        << ", " << model::FormatCount(session_->network().ParameterCount())
        << " parameters\n  run folder: " << config_.run.run_dir << std::endl;
+  if (!distributed()) return;
+  const auto& c = config_.cluster;
+  out_ << "  data parallel: task " << c.task << (c.chief() ? " (chief)" : "") << " of " << c.size()
+       << " workers at " << c.address() << ", " << config_.recipe.batch / c.size() << " to "
+       << (config_.recipe.batch + c.size() - 1) / c.size() << " images of each batch of " << config_.recipe.batch
+       << ", collective timeout " << FormatFixed(c.collective_timeout_s, 0) << " s"
+       << (chief_ ? "" : "; the chief writes the run folder") << std::endl;
+}
+
+void TrainingRun::PrintChecksum() {
+  const Result<uint64_t> sum = session_->VariablesChecksum();
+  if (!sum.ok()) return;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(*sum));
+  out_ << "variables checksum " << hex << " (task " << config_.cluster.task << ", step " << state_.step << ")\n";
 }
 
 double TrainingRun::Seconds() const {
@@ -194,23 +286,28 @@ Status TrainingRun::Run() {
   data::Batch batch;
   Stop stop = Stop::kDone;
   while (true) {
-    if (g_signal.load()) {
-      stop = Stop::kSignal;
-      break;
-    }
-    if (config_.recipe.time_budget_s > 0 && Seconds() >= config_.recipe.time_budget_s) {
-      stop = Stop::kTimeBudget;
+    model::StopVotes votes;
+    votes.signal = g_signal.load() != 0;
+    votes.time_budget = config_.recipe.time_budget_s > 0 && Seconds() >= config_.recipe.time_budget_s;
+    // A single process stops at once; replicas vote in the next step, so all stop after it.
+    if (!distributed() && (votes.signal || votes.time_budget)) {
+      stop = votes.signal ? Stop::kSignal : Stop::kTimeBudget;
       break;
     }
     if (!loader_->next(batch)) {
       ALEXNET_RETURN_IF_ERROR(loader_->status());
       break;
     }
-    ALEXNET_RETURN_IF_ERROR(Step(batch));
+    model::StepResult r;
+    ALEXNET_RETURN_IF_ERROR(Step(batch, votes, &r));
     if (batch.last_in_epoch) {
       ALEXNET_RETURN_IF_ERROR(EndEpoch(batch.epoch + 1, false));
     } else if (config_.run.checkpoint_every > 0 && state_.step % config_.run.checkpoint_every == 0) {
       ALEXNET_RETURN_IF_ERROR(Save("periodic"));
+    }
+    if (r.signal_votes > 0 || r.time_budget_votes > 0) {
+      stop = r.signal_votes > 0 ? Stop::kSignal : Stop::kTimeBudget;
+      break;
     }
   }
   if (tty_) out_ << "\n";
@@ -218,22 +315,23 @@ Status TrainingRun::Run() {
 }
 
 // One SGD step on one batch, then the running totals and the progress line.
-Status TrainingRun::Step(const data::Batch& batch) {
-  model::StepResult r;
+Status TrainingRun::Step(const data::Batch& batch, const model::StopVotes& votes, model::StepResult* result) {
+  model::StepResult& r = *result;
   const Clock::time_point step_start = Clock::now();
-  const Status st = session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r);
+  const Status st =
+      session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r, nullptr, votes);
   const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
-  if (!st.ok()) return st.With("training step " + std::to_string(state_.step + 1));
+  if (!st.ok()) return ExplainReplicaFailure(st, config_.cluster).With("training step " + std::to_string(state_.step + 1));
   if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
   state_.step += 1;
-  state_.images_seen += batch.size;
+  state_.images_seen += r.batch;  // of all replicas
   state_.last_loss = r.loss;
   state_.epoch = batch.last_in_epoch ? batch.epoch + 1 : batch.epoch;
   state_.batch_in_epoch = batch.last_in_epoch ? 0 : batch.index + 1;
   epoch_images_ += r.batch;
   epoch_correct_ += r.correct_top1;
   epoch_loss_ += double(r.cross_entropy) * r.batch;
-  window_images_ += batch.size;
+  window_images_ += r.batch;
   const double window_s = std::chrono::duration<double>(Clock::now() - window_start_).count();
   if (window_s >= 2.0) {
     images_per_s_ = window_images_ / window_s;
@@ -251,7 +349,8 @@ Status TrainingRun::Step(const data::Batch& batch) {
 
 // A NaN or infinite loss stops the run without saving: the last checkpoint stays the good one.
 Status TrainingRun::NonFiniteLoss(float loss) const {
-  const Result<CheckpointInfo> last = checkpoints_->Latest();
+  const Result<CheckpointInfo> last =
+      checkpoints_ ? checkpoints_->Latest() : Result<CheckpointInfo>(Status::Error("", "not the chief"));
   return Status::Error("", kNonFiniteLoss + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
                                std::to_string(state_.step + 1) + " (learning rate " +
                                std::to_string(state_.learning_rate) + "); stopping without saving. " +
@@ -289,6 +388,7 @@ void TrainingRun::PrintProgress(const data::Batch& batch, const model::StepResul
     out_ << line << std::endl;
   }
   last_log_ = now;
+  if (!events_) return;
   events_->Scalar("train/loss", state_.step, r.loss);
   events_->Scalar("train/cross_entropy", state_.step, r.cross_entropy);
   events_->Scalar("train/top1", state_.step, double(r.correct_top1) / std::max(r.batch, 1));
@@ -298,11 +398,25 @@ void TrainingRun::PrintProgress(const data::Batch& batch, const model::StepResul
 
 Result<std::optional<ValMetrics>> TrainingRun::Validate() {
   if (!val_set_) return std::optional<ValMetrics>();
-  ALEXNET_ASSIGN_OR_RETURN(
-      auto loader, data::Loader::create(val_set_, EvalLoaderOptions(config_, stats_, false, config_.recipe.batch)));
-  const Result<EvalResult> evaluated = Evaluate(session_.get(), loader.get(), config_.model.num_classes, true);
+  data::LoaderOptions lo = EvalLoaderOptions(config_, stats_, false, config_.recipe.batch);
+  if (distributed()) {  // each replica its share of every batch; the counts are summed below
+    lo.shard = config_.cluster.task;
+    lo.shards = config_.cluster.size();
+  }
+  ALEXNET_ASSIGN_OR_RETURN(auto loader, data::Loader::create(val_set_, lo));
+  Result<EvalResult> evaluated = Evaluate(session_.get(), loader.get(), config_.model.num_classes, chief_);
   if (!evaluated.ok()) return evaluated.status().With("validation");
-  const EvalResult& val = evaluated.value();
+  EvalResult& val = evaluated.value();
+  if (distributed()) {
+    Result<std::vector<double>> summed =
+        session_->SumAcrossReplicas({double(val.images), double(val.top1), double(val.top5), val.loss_sum});
+    if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster).With("validation");
+    const std::vector<double>& sum = summed.value();
+    val.images = std::llround(sum[0]);
+    val.top1 = std::llround(sum[1]);
+    val.top5 = std::llround(sum[2]);
+    val.loss_sum = sum[3];
+  }
   return std::optional<ValMetrics>(ValMetrics{val.mean_loss(), val.top1_accuracy(), val.top5_accuracy()});
 }
 
@@ -320,15 +434,17 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
   rec.images_per_s = images_per_s_;
   rec.train_seconds = Seconds();
   out_ << (tty_ ? "\r\033[K" : "") << EpochLine(rec) << std::endl;
-  ALEXNET_RETURN_IF_ERROR(AppendLine(metrics_path_, MetricsCsvRow(rec)));
-  events_->Scalar("epoch/train_loss", state_.step, rec.train_loss);
-  events_->Scalar("epoch/train_top1", state_.step, rec.train_top1);
-  if (val) {
-    events_->Scalar("epoch/val_loss", state_.step, val->loss);
-    events_->Scalar("epoch/val_top1", state_.step, val->top1);
-    events_->Scalar("epoch/val_top5", state_.step, val->top5);
+  if (chief_) {
+    ALEXNET_RETURN_IF_ERROR(AppendLine(metrics_path_, MetricsCsvRow(rec)));
+    events_->Scalar("epoch/train_loss", state_.step, rec.train_loss);
+    events_->Scalar("epoch/train_top1", state_.step, rec.train_top1);
+    if (val) {
+      events_->Scalar("epoch/val_loss", state_.step, val->loss);
+      events_->Scalar("epoch/val_top1", state_.step, val->top1);
+      events_->Scalar("epoch/val_top5", state_.step, val->top5);
+    }
+    ALEXNET_RETURN_IF_ERROR(events_->Flush());
   }
-  ALEXNET_RETURN_IF_ERROR(events_->Flush());
   epoch_images_ = epoch_correct_ = 0;
   epoch_loss_ = 0;
 
@@ -339,6 +455,7 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
     out_ << "validation top-1 stopped improving: learning rate divided by 10 -> " << state_.learning_rate << "\n";
   }
   ALEXNET_RETURN_IF_ERROR(Save("epoch end"));
+  if (!chief_) return Status::Ok();
   if (d.best) ALEXNET_RETURN_IF_ERROR(checkpoints_->MarkBest(state_.step));
   if (on_epoch_end_) on_epoch_end_(EpochEnd{&config_, finished_epoch, state_.step, session_.get(), events_.get()});
   return Status::Ok();
@@ -346,14 +463,18 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
 
 Status TrainingRun::Save(const char* why) {
   state_.train_seconds = Seconds();
+  if (!chief_) return Status::Ok();  // the chief's checkpoint holds the replicas' common weights
   return checkpoints_->Save(session_.get(), state_).With("checkpoint (" + std::string(why) + ") not saved");
 }
 
 Status TrainingRun::Finish(Stop stop) {
+  if (distributed()) PrintChecksum();
   if (stop == Stop::kSignal) {
     ALEXNET_RETURN_IF_ERROR(Save("interrupted"));
-    out_ << "stopped by " << (g_signal.load() == SIGINT ? "SIGINT" : "SIGTERM") << " at step " << state_.step
-         << "; checkpoint saved. Resume with:\n  alexnet train --run " << config_.run.run_dir << " --resume\n";
+    const int sig = g_signal.load();
+    out_ << "stopped by " << (sig == 0 ? "another worker's signal" : sig == SIGINT ? "SIGINT" : "SIGTERM")
+         << " at step " << state_.step << (chief_ ? "; checkpoint saved" : "")
+         << ". Resume with:\n  alexnet train --run " << config_.run.run_dir << " --resume\n";
     return Status::Ok();
   }
   if (stop == Stop::kTimeBudget) {

@@ -77,17 +77,23 @@ class TrainingRun {
   Status WriteRunFiles();
   Status OpenModel(bool resume);
   Status OpenLoader();
-  Status Step(const data::Batch& batch);
+  Status SyncReplicas();
+  Status Step(const data::Batch& batch, const model::StopVotes& votes, model::StepResult* r);
   Status EndEpoch(int64_t finished_epoch, bool partial);
   Result<std::optional<ValMetrics>> Validate();
   Status Save(const char* why);
   Status Finish(Stop stop);
   Status NonFiniteLoss(float loss) const;
   void PrintHeader() const;
+  void PrintChecksum();
+  bool distributed() const { return config_.cluster.enabled(); }
   void PrintProgress(const data::Batch& batch, const model::StepResult& r);
   double Seconds() const;  // training time of the run so far, earlier sessions included
 
-  std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime
+  std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime (the chief's only)
+  // Only the chief of a distributed run (or a single process) writes the run folder.
+  bool chief_ = true;
+  std::string target_;  // this replica's TensorFlow server
   TrainConfig config_;
   EpochHook on_epoch_end_;
   StepHook on_step_;

@@ -116,6 +116,38 @@ TEST(Loader, SameBatchesWhateverTheWorkerCount) {
   EXPECT_NE(one[0].indices, other[0].indices);
 }
 
+// Data parallelism: the replicas' shards of each global batch, put together in task order, are
+// the batch of one loader (same samples, crops and bytes), also for the smaller last batch
+// (21 samples, batch 8, 3 shards: the last batch of 5 splits 1 + 2 + 2).
+TEST(Loader, ShardsTogetherAreTheWholeBatch) {
+  auto ds = make_memory_dataset(21, 50, 40);
+  LoaderOptions o = small_options();
+  o.stats = stats_for(*ds, 40);
+  o.epochs = 2;
+  const auto whole = run(ds, o);
+  std::vector<std::vector<Batch>> shards;
+  for (int s = 0; s < 3; ++s) {
+    o.shard = s;
+    o.shards = 3;
+    shards.push_back(run(ds, o));
+    ASSERT_EQ(shards.back().size(), whole.size());  // every replica takes every step
+  }
+  for (size_t i = 0; i < whole.size(); ++i) {
+    std::vector<std::int64_t> indices;
+    std::vector<float> images;
+    for (const auto& shard : shards) {
+      EXPECT_EQ(shard[i].last_in_epoch, whole[i].last_in_epoch);
+      EXPECT_LE(std::abs(shard[i].size - whole[i].size / 3), 1);
+      indices.insert(indices.end(), shard[i].indices.begin(), shard[i].indices.end());
+      images.insert(images.end(), shard[i].images.begin(), shard[i].images.end());
+    }
+    EXPECT_EQ(indices, whole[i].indices) << "batch " << i;
+    EXPECT_EQ(images, whole[i].images) << "batch " << i;
+  }
+  o.shard = 3;
+  EXPECT_FALSE(Loader::create(ds, o).ok());
+}
+
 TEST(Loader, ResumeContinuesAtTheSamePlace) {
   auto ds = make_memory_dataset(26, 44, 40);
   LoaderOptions o = small_options();
