@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "child_process.h"
 #include "shapes_dataset.h"
 #include "train/files.h"
 
@@ -27,34 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Child {
-  pid_t pid = -1;
-  std::string log;  // stdout + stderr go here
-};
-
-Child Start(const std::vector<std::string>& args, const std::string& log) {
-  Child c;
-  c.log = log;
-  c.pid = ::fork();
-  if (c.pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(ALEXNET_BIN));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(ALEXNET_BIN, argv.data());
-    ::_exit(127);
-  }
-  return c;
-}
-
-int Wait(const Child& c) {
-  int status = 0;
-  ::waitpid(c.pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using alexnet::testing::Child;
+using alexnet::testing::Start;
+using alexnet::testing::Wait;
 
 std::string Slurp(const std::string& path) {
   auto s = alexnet::train::ReadFile(path);
