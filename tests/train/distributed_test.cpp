@@ -251,29 +251,40 @@ class Processes : public ::testing::Test {
     alexnet::testing::WriteShapesDataset(Root() / "shapes", 8, 5);
   }
   void TearDown() override { fs::remove_all(Root()); }
+
+  // A chief and one worker on free loopback ports, run until the worker has taken two steps
+  // (up to 2 minutes to start); *stepping says whether it got there.
+  void StartTwoStepping(int collective_timeout_s, std::vector<int>* ports, Child* chief, Child* worker,
+                        bool* stepping) {
+    *ports = FreePorts(2);
+    const std::string cluster =
+        "127.0.0.1:" + std::to_string((*ports)[0]) + ",127.0.0.1:" + std::to_string((*ports)[1]);
+    const std::vector<std::string> common = {"--batch", "8", "--val-fraction", "0", "--epochs", "100",
+                                             "--checkpoint-every", "0", "--cluster", cluster,
+                                             "--collective-timeout", std::to_string(collective_timeout_s)};
+    auto args = [&](int task) {
+      auto a = Args(root_ / ("run" + std::to_string(task)), common);
+      a.insert(a.end(), {"--task", std::to_string(task)});
+      return a;
+    };
+    *chief = Start(args(0), (root_.string() + "-chief.log"));
+    *worker = Start(args(1), (root_.string() + "-worker.log"));
+    *stepping = false;
+    for (int i = 0; i < 1200 && !*stepping; ++i) {
+      *stepping = Slurp(worker->log).find("step 2 ") != std::string::npos;
+      if (!*stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   fs::path root_;
 };
 using Faults = Processes;
 using Learning = Processes;
 
 TEST_F(Faults, KillingAWorkerStopsTheOtherWithinAMinuteNamingIt) {
-  const auto ports = FreePorts(2);
-  const std::string cluster = "127.0.0.1:" + std::to_string(ports[0]) + ",127.0.0.1:" + std::to_string(ports[1]);
-  const std::vector<std::string> common = {"--batch", "8", "--val-fraction", "0", "--epochs", "100",
-                                           "--checkpoint-every", "0", "--cluster", cluster,
-                                           "--collective-timeout", "30"};
-  auto args = [&](int task) {
-    auto a = Args(root_ / ("run" + std::to_string(task)), common);
-    a.insert(a.end(), {"--task", std::to_string(task)});
-    return a;
-  };
-  Child chief = Start(args(0), (root_.string() + "-chief.log"));
-  Child worker = Start(args(1), (root_.string() + "-worker.log"));
+  std::vector<int> ports;
+  Child chief, worker;
   bool stepping = false;
-  for (int i = 0; i < 1200 && !stepping; ++i) {  // up to 2 minutes to start
-    stepping = Slurp(worker.log).find("step 2 ") != std::string::npos;
-    if (!stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  StartTwoStepping(30, &ports, &chief, &worker, &stepping);
   ASSERT_TRUE(stepping) << Slurp(worker.log) << Slurp(chief.log);
   ::kill(worker.pid, SIGKILL);
   const auto killed = std::chrono::steady_clock::now();
@@ -291,23 +302,10 @@ TEST_F(Faults, KillingAWorkerStopsTheOtherWithinAMinuteNamingIt) {
 }
 
 TEST_F(Faults, AHangingWorkerStopsTheOtherAfterTheCollectiveTimeout) {
-  const auto ports = FreePorts(2);
-  const std::string cluster = "127.0.0.1:" + std::to_string(ports[0]) + ",127.0.0.1:" + std::to_string(ports[1]);
-  const std::vector<std::string> common = {"--batch", "8", "--val-fraction", "0", "--epochs", "100",
-                                           "--checkpoint-every", "0", "--cluster", cluster,
-                                           "--collective-timeout", "10"};
-  auto args = [&](int task) {
-    auto a = Args(root_ / ("run" + std::to_string(task)), common);
-    a.insert(a.end(), {"--task", std::to_string(task)});
-    return a;
-  };
-  Child chief = Start(args(0), (root_.string() + "-chief.log"));
-  Child worker = Start(args(1), (root_.string() + "-worker.log"));
+  std::vector<int> ports;
+  Child chief, worker;
   bool stepping = false;
-  for (int i = 0; i < 1200 && !stepping; ++i) {
-    stepping = Slurp(worker.log).find("step 2 ") != std::string::npos;
-    if (!stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  StartTwoStepping(10, &ports, &chief, &worker, &stepping);
   ASSERT_TRUE(stepping) << Slurp(worker.log) << Slurp(chief.log);
   ::kill(worker.pid, SIGSTOP);  // alive, connected, silent
   const auto stopped = std::chrono::steady_clock::now();
