@@ -48,11 +48,16 @@ void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batc
   r->skipped += batch.skipped;
 }
 
-Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, bool show_progress) {
+bool EvalProgressLineDue(long long done, long long total) {
+  return total >= 10 && done * 10 / total != (done - 1) * 10 / total;
+}
+
+Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, EvalProgress progress) {
   EvalResult result;
   EvalResult* r = &result;
   data::Batch batch;
-  const bool tty = show_progress && ::isatty(STDERR_FILENO);
+  const bool tty = progress != EvalProgress::kNone && ::isatty(STDERR_FILENO);
+  const bool log = !tty && progress == EvalProgress::kTerminalOrLog;
   while (loader->next(batch)) {
     if (batch.size == 0) continue;  // a replica's empty shard of a small last batch
     tensorflow::Tensor probs;
@@ -62,7 +67,7 @@ Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, 
     const long long done = batch.index + 1, total = loader->batches_per_epoch();
     if (tty) {
       std::fprintf(stderr, "\r  evaluating: batch %lld/%lld  top-1 %.4f\033[K", done, total, r->top1_accuracy());
-    } else if (show_progress && total >= 10 && done % (total / 10) == 0) {  // about every 10 %
+    } else if (log && EvalProgressLineDue(done, total)) {
       std::fprintf(stderr, "  evaluating: batch %lld/%lld  top-1 %.4f\n", done, total, r->top1_accuracy());
     }
   }

@@ -34,8 +34,17 @@ tensorflow::Tensor LabelsTensor(const data::Batch& batch);
 void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
                 EvalResult* result);
 
+// Where Evaluate shows its progress: nowhere; on a terminal only (one line rewritten in place; a
+// training run's per-epoch validation, whose log gets the epoch line instead); or also in a log
+// (at most ten lines, one per tenth of the batches).
+enum class EvalProgress { kNone, kTerminalOnly, kTerminalOrLog };
+
 // Runs the whole loader through the model.
-Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, bool show_progress);
+Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, EvalProgress progress);
+
+// Whether the non-terminal progress line is due after batch `done` of `total`: when done crosses a
+// tenth of total (at most ten times; never for fewer than ten batches).
+bool EvalProgressLineDue(long long done, long long total);
 
 // Writes confusion.csv (rows: true class, columns: predicted) and per_class.csv.
 Status WriteEvalCsv(const EvalResult& r, const std::vector<std::string>& class_names,

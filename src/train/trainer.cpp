@@ -404,7 +404,8 @@ Result<std::optional<ValMetrics>> TrainingRun::Validate() {
     lo.shards = config_.cluster.size();
   }
   ALEXNET_ASSIGN_OR_RETURN(auto loader, data::Loader::create(val_set_, lo));
-  Result<EvalResult> evaluated = Evaluate(session_.get(), loader.get(), config_.model.num_classes, chief_);
+  Result<EvalResult> evaluated = Evaluate(session_.get(), loader.get(), config_.model.num_classes,
+                                          chief_ ? EvalProgress::kTerminalOnly : EvalProgress::kNone);
   if (!evaluated.ok()) return evaluated.status().With("validation");
   EvalResult& val = evaluated.value();
   if (distributed()) {

@@ -123,7 +123,7 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 32));
   ASSERT_TRUE(loader.ok());
-  const Result<EvalResult> evaluated = Evaluate(m->session(), loader.value().get(), 4, false);
+  const Result<EvalResult> evaluated = Evaluate(m->session(), loader.value().get(), 4, EvalProgress::kNone);
   ASSERT_TRUE(evaluated.ok()) << evaluated.status().message();
   const EvalResult& r = evaluated.value();
   EXPECT_EQ(r.images, 40);  // 25 % of 160
@@ -157,7 +157,8 @@ TEST_F(TrainedRun, EvalInBf16AgreesWithFp32) {
     EXPECT_EQ(m->session()->config().model.precision, precision.value_or(model::Precision::kFp32));
     auto ds = OpenDataset(m->config().data, Split::kVal);
     auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 20));
-    const Result<EvalResult> r = Evaluate(m->session(), loader.value().get(), m->config().model.num_classes, false);
+    const Result<EvalResult> r = Evaluate(m->session(), loader.value().get(), m->config().model.num_classes,
+                                          EvalProgress::kNone);
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? r->top1_accuracy() : -1;
   };
@@ -473,6 +474,19 @@ TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
   EXPECT_STREQ(precision_in_config(), "fp32");
   EXPECT_NE(out3.str().find(", fp32, "), std::string::npos) << out3.str();
   fs::remove_all(root);
+}
+
+// A log (not a terminal) gets one evaluation progress line per tenth of the batches: ten lines for
+// any count of ten or more, the last one at the last batch, none for fewer than ten batches.
+TEST(EvalProgress, ALogGetsTenLinesWhateverTheBatchCount) {
+  for (long long total = 1; total <= 300; ++total) {
+    int lines = 0;
+    for (long long done = 1; done <= total; ++done) lines += EvalProgressLineDue(done, total) ? 1 : 0;
+    EXPECT_EQ(lines, total >= 10 ? 10 : 0) << total << " batches";
+    if (total >= 10) {
+      EXPECT_TRUE(EvalProgressLineDue(total, total)) << total << " batches";
+    }
+  }
 }
 
 }  // namespace
