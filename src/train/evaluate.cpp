@@ -25,8 +25,22 @@ tensorflow::Tensor LabelsTensor(const data::Batch& b) {
   return t;
 }
 
-void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
-                EvalResult* r) {
+Status Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
+                  EvalResult* r) {
+  const int64_t rows = int64_t(batch.size) * batch.views;
+  if (classes <= 0 || probabilities.dims() != 2 || probabilities.dim_size(0) != rows ||
+      probabilities.dim_size(1) != classes) {
+    return Status::Error("", "the model gave " + probabilities.shape().DebugString() +
+                                           " probabilities for " + std::to_string(rows) + " images of " +
+                                           std::to_string(classes) + " classes");
+  }
+  for (int i = 0; i < batch.size; ++i) {
+    if (batch.labels[i] < 0 || batch.labels[i] >= classes) {
+      return Status::Error("", "label " + std::to_string(batch.labels[i]) + " of batch " +
+                                             std::to_string(batch.index) + " is not one of the model's " +
+                                             std::to_string(classes) + " classes");
+    }
+  }
   if (r->confusion.empty()) r->confusion.assign(classes, std::vector<int64_t>(classes, 0));
   const float* p = probabilities.flat<float>().data();
   std::vector<float> mean(classes);
@@ -46,6 +60,7 @@ void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batc
     r->confusion[label][predicted] += 1;
   }
   r->skipped += batch.skipped;
+  return Status::Ok();
 }
 
 bool EvalProgressLineDue(long long done, long long total) {
@@ -63,7 +78,7 @@ Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, 
     tensorflow::Tensor probs;
     const Status st = session->Predict(ImagesTensor(batch), &probs);
     if (!st.ok()) return st.With("evaluation failed");
-    Accumulate(probs, batch, classes, r);
+    ALEXNET_RETURN_IF_ERROR(Accumulate(probs, batch, classes, r));
     const long long done = batch.index + 1, total = loader->batches_per_epoch();
     if (tty) {
       std::fprintf(stderr, "\r  evaluating: batch %lld/%lld  top-1 %.4f\033[K", done, total, r->top1_accuracy());

@@ -31,8 +31,10 @@ tensorflow::Tensor ImagesTensor(const data::Batch& batch);
 tensorflow::Tensor LabelsTensor(const data::Batch& batch);
 
 // Adds one batch's predictions (probabilities [N * views, classes]; ten-crop views averaged).
-void Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
-                EvalResult* result);
+// An error, and nothing added, when the probabilities are not N * views rows of `classes` or a
+// label is not a class index (a model and a dataset that do not belong together).
+Status Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& batch, int classes,
+                  EvalResult* result);
 
 // Where Evaluate shows its progress: nowhere; on a terminal only (one line rewritten in place; a
 // training run's per-epoch validation, whose log gets the epoch line instead); or also in a log

@@ -476,6 +476,36 @@ TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
   fs::remove_all(root);
 }
 
+// Accumulate counts a batch against its labels, and refuses (instead of reading past its
+// arrays) probabilities of the wrong shape or a label that is not one of the classes.
+TEST(Accumulate, CountsABatchAndRefusesLabelsOrShapesThatDoNotFit) {
+  data::Batch batch;
+  batch.size = 2;
+  batch.labels = {1, 0};
+  tensorflow::Tensor probs(tensorflow::DT_FLOAT, {2, 3});
+  auto p = probs.matrix<float>();
+  p(0, 0) = 0.1f, p(0, 1) = 0.7f, p(0, 2) = 0.2f;  // label 1: right
+  p(1, 0) = 0.2f, p(1, 1) = 0.5f, p(1, 2) = 0.3f;  // label 0: ranked third
+  EvalResult r;
+  ASSERT_TRUE(Accumulate(probs, batch, 3, &r).ok());
+  EXPECT_EQ(r.images, 2);
+  EXPECT_EQ(r.top1, 1);
+  EXPECT_EQ(r.confusion[0][1], 1);
+
+  EvalResult wrong_classes;
+  const Status st = Accumulate(probs, batch, 4, &wrong_classes);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("4 classes"), std::string::npos) << st.message();
+  EXPECT_EQ(wrong_classes.images, 0);
+
+  batch.labels = {1, 3};
+  EvalResult bad_label;
+  const Status st2 = Accumulate(probs, batch, 3, &bad_label);
+  EXPECT_FALSE(st2.ok());
+  EXPECT_NE(st2.message().find("label 3"), std::string::npos) << st2.message();
+  EXPECT_EQ(bad_label.images, 0);
+}
+
 // A log (not a terminal) gets one evaluation progress line per tenth of the batches: ten lines for
 // any count of ten or more, the last one at the last batch, none for fewer than ten batches.
 TEST(EvalProgress, ALogGetsTenLinesWhateverTheBatchCount) {
