@@ -55,7 +55,7 @@ struct ReportCommands {
     std::string data, fashion_dir;
     int workers = 2, threads = 0;
     model::Precision precision = model::Precision::kFp32;
-    bool report_only = false;
+    bool report_only = false, resume = false;
     std::vector<std::pair<std::string, CLI::Option*>> given;  // flag name -> option, to see which were given
   } all_options;
 };
@@ -163,6 +163,7 @@ report::ExperimentOptions AllOptionsFor(report::ExperimentKind kind, const Repor
   o.threads = a.threads;
   o.precision = a.precision;
   o.report_only = a.report_only;
+  o.resume = a.resume;
   return o;
 }
 
@@ -266,6 +267,7 @@ void AddExperimentOutputFlags(CLI::App* d, report::ExperimentOptions* o) {
   d->add_option("--out", o->out_dir, "output folder (a run folder per variant and seed, <name>.md, <name>.png)")
       ->capture_default_str();
   d->add_flag("--report-only", o->report_only, "redo the table and plot from the run folders in --out");
+  d->add_flag("--resume", o->resume, "keep the finished runs in --out and train the rest (same settings only)");
 }
 
 const char* ExperimentHelp(report::ExperimentKind kind) {
@@ -299,6 +301,7 @@ void AddAll(CLI::App* experiment, ReportCommands* p) {
   AddPrecisionOption(d, &a->precision, "fp32 or bf16 in every run");
   d->add_option("--out", a->out_dir, "output folder: <out>/<experiment>/ and <out>/report.md")->capture_default_str();
   d->add_flag("--report-only", a->report_only, "redo every report from the run folders in --out");
+  d->add_flag("--resume", a->resume, "keep the finished runs in --out and train the rest (same settings only)");
 }
 
 void AddExperiment(CLI::App* app, ReportCommands* p) {

@@ -120,17 +120,49 @@ Status CheckNoRunsYet(const Definition& d, const ExperimentOptions& o) {
   return Status::Ok();
 }
 
+// --resume continues the experiment whose command file is in out_dir, and no other: runs made
+// with other settings would be mixed into one table.
+Status CheckSameExperiment(ExperimentKind kind, const ExperimentOptions& o) {
+  const Result<std::string> saved = train::ReadFile(CommandFile(kind, o));
+  if (!saved.ok()) return Status::Ok();  // nothing was started here
+  const std::string now = ExperimentCommand(kind, o) + "\n";
+  if (*saved == now) return Status::Ok();
+  return Status::Error(CommandFile(kind, o), "--resume continues only the experiment started here, " +
+                                                 saved->substr(0, saved->size() - 1) + ", not " +
+                                                 now.substr(0, now.size() - 1));
+}
+
+// A run folder TrainVariant finished: wall_seconds.txt is the last file it writes.
+bool RunFinished(const std::string& dir) { return fs::exists(dir + "/wall_seconds.txt"); }
+
+// Empties the folder of a run that did not finish, unless a live process still trains in it.
+Status ClearUnfinishedRun(const std::string& dir) {
+  if (!fs::exists(dir)) return Status::Ok();
+  ALEXNET_ASSIGN_OR_RETURN(auto lock, train::RunFolderLock::Acquire(dir));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) return Status::Error(dir, "cannot remove the unfinished run: " + ec.message());
+  return Status::Ok();
+}
+
 Status TrainAll(const Definition& d, const ExperimentOptions& o, std::ostream& out) {
   ALEXNET_RETURN_IF_ERROR(train::MakeFolder(o.out_dir));
-  ALEXNET_RETURN_IF_ERROR(CheckNoRunsYet(d, o));
+  ALEXNET_RETURN_IF_ERROR(o.resume ? CheckSameExperiment(d.kind, o) : CheckNoRunsYet(d, o));
   // What reproduces these runs, kept for the report (also when it is redone with --report-only).
   ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(CommandFile(d.kind, o), ExperimentCommand(d.kind, o) + "\n"));
   const size_t total = d.variants.size() * o.seeds.size();
   size_t index = 0;
   for (int64_t seed : o.seeds) {  // seed-major: a stopped experiment has every variant of the first seeds
     for (const Variant& v : d.variants) {
+      const std::string dir = o.out_dir + "/" + RunFolderName(v.name, seed);
       out << "== " << ExperimentName(d.kind) << ": run " << ++index << " of " << total << ": " << v.label
-          << ", seed " << seed << " -> " << o.out_dir << "/" << RunFolderName(v.name, seed) << " ==" << std::endl;
+          << ", seed " << seed << " -> " << dir;
+      if (o.resume && RunFinished(dir)) {
+        out << ": finished before, kept ==" << std::endl;
+        continue;
+      }
+      out << " ==" << std::endl;
+      if (o.resume) ALEXNET_RETURN_IF_ERROR(ClearUnfinishedRun(dir));
       ALEXNET_RETURN_IF_ERROR(TrainVariant(o, v, seed, d.train_eval, out));
     }
   }

@@ -43,6 +43,8 @@ struct ExperimentOptions {
   int threads = 0;
   std::string out_dir;
   bool report_only = false;        // redo the report from the run folders in out_dir
+  bool resume = false;             // keep the finished runs in out_dir and train the others (an
+                                   // unfinished run starts again); the same experiment only
   std::string gnuplot = "gnuplot";
   std::string command;             // the command line as typed, recorded in the report ("": none)
 };
@@ -55,7 +57,9 @@ ExperimentOptions DefaultExperimentOptions(ExperimentKind kind);
 std::string ExperimentCommand(ExperimentKind kind, const ExperimentOptions& o);
 
 // Trains every variant with every seed (unless o.report_only), then writes the report. Progress
-// goes to `out`. Refuses to overwrite a run folder that already holds a run.
+// goes to `out`. Refuses to overwrite a run folder that already holds a run, unless o.resume:
+// then a run that finished (wall_seconds.txt, written last) is kept, an unfinished one is
+// trained again from its start, and settings other than the saved command's are refused.
 Status RunExperiment(ExperimentKind kind, const ExperimentOptions& o, std::ostream& out);
 
 // The report section of one experiment from its run folders (also drawing <out>/<name>.png):

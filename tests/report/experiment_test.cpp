@@ -312,6 +312,50 @@ TEST(TinyExperiments, AugmentationComparesThreeRecipes) {
   }
 }
 
+// An interrupted experiment continues with --resume: the finished runs are kept as they are, the
+// unfinished one is trained again from its start; without --resume the folder is refused, and
+// --resume with other settings is refused too.
+TEST(TinyExperiments, ResumeKeepsTheFinishedRunsAndRedoesTheUnfinishedOne) {
+  TinyRun t = RunTiny(ExperimentKind::kLrn);
+  ASSERT_TRUE(t.status.ok()) << t.status.message() << "\n" << t.output;
+  const fs::path out = t.options.out_dir;
+  // As if the process died during the last run: it has no wall_seconds.txt yet.
+  fs::remove(out / "no-lrn-seed2" / "wall_seconds.txt");
+  std::ofstream(out / "lrn-seed1" / "marker") << "kept";
+  std::ofstream(out / "no-lrn-seed2" / "marker") << "stale";
+
+  std::ostringstream refused;
+  const Status again = RunExperiment(ExperimentKind::kLrn, t.options, refused);
+  EXPECT_FALSE(again.ok());
+  EXPECT_NE(again.message().find("already holds a run"), std::string::npos) << again.message();
+
+  ExperimentOptions other = t.options;
+  other.resume = true;
+  other.lr *= 2;
+  std::ostringstream mismatch;
+  const Status changed = RunExperiment(ExperimentKind::kLrn, other, mismatch);
+  EXPECT_FALSE(changed.ok());
+  EXPECT_NE(changed.message().find("--resume continues only the experiment started here"), std::string::npos)
+      << changed.message();
+
+  ExperimentOptions resume = t.options;
+  resume.resume = true;
+  std::ostringstream log;
+  const Status resumed = RunExperiment(ExperimentKind::kLrn, resume, log);
+  ASSERT_TRUE(resumed.ok()) << resumed.message() << "\n" << log.str();
+  EXPECT_TRUE(fs::exists(out / "lrn-seed1" / "marker"));  // kept, not trained again
+  EXPECT_FALSE(fs::exists(out / "no-lrn-seed2" / "marker"));  // trained again from its start
+  EXPECT_TRUE(fs::exists(out / "no-lrn-seed2" / "wall_seconds.txt"));
+  const std::string text = log.str();
+  size_t kept = 0;
+  for (size_t at = text.find("finished before, kept"); at != std::string::npos;
+       at = text.find("finished before, kept", at + 1)) {
+    ++kept;
+  }
+  EXPECT_EQ(kept, 3u) << text;
+  EXPECT_NE(Slurp(out / "lrn.md").find("| no LRN | "), std::string::npos);
+}
+
 // A run whose loss becomes NaN is one of the results: the experiment goes on, and the report
 // names the run and says why its numbers are missing.
 TEST(TinyExperiments, ADivergedRunIsReportedNotFatal) {
