@@ -4,7 +4,8 @@
 // Why: nlohmann::json converts a JSON floating-point number to an integer field with a plain
 // static_cast (get<int>(), value() and the NLOHMANN_DEFINE_TYPE macros all do), which is
 // undefined behaviour when the number does not fit, e.g. {"size": 1e300}. Found by fuzzing with
-// UBSan (fuzz/, docs/reliability.md). An integer that does not fit is not UB (it wraps).
+// UBSan (fuzz/, docs/reliability.md). An integer that does not fit is not UB, but it wraps:
+// check_integers_kept finds it after the read.
 #pragma once
 
 #include <string>
@@ -22,5 +23,12 @@ namespace alexnet::data {
 // recursively; arrays and keys missing on either side are not checked.
 Status check_integer_fields(const nlohmann::json& written, const nlohmann::json& input,
                             const std::string& prefix = "");
+
+// `input` is what was read and `read_back` the JSON of the struct made from it. Wherever both
+// hold an integer under the same key and the two differ, the number did not fit the field (an
+// integer that does not fit wraps silently: {"batch": 4294967424} would read as 128): returns
+// the error '"key" is out of range: 4294967424' (keys as above).
+Status check_integers_kept(const nlohmann::json& input, const nlohmann::json& read_back,
+                           const std::string& prefix = "");
 
 }  // namespace alexnet::data

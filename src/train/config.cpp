@@ -127,6 +127,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     return Status::Error("", e.what());  // a value of the wrong type
   }
+  ALEXNET_RETURN_IF_ERROR(data::check_integers_kept(j, ToJson(c)));  // none wrapped into its field
   return c;
 }
 

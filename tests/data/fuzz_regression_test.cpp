@@ -111,5 +111,20 @@ TEST(FuzzRegression, ColorStatsWithAFloatSize) {
       << stats.status().reason();
 }
 
+// An integer too large for its field would wrap ({"size": 2^32 + 64} read as 64): refused.
+TEST(FuzzRegression, ColorStatsWithASizeThatWraps) {
+  ColorStats written;
+  written.size = 64;
+  written.images = 1;
+  nlohmann::json j = color_stats_to_json(written);
+  j["size"] = (int64_t(1) << 32) + 64;
+  const auto stats = color_stats_from_json(j, "color_stats.json");
+  ASSERT_FALSE(stats.ok());
+  EXPECT_NE(stats.status().reason().find("\"size\" is out of range: 4294967360"), std::string::npos)
+      << stats.status().reason();
+  j["size"] = 64;
+  EXPECT_TRUE(color_stats_from_json(j, "color_stats.json").ok());
+}
+
 }  // namespace
 }  // namespace alexnet::data

@@ -49,5 +49,23 @@ TEST(FuzzRegression, IntegerCheckAcceptsWrittenFiles) {
   EXPECT_TRUE(TrainStateFromJson(nlohmann::json::parse(*state)).ok());
 }
 
+// An integer too large for its field wraps in nlohmann's conversion ({"batch": 2^32 + 128} read
+// as 128); it is refused, naming the key, in config.json and state.json.
+TEST(FuzzRegression, IntegersThatDoNotFitTheirFieldAreRefused) {
+  nlohmann::json config = ToJson(TrainConfig{});
+  config["recipe"]["batch"] = (int64_t(1) << 32) + 128;
+  const Result<TrainConfig> c = TrainConfigFromJson(config);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().reason(), "\"recipe.batch\" is out of range: 4294967424");
+
+  nlohmann::json state = ToJson(TrainState{});
+  state["epoch"] = uint64_t(1) << 63;  // the step counters are 64-bit: this one does not fit either
+  const Result<TrainState> s = TrainStateFromJson(state);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().reason(), "\"epoch\" is out of range: 9223372036854775808");
+  state["epoch"] = int64_t(1) << 40;  // a 64-bit field takes it
+  EXPECT_TRUE(TrainStateFromJson(state).ok());
+}
+
 }  // namespace
 }  // namespace alexnet::train
