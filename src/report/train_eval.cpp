@@ -38,8 +38,9 @@ Status TrainEvalHook::EvaluateTrainingSubset(const train::EpochEnd& e) {
   ALEXNET_RETURN_IF_ERROR(OpenTrainingSubset(*e.config));
   const data::LoaderOptions options = train::EvalLoaderOptions(*e.config, stats_, false, batch_);
   ALEXNET_ASSIGN_OR_RETURN(const std::unique_ptr<data::Loader> loader, data::Loader::create(train_set_, options));
-  ALEXNET_ASSIGN_OR_RETURN(const train::EvalResult r,
-                           train::Evaluate(e.session, loader.get(), e.config->model.num_classes, train::EvalProgress::kNone));
+  ALEXNET_ASSIGN_OR_RETURN(
+      const train::EvalResult r,
+      train::Evaluate(e.session, loader.get(), e.config->model.num_classes, train::EvalProgress::kNone));
   ALEXNET_RETURN_IF_ERROR(AppendTrainEval(e.config->run.run_dir + "/train_eval.csv", e, r));
   *out_ << "  training subset (" << r.images << " images, centre crop, dropout off): top-1 "
         << train::FormatFixed(r.top1_accuracy(), 3) << ", loss " << train::FormatFixed(r.mean_loss(), 3)

@@ -40,7 +40,8 @@ Result<EvalResult> EvaluateMode(TrainedModel* m, const TrainConfig& cfg, std::sh
                                 bool ten, const EvalRequest& req, const std::string& dir, std::ostream& out) {
   ALEXNET_ASSIGN_OR_RETURN(auto loader,
                            data::Loader::create(ds, EvalLoaderOptions(cfg, m->stats(), ten, req.batch)));
-  ALEXNET_ASSIGN_OR_RETURN(EvalResult r, Evaluate(m->session(), loader.get(), cfg.model.num_classes, EvalProgress::kTerminalOrLog));
+  ALEXNET_ASSIGN_OR_RETURN(EvalResult r,
+                           Evaluate(m->session(), loader.get(), cfg.model.num_classes, EvalProgress::kTerminalOrLog));
   const std::string mode = ten ? "ten-crop" : "centre-crop";
   out << EvalLine(mode, r);
   ALEXNET_RETURN_IF_ERROR(WriteEvalCsv(r, m->class_names(), dir + "/confusion-" + mode + ".csv",
