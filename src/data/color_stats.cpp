@@ -253,7 +253,9 @@ Result<ColorStats> color_stats_from_json(const nlohmann::json& j, const std::str
     return field_error(origin, e.what());
   }
   // None wrapped into its field ({"size": 4294967360} would read as 64).
-  if (Status kept = check_integers_kept(j, color_stats_to_json(s)); !kept.ok()) return field_error(origin, kept.reason());
+  if (Status kept = check_integers_kept(j, color_stats_to_json(s)); !kept.ok()) {
+    return field_error(origin, kept.reason());
+  }
   if (s.size < 1) return field_error(origin, "\"size\" must be positive");
   if (!s.mean_image.empty() &&
       s.mean_image.size() != static_cast<std::size_t>(s.size) * s.size * 3) {
