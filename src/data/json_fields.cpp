@@ -1,34 +1,42 @@
 #include "data/json_fields.h"
 
 namespace alexnet::data {
+namespace {
 
-Status check_integer_fields(const nlohmann::json& written, const nlohmann::json& input, const std::string& prefix) {
-  if (!written.is_object() || !input.is_object()) return Status::Ok();
-  for (const auto& [key, model] : written.items()) {
-    const auto it = input.find(key);
-    if (it == input.end()) continue;
+// Calls check(name, a_value, b_value) for every key both objects hold, and goes on into the
+// objects both hold under the same key; names are the keys joined with '.' after `prefix`.
+template <typename Check>
+Status ForSharedKeys(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix, const Check& check) {
+  if (!a.is_object() || !b.is_object()) return Status::Ok();
+  for (const auto& [key, value] : a.items()) {
+    const auto it = b.find(key);
+    if (it == b.end()) continue;
     const std::string name = prefix.empty() ? key : prefix + "." + key;
-    if (model.is_number_integer() && it->is_number_float()) {
-      return Status::Error("", "\"" + name + "\" must be an integer, not " + it->dump());
-    }
-    ALEXNET_DATA_RETURN_IF_ERROR(check_integer_fields(model, *it, name));
+    ALEXNET_DATA_RETURN_IF_ERROR(check(name, value, *it));
+    ALEXNET_DATA_RETURN_IF_ERROR(ForSharedKeys(value, *it, name, check));
   }
   return Status::Ok();
 }
 
+}  // namespace
+
+Status check_integer_fields(const nlohmann::json& written, const nlohmann::json& input, const std::string& prefix) {
+  return ForSharedKeys(written, input, prefix, [](const std::string& name, const auto& model, const auto& value) {
+    if (model.is_number_integer() && value.is_number_float()) {
+      return Status::Error("", "\"" + name + "\" must be an integer, not " + value.dump());
+    }
+    return Status::Ok();
+  });
+}
+
 Status check_integers_kept(const nlohmann::json& input, const nlohmann::json& read_back, const std::string& prefix) {
-  if (!input.is_object() || !read_back.is_object()) return Status::Ok();
-  for (const auto& [key, value] : input.items()) {
-    const auto it = read_back.find(key);
-    if (it == read_back.end()) continue;
-    const std::string name = prefix.empty() ? key : prefix + "." + key;
+  return ForSharedKeys(input, read_back, prefix, [](const std::string& name, const auto& value, const auto& back) {
     // dump(), not ==: nlohmann compares 2^63 (unsigned) with the -2^63 it wrapped to as equal
-    if (value.is_number_integer() && it->is_number_integer() && value.dump() != it->dump()) {
+    if (value.is_number_integer() && back.is_number_integer() && value.dump() != back.dump()) {
       return Status::Error("", "\"" + name + "\" is out of range: " + value.dump());
     }
-    ALEXNET_DATA_RETURN_IF_ERROR(check_integers_kept(value, *it, name));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 }  // namespace alexnet::data
