@@ -6,7 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace alexnet::testing {
@@ -39,6 +43,23 @@ inline int Wait(const Child& c) {
   int status = 0;
   ::waitpid(c.pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The text of the file at `path` ("" when it cannot be read).
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return in ? text.str() : "";
+}
+
+// Waits until the child's log holds `text`, looking every 50 ms for up to `seconds`; whether it did.
+inline bool LogShows(const Child& c, const std::string& text, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (Slurp(c.log).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Slurp(c.log).find(text) != std::string::npos;
 }
 
 }  // namespace alexnet::testing

@@ -20,7 +20,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,20 +30,17 @@
 #include "model/precision.h"
 #include "child_process.h"
 #include "shapes_dataset.h"
-#include "train/files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 using alexnet::testing::Child;
+using alexnet::testing::LogShows;
+using alexnet::testing::Slurp;
 using alexnet::testing::Start;
 using alexnet::testing::Wait;
 
-std::string Slurp(const fs::path& path) {
-  auto s = alexnet::train::ReadFile(path.string());
-  return s.ok() ? *s : "";
-}
 
 // Two free ports on 127.0.0.1 (held open together, so they differ).
 std::vector<int> FreePorts(int n) {
@@ -269,11 +265,7 @@ class Processes : public ::testing::Test {
     };
     *chief = Start(args(0), (root_.string() + "-chief.log"));
     *worker = Start(args(1), (root_.string() + "-worker.log"));
-    *stepping = false;
-    for (int i = 0; i < 1200 && !*stepping; ++i) {
-      *stepping = Slurp(worker->log).find("step 2 ") != std::string::npos;
-      if (!*stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    *stepping = LogShows(*worker, "step 2 ", 120);
   }
   fs::path root_;
 };
@@ -328,12 +320,7 @@ TEST_F(Faults, SigintToLocalWorkersStopsAllAfterTheSameStepAndSaves) {
   Child c = Start(Args(run, {"--batch", "8", "--val-fraction", "0", "--epochs", "100", "--checkpoint-every", "0",
                              "--local-workers", "2"}),
                   root_.string() + ".log");
-  bool stepping = false;
-  for (int i = 0; i < 1200 && !stepping; ++i) {
-    stepping = Slurp(c.log).find("step 2 ") != std::string::npos;
-    if (!stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(stepping) << Slurp(c.log);
+  ASSERT_TRUE(LogShows(c, "step 2 ", 120)) << Slurp(c.log);
   ::kill(c.pid, SIGINT);
   EXPECT_EQ(Wait(c), 0) << Slurp(c.log) << Slurp(run / "worker-1.log");
   const std::string log = Slurp(c.log);
@@ -375,12 +362,7 @@ TEST_F(Faults, LocalWorkersListenOnLoopbackOnly) {
   Child c = Start(Args(run, {"--batch", "8", "--val-fraction", "0", "--epochs", "100", "--checkpoint-every", "0",
                              "--local-workers", "2"}),
                   root_.string() + ".log");
-  bool stepping = false;
-  for (int i = 0; i < 1200 && !stepping; ++i) {
-    stepping = Slurp(c.log).find("step 1 ") != std::string::npos;
-    if (!stepping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(stepping) << Slurp(c.log);
+  ASSERT_TRUE(LogShows(c, "step 1 ", 120)) << Slurp(c.log);
   const std::string log = Slurp(c.log);
   const std::regex address(R"(127\.0\.0\.1:(\d+))");
   int ports = 0;

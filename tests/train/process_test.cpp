@@ -29,13 +29,11 @@ namespace {
 namespace fs = std::filesystem;
 
 using alexnet::testing::Child;
+using alexnet::testing::LogShows;
+using alexnet::testing::Slurp;
 using alexnet::testing::Start;
 using alexnet::testing::Wait;
 
-std::string Slurp(const std::string& path) {
-  auto s = alexnet::train::ReadFile(path);
-  return s.ok() ? *s : "";
-}
 
 // Waits until `path` exists (or the child exits, or the time is up).
 bool WaitFor(const fs::path& path, const Child& c, int seconds) {
@@ -85,9 +83,7 @@ TEST_F(Process, SigkillMidTrainingResumesFromTheLastCheckpoint) {
   args.insert(args.end(), {"--epochs", "50"});
   Child c = Start(args, (root_ / "first.log").string());
   ASSERT_TRUE(WaitFor(root_ / "run/checkpoints/ckpt-8/state.json", c, 240)) << Slurp(c.log);
-  for (int i = 0; i < 600 && Slurp(c.log).find("step 9 ") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  LogShows(c, "step 9 ", 30);  // then killed between checkpoints (or at once if it never gets there)
   ::kill(c.pid, SIGKILL);
   EXPECT_EQ(Wait(c), 128 + SIGKILL);
   const auto before = Steps(Slurp(c.log));
