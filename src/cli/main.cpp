@@ -18,9 +18,11 @@
 #include "cli/commands.h"
 #include "cli/quiet_start.h"
 #include "cli/report_commands.h"
+#include "model/heap.h"
 
 int main(int argc, char** argv) {
   alexnet::cli::EndQuietStart(argv);
+  alexnet::model::KeepFreedMemoryForReuse();  // before any thread starts (model/heap.h)
   CLI::App app{"AlexNet in C++ from TensorFlow building blocks, step by step"};
   app.require_subcommand(1);
   app.fallthrough();  // --verbose may follow the subcommand

@@ -1,6 +1,7 @@
 #include "model/session.h"
 
 #include "model/gradient_fixes.h"
+#include "model/heap.h"
 #include "model/precision.h"
 #include "model/ranking.h"
 #include "model/replicas.h"
@@ -293,6 +294,7 @@ void ModelSession::AddReplicaSyncOps(const Scope& root, const SavedVariables& sa
 }
 
 Status ModelSession::StartSession() {
+  KeepFreedMemoryForReuse();  // before the session's threads exist (heap.h)
   tensorflow::SessionOptions so;
   if (config_.threads > 0) {
     so.config.set_intra_op_parallelism_threads(config_.threads);
