@@ -4,6 +4,9 @@ side on this machine. Each configuration runs in its own process, alternating ou
 for --rounds rounds; the table shows the median images/s, the largest peak RSS and the ratios.
 
 Run from the repository root:  .venv/bin/python bench/train_speed.py [--rounds 3]
+
+--peer-with-our-malloc gives the Keras peer, through GLIBC_TUNABLES, the malloc settings that
+`alexnet` makes for itself (src/model/heap.h), to show how much of a difference is theirs.
 """
 import argparse
 import os
@@ -16,10 +19,14 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def measure(cmd):
+# src/model/heap.h's mallopt calls as glibc tunables.
+OUR_MALLOC = "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647"
+
+
+def measure(cmd, env=None):
     """Runs one configuration; returns its images/s lines and the process's peak RSS in MB."""
     with tempfile.TemporaryFile(mode="w+") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS (ru_maxrss, KB)
         if os.waitstatus_to_exitcode(status) != 0:
@@ -48,7 +55,11 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--iterations", type=int, default=5, help="timed steps per process")
     p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--peer-with-our-malloc", action="store_true",
+                   help="run the Keras peer with alexnet's malloc settings (GLIBC_TUNABLES)")
     a = p.parse_args()
+    peer_env = dict(os.environ, GLIBC_TUNABLES=OUR_MALLOC) if a.peer_with_our_malloc else None
+    peer_name = "keras (alexnet's malloc settings)" if a.peer_with_our_malloc else "keras"
     common = ["--batch", str(a.batch), "--iterations", str(a.iterations)]
     ours_only = ["--traced", "0"]  # speeds only: no per-layer tracing
     peer = [sys.executable, os.path.join(ROOT, "bench/keras_peer.py")]
@@ -58,7 +69,7 @@ def main():
     for r in range(a.rounds):
         for who, precision in configs:
             cmd = ([a.alexnet, "time"] + ours_only if who == "alexnet" else peer) + ["--precision", precision] + common
-            speeds, peak_mb = measure(cmd)
+            speeds, peak_mb = measure(cmd, peer_env if who == "keras" else None)
             results[(who, precision)].append(speeds)
             rss[(who, precision)] = max(rss[(who, precision)], peak_mb)
             print(f"round {r + 1}: {who:7s} {precision}: train {speeds['training step']:.1f} img/s, "
@@ -66,7 +77,8 @@ def main():
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     print(f"\n{cpu_name()}, {os.cpu_count()} cores, commit {commit}, batch {a.batch}, 227 x 227, 1000 classes, "
-          f"median of {a.rounds} rounds of {a.iterations} steps\n")
+          f"median of {a.rounds} rounds of {a.iterations} steps; keras = {peer_name}"
+          + (f", GLIBC_TUNABLES={OUR_MALLOC}" if peer_env else "") + "\n")
     med = {c: {k: statistics.median(s[k] for s in v) for k in ("training step", "inference")}
            for c, v in results.items()}
     print("| | train img/s | inference img/s | peak RSS MB |")
