@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <tensorflow/core/framework/graph.pb.h>
 #include <tensorflow/core/framework/node_def.pb.h>
@@ -204,6 +206,56 @@ TEST(TrainingStep, IsTheSameInTwoSessions) {
     for (const auto& [name, update] : step_a) {
       EXPECT_EQ(RelativeDifference(step_b.at(name), update), 0) << name << " in " << PrecisionName(precision);
     }
+  }
+}
+
+// The update gate, read from the GraphDef (not from the code that builds it): each variable's
+// ApplyMomentum depends on every op of the step that reads the variable, so that none can read a
+// partly updated weight (IsTheSameInTwoSessions shows the effect; this shows the cause is gone).
+TEST(TrainingStep, EachUpdateWaitsForEveryOpThatReadsItsVariable) {
+  SessionConfig config = SmallTraining(Precision::kFp32);
+  auto created = ModelSession::Create(config);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  const tensorflow::GraphDef& g = created.value()->graph_def();
+  std::map<std::string, const tensorflow::NodeDef*> by_name;
+  for (const auto& n : g.node()) by_name[n.name()] = &n;
+  auto source = [](std::string in) {  // "^a" or "a:1" -> "a"
+    if (!in.empty() && in[0] == '^') in.erase(0, 1);
+    return in.substr(0, in.find(':'));
+  };
+  auto ancestors = [&](const std::string& from) {
+    std::set<std::string> seen;
+    std::vector<std::string> todo = {from};
+    while (!todo.empty()) {
+      const std::string n = todo.back();
+      todo.pop_back();
+      if (!seen.insert(n).second) continue;
+      for (const std::string& in : by_name.at(n)->input()) todo.push_back(source(in));
+    }
+    return seen;
+  };
+  std::map<std::string, std::string> update_of;  // variable -> its ApplyMomentum
+  for (const auto& n : g.node()) {
+    if (n.op() == "ApplyMomentum") update_of[source(n.input(0))] = n.name();
+  }
+  ASSERT_EQ(update_of.size(), 16u) << "weights and biases of 8 layers";
+  const auto step = ancestors("train");
+  for (const auto& [var, update] : update_of) {
+    const auto before_update = ancestors(update);
+    int readers = 0;
+    for (const auto& n : g.node()) {
+      if (n.name() == update || !step.count(n.name())) continue;
+      for (const std::string& in : n.input()) {
+        if (in[0] == '^' || source(in) != var) continue;
+        ++readers;
+        EXPECT_TRUE(before_update.count(n.name())) << n.name() << " (" << n.op() << ") reads " << var
+                                                   << " but may run after or during its update";
+      }
+    }
+    // Weights: the forward op, L2Loss, weight decay's gradient (and, above conv1, the input
+    // gradient); biases: the forward op.
+    const bool weights = var.size() > 8 && var.compare(var.size() - 8, 8, "/weights") == 0;
+    EXPECT_GE(readers, weights ? 3 : 1) << var;
   }
 }
 
