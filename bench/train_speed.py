@@ -89,8 +89,8 @@ def main():
     print()
     for precision in ("fp32", "bf16"):
         ours, keras = med[("alexnet", precision)], med[("keras", precision)]
-        print(f"{precision}: alexnet / keras: train {ours['training step'] / keras['training step']:.2f}x, "
-              f"inference {ours['inference'] / keras['inference']:.2f}x")
+        print(f"{precision}: alexnet / keras: train {ours['training step'] / keras['training step']:.3f}x, "
+              f"inference {ours['inference'] / keras['inference']:.3f}x")
     for who in ("alexnet", "keras"):
         b, f = med[(who, "bf16")], med[(who, "fp32")]
         print(f"{who}: bf16 / fp32: train {b['training step'] / f['training step']:.2f}x, "
