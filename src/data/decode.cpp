@@ -340,8 +340,11 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
     if (!header.problem.empty()) return Status::Error(name, header.problem);
     // DICOM is not read. Found by fuzzing (fuzz/fuzz_decode_image): Debian's OpenCV hands any
     // file with "DICM" at offset 128 to GDCM, whose reader assert()s on a malformed one and so
-    // aborts the whole process (a training run), whatever the file is named.
-    if (header.format == ImageFormat::kUnknown && size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0) {
+    // aborts the whole process (a training run), whatever the file is named, and it asks GDCM
+    // before other decoders: a file with an intact JPEG 2000 signature and "DICM" at 128 went to
+    // GDCM too (fuzzing again). So the check holds for every format OpenCV decodes here; a real
+    // PNG, TIFF... with those four bytes at 128 by chance (1 in 2^32) is refused with this reason.
+    if (size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0) {
       return Status::Error(name, "DICOM files are not supported (GDCM aborts the process on a malformed one)");
     }
     ALEXNET_DATA_RETURN_IF_ERROR(DecodeWithOpenCv(data, size, name, header, options, rgb));

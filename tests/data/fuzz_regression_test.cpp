@@ -56,6 +56,18 @@ TEST(FuzzRegression, DicomMagicIsRefusedBeforeGdcmAborts) {
   EXPECT_NE(status.reason().find("DICOM files are not supported"), std::string::npos) << status.reason();
 }
 
+// fuzz_decode_image again: the same trap behind an intact JPEG 2000 signature (which the first
+// check let through to OpenCV, as it only looked at files of no known format).
+TEST(FuzzRegression, DicomMagicBehindAJpeg2000SignatureIsRefusedToo) {
+  const std::vector<std::uint8_t> bytes = read_bytes(regression("decode_jp2_signature_dicm_at_128_gdcm_abort.bin"));
+  ASSERT_EQ(bytes.size(), 135u);
+  ASSERT_EQ(probe_image_header(bytes.data(), bytes.size()).format, ImageFormat::kJpeg2000);
+  cv::Mat rgb;
+  const Status status = decode_image_bytes(bytes.data(), bytes.size(), "jp2-dicm", DecodeOptions{}, rgb);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.reason().find("DICOM files are not supported"), std::string::npos) << status.reason();
+}
+
 // fuzz_decode_image under ASan: a VP8X WebP whose last chunk has an odd length. The chunk walk
 // stepped one byte past the RIFF end, `riff_end - pos` wrapped and it read past the buffer.
 // Without ASan the read may go unnoticed: the input is also a seed of fuzz_decode_image, so the
