@@ -300,6 +300,7 @@ Status ModelSession::StartSession() {
     so.config.set_intra_op_parallelism_threads(config_.threads);
     so.config.set_inter_op_parallelism_threads(1);
   }
+  if (config_.one_op_at_a_time) so.config.set_inter_op_parallelism_threads(-1);
   ApplyPrecision(config_.model.precision, &so.config);
   if (distributed()) {
     so.target = config_.target;

@@ -26,6 +26,10 @@ struct SessionConfig {
   float weight_decay = 5e-4f;  // paper: 0.0005, on weights only
   float momentum = 0.9f;       // paper: 0.9
   int threads = 0;             // intra-op threads; 0 = all cores
+  // Run the ops of a step one after another in the calling thread (TensorFlow's
+  // inter_op_parallelism_threads = -1), each with all intra-op threads: then a traced step's op
+  // times add up to its wall time, and each is the op's own (`alexnet time`).
+  bool one_op_at_a_time = false;
   // Data-parallel training (replicas.h): this replica's place in the cluster and the target of
   // this process's server (StartServer). Then a training step averages every gradient over the
   // replicas before the momentum update, and its loss and accuracy are of the global batch.

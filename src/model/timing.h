@@ -41,13 +41,14 @@ struct TimingReport {
   double train_step_ms = 0;       // wall time of an untraced training step (mean)
   double forward_ms = 0;          // wall time of an untraced inference batch (mean)
   double traced_step_ms = 0;      // wall time of a traced step (tracing adds overhead)
-  double op_time_ms = 0;          // sum of all op times of a traced step (> wall time when ops overlap)
+  double op_time_ms = 0;          // sum of all op times of a traced step (ops run one at a time: <= its wall time)
   double TrainImagesPerSecond() const { return batch / (train_step_ms / 1000); }
   double InferenceImagesPerSecond() const { return batch / (forward_ms / 1000); }
 };
 
 // Builds the training graph, runs one warm-up step, times `iterations` training steps and
-// inference batches on random data, then traces `traced` steps and sums op times per layer.
+// inference batches on random data, then traces `traced` steps in a session that runs one op at
+// a time (SessionConfig::one_op_at_a_time) and sums op times per layer.
 Result<TimingReport> TimeLayers(const TimingOptions& options);
 
 // The table as printed by `alexnet time`: per layer forward/backward ms, MACs and GFLOP/s.

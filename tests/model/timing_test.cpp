@@ -38,6 +38,8 @@ void ExpectEveryLayerTimed(Precision precision) {
     EXPECT_EQ(r.macs > 0, has_weights) << r.layer;
   }
   EXPECT_NEAR(sum, t.op_time_ms, 1e-6 * t.op_time_ms) << "an op of the trace is missing from the rows";
+  // Ops that ran side by side would each count the time they shared: the sum would exceed the step.
+  EXPECT_LE(t.op_time_ms, t.traced_step_ms) << "traced ops overlapped: their times are not their own";
   EXPECT_LT(other, 0.2 * sum) << "most ops should belong to a layer, the loss or the update";
   EXPECT_GT(t.TrainImagesPerSecond(), 0);
   EXPECT_GT(t.InferenceImagesPerSecond(), 0);
