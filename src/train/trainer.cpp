@@ -91,7 +91,9 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   run->target_ = target;
   ALEXNET_RETURN_IF_ERROR(run->OpenData());
   ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
-  if (chief && (!resume || overrides.precision)) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
+  // A resumed run records what its command line changed, so that the next --resume keeps it.
+  const bool changed = overrides.epochs || overrides.time_budget || overrides.precision;
+  if (chief && (!resume || changed)) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
   ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume));
   ALEXNET_RETURN_IF_ERROR(run->OpenLoader());
   return run;
@@ -279,6 +281,10 @@ double TrainingRun::Seconds() const {
 
 Status TrainingRun::Run() {
   PrintHeader();
+  if (state_.epoch >= config_.recipe.epochs) {
+    out_ << "this run has already trained its " << config_.recipe.epochs << " epochs; to train it further:\n  alexnet train --run "
+         << config_.run.run_dir << " --resume --epochs <more than " << config_.recipe.epochs << ">\n";
+  }
   InstallSignalHandlers();
   tty_ = &out_ == &std::cout && ::isatty(STDOUT_FILENO);
   start_ = last_log_ = window_start_ = Clock::now();

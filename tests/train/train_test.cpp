@@ -476,6 +476,34 @@ TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
   fs::remove_all(root);
 }
 
+// --epochs given on --resume is recorded in config.json, so that the next --resume trains to it
+// too; resuming a run that has trained all its epochs says how to train it further.
+TEST(RunEpochs, ANewTargetIsRecordedAndAFinishedRunSaysHowToGoOn) {
+  const fs::path root = fs::temp_directory_path() / ("alexnet_epochs_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  alexnet::testing::WriteShapesDataset(root / "shapes", 8, 5);
+  TrainConfig c = SmallConfig(root / "shapes", root / "run");
+  c.recipe.epochs = 1;
+  auto epochs_in_config = [&] {
+    auto loaded = LoadTrainConfig((root / "run").string());
+    EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+    return loaded.ok() ? loaded->recipe.epochs : -1;
+  };
+  std::ostringstream out1, out2, out3;
+  ASSERT_TRUE(Train(c, false, {}, nullptr, out1).ok()) << out1.str();
+  EXPECT_EQ(epochs_in_config(), 1);
+  c.recipe.epochs = 2;
+  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, false}, nullptr, out2).ok()) << out2.str();
+  EXPECT_EQ(epochs_in_config(), 2);
+  EXPECT_EQ(out2.str().find("already trained"), std::string::npos) << out2.str();
+  c.recipe.epochs = 1;  // the command line's default, not given
+  ASSERT_TRUE(Train(c, true, {}, nullptr, out3).ok()) << out3.str();
+  EXPECT_EQ(epochs_in_config(), 2);
+  EXPECT_NE(out3.str().find("already trained its 2 epochs"), std::string::npos) << out3.str();
+  EXPECT_NE(out3.str().find("--resume --epochs"), std::string::npos) << out3.str();
+  fs::remove_all(root);
+}
+
 // Accumulate counts a batch against its labels, and refuses (instead of reading past its
 // arrays) probabilities of the wrong shape or a label that is not one of the classes.
 TEST(Accumulate, CountsABatchAndRefusesLabelsOrShapesThatDoNotFit) {
