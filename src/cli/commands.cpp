@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "cli/flags.h"
 #include "cli/quiet_start.h"
@@ -149,6 +150,20 @@ Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir) {
   return Status::Error("", "the chief (task 0) exited with status " + std::to_string(chief));
 }
 
+// The options given to `train` that --resume cannot change: all but these, which a resumed run
+// takes from its command line (the rest are the run's, in its config.json).
+std::vector<std::string> FixedOnResume(const CLI::App& cmd) {
+  static const std::set<std::string> kMayChange = {
+      "--run",      "--resume",         "--epochs",  "--time-budget",   "--precision",
+      "--workers",  "--threads",        "--keep",    "--log-every",     "--checkpoint-every",
+      "--cluster",  "--task",           "--local-workers", "--collective-timeout", "--startup-timeout"};
+  std::vector<std::string> fixed;
+  for (const CLI::Option* o : cmd.get_options()) {
+    if (o->count() > 0 && kMayChange.count(o->get_name()) == 0) fixed.push_back(o->get_name());
+  }
+  return fixed;
+}
+
 }  // namespace
 
 Command AddSummaryCommand(CLI::App* app) {
@@ -173,13 +188,11 @@ Command AddTrainCommand(CLI::App* app) {
   AddModelOptions(cmd, &c->model);
   AddStandardizeFlag(cmd, &c->model.standardize_input);
   cmd->add_flag("--resume", *resume, "continue the run in --run from its newest checkpoint");
-  auto* epochs = cmd->add_option("--epochs", c->recipe.epochs, "epochs")->check(CLI::PositiveNumber)
-                     ->capture_default_str();
-  auto* budget = cmd->add_option("--time-budget", c->recipe.time_budget_s,
-                                 "stop after this many seconds of training (0 = none)")
-                     ->check(kNonNegative)->capture_default_str();
-  auto* precision = AddPrecisionOption(cmd, &c->model.precision,
-                                       "fp32, or bf16 mixed precision (--resume: the run's unless given)");
+  cmd->add_option("--epochs", c->recipe.epochs, "epochs")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--time-budget", c->recipe.time_budget_s, "stop after this many seconds of training (0 = none)")
+      ->check(kNonNegative)
+      ->capture_default_str();
+  AddPrecisionOption(cmd, &c->model.precision, "fp32, or bf16 mixed precision (--resume: the run's unless given)");
   AddRecipeOptions(cmd, &c->recipe);
   AddTrainRunOptions(cmd, c.get());
   auto cluster = std::make_shared<ClusterFlags>();
@@ -187,7 +200,7 @@ Command AddTrainCommand(CLI::App* app) {
   cmd->callback([c, resume] {
     if (*resume && c->run.run_dir.empty()) throw CLI::ValidationError("--resume", "needs --run <run folder>");
   });
-  return {cmd, [c, resume, epochs, budget, precision, cluster]() -> Status {
+  return {cmd, [cmd, c, resume, cluster]() -> Status {
             if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();
             if (cluster->local_option->count() > 0) return RunLocalWorkers(*cluster, c->run.run_dir);
             ALEXNET_ASSIGN_OR_RETURN(c->cluster, ClusterOf(*cluster));
@@ -195,7 +208,15 @@ Command AddTrainCommand(CLI::App* app) {
               return Status::Error("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
                                            std::to_string(c->cluster.size()) + " workers that share it");
             }
-            const train::TrainOverrides overrides{epochs->count() > 0, budget->count() > 0, precision->count() > 0};
+            train::TrainOverrides overrides;
+            auto given = [cmd](const char* name) { return cmd->get_option(name)->count() > 0; };
+            overrides.epochs = given("--epochs");
+            overrides.time_budget = given("--time-budget");
+            overrides.precision = given("--precision");
+            overrides.checkpoint_every = given("--checkpoint-every");
+            overrides.keep_checkpoints = given("--keep");
+            overrides.log_every = given("--log-every");
+            overrides.fixed = FixedOnResume(*cmd);
             return train::Train(*c, *resume, overrides, ReportEpochHook(), std::cout);
           }};
 }

@@ -49,6 +49,9 @@ Result<TrainConfig> ResumedConfig(const TrainConfig& given, const TrainOverrides
   if (overrides.epochs) saved.recipe.epochs = given.recipe.epochs;
   if (overrides.time_budget) saved.recipe.time_budget_s = given.recipe.time_budget_s;
   if (overrides.precision) saved.model.precision = given.model.precision;
+  if (overrides.checkpoint_every) saved.run.checkpoint_every = given.run.checkpoint_every;
+  if (overrides.keep_checkpoints) saved.run.keep_checkpoints = given.run.keep_checkpoints;
+  if (overrides.log_every) saved.run.log_every_s = given.run.log_every_s;
   saved.run.workers = given.run.workers;
   saved.run.threads = given.run.threads;
   saved.cluster = given.cluster;  // the processes of this session, wherever the run started
@@ -81,6 +84,12 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   // folder is shared (same machine or file system), else they train with their command line's
   // settings, which must then be the run's; weights and position come from the chief.
   if (resume && (chief || fs::exists(dir + "/config.json"))) {
+    if (!overrides.fixed.empty()) {
+      std::string names;
+      for (const std::string& n : overrides.fixed) names += (names.empty() ? "" : ", ") + n;
+      return Status::Error(dir + "/config.json", names + ": cannot change when resuming (the run keeps the data, "
+                                                         "model and recipe it started with; a new --run can change them)");
+    }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
   // config.json records the precision really used (bf16 falls back to fp32 on a CPU without it).
@@ -92,8 +101,7 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   ALEXNET_RETURN_IF_ERROR(run->OpenData());
   ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
   // A resumed run records what its command line changed, so that the next --resume keeps it.
-  const bool changed = overrides.epochs || overrides.time_budget || overrides.precision;
-  if (chief && (!resume || changed)) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
+  if (chief && (!resume || overrides.Any())) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
   ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume));
   ALEXNET_RETURN_IF_ERROR(run->OpenLoader());
   return run;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 #include "data/loader.h"
@@ -21,10 +22,17 @@
 
 namespace alexnet::train {
 
-struct TrainOverrides {  // what a resumed run may change on its command line
+struct TrainOverrides {  // what a resumed run may change on its command line, when given there
   bool epochs = false;
   bool time_budget = false;
   bool precision = false;  // else the run keeps the precision it was started with
+  bool checkpoint_every = false;
+  bool keep_checkpoints = false;
+  bool log_every = false;
+  // Options given that a resumed run cannot change (its data, model and recipe): an error, rather
+  // than flags silently ignored in favour of config.json.
+  std::vector<std::string> fixed;
+  bool Any() const { return epochs || time_budget || precision || checkpoint_every || keep_checkpoints || log_every; }
 };
 
 // Called after every epoch's validation and checkpoint (and after a partial epoch at the time

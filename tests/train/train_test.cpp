@@ -466,19 +466,24 @@ TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
   EXPECT_NE(out1.str().find(", bf16, "), std::string::npos) << out1.str();
   c.model.precision = model::Precision::kFp32;  // the default of the command line, not given
   c.recipe.epochs = 2;
-  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, false}, nullptr, out2).ok()) << out2.str();
+  TrainOverrides epochs_given;
+  epochs_given.epochs = true;
+  ASSERT_TRUE(Train(c, true, epochs_given, nullptr, out2).ok()) << out2.str();
   EXPECT_STREQ(precision_in_config(), "bf16");
   EXPECT_NE(out2.str().find(", bf16, "), std::string::npos) << out2.str();
   c.recipe.epochs = 3;
-  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, true}, nullptr, out3).ok()) << out3.str();
+  TrainOverrides precision_given = epochs_given;
+  precision_given.precision = true;
+  ASSERT_TRUE(Train(c, true, precision_given, nullptr, out3).ok()) << out3.str();
   EXPECT_STREQ(precision_in_config(), "fp32");
   EXPECT_NE(out3.str().find(", fp32, "), std::string::npos) << out3.str();
   fs::remove_all(root);
 }
 
-// --epochs given on --resume is recorded in config.json, so that the next --resume trains to it
-// too; resuming a run that has trained all its epochs says how to train it further.
-TEST(RunEpochs, ANewTargetIsRecordedAndAFinishedRunSaysHowToGoOn) {
+// --epochs (and the other options --resume may change) given on --resume are recorded in
+// config.json, so that the next --resume keeps them; an option it cannot change is an error;
+// resuming a run that has trained all its epochs says how to train it further.
+TEST(RunEpochs, ANewTargetIsRecordedARecipeChangeRefusedAndAFinishedRunSaysHowToGoOn) {
   const fs::path root = fs::temp_directory_path() / ("alexnet_epochs_test_" + std::to_string(::getpid()));
   fs::remove_all(root);
   alexnet::testing::WriteShapesDataset(root / "shapes", 8, 5);
@@ -489,12 +494,23 @@ TEST(RunEpochs, ANewTargetIsRecordedAndAFinishedRunSaysHowToGoOn) {
     EXPECT_TRUE(loaded.ok()) << loaded.status().message();
     return loaded.ok() ? loaded->recipe.epochs : -1;
   };
-  std::ostringstream out1, out2, out3;
+  std::ostringstream out1, out2, out3, refused;
   ASSERT_TRUE(Train(c, false, {}, nullptr, out1).ok()) << out1.str();
   EXPECT_EQ(epochs_in_config(), 1);
+  // An option of the recipe given again is an error, not silently replaced by config.json's.
+  TrainOverrides lr_given;
+  lr_given.fixed = {"--lr"};
+  const Status st = Train(c, true, lr_given, nullptr, refused);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("--lr: cannot change when resuming"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("config.json"), std::string::npos) << st.message();
   c.recipe.epochs = 2;
-  ASSERT_TRUE(Train(c, true, TrainOverrides{true, false, false}, nullptr, out2).ok()) << out2.str();
+  c.run.keep_checkpoints = 7;  // the run section may change, and is recorded too
+  TrainOverrides more;
+  more.epochs = more.keep_checkpoints = true;
+  ASSERT_TRUE(Train(c, true, more, nullptr, out2).ok()) << out2.str();
   EXPECT_EQ(epochs_in_config(), 2);
+  EXPECT_EQ(LoadTrainConfig((root / "run").string())->run.keep_checkpoints, 7);
   EXPECT_EQ(out2.str().find("already trained"), std::string::npos) << out2.str();
   c.recipe.epochs = 1;  // the command line's default, not given
   ASSERT_TRUE(Train(c, true, {}, nullptr, out3).ok()) << out3.str();
