@@ -6,7 +6,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "cli/flags.h"
 #include "cli/quiet_start.h"
@@ -150,20 +149,6 @@ Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir) {
   return Status::Error("", "the chief (task 0) exited with status " + std::to_string(chief));
 }
 
-// The options given to `train` that --resume cannot change: all but these, which a resumed run
-// takes from its command line (the rest are the run's, in its config.json).
-std::vector<std::string> FixedOnResume(const CLI::App& cmd) {
-  static const std::set<std::string> kMayChange = {
-      "--run",      "--resume",         "--epochs",  "--time-budget",   "--precision",
-      "--workers",  "--threads",        "--keep",    "--log-every",     "--checkpoint-every",
-      "--cluster",  "--task",           "--local-workers", "--collective-timeout", "--startup-timeout"};
-  std::vector<std::string> fixed;
-  for (const CLI::Option* o : cmd.get_options()) {
-    if (o->count() > 0 && kMayChange.count(o->get_name()) == 0) fixed.push_back(o->get_name());
-  }
-  return fixed;
-}
-
 }  // namespace
 
 Command AddSummaryCommand(CLI::App* app) {
@@ -216,7 +201,7 @@ Command AddTrainCommand(CLI::App* app) {
             overrides.checkpoint_every = given("--checkpoint-every");
             overrides.keep_checkpoints = given("--keep");
             overrides.log_every = given("--log-every");
-            overrides.fixed = FixedOnResume(*cmd);
+            overrides.fixed = TrainOptionsFixedOnResume(*cmd);
             return train::Train(*c, *resume, overrides, ReportEpochHook(), std::cout);
           }};
 }

@@ -1,6 +1,7 @@
 #include "cli/flags.h"
 
 #include <map>
+#include <set>
 
 namespace alexnet::cli {
 
@@ -112,6 +113,18 @@ void AddDataOptions(CLI::App* cmd, train::DataSpec* d) {
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint) {
   cmd->add_option("--run", *run_dir, "run folder written by train")->required();
   cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");
+}
+
+std::vector<std::string> TrainOptionsFixedOnResume(const CLI::App& cmd) {
+  static const std::set<std::string> kMayChange = {
+      "--run",      "--resume",         "--epochs",  "--time-budget",   "--precision",
+      "--workers",  "--threads",        "--keep",    "--log-every",     "--checkpoint-every",
+      "--cluster",  "--task",           "--local-workers", "--collective-timeout", "--startup-timeout"};
+  std::vector<std::string> fixed;
+  for (const CLI::Option* o : cmd.get_options()) {
+    if (o->count() > 0 && kMayChange.count(o->get_name()) == 0) fixed.push_back(o->get_name());
+  }
+  return fixed;
 }
 
 }  // namespace alexnet::cli

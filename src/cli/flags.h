@@ -31,4 +31,10 @@ CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vecto
 // --run and --checkpoint of the commands that read a trained run.
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint);
 
+// The options given to `train` that --resume cannot change: all but --run, --resume, --epochs,
+// --time-budget, --precision, --workers, --threads, --checkpoint-every, --keep, --log-every and
+// the cluster flags, which a resumed run takes from its command line (the rest are the run's,
+// in its config.json).
+std::vector<std::string> TrainOptionsFixedOnResume(const CLI::App& cmd);
+
 }  // namespace alexnet::cli

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -200,6 +201,38 @@ TEST(Flags, NonNegativeTakesZeroAndRefusesNegatives) {
   text.add_option("--limit", limit, "images")->check(kNonNegative);
   const std::string not_number = Parse(text, {"--limit", "many"});
   EXPECT_NE(not_number.find("'many' is not a number"), std::string::npos) << not_number;
+}
+
+// What `train --resume` would silently ignore is named: the options of the data, model and
+// recipe given again; the epochs, the run's own options and the flags never given are not.
+TEST(Flags, TrainOptionsFixedOnResumeAreTheGivenRecipeAndModelOptions) {
+  CLI::App app;
+  model::ModelOptions m;
+  train::DataSpec d;
+  bool resume = false;
+  int epochs = 0, keep = 0;
+  std::string run;
+  float lr = 0;
+  AddModelOptions(&app, &m);
+  AddDataOptions(&app, &d);
+  app.add_flag("--resume", resume);
+  app.add_option("--run", run);
+  app.add_option("--epochs", epochs);
+  app.add_option("--keep", keep);
+  app.add_option("--lr", lr);
+  ASSERT_EQ(Parse(app, {"--run", "r", "--resume", "--epochs", "3", "--keep", "9"}), "");
+  EXPECT_TRUE(TrainOptionsFixedOnResume(app).empty());
+  CLI::App again;
+  AddModelOptions(&again, &m);
+  AddDataOptions(&again, &d);
+  again.add_flag("--resume", resume);
+  again.add_option("--lr", lr);
+  ASSERT_EQ(Parse(again, {"--resume", "--seed", "5", "--lr", "0.1", "--no-lrn"}), "");
+  const std::vector<std::string> fixed = TrainOptionsFixedOnResume(again);
+  EXPECT_EQ(fixed.size(), 3u);
+  for (const char* name : {"--seed", "--lr", "--lrn"}) {
+    EXPECT_NE(std::find(fixed.begin(), fixed.end(), name), fixed.end()) << name;
+  }
 }
 
 }  // namespace
