@@ -87,8 +87,9 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
     if (!overrides.fixed.empty()) {
       std::string names;
       for (const std::string& n : overrides.fixed) names += (names.empty() ? "" : ", ") + n;
-      return Status::Error(dir + "/config.json", names + ": cannot change when resuming (the run keeps the data, "
-                                                         "model and recipe it started with; a new --run can change them)");
+      return Status::Error(dir + "/config.json", names +
+                                                     ": cannot change when resuming (the run keeps the data, model "
+                                                     "and recipe it started with; a new --run can change them)");
     }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
@@ -290,8 +291,9 @@ double TrainingRun::Seconds() const {
 Status TrainingRun::Run() {
   PrintHeader();
   if (state_.epoch >= config_.recipe.epochs) {
-    out_ << "this run has already trained its " << config_.recipe.epochs << " epochs; to train it further:\n  alexnet train --run "
-         << config_.run.run_dir << " --resume --epochs <more than " << config_.recipe.epochs << ">\n";
+    out_ << "this run has already trained its " << config_.recipe.epochs << " epochs; to train it further:\n"
+         << "  alexnet train --run " << config_.run.run_dir << " --resume --epochs <more than "
+         << config_.recipe.epochs << ">\n";
   }
   InstallSignalHandlers();
   tty_ = &out_ == &std::cout && ::isatty(STDOUT_FILENO);
