@@ -84,12 +84,12 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   // folder is shared (same machine or file system), else they train with their command line's
   // settings, which must then be the run's; weights and position come from the chief.
   if (resume && (chief || fs::exists(dir + "/config.json"))) {
+    // Said, not refused: docs/scaling.md resumes a cluster with its first commands plus --resume.
     if (!overrides.fixed.empty()) {
       std::string names;
       for (const std::string& n : overrides.fixed) names += (names.empty() ? "" : ", ") + n;
-      return Status::Error(dir + "/config.json", names +
-                                                     ": cannot change when resuming (the run keeps the data, model "
-                                                     "and recipe it started with; a new --run can change them)");
+      out << "note: " << names << " not used: a resumed run keeps the data, model and recipe of " << dir
+          << "/config.json (a new --run can change them)\n";
     }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }

@@ -29,8 +29,8 @@ struct TrainOverrides {  // what a resumed run may change on its command line, w
   bool checkpoint_every = false;
   bool keep_checkpoints = false;
   bool log_every = false;
-  // Options given that a resumed run cannot change (its data, model and recipe): an error, rather
-  // than flags silently ignored in favour of config.json.
+  // Options given that a resumed run cannot change (its data, model and recipe): named in a note
+  // that they are not used, rather than silently ignored in favour of config.json.
   std::vector<std::string> fixed;
   bool Any() const { return epochs || time_budget || precision || checkpoint_every || keep_checkpoints || log_every; }
 };
