@@ -7,6 +7,9 @@ Run from the repository root:  .venv/bin/python bench/train_speed.py [--rounds 3
 
 --peer-with-our-malloc gives the Keras peer, through GLIBC_TUNABLES, the malloc settings that
 `alexnet` makes for itself (src/model/heap.h), to show how much of a difference is theirs.
+--with-tensorflow-lrn also runs `alexnet` on TensorFlow's own LRN kernels (--lrn-kernel
+tensorflow), the ones the Keras peer runs, to show how much of a difference our LRN kernel
+(src/model/lrn_kernel.h) makes.
 """
 import argparse
 import os
@@ -57,27 +60,36 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--peer-with-our-malloc", action="store_true",
                    help="run the Keras peer with alexnet's malloc settings (GLIBC_TUNABLES)")
+    p.add_argument("--with-tensorflow-lrn", action="store_true",
+                   help="also run alexnet with TensorFlow's LRN kernels (--lrn-kernel tensorflow)")
     a = p.parse_args()
     peer_env = dict(os.environ, GLIBC_TUNABLES=OUR_MALLOC) if a.peer_with_our_malloc else None
     peer_name = "keras (alexnet's malloc settings)" if a.peer_with_our_malloc else "keras"
     common = ["--batch", str(a.batch), "--iterations", str(a.iterations)]
     ours_only = ["--traced", "0"]  # speeds only: no per-layer tracing
     peer = [sys.executable, os.path.join(ROOT, "bench/keras_peer.py")]
-    configs = [(who, precision) for precision in ("fp32", "bf16") for who in ("alexnet", "keras")]
+    ours_tf_lrn = "alexnet-tf-lrn"  # alexnet --lrn-kernel tensorflow
+    players = ("alexnet", ours_tf_lrn, "keras") if a.with_tensorflow_lrn else ("alexnet", "keras")
+    configs = [(who, precision) for precision in ("fp32", "bf16") for who in players]
     results = {c: [] for c in configs}
     rss = {c: 0.0 for c in configs}
     for r in range(a.rounds):
         for who, precision in configs:
-            cmd = ([a.alexnet, "time"] + ours_only if who == "alexnet" else peer) + ["--precision", precision] + common
+            if who == "keras":
+                cmd = list(peer)
+            else:
+                cmd = [a.alexnet, "time"] + ours_only + (["--lrn-kernel", "tensorflow"] if who == ours_tf_lrn else [])
+            cmd += ["--precision", precision] + common
             speeds, peak_mb = measure(cmd, peer_env if who == "keras" else None)
             results[(who, precision)].append(speeds)
             rss[(who, precision)] = max(rss[(who, precision)], peak_mb)
-            print(f"round {r + 1}: {who:7s} {precision}: train {speeds['training step']:.1f} img/s, "
+            print(f"round {r + 1}: {who:14s} {precision}: train {speeds['training step']:.1f} img/s, "
                   f"inference {speeds['inference']:.1f} img/s", flush=True)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     print(f"\n{cpu_name()}, {os.cpu_count()} cores, commit {commit}, batch {a.batch}, 227 x 227, 1000 classes, "
           f"median of {a.rounds} rounds of {a.iterations} steps; keras = {peer_name}"
+          + (f"; {ours_tf_lrn} = alexnet --lrn-kernel tensorflow" if a.with_tensorflow_lrn else "")
           + (f", GLIBC_TUNABLES={OUR_MALLOC}" if peer_env else "") + "\n")
     med = {c: {k: statistics.median(s[k] for s in v) for k in ("training step", "inference")}
            for c, v in results.items()}
@@ -87,11 +99,15 @@ def main():
         m = med[(who, precision)]
         print(f"| {who} {precision} | {m['training step']:.1f} | {m['inference']:.1f} | {rss[(who, precision)]:.0f} |")
     print()
+    pairs = [("alexnet", "keras")]
+    if a.with_tensorflow_lrn:
+        pairs += [(ours_tf_lrn, "keras"), ("alexnet", ours_tf_lrn)]
     for precision in ("fp32", "bf16"):
-        ours, keras = med[("alexnet", precision)], med[("keras", precision)]
-        print(f"{precision}: alexnet / keras: train {ours['training step'] / keras['training step']:.3f}x, "
-              f"inference {ours['inference'] / keras['inference']:.3f}x")
-    for who in ("alexnet", "keras"):
+        for x, y in pairs:
+            mx, my = med[(x, precision)], med[(y, precision)]
+            print(f"{precision}: {x} / {y}: train {mx['training step'] / my['training step']:.3f}x, "
+                  f"inference {mx['inference'] / my['inference']:.3f}x")
+    for who in players:
         b, f = med[(who, "bf16")], med[(who, "fp32")]
         print(f"{who}: bf16 / fp32: train {b['training step'] / f['training step']:.2f}x, "
               f"inference {b['inference'] / f['inference']:.2f}x")

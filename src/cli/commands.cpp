@@ -297,6 +297,7 @@ Command AddTrainStepCommand(CLI::App* app) {
   AddShapeOptions(cmd, opts.get());
   AddModelOptions(cmd, opts.get());
   AddPrecisionOption(cmd, &opts->precision, "fp32 or bf16 mixed precision");
+  AddLrnKernelOption(cmd, &opts->lrn_kernel);
   cmd->add_option("--batch", *batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--steps", *steps, "number of steps")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lr", *lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
@@ -309,6 +310,7 @@ Command AddTimeCommand(CLI::App* app) {
   AddShapeOptions(cmd, &o->model);
   AddModelOptions(cmd, &o->model);
   AddPrecisionOption(cmd, &o->model.precision, "fp32 or bf16 mixed precision");
+  AddLrnKernelOption(cmd, &o->model.lrn_kernel);
   cmd->add_option("--batch", o->batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--iterations", o->iterations, "timed training steps and inference batches")
       ->check(CLI::PositiveNumber)->capture_default_str();
@@ -318,7 +320,8 @@ Command AddTimeCommand(CLI::App* app) {
   return {cmd, [o]() -> Status {
             ALEXNET_ASSIGN_OR_RETURN(const model::TimingReport t, model::TimeLayers(*o));
             std::cout << "alexnet time: batch " << t.batch << ", input " << t.input_size << " x " << t.input_size
-                      << ", " << model::PrecisionName(t.precision) << ", " << o->iterations
+                      << ", " << model::PrecisionName(t.precision) << ", LRN kernel "
+                      << model::LrnKernelName(o->model.lrn_kernel) << ", " << o->iterations
                       << " timed steps after 1 warm-up, " << o->traced << " traced\n"
                       << model::FormatTiming(t);
             return Status::Ok();

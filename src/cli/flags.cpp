@@ -23,6 +23,15 @@ CLI::Option* AddPrecisionOption(CLI::App* cmd, model::Precision* precision, cons
       ->default_str(model::PrecisionName(*precision));
 }
 
+CLI::Option* AddLrnKernelOption(CLI::App* cmd, model::LrnKernel* kernel) {
+  static const std::map<std::string, model::LrnKernel> kNames = {{"alexnet", model::LrnKernel::kOwn},
+                                                                 {"tensorflow", model::LrnKernel::kTensorFlow}};
+  return cmd->add_option("--lrn-kernel", *kernel, "CPU kernel of the LRN ops: ours, or TensorFlow's (to compare)")
+      ->transform(CLI::CheckedTransformer(kNames).description(""))
+      ->type_name("{alexnet,tensorflow}")
+      ->default_str(model::LrnKernelName(*kernel));
+}
+
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
                             const std::string& help) {
   std::map<std::string, train::Split> names;

@@ -25,6 +25,8 @@ CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o);
 void AddDataOptions(CLI::App* cmd, train::DataSpec* d);
 // --precision fp32|bf16, straight into the enum.
 CLI::Option* AddPrecisionOption(CLI::App* cmd, model::Precision* precision, const std::string& help);
+// --lrn-kernel alexnet|tensorflow (model/lrn_kernel.h), straight into the enum.
+CLI::Option* AddLrnKernelOption(CLI::App* cmd, model::LrnKernel* kernel);
 // --split, one of `splits`, straight into the enum.
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
                             const std::string& help);

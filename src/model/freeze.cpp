@@ -7,7 +7,9 @@
 namespace alexnet::model {
 
 Result<tensorflow::GraphDef> FreezeInferenceGraph(
-    const ModelOptions& opts, const std::vector<std::pair<std::string, tensorflow::Tensor>>& params) {
+    const ModelOptions& model, const std::vector<std::pair<std::string, tensorflow::Tensor>>& params) {
+  ModelOptions opts = model;
+  opts.lrn_kernel = LrnKernel::kTensorFlow;  // other programs have only TensorFlow's kernels
   tensorflow::Scope root = tensorflow::Scope::NewRootScope();
   Status missing;
   auto constant = [&](const tensorflow::Scope& s, const Parameter& p) -> tensorflow::Output {

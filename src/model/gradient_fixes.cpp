@@ -16,7 +16,7 @@ int FixLrnGradientAttributes(tensorflow::GraphDef* graph) {
     if (const auto colon = fwd.find(':'); colon != std::string::npos) fwd.resize(colon);
     const auto it = by_name.find(fwd);
     if (it == by_name.end() || it->second->op() != "LRN") continue;
-    for (const char* attr : {"depth_radius", "bias", "alpha", "beta"}) {
+    for (const char* attr : {"depth_radius", "bias", "alpha", "beta", "_kernel"}) {
       const auto a = it->second->attr().find(attr);
       if (a != it->second->attr().end()) (*n.mutable_attr())[attr] = a->second;
     }

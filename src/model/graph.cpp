@@ -2,6 +2,8 @@
 
 #include <tensorflow/cc/ops/standard_ops.h>
 
+#include "model/lrn_kernel.h"
+
 namespace alexnet::model {
 
 namespace ops = tensorflow::ops;
@@ -81,9 +83,12 @@ class LayerBuilder {
   }
 
   // Across channels: b = a / (bias + alpha * sum of a^2 over 2 * depth_radius + 1 maps)^beta.
+  // TensorFlow's op, on our CPU kernel unless asked otherwise (lrn_kernel.h).
   Output LocalResponseNorm(const LayerSpec& spec, Output x) {
     const LrnParams& lrn = opts_.lrn_params;
-    return ops::LRN(root_.WithOpName(spec.name), x,
+    Scope s = root_.WithOpName(spec.name);
+    if (opts_.lrn_kernel == LrnKernel::kOwn) s = s.WithKernelLabel(OwnLrnKernelLabel());
+    return ops::LRN(s, x,
                     ops::LRN::DepthRadius(lrn.depth_radius).Bias(lrn.bias).Alpha(lrn.alpha).Beta(lrn.beta));
   }
 

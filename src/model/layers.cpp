@@ -20,6 +20,8 @@ const char* KindName(LayerKind kind) {
 
 const char* PrecisionName(Precision precision) { return precision == Precision::kBf16 ? "bf16" : "fp32"; }
 
+const char* LrnKernelName(LrnKernel kernel) { return kernel == LrnKernel::kTensorFlow ? "tensorflow" : "alexnet"; }
+
 const char* ActivationName(Activation a) {
   switch (a) {
     case Activation::kNone: return "none";

@@ -72,6 +72,12 @@ enum class Init { kPaper, kHe };
 enum class Precision { kFp32, kBf16 };
 const char* PrecisionName(Precision precision);  // "fp32", "bf16"
 
+// The CPU kernel behind the graph's LRN and LRNGrad ops (model/lrn_kernel.h): ours, or
+// TensorFlow's own (for comparison, and in the frozen graph other programs load). Not a property
+// of the model: both compute the same function, to float rounding.
+enum class LrnKernel { kOwn, kTensorFlow };
+const char* LrnKernelName(LrnKernel kernel);  // "alexnet", "tensorflow"
+
 struct ModelOptions {
   int num_classes = 1000;
   int input_size = 227;       // square input, H = W
@@ -97,6 +103,7 @@ struct ModelOptions {
   bool standardize_input = false;
   int64_t seed = 1;
   Precision precision = Precision::kFp32;
+  LrnKernel lrn_kernel = LrnKernel::kOwn;
 };
 
 // The table this model uses: the seed's rows with opts' variants applied (activation, pooling

@@ -173,6 +173,21 @@ TEST(Flags, SplitOutsideTheListIsRefused) {
   EXPECT_EQ(split, train::Split::kTest);
 }
 
+TEST(Flags, LrnKernelIsOursByDefaultTensorFlowsWhenAskedAndNothingElse) {
+  CLI::App app;
+  model::ModelOptions o;
+  CLI::Option* option = AddLrnKernelOption(&app, &o.lrn_kernel);
+  EXPECT_EQ(option->get_default_str(), "alexnet");
+  ASSERT_EQ(Parse(app, {"--lrn-kernel", "tensorflow"}), "");
+  EXPECT_EQ(o.lrn_kernel, model::LrnKernel::kTensorFlow);
+  CLI::App app2;
+  model::ModelOptions o2;
+  AddLrnKernelOption(&app2, &o2.lrn_kernel);
+  const std::string error = Parse(app2, {"--lrn-kernel", "mkl"});
+  EXPECT_NE(error.find("--lrn-kernel"), std::string::npos) << error;
+  EXPECT_EQ(o2.lrn_kernel, model::LrnKernel::kOwn);
+}
+
 TEST(Flags, RunOptionIsRequired) {
   CLI::App app;
   std::string run, checkpoint;

@@ -14,6 +14,7 @@
 
 #include "model/gradient_fixes.h"
 #include "model/layers.h"
+#include "model/lrn_kernel.h"
 #include "model/session.h"
 #include "session_util.h"
 #include "naive_reference.h"
@@ -158,14 +159,16 @@ TEST(Reference, TheVariantsOfTheLayerTableMatchNaiveLoops) {
 
 // Gradient of one small conv -> ReLU -> LRN -> max-pool block w.r.t. its filters, from
 // AddSymbolicGradients, against central finite differences. Returns the max relative error.
-double GradientError(bool fix_lrn_gradient) {
+// `kernel`: the LRN ops' CPU kernel (lrn_kernel.h).
+double GradientError(bool fix_lrn_gradient, LrnKernel kernel = LrnKernel::kTensorFlow) {
   namespace ops = tensorflow::ops;
   tensorflow::Scope s = tensorflow::Scope::NewRootScope();
   auto x = ops::Placeholder(s.WithOpName("x"), tensorflow::DT_FLOAT);
   auto w = ops::Placeholder(s.WithOpName("w"), tensorflow::DT_FLOAT);
   auto coeff = ops::Placeholder(s.WithOpName("coeff"), tensorflow::DT_FLOAT);
   auto conv = ops::Conv2D(s, x, w, {1, 2, 2, 1}, "VALID");
-  auto lrn = ops::LRN(s, ops::Relu(s, conv), ops::LRN::DepthRadius(2).Bias(2.0f).Alpha(1e-2f).Beta(0.75f));
+  const tensorflow::Scope lrn_scope = kernel == LrnKernel::kOwn ? s.WithKernelLabel(OwnLrnKernelLabel()) : s;
+  auto lrn = ops::LRN(lrn_scope, ops::Relu(s, conv), ops::LRN::DepthRadius(2).Bias(2.0f).Alpha(1e-2f).Beta(0.75f));
   auto pool = ops::MaxPool(s, lrn, {1, 3, 3, 1}, {1, 2, 2, 1}, "VALID");
   auto loss = ops::Sum(s.WithOpName("loss"), ops::Mul(s, pool, coeff), {0, 1, 2, 3});
   std::vector<tensorflow::Output> grads;
@@ -208,14 +211,15 @@ double GradientError(bool fix_lrn_gradient) {
     const double g = analytic.flat<float>()(i);
     worst = std::max(worst, std::abs(g - fd) / std::max({std::abs(g), std::abs(fd), 1e-1}));
   }
-  std::printf("gradient vs finite differences (%s): max relative error %.2e over %lld weights\n",
+  std::printf("gradient vs finite differences (%s, LRN kernel %s): max relative error %.2e over %lld weights\n",
               fix_lrn_gradient ? "LRN gradient repaired" : "TensorFlow's C++ LRN gradient as is",
-              worst, static_cast<long long>(tw.NumElements()));
+              LrnKernelName(kernel), worst, static_cast<long long>(tw.NumElements()));
   return worst;
 }
 
 TEST(Reference, ConvLrnPoolGradientMatchesFiniteDifferences) {
   EXPECT_LT(GradientError(/*fix_lrn_gradient=*/true), 2e-2);
+  EXPECT_LT(GradientError(/*fix_lrn_gradient=*/true, LrnKernel::kOwn), 2e-2);
 }
 
 // Documents why FixLrnGradientAttributes exists: without it the gradient is wrong. When a
