@@ -26,6 +26,7 @@ struct Case {
   int depth;
   LrnParams p;
   float stddev;  // of the inputs: large enough that the window's sum moves the denominator
+  int batch = 2;  // images of 5 x 3 pixels
 };
 
 // max |a - b| / max(|b|, 1e-3 * max |b|) over all elements.
@@ -81,16 +82,17 @@ TEST(LrnKernel, ForwardAndGradientMatchTensorFlowsKernels) {
       {7, {5, 1.0f, 1e-2f, 0.5f}, 5.0f},      // beta 1/2: rsqrt path
       {5, {0, 1.0f, 0.1f, 1.0f}, 3.0f},       // radius 0, beta 1: reciprocal path
       {16, {3, 1.5f, 5e-2f, 0.6f}, 3.0f},     // any other beta: pow
+      {96, {2, 2.0f, 1e-4f, 0.75f}, 60.0f, 200},  // 3,000 pixels: shared out over the threads
   };
   unsigned seed = 1;
   for (const Case& c : cases) {
-    const tensorflow::TensorShape shape({2, 5, 3, c.depth});
+    const tensorflow::TensorShape shape({c.batch, 5, 3, c.depth});
     const Tensor x = Random(shape, c.stddev, seed++), g = Random(shape, 1.0f, seed++);
     const std::vector<Tensor> out = RunBoth(c, x, g);
     ASSERT_EQ(out.size(), 4u);
     const double fwd = MaxRelativeError(out[0], out[1]), bwd = MaxRelativeError(out[2], out[3]);
-    std::printf("depth %3d radius %d beta %.2f: forward max relative error %.1e, gradient %.1e\n", c.depth,
-                c.p.depth_radius, c.p.beta, fwd, bwd);
+    std::printf("%3d x 5 x 3 x %3d, radius %d, beta %.2f: forward max relative error %.1e, gradient %.1e\n", c.batch,
+                c.depth, c.p.depth_radius, c.p.beta, fwd, bwd);
     EXPECT_LT(fwd, 1e-5) << "depth " << c.depth << " beta " << c.p.beta;
     EXPECT_LT(bwd, 2e-4) << "depth " << c.depth << " beta " << c.p.beta;
     // The normalisation did something: a test of the identity would prove little.
