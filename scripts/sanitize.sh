@@ -50,7 +50,7 @@ run() {
   return "$rc"
 }
 
-ASAN_TARGETS="data_tests flags_test csv_test schedule_test config_json_test cluster_test run_files_fuzz_regression_test"
+ASAN_TARGETS="data_tests flags_test lrn_rows_test csv_test schedule_test config_json_test cluster_test run_files_fuzz_regression_test"
 # Every run goes ahead even when an earlier one found something; the exit status says if any did.
 failed=()
 for r in "${RUNS[@]}"; do
