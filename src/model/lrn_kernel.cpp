@@ -41,22 +41,32 @@ void ForEachShard(OpKernelContext* ctx, int64_t rows, int64_t depth, int radius,
   tensorflow::Shard(workers->num_threads, workers->workers, rows, cost_per_row, f);
 }
 
-// Inputs must be 4-D (NHWC) and of one shape; returns false after setting the op's error.
-bool CheckInputs(OpKernelContext* ctx, std::initializer_list<int> inputs) {
+// The rows of channels an LRN or LRNGrad node works on: its `inputs` must be 4-D (NHWC) and of
+// one shape, and its output is allocated in that shape. Returns the output, or nullptr when there
+// is nothing to compute (no elements) or after setting the op's error.
+float* OutputLikeInputs(OpKernelContext* ctx, std::initializer_list<int> inputs, int64_t* rows, int64_t* depth) {
+  const std::string& op = ctx->op_kernel().type_string();
   const Tensor& first = ctx->input(*inputs.begin());
   if (first.dims() != 4) {
-    ctx->CtxFailure(absl::InvalidArgumentError("LRN: input must be 4-D, got " + first.shape().DebugString()));
-    return false;
+    ctx->CtxFailure(absl::InvalidArgumentError(op + ": input must be 4-D, got " + first.shape().DebugString()));
+    return nullptr;
   }
   for (int i : inputs) {
     if (ctx->input(i).shape() != first.shape()) {
-      ctx->CtxFailure(absl::InvalidArgumentError("LRNGrad: inputs of different shapes, " +
-                                                 first.shape().DebugString() + " and " +
-                                                 ctx->input(i).shape().DebugString()));
-      return false;
+      ctx->CtxFailure(absl::InvalidArgumentError(op + ": inputs of different shapes, " + first.shape().DebugString() +
+                                                 " and " + ctx->input(i).shape().DebugString()));
+      return nullptr;
     }
   }
-  return true;
+  Tensor* out = nullptr;
+  if (const absl::Status st = ctx->allocate_output(0, first.shape(), &out); !st.ok()) {
+    ctx->CtxFailure(st);
+    return nullptr;
+  }
+  if (first.NumElements() == 0) return nullptr;
+  *depth = first.dim_size(3);
+  *rows = first.NumElements() / *depth;
+  return out->flat<float>().data();
 }
 
 class LrnOp : public OpKernel {
@@ -64,16 +74,13 @@ class LrnOp : public OpKernel {
   explicit LrnOp(OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, ReadAttributes(ctx, &p_)); }
 
   void Compute(OpKernelContext* ctx) override {
-    if (!CheckInputs(ctx, {0})) return;
-    const Tensor& in = ctx->input(0);
-    Tensor* out = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, in.shape(), &out));
-    const int64_t depth = in.dim_size(3);
-    if (in.NumElements() == 0) return;
-    const float* x = in.flat<float>().data();
-    float* y = out->flat<float>().data();
-    ForEachShard(ctx, in.NumElements() / depth, depth, p_.depth_radius, [&](int64_t begin, int64_t end) {
-      LrnForwardRows(x + begin * depth, y + begin * depth, end - begin, static_cast<int>(depth), p_);
+    int64_t rows = 0, depth = 0;
+    float* y = OutputLikeInputs(ctx, {0}, &rows, &depth);
+    if (y == nullptr) return;
+    const float* x = ctx->input(0).flat<float>().data();
+    ForEachShard(ctx, rows, depth, p_.depth_radius, [&](int64_t begin, int64_t end) {
+      const int64_t at = begin * depth;
+      LrnForwardRows(x + at, y + at, end - begin, static_cast<int>(depth), p_);
     });
   }
 
@@ -87,17 +94,13 @@ class LrnGradOp : public OpKernel {
   explicit LrnGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, ReadAttributes(ctx, &p_)); }
 
   void Compute(OpKernelContext* ctx) override {
-    if (!CheckInputs(ctx, {0, 1, 2})) return;
-    const Tensor& grads = ctx->input(0);
-    Tensor* out = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, grads.shape(), &out));
-    const int64_t depth = grads.dim_size(3);
-    if (grads.NumElements() == 0) return;
-    const float* g = grads.flat<float>().data();
+    int64_t rows = 0, depth = 0;
+    float* dx = OutputLikeInputs(ctx, {0, 1, 2}, &rows, &depth);
+    if (dx == nullptr) return;
+    const float* g = ctx->input(0).flat<float>().data();
     const float* x = ctx->input(1).flat<float>().data();
     const float* y = ctx->input(2).flat<float>().data();
-    float* dx = out->flat<float>().data();
-    ForEachShard(ctx, grads.NumElements() / depth, depth, p_.depth_radius, [&](int64_t begin, int64_t end) {
+    ForEachShard(ctx, rows, depth, p_.depth_radius, [&](int64_t begin, int64_t end) {
       const int64_t at = begin * depth;
       LrnBackwardRows(g + at, x + at, y + at, dx + at, end - begin, static_cast<int>(depth), p_);
     });
