@@ -17,6 +17,7 @@
 #include "data/synthetic.h"
 
 using namespace alexnet::data;
+using alexnet::Status;
 
 int main(int argc, char** argv) {
   CLI::App app{"Input pipeline throughput (images/s): threaded loader vs single-threaded loop"};

@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   alexnet::data::DecodeOptions options;
   options.max_pixels = kMaxPixels;
   cv::Mat rgb;
-  const alexnet::data::Status status = alexnet::data::decode_image_bytes(data, size, "fuzz", options, rgb);
+  const alexnet::Status status = alexnet::data::decode_image_bytes(data, size, "fuzz", options, rgb);
   if (status.ok() && (rgb.type() != CV_8UC3 || rgb.empty())) __builtin_trap();  // the documented output
   return 0;
 }

@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::cli {
 

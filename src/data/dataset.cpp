@@ -9,7 +9,7 @@ namespace alexnet::data {
 
 Status Dataset::load_rgb8(std::size_t i, cv::Mat& rgb) const {
   try {
-    ALEXNET_DATA_RETURN_IF_ERROR(load_into(i, rgb));
+    ALEXNET_RETURN_IF_ERROR(load_into(i, rgb));
   } catch (const std::exception& e) {
     return Status::Error(name(i), std::string("loading failed: ") + e.what());
   }

@@ -10,7 +10,7 @@
 #include <opencv2/core.hpp>
 
 #include "data/skip_log.h"
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

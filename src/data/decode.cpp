@@ -190,11 +190,11 @@ Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string&
                   cv::Mat& rgb, DecodeWarnings& warnings, int& orientation) {
   const auto check = [&](const JpegHeader& header) {
     orientation = header.orientation;
-    ALEXNET_DATA_RETURN_IF_ERROR(CheckDeclaredSize(ImageFormat::kJpeg, header.width, header.height, name, options));
+    ALEXNET_RETURN_IF_ERROR(CheckDeclaredSize(ImageFormat::kJpeg, header.width, header.height, name, options));
     const std::string limit = OpenCvLimitProblem(header.width, header.height);  // both at most 65535
     return limit.empty() ? Status::Ok() : Status::Error(name, limit);
   };
-  ALEXNET_DATA_RETURN_IF_ERROR(decode_jpeg(data, size, name, check, rgb, warnings));
+  ALEXNET_RETURN_IF_ERROR(decode_jpeg(data, size, name, check, rgb, warnings));
   if (options.strict_jpeg && warnings.any()) {
     return Status::Error(name, warnings.summary() + "; refused (strict JPEG decoding)");
   }
@@ -256,7 +256,7 @@ Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
   const ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return OpenError(path, errno);
   ALEXNET_ASSIGN_OR_RETURN(const std::uint64_t size, CheckedFileSize(fd.get(), path, max_bytes));
-  ALEXNET_DATA_RETURN_IF_ERROR(ReadUpTo(fd.get(), path, size, bytes));
+  ALEXNET_RETURN_IF_ERROR(ReadUpTo(fd.get(), path, size, bytes));
   if (bytes.empty()) return Status::Error(path, "empty file (0 bytes)");
   return Status::Ok();
 }
@@ -332,11 +332,11 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
   const ImageHeader header = probe_image_header(data, size);
   int orientation = header.orientation;
   if (header.format == ImageFormat::kJpeg) {
-    ALEXNET_DATA_RETURN_IF_ERROR(DecodeJpeg(data, size, name, options, rgb, noted, orientation));
+    ALEXNET_RETURN_IF_ERROR(DecodeJpeg(data, size, name, options, rgb, noted, orientation));
   } else {
     // The size check comes first: a header declaring an absurd size is the more useful report
     // even when the (small) file is also "truncated" with respect to it.
-    ALEXNET_DATA_RETURN_IF_ERROR(CheckDeclaredSize(header.format, header.width, header.height, name, options));
+    ALEXNET_RETURN_IF_ERROR(CheckDeclaredSize(header.format, header.width, header.height, name, options));
     if (!header.problem.empty()) return Status::Error(name, header.problem);
     // DICOM is not read. Found by fuzzing (fuzz/fuzz_decode_image): Debian's OpenCV hands any
     // file with "DICM" at offset 128 to GDCM, whose reader assert()s on a malformed one and so
@@ -347,7 +347,7 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
     if (size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0) {
       return Status::Error(name, "DICOM files are not supported (GDCM aborts the process on a malformed one)");
     }
-    ALEXNET_DATA_RETURN_IF_ERROR(DecodeWithOpenCv(data, size, name, header, options, rgb));
+    ALEXNET_RETURN_IF_ERROR(DecodeWithOpenCv(data, size, name, header, options, rgb));
   }
   try {
     if (options.apply_exif_orientation) apply_exif_orientation(orientation, rgb);
@@ -362,7 +362,7 @@ Status decode_image_file(const std::string& path, const DecodeOptions& options, 
   // One buffer per thread: the loader's workers decode thousands of files without reallocating.
   thread_local std::vector<std::uint8_t> bytes;
   if (warnings) *warnings = DecodeWarnings();
-  ALEXNET_DATA_RETURN_IF_ERROR(read_file_bytes(path, options.max_file_bytes, bytes));
+  ALEXNET_RETURN_IF_ERROR(read_file_bytes(path, options.max_file_bytes, bytes));
   if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
     return Status::Error(path, "file too large for the decoder (over 2 GiB)");
   }

@@ -45,7 +45,7 @@
 #include <opencv2/core.hpp>
 
 #include "data/decode_limits.h"
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

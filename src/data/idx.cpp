@@ -170,7 +170,7 @@ Result<IdxArray> read_idx(const std::string& path, const IdxOptions& options) {
     return Status::Error(path, "idx header declares more than " +
                                    std::to_string(options.max_bytes) + " bytes of data");
   }
-  ALEXNET_DATA_RETURN_IF_ERROR(ReadData(f.get(), path, total, a.data));
+  ALEXNET_RETURN_IF_ERROR(ReadData(f.get(), path, total, a.data));
   ToHostOrder(elem, a.data);
   return a;
 }

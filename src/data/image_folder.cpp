@@ -67,7 +67,7 @@ struct Walker {
       if (has_image_extension(name)) {
         files.push_back(p.string());  // whatever it is; load_into() says what is wrong with it
       } else if (fs::is_directory(p, ec)) {
-        ALEXNET_DATA_RETURN_IF_ERROR(walk(p, false));
+        ALEXNET_RETURN_IF_ERROR(walk(p, false));
       } else {
         ++ignored;
       }
@@ -230,7 +230,7 @@ Result<std::vector<std::string>> ListClassFolders(const std::string& root_dir) {
 Status AddClassImages(const fs::path& folder, int label, SkipLog& log, Listing& listing) {
   Walker walker;
   walker.mutable_log = &log;
-  ALEXNET_DATA_RETURN_IF_ERROR(walker.walk(folder, true));
+  ALEXNET_RETURN_IF_ERROR(walker.walk(folder, true));
   if (walker.files.empty()) {
     return Status::Error(folder.string(),
                          "class folder contains no image files (extensions: " + extension_list() + ")");
@@ -256,7 +256,7 @@ Result<Listing> ListFromClassFolders(const ImageFolderOptions& options, SkipLog&
                                                          std::to_string(listing.classes.size()) + " given classes");
     }
     const int label = static_cast<int>(pos - listing.classes.begin());
-    ALEXNET_DATA_RETURN_IF_ERROR(AddClassImages(root / folder, label, log, listing));
+    ALEXNET_RETURN_IF_ERROR(AddClassImages(root / folder, label, log, listing));
   }
   return listing;
 }

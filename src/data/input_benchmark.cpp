@@ -122,7 +122,7 @@ Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> 
   // The baseline loop below runs before the loader would check these (a crop larger than the
   // resize, or batches of 0, must be an error, not a crash).
   if (lo.batch_size < 1) return Status::Error("", "input benchmark: batch size must be >= 1");
-  ALEXNET_DATA_RETURN_IF_ERROR(check_preprocess_options(lo.preprocess));
+  ALEXNET_RETURN_IF_ERROR(check_preprocess_options(lo.preprocess));
   if (lo.single_threaded_opencv) cv::setNumThreads(0);
 
   InputBenchmarkResult r;
@@ -130,7 +130,7 @@ Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> 
   // Baseline first, before any loader thread exists.
   if (options.baseline) {
     const std::int64_t count = options.baseline_images > 0 ? options.baseline_images : options.images;
-    ALEXNET_DATA_RETURN_IF_ERROR(TimeBaseline(*dataset, lo, count, r));
+    ALEXNET_RETURN_IF_ERROR(TimeBaseline(*dataset, lo, count, r));
   }
   ALEXNET_ASSIGN_OR_RETURN(r, TimeLoader(std::move(dataset), lo, options, r));
   if (r.baseline_images_per_second > 0) r.speedup = r.images_per_second / r.baseline_images_per_second;

@@ -11,7 +11,7 @@
 
 #include "data/dataset.h"
 #include "data/loader.h"
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

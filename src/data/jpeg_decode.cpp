@@ -172,7 +172,7 @@ Status decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string
     header.width = s.cinfo.image_width;
     header.height = s.cinfo.image_height;
     header.orientation = ExifOrientation(s.cinfo);
-    ALEXNET_DATA_RETURN_IF_ERROR(check(header));
+    ALEXNET_RETURN_IF_ERROR(check(header));
     // The source stops right after the first scan's header (inside `data`: it did not end early).
     const std::size_t scan_start = static_cast<std::size_t>(s.cinfo.src->next_input_byte - data);
     if (!HasEndOfImage(data, size, scan_start)) {

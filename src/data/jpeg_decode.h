@@ -16,7 +16,7 @@
 #include <opencv2/core.hpp>
 
 #include "data/decode.h"
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

@@ -12,8 +12,8 @@ Status ForSharedKeys(const nlohmann::json& a, const nlohmann::json& b, const std
     const auto it = b.find(key);
     if (it == b.end()) continue;
     const std::string name = prefix.empty() ? key : prefix + "." + key;
-    ALEXNET_DATA_RETURN_IF_ERROR(check(name, value, *it));
-    ALEXNET_DATA_RETURN_IF_ERROR(ForSharedKeys(value, *it, name, check));
+    ALEXNET_RETURN_IF_ERROR(check(name, value, *it));
+    ALEXNET_RETURN_IF_ERROR(ForSharedKeys(value, *it, name, check));
   }
   return Status::Ok();
 }

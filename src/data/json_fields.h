@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

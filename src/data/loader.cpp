@@ -42,7 +42,7 @@ Status WriteSample(const Dataset& dataset, const LoaderOptions& o, const Normali
   thread_local cv::Mat rgb, scratch;
   const int S = o.preprocess.resize, C = o.preprocess.crop;
   try {
-    ALEXNET_DATA_RETURN_IF_ERROR(dataset.load_rgb8(sample, rgb));
+    ALEXNET_RETURN_IF_ERROR(dataset.load_rgb8(sample, rgb));
     const cv::Mat square = center_square(rgb, S, scratch);
     if (o.ten_crop) {
       write_ten_crops(square, C, norm, out);
@@ -81,7 +81,7 @@ Result<std::unique_ptr<Loader>> Loader::create(std::shared_ptr<const Dataset> da
   if (o.batch_size < 1) return Status::Error("", "loader: batch_size must be >= 1");
   if (o.workers < 1) return Status::Error("", "loader: workers must be >= 1");
   if (o.queue_depth < 1) return Status::Error("", "loader: queue_depth must be >= 1");
-  ALEXNET_DATA_RETURN_IF_ERROR(check_preprocess_options(o.preprocess));
+  ALEXNET_RETURN_IF_ERROR(check_preprocess_options(o.preprocess));
   auto norm = make_normalization(o.stats.get(), o.preprocess);
   if (!norm.ok()) return Status::Error("", "loader: " + norm.status().reason());
   if (o.augment && !o.ten_crop && o.augmentation.pca_color && !o.stats) {

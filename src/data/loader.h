@@ -32,7 +32,7 @@
 #include "data/color_stats.h"
 #include "data/dataset.h"
 #include "data/preprocess.h"
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

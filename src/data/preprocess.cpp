@@ -177,8 +177,8 @@ Status check_rgb8(const cv::Mat& rgb) {
 
 Status preprocess_eval(const cv::Mat& rgb, const PreprocessOptions& options,
                        const Normalization& norm, float* out) {
-  ALEXNET_DATA_RETURN_IF_ERROR(check_rgb8(rgb));
-  ALEXNET_DATA_RETURN_IF_ERROR(check_preprocess_options(options));
+  ALEXNET_RETURN_IF_ERROR(check_rgb8(rgb));
+  ALEXNET_RETURN_IF_ERROR(check_preprocess_options(options));
   cv::Mat scratch;
   const cv::Mat square = center_square(rgb, options.resize, scratch);
   write_crop(square, center_crop(options.resize, options.crop), options.crop, norm, {0, 0, 0},

@@ -9,7 +9,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

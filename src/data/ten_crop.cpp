@@ -24,8 +24,8 @@ void write_ten_crops(const cv::Mat& square, int crop, const Normalization& norm,
 
 Status preprocess_ten_crops(const cv::Mat& rgb, const PreprocessOptions& options,
                             const Normalization& norm, float* out) {
-  ALEXNET_DATA_RETURN_IF_ERROR(check_rgb8(rgb));
-  ALEXNET_DATA_RETURN_IF_ERROR(check_preprocess_options(options));
+  ALEXNET_RETURN_IF_ERROR(check_rgb8(rgb));
+  ALEXNET_RETURN_IF_ERROR(check_preprocess_options(options));
   cv::Mat scratch;
   write_ten_crops(center_square(rgb, options.resize, scratch), options.crop, norm, out);
   return Status::Ok();

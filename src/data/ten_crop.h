@@ -7,7 +7,7 @@
 #include <opencv2/core.hpp>
 
 #include "data/preprocess.h"
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::data {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::model {
 

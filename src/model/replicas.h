@@ -12,7 +12,7 @@
 #include <tensorflow/cc/framework/scope.h>
 #include <tensorflow/core/protobuf/config.pb.h>
 
-#include "data/status.h"
+#include "util/status.h"
 #include "model/cluster_spec.h"
 
 namespace alexnet::model {

@@ -8,6 +8,7 @@
 #include <tensorflow/cc/framework/scope.h>
 
 #include "model/graph.h"
+#include "util/format.h"
 
 namespace alexnet::model {
 
@@ -47,16 +48,6 @@ struct CGraph {
 std::string NodeName(const tensorflow::Output& o) { return o.node()->name(); }
 
 }  // namespace
-
-std::string FormatCount(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
 
 Result<Summary> BuildSummary(const ModelOptions& opts) {
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<LayerShape> formula, ComputeLayerShapes(opts));

@@ -38,6 +38,4 @@ void PrintSummary(const Summary& s, std::ostream& os);
 // The same table as Markdown (docs are generated from it).
 void PrintSummaryMarkdown(const Summary& s, std::ostream& os);
 
-std::string FormatCount(int64_t n);  // 62378344 -> "62,378,344"
-
 }  // namespace alexnet::model

@@ -6,7 +6,7 @@
 
 #include <tensorflow/core/platform/status.h>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::model {
 

@@ -4,13 +4,12 @@
 #include <sstream>
 
 #include "report/dropout_experiment.h"
-#include "train/format.h"
+#include "util/format.h"
 
 namespace alexnet::report {
 
 namespace {
 
-using train::FormatFixed;
 
 // ---- measures shared by several experiments
 

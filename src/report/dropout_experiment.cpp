@@ -10,7 +10,7 @@
 
 #include "report/gnuplot.h"
 #include "report/train_eval.h"
-#include "train/format.h"
+#include "util/format.h"
 
 namespace alexnet::report {
 
@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string F3(double v) { return std::isfinite(v) ? train::FormatFixed(v, 3) : "-"; }
+std::string F3(double v) { return std::isfinite(v) ? FormatFixed(v, 3) : "-"; }
 
 std::string Signed3(double v) {
   char buf[32];
@@ -127,10 +127,10 @@ std::string RunningTable(const DropoutRun& with, const DropoutRun& without) {
 
 std::string TimeLine(const DropoutRun& with, const DropoutRun& without) {
   std::ostringstream md;
-  md << "\nTime: dropout " << Rate(with.rate) << " " << train::FormatDuration(with.train_seconds) << " of training";
-  if (with.wall_seconds > 0) md << " (" << train::FormatDuration(with.wall_seconds) << " in all)";
-  md << ", dropout " << Rate(without.rate) << " " << train::FormatDuration(without.train_seconds) << " of training";
-  if (without.wall_seconds > 0) md << " (" << train::FormatDuration(without.wall_seconds) << " in all)";
+  md << "\nTime: dropout " << Rate(with.rate) << " " << FormatDuration(with.train_seconds) << " of training";
+  if (with.wall_seconds > 0) md << " (" << FormatDuration(with.wall_seconds) << " in all)";
+  md << ", dropout " << Rate(without.rate) << " " << FormatDuration(without.train_seconds) << " of training";
+  if (without.wall_seconds > 0) md << " (" << FormatDuration(without.wall_seconds) << " in all)";
   md << ".\n\n";
   return md.str();
 }

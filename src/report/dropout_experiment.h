@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::report {
 

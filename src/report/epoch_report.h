@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-#include "data/status.h"
+#include "util/status.h"
 #include "train/trainer.h"
 
 namespace alexnet::report {

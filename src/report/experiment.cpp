@@ -9,8 +9,8 @@
 #include "report/claims.h"
 #include "report/dropout_experiment.h"
 #include "report/experiment_runs.h"
-#include "train/files.h"
-#include "train/format.h"
+#include "util/files.h"
+#include "util/format.h"
 
 namespace alexnet::report {
 
@@ -123,7 +123,7 @@ Status CheckNoRunsYet(const Definition& d, const ExperimentOptions& o) {
 // --resume continues the experiment whose command file is in out_dir, and no other: runs made
 // with other settings would be mixed into one table.
 Status CheckSameExperiment(ExperimentKind kind, const ExperimentOptions& o) {
-  const Result<std::string> saved = train::ReadFile(CommandFile(kind, o));
+  const Result<std::string> saved = ReadFile(CommandFile(kind, o));
   if (!saved.ok()) return Status::Ok();  // nothing was started here
   const std::string now = ExperimentCommand(kind, o) + "\n";
   if (*saved == now) return Status::Ok();
@@ -138,7 +138,7 @@ bool RunFinished(const std::string& dir) { return fs::exists(dir + "/wall_second
 // Empties the folder of a run that did not finish, unless a live process still trains in it.
 Status ClearUnfinishedRun(const std::string& dir) {
   if (!fs::exists(dir)) return Status::Ok();
-  ALEXNET_ASSIGN_OR_RETURN(auto lock, train::RunFolderLock::Acquire(dir));
+  ALEXNET_ASSIGN_OR_RETURN(auto lock, RunFolderLock::Acquire(dir));
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) return Status::Error(dir, "cannot remove the unfinished run: " + ec.message());
@@ -146,10 +146,10 @@ Status ClearUnfinishedRun(const std::string& dir) {
 }
 
 Status TrainAll(const Definition& d, const ExperimentOptions& o, std::ostream& out) {
-  ALEXNET_RETURN_IF_ERROR(train::MakeFolder(o.out_dir));
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(o.out_dir));
   ALEXNET_RETURN_IF_ERROR(o.resume ? CheckSameExperiment(d.kind, o) : CheckNoRunsYet(d, o));
   // What reproduces these runs, kept for the report (also when it is redone with --report-only).
-  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(CommandFile(d.kind, o), ExperimentCommand(d.kind, o) + "\n"));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(CommandFile(d.kind, o), ExperimentCommand(d.kind, o) + "\n"));
   const size_t total = d.variants.size() * o.seeds.size();
   size_t index = 0;
   for (int64_t seed : o.seeds) {  // seed-major: a stopped experiment has every variant of the first seeds
@@ -185,7 +185,7 @@ Result<std::vector<RunRecord>> ReadRuns(const Definition& d, const ExperimentOpt
 std::string CommandBlock(ExperimentKind kind, const ExperimentOptions& o) {
   std::string md;
   if (!o.command.empty()) md += "Made by:\n\n```\n" + o.command + "\n```\n\n";
-  Result<std::string> saved = train::ReadFile(CommandFile(kind, o));
+  Result<std::string> saved = ReadFile(CommandFile(kind, o));
   md += "Every setting spelled out (the same runs, seeds included):\n\n```\n" +
         (saved.ok() ? *saved : ExperimentCommand(kind, o) + "\n") + "```\n\n";
   return md;
@@ -234,8 +234,8 @@ std::string TimeLine(const std::vector<RunRecord>& runs) {
     wall += r.wall_seconds;
     if (!r.epochs.empty()) training += r.epochs.back().train_seconds;
   }
-  return "Time: " + std::to_string(runs.size()) + " runs, " + train::FormatDuration(training) +
-         " of training and validation, " + train::FormatDuration(wall) + " in all.\n\n";
+  return "Time: " + std::to_string(runs.size()) + " runs, " + FormatDuration(training) +
+         " of training and validation, " + FormatDuration(wall) + " in all.\n\n";
 }
 
 // The dropout experiment's own report, as before it moved onto this framework: its per-epoch
@@ -311,7 +311,7 @@ Status RunExperiment(ExperimentKind kind, const ExperimentOptions& o, std::ostre
   if (!o.report_only) ALEXNET_RETURN_IF_ERROR(TrainAll(d, o, out));
   ALEXNET_ASSIGN_OR_RETURN(const std::string md, ExperimentReport(kind, o, "#", "", out));
   const std::string md_path = o.out_dir + "/" + ExperimentName(kind) + ".md";
-  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(md_path, md));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(md_path, md));
   out << "report: " << md_path << "\nplot: " << o.out_dir << "/" << ExperimentName(kind) << ".png\n";
   return Status::Ok();
 }
@@ -349,7 +349,7 @@ Status RunAllExperiments(const std::vector<std::pair<ExperimentKind, ExperimentO
   std::string md = "# The paper's design claims, measured\n\n";
   if (!command.empty()) md += "Made by:\n\n```\n" + command + "\n```\n\n";
   md += SummaryTable(experiments, findings) + "\n" + sections;
-  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(out_dir + "/report.md", md));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(out_dir + "/report.md", md));
   out << "\nreport: " << out_dir << "/report.md\n";
   return Status::Ok();
 }

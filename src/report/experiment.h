@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/status.h"
+#include "util/status.h"
 #include "model/layers.h"
 #include "train/config.h"
 

@@ -11,9 +11,9 @@
 
 #include "report/epoch_report.h"
 #include "report/train_eval.h"
-#include "train/csv.h"
-#include "train/files.h"
-#include "train/format.h"
+#include "util/csv.h"
+#include "util/files.h"
+#include "util/format.h"
 #include "train/trainer.h"
 
 namespace alexnet::report {
@@ -29,20 +29,20 @@ class StepRecorder {
   explicit StepRecorder(std::string path) : path_(std::move(path)) {}
 
   void Add(const train::StepEnd& s) {
-    pending_.push_back(train::CsvRow({std::to_string(s.step), std::to_string(s.epoch), std::to_string(s.batch),
-                                      std::to_string(s.correct_top1), train::CsvNumber(s.cross_entropy),
-                                      train::CsvNumber(s.step_seconds), train::CsvNumber(s.train_seconds)}));
+    pending_.push_back(CsvRow({std::to_string(s.step), std::to_string(s.epoch), std::to_string(s.batch),
+                                      std::to_string(s.correct_top1), CsvNumber(s.cross_entropy),
+                                      CsvNumber(s.step_seconds), CsvNumber(s.train_seconds)}));
   }
 
   Status Flush() {
     if (!fs::exists(path_)) {
-      ALEXNET_RETURN_IF_ERROR(train::AppendLine(
+      ALEXNET_RETURN_IF_ERROR(AppendLine(
           path_, "step,epoch,batch,correct_top1,cross_entropy,step_seconds,train_seconds"));
     }
     std::string lines;
     for (const std::string& row : pending_) lines += (lines.empty() ? "" : "\n") + row;
     pending_.clear();
-    return lines.empty() ? Status::Ok() : train::AppendLine(path_, lines);
+    return lines.empty() ? Status::Ok() : AppendLine(path_, lines);
   }
 
  private:
@@ -50,7 +50,7 @@ class StepRecorder {
   std::vector<std::string> pending_;
 };
 
-double Field(const train::CsvTable& t, size_t row, const char* column) {
+double Field(const CsvTable& t, size_t row, const char* column) {
   const std::string& f = t.Field(row, t.Column(column));
   char* end = nullptr;
   const double v = std::strtod(f.c_str(), &end);
@@ -58,7 +58,7 @@ double Field(const train::CsvTable& t, size_t row, const char* column) {
 }
 
 Result<std::vector<StepRow>> ReadSteps(const std::string& path) {
-  ALEXNET_ASSIGN_OR_RETURN(const train::CsvTable t, train::ReadCsv(path));
+  ALEXNET_ASSIGN_OR_RETURN(const CsvTable t, ReadCsv(path));
   for (const char* need : {"step", "epoch", "batch", "correct_top1", "cross_entropy", "step_seconds"}) {
     if (t.Column(need) < 0) return Status::Error(path, std::string("no column '") + need + "' in the header");
   }
@@ -133,18 +133,18 @@ Status TrainVariant(const ExperimentOptions& o, const Variant& v, int64_t seed, 
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (train::IsNonFiniteLoss(trained)) {
     out << "  diverged: " << trained.reason() << std::endl;
-    ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(c.run.run_dir + "/diverged.txt", trained.reason() + "\n"));
+    ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(c.run.run_dir + "/diverged.txt", trained.reason() + "\n"));
   } else {
     ALEXNET_RETURN_IF_ERROR(trained.With("the run in " + c.run.run_dir + " failed"));
     ALEXNET_RETURN_IF_ERROR(evaluator->status());
   }
   ALEXNET_RETURN_IF_ERROR(recorder->Flush());
-  return train::WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");
+  return WriteFileAtomic(c.run.run_dir + "/wall_seconds.txt", std::to_string(wall) + "\n");
 }
 
 Result<RunRecord> ReadRunRecord(const std::string& run_dir) {
   RunRecord r;
-  if (Result<std::string> why = train::ReadFile(run_dir + "/diverged.txt"); why.ok()) {
+  if (Result<std::string> why = ReadFile(run_dir + "/diverged.txt"); why.ok()) {
     r.diverged = why->substr(0, why->find('\n'));
   }
   ALEXNET_ASSIGN_OR_RETURN(r.epochs, ReadMetricsCsv(run_dir + "/metrics.csv"));
@@ -178,7 +178,7 @@ Stat Summarize(const std::vector<double>& values) {
 
 std::string MeanSd(const Stat& s, int decimals) {
   if (s.n == 0) return "-";
-  std::string text = train::FormatFixed(s.mean, decimals) + " ± " + train::FormatFixed(s.sd, decimals);
+  std::string text = FormatFixed(s.mean, decimals) + " ± " + FormatFixed(s.sd, decimals);
   if (s.n < static_cast<int>(s.values.size())) {
     text += " (" + std::to_string(s.n) + " of " + std::to_string(s.values.size()) + ")";
   }
@@ -229,7 +229,7 @@ std::string PerSeedTable(const std::vector<VariantResult>& results, const std::v
       t += "| " + vr.variant.label + " | " + std::to_string(vr.runs[k].seed);
       for (size_t i = 0; i < measures.size(); ++i) {
         const double v = vr.stats[i].values[k];
-        t += " | " + (std::isfinite(v) ? train::FormatFixed(v, measures[i].decimals) : std::string("-"));
+        t += " | " + (std::isfinite(v) ? FormatFixed(v, measures[i].decimals) : std::string("-"));
       }
       t += " |\n";
     }
@@ -428,9 +428,9 @@ Agreement Judge(const Difference& d) {
 std::string Verdict(const Difference& d, double paper_points, const std::string& what, const std::string& unit) {
   if (d.n == 0 || !std::isfinite(d.points)) return "There is nothing to compare: no run of one side gave a value.";
   const bool has_number = std::isfinite(paper_points);
-  const std::string paper = has_number ? "the paper's " + train::FormatFixed(paper_points, 1) : "the paper's claim";
-  const std::string size = train::FormatFixed(std::fabs(d.points), 2) + " " + unit;
-  const std::string noise = " (two standard errors: " + train::FormatFixed(2 * d.se, 2) + ")";
+  const std::string paper = has_number ? "the paper's " + FormatFixed(paper_points, 1) : "the paper's claim";
+  const std::string size = FormatFixed(std::fabs(d.points), 2) + " " + unit;
+  const std::string noise = " (two standard errors: " + FormatFixed(2 * d.se, 2) + ")";
   std::ostringstream s;
   switch (Judge(d)) {
     case Agreement::kWithinNoise:
@@ -450,7 +450,7 @@ std::string Verdict(const Difference& d, double paper_points, const std::string&
       break;
     case Agreement::kDisagrees:
       s << "This disagrees with the paper: with " << what << " it was worse by " << size << noise
-        << ", where the paper found it better" << (has_number ? " by " + train::FormatFixed(paper_points, 1) : "")
+        << ", where the paper found it better" << (has_number ? " by " + FormatFixed(paper_points, 1) : "")
         << ".";
       break;
   }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "data/status.h"
+#include "util/status.h"
 #include "report/experiment.h"
 #include "report/gnuplot.h"
 #include "train/config.h"

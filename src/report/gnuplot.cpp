@@ -15,8 +15,8 @@
 #include <map>
 #include <sstream>
 
-#include "train/csv.h"
-#include "train/files.h"
+#include "util/csv.h"
+#include "util/files.h"
 
 extern char** environ;
 
@@ -37,14 +37,14 @@ double NumberOrNaN(const std::string& field) {
   return end == field.c_str() ? std::nan("") : v;
 }
 
-Status CheckMetricsColumns(const train::CsvTable& t, const std::string& path) {
+Status CheckMetricsColumns(const CsvTable& t, const std::string& path) {
   for (const char* need : {"epoch", "train_loss", "train_top1", "val_loss", "val_top1"}) {
     if (t.Column(need) < 0) return Status::Error(path, std::string("no column '") + need + "' in the header");
   }
   return Status::Ok();
 }
 
-Result<MetricsRow> MetricsRowAt(const train::CsvTable& t, size_t i, const std::string& path) {
+Result<MetricsRow> MetricsRowAt(const CsvTable& t, size_t i, const std::string& path) {
   auto number = [&](const char* column) { return NumberOrNaN(t.Field(i, t.Column(column))); };
   MetricsRow r;
   const double epoch = number("epoch");
@@ -149,7 +149,7 @@ std::string CurvesScript(const std::string& metrics_csv, const std::vector<Metri
 }  // namespace
 
 Result<std::vector<MetricsRow>> ReadMetricsCsv(const std::string& path) {
-  ALEXNET_ASSIGN_OR_RETURN(const train::CsvTable table, train::ReadCsv(path));
+  ALEXNET_ASSIGN_OR_RETURN(const CsvTable table, ReadCsv(path));
   ALEXNET_RETURN_IF_ERROR(CheckMetricsColumns(table, path));
   std::map<int64_t, MetricsRow> by_epoch;
   for (size_t i = 0; i < table.rows.size(); ++i) {
@@ -182,7 +182,7 @@ bool IsGnuplotMissing(const Status& status) {
 
 Status RenderGnuplot(const std::string& gnuplot, const std::string& script, const std::string& script_path,
                      const std::string& tmp_png, const std::string& png_path) {
-  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(script_path, script));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(script_path, script));
   std::error_code ec;
   if (Status st = RunGnuplot(gnuplot, script_path); !st.ok()) {
     fs::remove(tmp_png, ec);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::report {
 

@@ -8,8 +8,8 @@
 
 #include "data/decode.h"
 #include "model/summary.h"
-#include "train/files.h"
-#include "train/format.h"
+#include "util/files.h"
+#include "util/format.h"
 
 namespace alexnet::report {
 
@@ -18,7 +18,6 @@ using model::LayerKind;
 
 namespace {
 
-using train::FormatFixed;
 
 using Stages = std::vector<std::pair<std::string, tensorflow::Tensor>>;
 using TopClasses = std::vector<std::pair<int, float>>;
@@ -366,11 +365,11 @@ std::string LayerTable(const model::Summary& summary, const model::ModelOptions&
   for (const model::SummaryRow& r : summary.rows) {
     h << "<tr><td><a href=\"#" << r.name << "\">" << r.name << "</a></td><td>" << r.kind << "</td><td>"
       << Html(r.geometry) << "</td><td>" << ShapeText(r.out_shape) << "</td><td class=\"n\">"
-      << (r.params ? model::FormatCount(r.params) : "") << "</td><td class=\"n\">"
-      << (r.macs ? model::FormatCount(r.macs) : "") << "</td></tr>\n";
+      << (r.params ? FormatCount(r.params) : "") << "</td><td class=\"n\">"
+      << (r.macs ? FormatCount(r.macs) : "") << "</td></tr>\n";
   }
-  h << "<tr><th>total</th><td></td><td></td><td></td><td class=\"n\">" << model::FormatCount(summary.total_params)
-    << "</td><td class=\"n\">" << model::FormatCount(summary.total_macs) << "</td></tr>\n</table>\n";
+  h << "<tr><th>total</th><td></td><td></td><td></td><td class=\"n\">" << FormatCount(summary.total_params)
+    << "</td><td class=\"n\">" << FormatCount(summary.total_macs) << "</td></tr>\n</table>\n";
   return h.str();
 }
 
@@ -383,8 +382,8 @@ std::string StageSection(const StageReport& s, const model::Summary& summary, co
   h << "<p class=\"numbers\">Output " << ShapeText(s.shape);
   if (row) {
     if (!row->geometry.empty()) h << " &middot; " << Html(row->kind + " " + row->geometry);
-    h << " &middot; " << model::FormatCount(row->params) << " parameters &middot; "
-      << model::FormatCount(row->macs) << " MACs";
+    h << " &middot; " << FormatCount(row->params) << " parameters &middot; "
+      << FormatCount(row->macs) << " MACs";
   }
   h << "</p>\n<p>" << Html(s.note) << "</p>\n"
     << "<a href=\"" << s.image << "\"><img src=\"" << s.image << "\" width=\"" << s.width << "\" alt=\""
@@ -455,7 +454,7 @@ Result<InspectReport> InspectImage(const InspectModel& m, const std::string& ima
   ALEXNET_ASSIGN_OR_RETURN(const PreparedInput input, PrepareInput(m, image_path));
   ALEXNET_ASSIGN_OR_RETURN(const Stages stages, RunStages(m, input.tensor));
   ALEXNET_ASSIGN_OR_RETURN(const model::Summary summary, SummaryOf(m.options));
-  ALEXNET_RETURN_IF_ERROR(train::MakeFolder(out_dir));
+  ALEXNET_RETURN_IF_ERROR(MakeFolder(out_dir));
   InspectReport report;
   report.mean_rgb = input.mean_rgb;
   report.mean_note = input.mean_note;
@@ -469,7 +468,7 @@ Result<InspectReport> InspectImage(const InspectModel& m, const std::string& ima
   }
   report.html_path = out_dir + "/index.html";
   const std::string page = InspectPage(m, image_path, report, summary, options.command);
-  ALEXNET_RETURN_IF_ERROR(train::WriteFileAtomic(report.html_path, page));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(report.html_path, page));
   return report;
 }
 

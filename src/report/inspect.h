@@ -14,7 +14,7 @@
 
 #include "data/color_stats.h"
 #include "data/preprocess.h"
-#include "data/status.h"
+#include "util/status.h"
 #include "train/predict.h"
 #include "model/session.h"
 #include "report/visualize.h"

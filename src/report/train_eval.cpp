@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "data/loader.h"
-#include "train/csv.h"
+#include "util/csv.h"
 #include "train/evaluate.h"
-#include "train/files.h"
-#include "train/format.h"
+#include "util/files.h"
+#include "util/format.h"
 
 namespace alexnet::report {
 
@@ -17,12 +17,12 @@ namespace {
 Status AppendTrainEval(const std::string& path, const train::EpochEnd& e, const train::EvalResult& r) {
   if (!fs::exists(path)) {
     ALEXNET_RETURN_IF_ERROR(
-        train::AppendLine(path, train::CsvRow({"epoch", "step", "train_top1", "train_loss", "images"})));
+        AppendLine(path, CsvRow({"epoch", "step", "train_top1", "train_loss", "images"})));
   }
-  const std::string line = train::CsvRow({std::to_string(e.epoch), std::to_string(e.step),
-                                          train::CsvNumber(r.top1_accuracy()), train::CsvNumber(r.mean_loss()),
+  const std::string line = CsvRow({std::to_string(e.epoch), std::to_string(e.step),
+                                          CsvNumber(r.top1_accuracy()), CsvNumber(r.mean_loss()),
                                           std::to_string(r.images)});
-  return train::AppendLine(path, line);
+  return AppendLine(path, line);
 }
 
 }  // namespace
@@ -43,7 +43,7 @@ Status TrainEvalHook::EvaluateTrainingSubset(const train::EpochEnd& e) {
       train::Evaluate(e.session, loader.get(), e.config->model.num_classes, train::EvalProgress::kNone));
   ALEXNET_RETURN_IF_ERROR(AppendTrainEval(e.config->run.run_dir + "/train_eval.csv", e, r));
   *out_ << "  training subset (" << r.images << " images, centre crop, dropout off): top-1 "
-        << train::FormatFixed(r.top1_accuracy(), 3) << ", loss " << train::FormatFixed(r.mean_loss(), 3)
+        << FormatFixed(r.top1_accuracy(), 3) << ", loss " << FormatFixed(r.mean_loss(), 3)
         << std::endl;
   return Status::Ok();
 }
@@ -62,7 +62,7 @@ Result<std::map<int64_t, double>> ReadTrainEval(const std::string& eval_path) {
   if (!fs::exists(eval_path)) {
     return Status::Error(eval_path, "cannot open (the experiment writes it after every epoch)");
   }
-  ALEXNET_ASSIGN_OR_RETURN(const train::CsvTable t, train::ReadCsv(eval_path));
+  ALEXNET_ASSIGN_OR_RETURN(const CsvTable t, ReadCsv(eval_path));
   const int epoch = t.Column("epoch"), top1 = t.Column("train_top1");
   if (epoch < 0 || top1 < 0) return Status::Error(eval_path, "no column 'epoch' or 'train_top1' in the header");
   std::map<int64_t, double> train_top1;
@@ -71,7 +71,7 @@ Result<std::map<int64_t, double>> ReadTrainEval(const std::string& eval_path) {
     try {
       train_top1[std::stoll(t.Field(i, epoch))] = std::stod(t.Field(i, top1));
     } catch (const std::exception&) {
-      return Status::Error(eval_path, "malformed line '" + train::CsvRow(t.rows[i]) + "' (line " +
+      return Status::Error(eval_path, "malformed line '" + CsvRow(t.rows[i]) + "' (line " +
                                           std::to_string(t.row_lines[i]) + ")");
     }
   }

@@ -13,7 +13,7 @@
 
 #include "data/color_stats.h"
 #include "data/dataset.h"
-#include "data/status.h"
+#include "util/status.h"
 #include "train/trainer.h"
 
 namespace alexnet::report {

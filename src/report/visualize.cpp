@@ -7,7 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "train/files.h"
+#include "util/files.h"
 
 namespace alexnet::report {
 
@@ -262,7 +262,7 @@ Status WritePng(const std::string& path, const cv::Mat& image) {
   } catch (const cv::Exception& e) {
     return Status::Error(path, std::string("PNG encoding failed: ") + e.what());
   }
-  return train::WriteFileAtomic(path, std::string(png.begin(), png.end()));
+  return WriteFileAtomic(path, std::string(png.begin(), png.end()));
 }
 
 bool IsNonConstant(const cv::Mat& image) {

@@ -10,7 +10,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace alexnet::report {
 

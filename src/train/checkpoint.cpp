@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/files.h"
+#include "util/files.h"
 
 namespace alexnet::train {
 

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/status.h"
+#include "util/status.h"
 #include "model/session.h"
 #include "train/train_state.h"
 

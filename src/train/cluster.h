@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "data/status.h"
+#include "util/status.h"
 #include "model/cluster_spec.h"
 
 namespace alexnet::train {

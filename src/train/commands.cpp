@@ -13,8 +13,8 @@
 #include "model/freeze.h"
 #include "model/session.h"
 #include "train/evaluate.h"
-#include "train/files.h"
-#include "train/format.h"
+#include "util/files.h"
+#include "util/format.h"
 
 namespace alexnet::train {
 

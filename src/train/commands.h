@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/status.h"
+#include "util/status.h"
 #include "model/layers.h"
 #include "train/config.h"
 #include "train/predict.h"

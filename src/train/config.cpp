@@ -9,7 +9,7 @@
 #include "data/image_folder.h"
 #include "data/json_fields.h"
 #include "data/ten_crop.h"
-#include "train/files.h"
+#include "util/files.h"
 
 namespace alexnet::train {
 
@@ -142,7 +142,7 @@ Result<TrainConfig> LoadTrainConfig(const std::string& run_dir) {
   return config;
 }
 
-data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split) {
+Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split) {
   data::SplitOptions so;
   so.seed = spec.split_seed;
   so.val_fraction = split == Split::kTest ? 0.0 : spec.val_fraction;

@@ -85,7 +85,7 @@ Result<TrainConfig> LoadTrainConfig(const std::string& run_dir);
 // The datasets a config names. Errors name the folder/file and the reason.
 enum class Split { kTrain, kVal, kTest };
 const char* SplitName(Split split);  // "train", "val", "test"
-data::Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split);
+Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split);
 
 // Loader options for training (augmented, shuffled) or evaluation (centre or ten crops).
 // `batch` is the number of crops per forward pass: with ten_crop a batch holds batch / 10 images

@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "model/ranking.h"
-#include "train/csv.h"
-#include "train/files.h"
+#include "util/csv.h"
+#include "util/files.h"
 
 namespace alexnet::train {
 

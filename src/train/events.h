@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "data/status.h"
+#include "util/status.h"
 
 namespace tensorflow {
 class EventsWriter;

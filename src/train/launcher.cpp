@@ -16,7 +16,7 @@
 #include <iterator>
 #include <thread>
 
-#include "train/files.h"
+#include "util/files.h"
 
 namespace alexnet::train {
 

@@ -99,7 +99,7 @@ std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std:
     std::vector<size_t> good;
     for (size_t i = start; i < end; ++i) {
       results[i].path = files[i];
-      data::Status st = data::decode_image_file(files[i], decode, rgb);
+      Status st = data::decode_image_file(files[i], decode, rgb);
       if (st.ok()) {
         st = data::preprocess_eval(rgb, pre, model->normalization(),
                                    images.flat<float>().data() + good.size() * size_t(c) * c * 3);

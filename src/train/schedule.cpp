@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "train/csv.h"
-#include "train/format.h"
+#include "util/csv.h"
+#include "util/format.h"
 
 namespace alexnet::train {
 

@@ -13,9 +13,9 @@
 #include "model/replicas.h"
 #include "train/cluster.h"
 #include "train/evaluate.h"
-#include "train/files.h"
+#include "util/files.h"
 #include "model/summary.h"
-#include "train/format.h"
+#include "util/format.h"
 
 namespace alexnet::train {
 
@@ -265,7 +265,7 @@ void TrainingRun::PrintHeader() const {
        << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
-       << ", " << model::FormatCount(session_->network().ParameterCount())
+       << ", " << FormatCount(session_->network().ParameterCount())
        << " parameters\n  run folder: " << config_.run.run_dir << std::endl;
   if (!distributed()) return;
   const auto& c = config_.cluster;

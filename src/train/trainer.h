@@ -17,7 +17,7 @@
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/events.h"
-#include "train/files.h"
+#include "util/files.h"
 #include "train/schedule.h"
 
 namespace alexnet::train {

@@ -10,6 +10,7 @@
 #include "model/graph.h"
 #include "model/layers.h"
 #include "model/summary.h"
+#include "util/format.h"
 
 namespace alexnet::model {
 namespace {

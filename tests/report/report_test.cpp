@@ -19,6 +19,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "model/summary.h"
+#include "util/format.h"
 #include "report/dropout_experiment.h"
 #include "report/experiment.h"
 #include "report/epoch_report.h"
@@ -28,7 +29,7 @@
 #include "run_command.h"
 #include "shapes_dataset.h"
 #include "train/events.h"
-#include "train/files.h"
+#include "util/files.h"
 
 namespace alexnet::report {
 namespace {
@@ -261,8 +262,8 @@ TEST_F(UntrainedInspect, PageLinksEveryStagePictureAndEveryLinkedFileExists) {
   const Result<model::Summary> built = model::BuildSummary(model_->options);
   ASSERT_TRUE(built.ok()) << built.status().message();
   const model::Summary& summary = built.value();
-  EXPECT_NE(page.find(model::FormatCount(summary.total_params)), std::string::npos);
-  EXPECT_NE(page.find(model::FormatCount(summary.rows[0].macs)), std::string::npos);
+  EXPECT_NE(page.find(FormatCount(summary.total_params)), std::string::npos);
+  EXPECT_NE(page.find(FormatCount(summary.rows[0].macs)), std::string::npos);
   EXPECT_NE(page.find("own per-channel mean"), std::string::npos);
 }
 

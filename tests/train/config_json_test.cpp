@@ -14,7 +14,7 @@
 #include "train/checkpoint.h"
 #endif
 #include "train/config.h"
-#include "train/files.h"
+#include "util/files.h"
 #include "train/train_state.h"
 
 namespace alexnet::train {

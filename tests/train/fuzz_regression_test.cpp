@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "train/config.h"
-#include "train/files.h"
+#include "util/files.h"
 #include "train/train_state.h"
 
 namespace alexnet::train {

@@ -37,12 +37,12 @@ int main(int argc, char** argv) {
   const int c = pre.crop;
   for (int i = 5; i < argc; ++i) {
     cv::Mat rgb;
-    if (data::Status st = data::decode_image_file(argv[i], {}, rgb); !st.ok()) {
+    if (alexnet::Status st = data::decode_image_file(argv[i], {}, rgb); !st.ok()) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       return 1;
     }
     std::vector<float> input(size_t(c) * c * 3);
-    if (data::Status st = data::preprocess_eval(rgb, pre, norm.value(), input.data()); !st.ok()) {
+    if (alexnet::Status st = data::preprocess_eval(rgb, pre, norm.value(), input.data()); !st.ok()) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       return 1;
     }

@@ -22,12 +22,13 @@
 
 #include "child_process.h"
 #include "shapes_dataset.h"
-#include "train/files.h"
+#include "util/files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
+using alexnet::WriteFileAtomic;
 using alexnet::testing::Child;
 using alexnet::testing::LogShows;
 using alexnet::testing::Slurp;
@@ -154,7 +155,7 @@ TEST_F(Process, NanLossStopsWithAClearMessageAndKeepsTheLastCheckpoint) {
   // Edit the saved learning rate as a user's bad setting would: 1e6 diverges at once.
   auto state = nlohmann::json::parse(Slurp((ckpt / "state.json").string()));
   state["learning_rate"] = 1e6;
-  ASSERT_TRUE(alexnet::train::WriteFileAtomic((ckpt / "state.json").string(), state.dump()).ok());
+  ASSERT_TRUE(WriteFileAtomic((ckpt / "state.json").string(), state.dump()).ok());
   Child r = Start({"train", "--run", run, "--resume", "--epochs", "3", "--workers", "1"}, (root_ / "nan.log").string());
   EXPECT_EQ(Wait(r), 1);
   const std::string log = Slurp(r.log);
@@ -248,7 +249,7 @@ TEST_F(Process, ResumeSkipsDamagedCheckpointsAndUsesTheNewestIntactOne) {
   const fs::path ckpts = root_ / "run/checkpoints";
   ASSERT_TRUE(fs::exists(ckpts / "ckpt-6/model.index") && fs::exists(ckpts / "ckpt-4/model.index"));
   fs::resize_file(ckpts / "ckpt-6/model.data-00000-of-00001", 1000);
-  ASSERT_TRUE(alexnet::train::WriteFileAtomic((ckpts / "ckpt-4/state.json").string(), "{ not json").ok());
+  ASSERT_TRUE(WriteFileAtomic((ckpts / "ckpt-4/state.json").string(), "{ not json").ok());
   Child r = Start({"train", "--run", run, "--resume", "--epochs", "1", "--workers", "1"},
                   (root_ / "resume.log").string());
   EXPECT_EQ(Wait(r), 0) << Slurp(r.log);

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "train/csv.h"
+#include "util/csv.h"
 
 namespace alexnet::train {
 namespace {

@@ -23,7 +23,7 @@
 #include "train/checkpoint.h"
 #include "train/commands.h"
 #include "train/evaluate.h"
-#include "train/files.h"
+#include "util/files.h"
 #include "train/predict.h"
 #include "train/trainer.h"
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "data/status.h"
+#include "util/status.h"
 
-namespace alexnet::train {
+namespace alexnet {
 
 // One field as it appears in a line: unchanged, or quoted ("a,""b""") when it has to be.
 std::string CsvField(const std::string& field);
@@ -42,4 +42,4 @@ alexnet::Result<CsvTable> ReadCsv(const std::string& path);
 // The same on text already in memory; `path` is only used in messages.
 alexnet::Result<CsvTable> ParseCsv(const std::string& text, const std::string& path);
 
-}  // namespace alexnet::train
+}  // namespace alexnet

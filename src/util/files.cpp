@@ -1,4 +1,4 @@
-#include "train/files.h"
+#include "util/files.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace alexnet::train {
+namespace alexnet {
 
 namespace {
 // The Status for the errno of the call that just failed.
@@ -117,4 +117,4 @@ Result<std::unique_ptr<RunFolderLock>> RunFolderLock::Acquire(const std::string&
 
 RunFolderLock::~RunFolderLock() { ::close(fd_); }  // closing releases the lock
 
-}  // namespace alexnet::train
+}  // namespace alexnet

@@ -1,5 +1,5 @@
 // train/csv.h: the libcsv wrapper the run's CSV files go through.
-#include "train/csv.h"
+#include "util/csv.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace alexnet::train {
+namespace alexnet {
 namespace {
 
 namespace fs = std::filesystem;
@@ -80,4 +80,4 @@ TEST(Csv, AMalformedFileGivesAnErrorNamingThePathAndTheLine) {
 }
 
 }  // namespace
-}  // namespace alexnet::train
+}  // namespace alexnet

@@ -1,13 +1,16 @@
 // How numbers read on the terminal and in reports: one place, so every command agrees.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
-namespace alexnet::train {
+namespace alexnet {
 
 // "1h05m", "3m07s"; "?" for a negative or unknown duration.
 std::string FormatDuration(double seconds);
 // A fixed number of decimals: FormatFixed(0.247222, 3) == "0.247".
 std::string FormatFixed(double value, int digits);
+// Thousands separated by commas: FormatCount(62378344) == "62,378,344".
+std::string FormatCount(std::int64_t n);
 
-}  // namespace alexnet::train
+}  // namespace alexnet

@@ -1,9 +1,9 @@
-#include "train/format.h"
+#include "util/format.h"
 
 #include <cmath>
 #include <cstdio>
 
-namespace alexnet::train {
+namespace alexnet {
 
 std::string FormatDuration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -23,4 +23,14 @@ std::string FormatFixed(double value, int digits) {
   return buf;
 }
 
-}  // namespace alexnet::train
+std::string FormatCount(std::int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+}  // namespace alexnet

@@ -1,4 +1,4 @@
-#include "train/csv.h"
+#include "util/csv.h"
 
 #include <csv.h>
 
@@ -10,7 +10,7 @@
 #include <memory>
 #include <sstream>
 
-namespace alexnet::train {
+namespace alexnet {
 
 namespace {
 
@@ -130,4 +130,4 @@ alexnet::Result<CsvTable> ReadCsv(const std::string& path) {
   return ParseCsv(text.str(), path);
 }
 
-}  // namespace alexnet::train
+}  // namespace alexnet

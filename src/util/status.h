@@ -1,9 +1,8 @@
 // Status and Result<T>: how every function in src/ reports failure (the project's one error
-// convention). Spelled alexnet::Status / alexnet::Result<T> outside the data library; only
-// src/cli turns a failed Status into a message and an exit code.
+// convention). Only src/cli/main.cpp turns a failed Status into a message and an exit code.
 //
-// It lives in the data library because that library is the bottom of the stack and must stay
-// free of TensorFlow (and of the wheel's copy of absl); the model library converts TensorFlow's
+// It lives in the utility library (src/util), the bottom of the stack, which must stay free of
+// TensorFlow (and of the wheel's copy of absl); the model library converts TensorFlow's
 // absl::Status at its boundary (model::FromTf).
 //
 // Why not exceptions: one bad file in a million-image dataset must not take a training run
@@ -17,7 +16,7 @@
 #include <string>
 #include <utility>
 
-namespace alexnet::data {
+namespace alexnet {
 
 class [[nodiscard]] Status {
  public:
@@ -76,7 +75,7 @@ class [[nodiscard]] Result {
   // Reading the value of a failed Result is a programming error, not bad input.
   T& checked() {
     if (!value_) {
-      std::fprintf(stderr, "alexnet::data: value() of a failed Result: %s\n",
+      std::fprintf(stderr, "alexnet: value() of a failed Result: %s\n",
                    status_.message().c_str());
       std::abort();
     }
@@ -87,21 +86,14 @@ class [[nodiscard]] Result {
   Status status_;
 };
 
-}  // namespace alexnet::data
-
-namespace alexnet {
-using Status = data::Status;
-template <typename T>
-using Result = data::Result<T>;
 }  // namespace alexnet
 
 // Returns the Status from the enclosing function when `expr` (a Status) failed.
-#define ALEXNET_DATA_RETURN_IF_ERROR(expr)               \
-  do {                                                   \
-    ::alexnet::data::Status alexnet_status_ = (expr);    \
-    if (!alexnet_status_.ok()) return alexnet_status_;   \
+#define ALEXNET_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::alexnet::Status alexnet_status_ = (expr);        \
+    if (!alexnet_status_.ok()) return alexnet_status_; \
   } while (0)
-#define ALEXNET_RETURN_IF_ERROR(expr) ALEXNET_DATA_RETURN_IF_ERROR(expr)
 
 // Declares `lhs` from a Result<T> expression, or returns its Status from the enclosing function.
 #define ALEXNET_ASSIGN_OR_RETURN(lhs, expr) \

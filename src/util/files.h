@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "data/status.h"
+#include "util/status.h"
 
-namespace alexnet::train {
+namespace alexnet {
 
 // Writes `content` to `path` atomically: a temporary file in the same folder, flushed and
 // fsync'ed, then renamed over `path`. A crash leaves either the old or the new file, never a
@@ -42,4 +42,4 @@ Status MakeFolder(const std::string& dir);
 // fsync of a directory, so a rename inside it survives a power cut.
 Status SyncDirectory(const std::string& dir);
 
-}  // namespace alexnet::train
+}  // namespace alexnet
