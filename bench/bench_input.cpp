@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     so.images_per_class = (count + classes - 1) / classes;
     so.width = width;
     so.height = height;
-    const Status st = write_synthetic_image_folder(so);
+    const Status st = WriteSyntheticImageFolder(so);
     if (!st.ok()) {
       std::fprintf(stderr, "bench_input: %s\n", st.message().c_str());
       return 1;
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   if (fashion_mnist) {
     FashionMnistOptions fo;
     fo.dir = fmnist_dir;
-    auto ds = FashionMnistDataset::open(fo);
+    auto ds = FashionMnistDataset::Open(fo);
     if (!ds.ok()) {
       std::fprintf(stderr, "bench_input: %s\n", ds.status().message().c_str());
       return 1;
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   } else if (!folder.empty()) {
     ImageFolderOptions io;
     io.root = folder;
-    auto ds = ImageFolderDataset::open(io);
+    auto ds = ImageFolderDataset::Open(io);
     if (!ds.ok()) {
       std::fprintf(stderr, "bench_input: %s\n", ds.status().message().c_str());
       return 1;
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   std::printf("  S=%d C=%d batch=%d workers=%d queue=%d %s\n", resize, crop, batch_size, workers,
               bo.loader.queue_depth,
               no_augment ? "centre crop" : "random crop + flip + PCA colour");
-  auto r = run_input_benchmark(dataset, bo);
+  auto r = RunInputBenchmark(dataset, bo);
   if (!r.ok()) {
     std::fprintf(stderr, "bench_input: %s\n", r.status().message().c_str());
     return 1;

@@ -1,6 +1,6 @@
-// fuzz_color_stats: load_color_stats (data/color_stats.h) on an arbitrary color_stats.json:
-// nlohmann's parser as the library calls it, then color_stats_from_json's field checks.
-// Seeds: fuzz/corpus/fuzz_color_stats (files written by save_color_stats).
+// fuzz_color_stats: LoadColorStats (data/color_stats.h) on an arbitrary color_stats.json:
+// nlohmann's parser as the library calls it, then ColorStatsFromJson's field checks.
+// Seeds: fuzz/corpus/fuzz_color_stats (files written by SaveColorStats).
 #include <cstddef>
 #include <cstdint>
 
@@ -8,10 +8,10 @@
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // No try/catch: load_color_stats documents failures as a Result, so an exception escaping it
+  // No try/catch: LoadColorStats documents failures as a Result, so an exception escaping it
   // is a bug (libFuzzer reports it as a crash).
   const std::string path = alexnet::fuzz::WriteScratchFile("color_stats.json", data, size);
-  const auto stats = alexnet::data::load_color_stats(path);
+  const auto stats = alexnet::data::LoadColorStats(path);
   if (stats.ok() && stats->size < 1) __builtin_trap();
   return 0;
 }

@@ -1,4 +1,4 @@
-// fuzz_decode_image: decode_image_bytes (data/decode.h) on arbitrary bytes: our header checks
+// fuzz_decode_image: DecodeImageBytes (data/decode.h) on arbitrary bytes: our header checks
 // (image_header.h: format; size, truncation and EXIF orientation where OpenCV cannot check them)
 // and then libjpeg or OpenCV's decoders, behind OpenCV's size limit.
 // Seeds: fuzz/corpus/fuzz_decode_image (tiny images in every format the tests write).
@@ -37,11 +37,11 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  (void)alexnet::data::probe_image_header(data, size);  // the header walk alone, then the whole decode
+  (void)alexnet::data::ProbeImageHeader(data, size);  // the header walk alone, then the whole decode
   alexnet::data::DecodeOptions options;
   options.max_pixels = kMaxPixels;
   cv::Mat rgb;
-  const alexnet::Status status = alexnet::data::decode_image_bytes(data, size, "fuzz", options, rgb);
+  const alexnet::Status status = alexnet::data::DecodeImageBytes(data, size, "fuzz", options, rgb);
   if (status.ok() && (rgb.type() != CV_8UC3 || rgb.empty())) __builtin_trap();  // the documented output
   return 0;
 }

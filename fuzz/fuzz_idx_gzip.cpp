@@ -1,4 +1,4 @@
-// fuzz_idx_gzip: read_idx (data/idx.h) on the input gzip-compressed by the target, so the
+// fuzz_idx_gzip: ReadIdx (data/idx.h) on the input gzip-compressed by the target, so the
 // fuzzer mutates the idx content behind a valid gzip stream (the way Fashion-MNIST ships).
 // Seeds: fuzz/corpus/fuzz_idx_gzip (the same small idx files, uncompressed).
 #include <zlib.h>
@@ -33,8 +33,8 @@ std::vector<std::uint8_t> Gzip(const std::uint8_t* data, std::size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::vector<std::uint8_t> gz = Gzip(data, size);
   const std::string path = alexnet::fuzz::WriteScratchFile("input.idx.gz", gz.data(), gz.size());
-  const auto array = alexnet::data::read_idx(path);
-  if (array.ok() && array->data.size() != array->count() * alexnet::data::idx_type_size(array->type)) {
+  const auto array = alexnet::data::ReadIdx(path);
+  if (array.ok() && array->data.size() != array->count() * alexnet::data::IdxTypeSize(array->type)) {
     __builtin_trap();
   }
   return 0;

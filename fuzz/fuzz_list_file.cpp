@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   alexnet::data::ImageFolderOptions options;
   options.list_file = alexnet::fuzz::WriteScratchFile("list.txt", data, size);
   options.split.val_fraction = 0.25;
-  const auto dataset = alexnet::data::ImageFolderDataset::open(options);
+  const auto dataset = alexnet::data::ImageFolderDataset::Open(options);
   if (dataset.ok()) {
     const auto& ds = **dataset;
     for (std::size_t i = 0; i < ds.size(); ++i) {

@@ -104,10 +104,10 @@ void ColorStats(const fs::path& dir) {
   s.source = "seed";
   s.mean_rgb = {120.5, 110.25, 100};
   s.covariance = {{{0.05, 0.01, 0.0}, {0.01, 0.04, 0.01}, {0.0, 0.01, 0.03}}};
-  alexnet::data::compute_principal_components(s);
-  write_bytes((dir / "no_mean_image.json").string(), Bytes(color_stats_to_json(s).dump()));
+  alexnet::data::ComputePrincipalComponents(s);
+  write_bytes((dir / "no_mean_image.json").string(), Bytes(ColorStatsToJson(s).dump()));
   s.mean_image.assign(2 * 2 * 3, 100.5f);
-  write_bytes((dir / "mean_image.json").string(), Bytes(color_stats_to_json(s).dump(1)));
+  write_bytes((dir / "mean_image.json").string(), Bytes(ColorStatsToJson(s).dump(1)));
 }
 
 void RunFiles(const fs::path& config_dir, const fs::path& state_dir) {

@@ -4,7 +4,7 @@
 
 namespace alexnet::data {
 
-std::array<float, 3> pca_color_shift(const ColorStats& stats, const std::array<float, 3>& alpha) {
+std::array<float, 3> PcaColorShift(const ColorStats& stats, const std::array<float, 3>& alpha) {
   std::array<float, 3> shift{};
   for (int c = 0; c < 3; ++c) {
     double v = 0;
@@ -14,25 +14,25 @@ std::array<float, 3> pca_color_shift(const ColorStats& stats, const std::array<f
   return shift;
 }
 
-Augmentation draw_augmentation(std::uint64_t seed, std::int64_t epoch, std::int64_t sample,
+Augmentation DrawAugmentation(std::uint64_t seed, std::int64_t epoch, std::int64_t sample,
                                int size, int crop, const AugmentOptions& options,
                                const ColorStats* stats) {
-  Rng rng(derive_seed(seed, static_cast<std::uint64_t>(RngPurpose::kAugment),
+  Rng rng(DeriveSeed(seed, static_cast<std::uint64_t>(RngPurpose::kAugment),
                       static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(sample)));
   const std::uint64_t positions = static_cast<std::uint64_t>(size - crop + 1);
   // Fixed draw order: x, y, flip, alpha_1..3.
-  const int x = static_cast<int>(rng.below(positions));
-  const int y = static_cast<int>(rng.below(positions));
-  const bool flip = rng.uniform() < 0.5;
+  const int x = static_cast<int>(rng.Below(positions));
+  const int y = static_cast<int>(rng.Below(positions));
+  const bool flip = rng.Uniform() < 0.5;
   std::array<float, 3> alpha{};
-  for (auto& a : alpha) a = static_cast<float>(rng.normal() * options.pca_alpha_std);
+  for (auto& a : alpha) a = static_cast<float>(rng.Normal() * options.pca_alpha_std);
 
   Augmentation aug;
-  aug.crop = options.random_crop ? CropSpec{x, y, false} : center_crop(size, crop);
+  aug.crop = options.random_crop ? CropSpec{x, y, false} : CenterCrop(size, crop);
   aug.crop.flip = options.flip && flip;
   if (options.pca_color && stats) {
     aug.alpha = alpha;
-    aug.color_shift = pca_color_shift(*stats, alpha);
+    aug.color_shift = PcaColorShift(*stats, alpha);
   }
   return aug;
 }

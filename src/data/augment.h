@@ -30,11 +30,11 @@ struct Augmentation {
 };
 
 // The draws for one sample in one epoch. `stats` may be null when pca_color is off.
-Augmentation draw_augmentation(std::uint64_t seed, std::int64_t epoch, std::int64_t sample,
+Augmentation DrawAugmentation(std::uint64_t seed, std::int64_t epoch, std::int64_t sample,
                                int size, int crop, const AugmentOptions& options,
                                const ColorStats* stats);
 
 // 255 * sum_i alpha_i * lambda_i * p_i (see color_stats.h for the scale).
-std::array<float, 3> pca_color_shift(const ColorStats& stats, const std::array<float, 3>& alpha);
+std::array<float, 3> PcaColorShift(const ColorStats& stats, const std::array<float, 3>& alpha);
 
 }  // namespace alexnet::data

@@ -29,7 +29,7 @@ struct Accumulator {
   std::vector<std::int64_t> image_sum;  // S * S * 3, when the mean image is wanted
 };
 
-void accumulate(const cv::Mat& square, Accumulator& acc) {
+void Accumulate(const cv::Mat& square, Accumulator& acc) {
   const int S = square.rows;
   for (int y = 0; y < S; ++y) {
     const std::uint8_t* p = square.ptr<std::uint8_t>(y);
@@ -53,7 +53,7 @@ void accumulate(const cv::Mat& square, Accumulator& acc) {
 }
 
 // Adds b's sums into a (image_sum only when a has one).
-void merge(Accumulator& a, const Accumulator& b) {
+void Merge(Accumulator& a, const Accumulator& b) {
   a.images += b.images;
   a.pixels += b.pixels;
   for (int c = 0; c < 3; ++c) a.sum[c] += b.sum[c];
@@ -68,8 +68,8 @@ std::vector<std::size_t> ChooseSample(std::size_t n, std::size_t max_images, std
   for (std::size_t i = 0; i < n; ++i) chosen[i] = i;
   const std::size_t m = max_images == 0 ? n : std::min(n, max_images);
   if (m < n) {
-    Rng rng(derive_seed(seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
-    for (std::size_t i = 0; i < m; ++i) std::swap(chosen[i], chosen[i + rng.below(n - i)]);
+    Rng rng(DeriveSeed(seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
+    for (std::size_t i = 0; i < m; ++i) std::swap(chosen[i], chosen[i + rng.Below(n - i)]);
     chosen.resize(m);
     std::sort(chosen.begin(), chosen.end());
   }
@@ -96,13 +96,13 @@ void AccumulateShare(const Dataset& dataset, const std::vector<std::size_t>& cho
                      Accumulator& acc, FirstFailure& first_failure) {
   cv::Mat rgb, scratch;
   for (std::size_t k = static_cast<std::size_t>(t); k < chosen.size(); k += threads) {
-    const Status st = dataset.load_rgb8(chosen[k], rgb);
+    const Status st = dataset.LoadRgb8(chosen[k], rgb);
     if (!st.ok()) {
-      dataset.skip_log().add(st.path(), st.reason());
+      dataset.skip_log().Add(st.path(), st.reason());
       first_failure.note(st.message());
       continue;
     }
-    accumulate(center_square(rgb, S, scratch), acc);
+    Accumulate(CenterSquare(rgb, S, scratch), acc);
   }
 }
 
@@ -130,7 +130,7 @@ Result<Accumulator> AccumulateSample(const Dataset& dataset, const std::vector<s
     if (!f.empty()) return Status::Error("", "colour statistics failed: " + f);
   }
   Accumulator total = std::move(accs[0]);
-  for (std::size_t t = 1; t < accs.size(); ++t) merge(total, accs[t]);
+  for (std::size_t t = 1; t < accs.size(); ++t) Merge(total, accs[t]);
   return total;
 }
 
@@ -159,13 +159,13 @@ std::vector<float> MeanImage(const Accumulator& total) {
   return mean;
 }
 
-Status field_error(const std::string& origin, const std::string& what) {
+Status FieldError(const std::string& origin, const std::string& what) {
   return Status::Error(origin, "invalid colour statistics: " + what);
 }
 
 }  // namespace
 
-void compute_principal_components(ColorStats& stats) {
+void ComputePrincipalComponents(ColorStats& stats) {
   cv::Mat cov(3, 3, CV_64F), values, vectors;
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) cov.at<double>(i, j) = stats.covariance[i][j];
@@ -182,7 +182,7 @@ void compute_principal_components(ColorStats& stats) {
   }
 }
 
-Result<ColorStats> compute_color_stats(const Dataset& dataset, const ColorStatsOptions& options) {
+Result<ColorStats> ComputeColorStats(const Dataset& dataset, const ColorStatsOptions& options) {
   if (options.size < 1 || options.size > 4096) {
     return Status::Error("", "colour statistics: size must be in 1..4096");
   }
@@ -203,12 +203,12 @@ Result<ColorStats> compute_color_stats(const Dataset& dataset, const ColorStatsO
   stats.images = total.images;
   stats.source = dataset.description();
   MeanAndCovariance(total, stats);
-  compute_principal_components(stats);
+  ComputePrincipalComponents(stats);
   if (options.mean_image) stats.mean_image = MeanImage(total);
   return stats;
 }
 
-nlohmann::json color_stats_to_json(const ColorStats& s) {
+nlohmann::json ColorStatsToJson(const ColorStats& s) {
   nlohmann::json j;
   j["format"] = "alexnet-color-stats";
   j["version"] = 1;
@@ -226,21 +226,21 @@ nlohmann::json color_stats_to_json(const ColorStats& s) {
   return j;
 }
 
-Result<ColorStats> color_stats_from_json(const nlohmann::json& j, const std::string& origin) {
-  if (!j.is_object()) return field_error(origin, "not a JSON object");
+Result<ColorStats> ColorStatsFromJson(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_object()) return FieldError(origin, "not a JSON object");
   // Not j.value("format", std::string()): it throws when "format" is not a string, and this is
   // outside the try below (found by fuzzing, fuzz/fuzz_color_stats).
   const auto format = j.find("format");
   if (format == j.end() || !format->is_string() || format->get_ref<const std::string&>() != "alexnet-color-stats") {
-    return field_error(origin, "\"format\" is not \"alexnet-color-stats\"");
+    return FieldError(origin, "\"format\" is not \"alexnet-color-stats\"");
   }
   // Before any get<int>(): a float there (1e300) would be an undefined cast (json_fields.h).
-  if (Status integers = check_integer_fields(color_stats_to_json(ColorStats{}), j); !integers.ok()) {
-    return field_error(origin, integers.reason());
+  if (Status integers = CheckIntegerFields(ColorStatsToJson(ColorStats{}), j); !integers.ok()) {
+    return FieldError(origin, integers.reason());
   }
   ColorStats s;
   try {
-    if (j.at("version").get<int>() != 1) return field_error(origin, "unsupported \"version\"");
+    if (j.at("version").get<int>() != 1) return FieldError(origin, "unsupported \"version\"");
     s.size = j.at("size").get<int>();
     s.images = j.at("images").get<std::int64_t>();
     s.source = j.value("source", std::string());
@@ -250,29 +250,29 @@ Result<ColorStats> color_stats_from_json(const nlohmann::json& j, const std::str
     s.eigenvectors = j.at("eigenvectors").get<std::array<std::array<double, 3>, 3>>();
     if (j.contains("mean_image")) s.mean_image = j.at("mean_image").get<std::vector<float>>();
   } catch (const std::exception& e) {
-    return field_error(origin, e.what());
+    return FieldError(origin, e.what());
   }
   // None wrapped into its field ({"size": 4294967360} would read as 64).
-  if (Status kept = check_integers_kept(j, color_stats_to_json(s)); !kept.ok()) {
-    return field_error(origin, kept.reason());
+  if (Status kept = CheckIntegersKept(j, ColorStatsToJson(s)); !kept.ok()) {
+    return FieldError(origin, kept.reason());
   }
-  if (s.size < 1) return field_error(origin, "\"size\" must be positive");
+  if (s.size < 1) return FieldError(origin, "\"size\" must be positive");
   if (!s.mean_image.empty() &&
       s.mean_image.size() != static_cast<std::size_t>(s.size) * s.size * 3) {
-    return field_error(origin, "\"mean_image\" has " + std::to_string(s.mean_image.size()) +
+    return FieldError(origin, "\"mean_image\" has " + std::to_string(s.mean_image.size()) +
                                    " values, expected size * size * 3 = " +
                                    std::to_string(static_cast<std::size_t>(s.size) * s.size * 3));
   }
   return s;
 }
 
-Status save_color_stats(const ColorStats& stats, const std::string& path) {
+Status SaveColorStats(const ColorStats& stats, const std::string& path) {
   // Written to a temporary name and renamed, so a crash never leaves half a file.
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return Status::Error(path, std::string("cannot write: ") + std::strerror(errno));
-    out << color_stats_to_json(stats).dump() << '\n';
+    out << ColorStatsToJson(stats).dump() << '\n';
     out.flush();
     if (!out) return Status::Error(path, std::string("write failed: ") + std::strerror(errno));
   }
@@ -282,12 +282,12 @@ Status save_color_stats(const ColorStats& stats, const std::string& path) {
   return Status::Ok();
 }
 
-Result<ColorStats> load_color_stats(const std::string& path) {
+Result<ColorStats> LoadColorStats(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Error(path, std::string("cannot open: ") + std::strerror(errno));
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::Error(path, "not valid JSON");
-  return color_stats_from_json(j, path);
+  return ColorStatsFromJson(j, path);
 }
 
 }  // namespace alexnet::data

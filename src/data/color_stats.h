@@ -50,16 +50,16 @@ struct ColorStatsOptions {
 // the pipeline does, and accumulates exact integer sums, so the result does not depend on the
 // thread count. Files that fail to load are skipped (dataset.skip_log()); it fails only if no
 // image loads.
-Result<ColorStats> compute_color_stats(const Dataset& dataset, const ColorStatsOptions& options);
+Result<ColorStats> ComputeColorStats(const Dataset& dataset, const ColorStatsOptions& options);
 
 // Fills covariance-derived fields (eigenvalues/vectors, sorted, signs fixed so each p_i has a
 // positive component sum) from the covariance.
-void compute_principal_components(ColorStats& stats);
+void ComputePrincipalComponents(ColorStats& stats);
 
-nlohmann::json color_stats_to_json(const ColorStats& stats);
+nlohmann::json ColorStatsToJson(const ColorStats& stats);
 // origin names the file (or the checkpoint field) in error messages.
-Result<ColorStats> color_stats_from_json(const nlohmann::json& json, const std::string& origin);
-Status save_color_stats(const ColorStats& stats, const std::string& path);
-Result<ColorStats> load_color_stats(const std::string& path);
+Result<ColorStats> ColorStatsFromJson(const nlohmann::json& json, const std::string& origin);
+Status SaveColorStats(const ColorStats& stats, const std::string& path);
+Result<ColorStats> LoadColorStats(const std::string& path);
 
 }  // namespace alexnet::data

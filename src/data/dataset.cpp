@@ -7,9 +7,9 @@
 
 namespace alexnet::data {
 
-Status Dataset::load_rgb8(std::size_t i, cv::Mat& rgb) const {
+Status Dataset::LoadRgb8(std::size_t i, cv::Mat& rgb) const {
   try {
-    ALEXNET_RETURN_IF_ERROR(load_into(i, rgb));
+    ALEXNET_RETURN_IF_ERROR(LoadInto(i, rgb));
   } catch (const std::exception& e) {
     return Status::Error(name(i), std::string("loading failed: ") + e.what());
   }
@@ -20,14 +20,14 @@ Status Dataset::load_rgb8(std::size_t i, cv::Mat& rgb) const {
   return Status::Ok();
 }
 
-Result<cv::Mat> Dataset::load(std::size_t i) const {
+Result<cv::Mat> Dataset::Load(std::size_t i) const {
   cv::Mat rgb;
-  Status status = load_rgb8(i, rgb);
+  Status status = LoadRgb8(i, rgb);
   if (!status.ok()) return status;
   return rgb;
 }
 
-const char* subset_name(Subset subset) {
+const char* SubsetName(Subset subset) {
   switch (subset) {
     case Subset::kTrain: return "train";
     case Subset::kVal: return "val";
@@ -36,7 +36,7 @@ const char* subset_name(Subset subset) {
   return "all";
 }
 
-Result<std::vector<std::size_t>> split_indices(const std::vector<int>& labels, int num_classes,
+Result<std::vector<std::size_t>> SplitIndices(const std::vector<int>& labels, int num_classes,
                                                const SplitOptions& options) {
   if (!(options.val_fraction >= 0.0 && options.val_fraction < 1.0)) {
     return Status::Error("", "validation fraction must be in [0, 1), got " +
@@ -63,10 +63,10 @@ Result<std::vector<std::size_t>> split_indices(const std::vector<int>& labels, i
   std::vector<char> is_val(labels.size(), 0);
   for (int c = 0; c < num_classes; ++c) {
     auto& members = by_class[static_cast<std::size_t>(c)];
-    Rng rng(derive_seed(options.seed, static_cast<std::uint64_t>(RngPurpose::kSplit),
+    Rng rng(DeriveSeed(options.seed, static_cast<std::uint64_t>(RngPurpose::kSplit),
                         static_cast<std::uint64_t>(c)));
     for (std::size_t i = members.size(); i > 1; --i) {  // Fisher-Yates
-      std::swap(members[i - 1], members[rng.below(i)]);
+      std::swap(members[i - 1], members[rng.Below(i)]);
     }
     const auto n_val = static_cast<std::size_t>(
         std::llround(static_cast<double>(members.size()) * options.val_fraction));

@@ -23,17 +23,17 @@ class Dataset {
   virtual const std::vector<std::string>& class_names() const = 0;
   // Sample i as RGB8 (CV_8UC3, any size), reusing rgb's storage when it can. Must be safe to
   // call from several threads at once. Failure: the Status names the file and the reason.
-  virtual Status load_into(std::size_t i, cv::Mat& rgb) const = 0;
+  virtual Status LoadInto(std::size_t i, cv::Mat& rgb) const = 0;
   // A name for sample i in messages: its path, or "file#index" for array datasets.
   virtual std::string name(std::size_t i) const = 0;
   // One line saying what this is (root folder, split, counts).
   virtual std::string description() const = 0;
 
-  // load_into() plus the checks every consumer needs: the image is non-empty CV_8UC3, and an
+  // LoadInto() plus the checks every consumer needs: the image is non-empty CV_8UC3, and an
   // exception from a Dataset implementation becomes an error Status. Loader and statistics
   // use this.
-  Status load_rgb8(std::size_t i, cv::Mat& rgb) const;
-  Result<cv::Mat> load(std::size_t i) const;
+  Status LoadRgb8(std::size_t i, cv::Mat& rgb) const;
+  Result<cv::Mat> Load(std::size_t i) const;
 
   // Files skipped so far by whoever read this dataset (loader, statistics), each once.
   SkipLog& skip_log() const { return skip_log_; }
@@ -54,9 +54,9 @@ struct SplitOptions {
 };
 
 // Indices (ascending) of the chosen subset of samples with these labels.
-Result<std::vector<std::size_t>> split_indices(const std::vector<int>& labels, int num_classes,
+Result<std::vector<std::size_t>> SplitIndices(const std::vector<int>& labels, int num_classes,
                                                const SplitOptions& options);
 
-const char* subset_name(Subset subset);
+const char* SubsetName(Subset subset);
 
 }  // namespace alexnet::data

@@ -22,7 +22,7 @@ namespace {
 std::string errno_text(int err) { return std::strerror(err); }
 
 // The first bytes of a file that is not an image often say what it is (HTML, text, a zip).
-std::string first_bytes(const std::uint8_t* d, std::size_t n) {
+std::string FirstBytes(const std::uint8_t* d, std::size_t n) {
   static const char* kHex = "0123456789abcdef";
   std::string hex, text;
   bool printable = true;
@@ -39,7 +39,7 @@ std::string first_bytes(const std::uint8_t* d, std::size_t n) {
 }
 
 // OpenCV 4.6 decodes to BGR(A); alpha is composited over the background, then we go to RGB.
-void composite_alpha(const cv::Mat& bgra8, const std::array<std::uint8_t, 3>& bg_rgb,
+void CompositeAlpha(const cv::Mat& bgra8, const std::array<std::uint8_t, 3>& bg_rgb,
                      cv::Mat& rgb) {
   rgb.create(bgra8.rows, bgra8.cols, CV_8UC3);
   const int bg[3] = {bg_rgb[0], bg_rgb[1], bg_rgb[2]};
@@ -59,7 +59,7 @@ void composite_alpha(const cv::Mat& bgra8, const std::array<std::uint8_t, 3>& bg
 // CV_Assert in validateInputImageSize, before allocating; the assertion text names the check
 // but not the size. The limits come from the environment, read when libopencv_imgcodecs is
 // loaded (before main), so they cannot be changed from inside the program.
-std::string opencv_limit_reason(const std::string& failed_check) {
+std::string OpencvLimitReason(const std::string& failed_check) {
   struct Limit {
     const char* check;  // in the assertion text
     const char* variable;
@@ -147,7 +147,7 @@ Status CheckDeclaredSize(ImageFormat format, std::uint64_t width, std::uint64_t 
   if (width == 0 || height == 0) return Status::Ok();
   const std::uint64_t pixels = width > UINT64_MAX / height ? UINT64_MAX : width * height;
   if (pixels <= options.max_pixels) return Status::Ok();
-  return Status::Error(name, std::string(format_name(format)) + " header declares " +
+  return Status::Error(name, std::string(FormatName(format)) + " header declares " +
                                  std::to_string(width) + " x " + std::to_string(height) + " = " +
                                  std::to_string(pixels) + " pixels, above the limit of " +
                                  std::to_string(options.max_pixels) +
@@ -172,13 +172,13 @@ std::uint64_t OpenCvEnvLimit(const char* variable, std::uint64_t default_value) 
 // see decode.h) are applied here, to keep refusing what OpenCV would refuse.
 std::string OpenCvLimitProblem(std::uint64_t width, std::uint64_t height) {
   if (width > OpenCvEnvLimit("OPENCV_IO_MAX_IMAGE_WIDTH", 1ULL << 20)) {
-    return opencv_limit_reason("CV_IO_MAX_IMAGE_WIDTH");
+    return OpencvLimitReason("CV_IO_MAX_IMAGE_WIDTH");
   }
   if (height > OpenCvEnvLimit("OPENCV_IO_MAX_IMAGE_HEIGHT", 1ULL << 20)) {
-    return opencv_limit_reason("CV_IO_MAX_IMAGE_HEIGHT");
+    return OpencvLimitReason("CV_IO_MAX_IMAGE_HEIGHT");
   }
   if (width * height > OpenCvEnvLimit("OPENCV_IO_MAX_IMAGE_PIXELS", 1ULL << 30)) {
-    return opencv_limit_reason("CV_IO_MAX_IMAGE_PIXELS");
+    return OpencvLimitReason("CV_IO_MAX_IMAGE_PIXELS");
   }
   return "";
 }
@@ -194,7 +194,7 @@ Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string&
     const std::string limit = OpenCvLimitProblem(header.width, header.height);  // both at most 65535
     return limit.empty() ? Status::Ok() : Status::Error(name, limit);
   };
-  ALEXNET_RETURN_IF_ERROR(decode_jpeg(data, size, name, check, rgb, warnings));
+  ALEXNET_RETURN_IF_ERROR(DecodeJpeg(data, size, name, check, rgb, warnings));
   if (options.strict_jpeg && warnings.any()) {
     return Status::Error(name, warnings.summary() + "; refused (strict JPEG decoding)");
   }
@@ -211,7 +211,7 @@ Status DecodeWithOpenCv(const std::uint8_t* data, std::size_t size, const std::s
     // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves.
     decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
-    if (e.func == "validateInputImageSize") return Status::Error(name, opencv_limit_reason(e.err));
+    if (e.func == "validateInputImageSize") return Status::Error(name, OpencvLimitReason(e.err));
     return Status::Error(name, std::string("decoder failed: ") + e.what());
   } catch (const std::exception& e) {
     return Status::Error(name, std::string("decoder failed: ") + e.what());
@@ -219,9 +219,9 @@ Status DecodeWithOpenCv(const std::uint8_t* data, std::size_t size, const std::s
   if (decoded.empty()) {
     if (header.format == ImageFormat::kUnknown) {
       return Status::Error(name, "not an image (no OpenCV decoder recognises it; " +
-                                     first_bytes(data, size) + ")");
+                                     FirstBytes(data, size) + ")");
     }
-    return Status::Error(name, std::string("corrupt or unsupported ") + format_name(header.format) +
+    return Status::Error(name, std::string("corrupt or unsupported ") + FormatName(header.format) +
                                    " data (the decoder could not read it)");
   }
   // Formats whose header we do not read were only held to OpenCV's limit before decoding.
@@ -233,7 +233,7 @@ Status DecodeWithOpenCv(const std::uint8_t* data, std::size_t size, const std::s
                                    " (raise DecodeOptions::max_pixels to accept it)");
   }
   try {
-    to_rgb8(decoded, options.alpha_background, rgb);
+    ToRgb8(decoded, options.alpha_background, rgb);
   } catch (const std::exception& e) {
     return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
   }
@@ -250,7 +250,7 @@ std::string DecodeWarnings::summary() const {
   return text + ")";
 }
 
-Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
+Status ReadFileBytes(const std::string& path, std::uint64_t max_bytes,
                        std::vector<std::uint8_t>& bytes) {
   // O_NONBLOCK: a FIFO named like an image must not block us (regular files ignore it).
   const ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
@@ -261,7 +261,7 @@ Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
   return Status::Ok();
 }
 
-void to_rgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_background,
+void ToRgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_background,
              cv::Mat& rgb) {
   cv::Mat m8;
   switch (decoded.depth()) {
@@ -292,7 +292,7 @@ void to_rgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_ba
       cv::split(m8, planes);
       cv::Mat parts[4] = {planes[0], planes[0], planes[0], planes[1]};
       cv::merge(parts, 4, bgra);
-      composite_alpha(bgra, alpha_background, rgb);
+      CompositeAlpha(bgra, alpha_background, rgb);
       break;
     }
     case 3:
@@ -300,7 +300,7 @@ void to_rgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_ba
       break;
     default:
       if (m8.channels() == 4) {
-        composite_alpha(m8, alpha_background, rgb);
+        CompositeAlpha(m8, alpha_background, rgb);
       } else {  // unusual channel counts: keep the first three
         cv::Mat planes[3];
         for (int c = 0; c < 3; ++c) cv::extractChannel(m8, planes[c], 2 - c);
@@ -309,7 +309,7 @@ void to_rgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_ba
   }
 }
 
-void apply_exif_orientation(int orientation, cv::Mat& image) {
+void ApplyExifOrientation(int orientation, cv::Mat& image) {
   // EXIF names where row 0 / column 0 of the stored image belong; these undo it.
   switch (orientation) {
     case 2: cv::flip(image, image, 1); break;                          // mirrored
@@ -323,13 +323,13 @@ void apply_exif_orientation(int orientation, cv::Mat& image) {
   }
 }
 
-Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std::string& name,
+Status DecodeImageBytes(const std::uint8_t* data, std::size_t size, const std::string& name,
                           const DecodeOptions& options, cv::Mat& rgb, DecodeWarnings* warnings) {
   DecodeWarnings unused;
   DecodeWarnings& noted = warnings ? *warnings : unused;
   noted = DecodeWarnings();
   if (size == 0) return Status::Error(name, "empty file (0 bytes)");
-  const ImageHeader header = probe_image_header(data, size);
+  const ImageHeader header = ProbeImageHeader(data, size);
   int orientation = header.orientation;
   if (header.format == ImageFormat::kJpeg) {
     ALEXNET_RETURN_IF_ERROR(DecodeJpeg(data, size, name, options, rgb, noted, orientation));
@@ -350,30 +350,30 @@ Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std:
     ALEXNET_RETURN_IF_ERROR(DecodeWithOpenCv(data, size, name, header, options, rgb));
   }
   try {
-    if (options.apply_exif_orientation) apply_exif_orientation(orientation, rgb);
+    if (options.apply_exif_orientation) ApplyExifOrientation(orientation, rgb);
   } catch (const std::exception& e) {
     return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
   }
   return Status::Ok();
 }
 
-Status decode_image_file(const std::string& path, const DecodeOptions& options, cv::Mat& rgb,
+Status DecodeImageFile(const std::string& path, const DecodeOptions& options, cv::Mat& rgb,
                          DecodeWarnings* warnings) {
   // One buffer per thread: the loader's workers decode thousands of files without reallocating.
   thread_local std::vector<std::uint8_t> bytes;
   if (warnings) *warnings = DecodeWarnings();
-  ALEXNET_RETURN_IF_ERROR(read_file_bytes(path, options.max_file_bytes, bytes));
+  ALEXNET_RETURN_IF_ERROR(ReadFileBytes(path, options.max_file_bytes, bytes));
   if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
     return Status::Error(path, "file too large for the decoder (over 2 GiB)");
   }
-  Status status = decode_image_bytes(bytes.data(), bytes.size(), path, options, rgb, warnings);
+  Status status = DecodeImageBytes(bytes.data(), bytes.size(), path, options, rgb, warnings);
   if (bytes.capacity() > (64u << 20)) std::vector<std::uint8_t>().swap(bytes);  // stay bounded
   return status;
 }
 
-Result<cv::Mat> decode_image_file(const std::string& path, const DecodeOptions& options) {
+Result<cv::Mat> DecodeImageFile(const std::string& path, const DecodeOptions& options) {
   cv::Mat rgb;
-  Status status = decode_image_file(path, options, rgb);
+  Status status = DecodeImageFile(path, options, rgb);
   if (!status.ok()) return status;
   return rgb;
 }

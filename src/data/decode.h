@@ -77,25 +77,25 @@ struct DecodeWarnings {
 // (missing, permission denied, directory, dangling symlink, empty, truncated, not an image,
 // too large, damaged under strict_jpeg, ...). Warnings about a damaged file that was decoded
 // anyway go to `warnings` when given (cleared first), and are dropped otherwise. Thread-safe.
-Status decode_image_file(const std::string& path, const DecodeOptions& options, cv::Mat& rgb,
+Status DecodeImageFile(const std::string& path, const DecodeOptions& options, cv::Mat& rgb,
                          DecodeWarnings* warnings = nullptr);
-Result<cv::Mat> decode_image_file(const std::string& path, const DecodeOptions& options = {});
+Result<cv::Mat> DecodeImageFile(const std::string& path, const DecodeOptions& options = {});
 
 // The same for bytes already in memory; `name` is used in error messages.
-Status decode_image_bytes(const std::uint8_t* data, std::size_t size, const std::string& name,
+Status DecodeImageBytes(const std::uint8_t* data, std::size_t size, const std::string& name,
                           const DecodeOptions& options, cv::Mat& rgb,
                           DecodeWarnings* warnings = nullptr);
 
 // Reads a whole file into `bytes` with the checks above (exists, regular file, not empty,
 // readable, at most max_file_bytes).
-Status read_file_bytes(const std::string& path, std::uint64_t max_bytes,
+Status ReadFileBytes(const std::string& path, std::uint64_t max_bytes,
                        std::vector<std::uint8_t>& bytes);
 
 // Converts what cv::imdecode(IMREAD_UNCHANGED) returns (BGR/BGRA/grey, any depth) to RGB8.
-void to_rgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_background,
+void ToRgb8(const cv::Mat& decoded, const std::array<std::uint8_t, 3>& alpha_background,
              cv::Mat& rgb);
 
 // Rotates/flips `image` in place from EXIF orientation 1..8 to upright.
-void apply_exif_orientation(int orientation, cv::Mat& image);
+void ApplyExifOrientation(int orientation, cv::Mat& image);
 
 }  // namespace alexnet::data

@@ -10,7 +10,7 @@ namespace alexnet::data {
 namespace {
 
 // Prefers the .gz name, as shipped; falls back to an unpacked file.
-std::string find_file(const std::string& dir, const std::string& stem) {
+std::string FindFile(const std::string& dir, const std::string& stem) {
   std::error_code ec;
   const std::string gz = dir + "/" + stem + ".gz";
   if (std::filesystem::exists(gz, ec)) return gz;
@@ -21,7 +21,7 @@ std::string find_file(const std::string& dir, const std::string& stem) {
 
 }  // namespace
 
-const std::vector<std::string>& fashion_mnist_class_names() {
+const std::vector<std::string>& FashionMnistClassNames() {
   static const std::vector<std::string> kNames = {"T-shirt/top", "Trouser", "Pullover", "Dress",
                                                   "Coat",        "Sandal",  "Shirt",    "Sneaker",
                                                   "Bag",         "Ankle boot"};
@@ -29,10 +29,10 @@ const std::vector<std::string>& fashion_mnist_class_names() {
 }
 
 const std::vector<std::string>& FashionMnistDataset::class_names() const {
-  return fashion_mnist_class_names();
+  return FashionMnistClassNames();
 }
 
-Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::open(
+Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::Open(
     const FashionMnistOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(options.dir, ec)) {
@@ -40,12 +40,12 @@ Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::open(
                                       "apt-get install dataset-fashion-mnist)");
   }
   const std::string prefix = options.train ? "train" : "t10k";
-  const std::string images_path = find_file(options.dir, prefix + "-images-idx3-ubyte");
-  const std::string labels_path = find_file(options.dir, prefix + "-labels-idx1-ubyte");
+  const std::string images_path = FindFile(options.dir, prefix + "-images-idx3-ubyte");
+  const std::string labels_path = FindFile(options.dir, prefix + "-labels-idx1-ubyte");
 
-  auto images = read_idx(images_path);
+  auto images = ReadIdx(images_path);
   if (!images.ok()) return images.status();
-  auto labels = read_idx(labels_path);
+  auto labels = ReadIdx(labels_path);
   if (!labels.ok()) return labels.status();
   if (images->type != IdxType::kUint8 || images->dims.size() != 3) {
     return Status::Error(images_path, "expected uint8 images of shape N x H x W");
@@ -78,12 +78,12 @@ Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::open(
     }
     ds->labels_[i] = l;
   }
-  auto chosen = split_indices(ds->labels_, 10, options.split);
+  auto chosen = SplitIndices(ds->labels_, 10, options.split);
   if (!chosen.ok()) return Status::Error(images_path, chosen.status().reason());
   ds->index_ = std::move(*chosen);
   if (options.limit > 0 && ds->index_.size() > options.limit) ds->index_.resize(options.limit);
   if (ds->index_.empty()) return Status::Error(images_path, "the chosen subset is empty");
-  ds->description_ = "Fashion-MNIST " + prefix + " (" + subset_name(options.split.subset) + ", " +
+  ds->description_ = "Fashion-MNIST " + prefix + " (" + SubsetName(options.split.subset) + ", " +
                      std::to_string(ds->index_.size()) + " of " + std::to_string(n) +
                      " images) from " + options.dir;
   return ds;
@@ -93,7 +93,7 @@ const std::uint8_t* FashionMnistDataset::grey(std::size_t i) const {
   return pixels_.data() + index_[i] * static_cast<std::size_t>(height_) * width_;
 }
 
-Status FashionMnistDataset::load_into(std::size_t i, cv::Mat& rgb) const {
+Status FashionMnistDataset::LoadInto(std::size_t i, cv::Mat& rgb) const {
   const cv::Mat grey_image(height_, width_, CV_8UC1, const_cast<std::uint8_t*>(grey(i)));
   cv::cvtColor(grey_image, rgb, cv::COLOR_GRAY2RGB);
   return Status::Ok();

@@ -1,7 +1,7 @@
 // Fashion-MNIST (Zalando): 60,000 training and 10,000 test images, 28 x 28 grey, 10 classes,
 // read from the idx files (gzip'd or plain) of Debian's dataset-fashion-mnist package.
 //
-// The images go through the same pipeline as photos: load_into() gives 28 x 28 RGB8 (grey
+// The images go through the same pipeline as photos: LoadInto() gives 28 x 28 RGB8 (grey
 // replicated to 3 channels) and the pipeline's resize brings it to S x S (INTER_LINEAR, since
 // it enlarges). Any idx pair with N x H x W uint8 images and uint8 labels 0..9 works (MNIST too).
 #pragma once
@@ -26,16 +26,16 @@ struct FashionMnistOptions {
 };
 
 // T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot.
-const std::vector<std::string>& fashion_mnist_class_names();
+const std::vector<std::string>& FashionMnistClassNames();
 
 class FashionMnistDataset final : public Dataset {
  public:
-  static Result<std::shared_ptr<FashionMnistDataset>> open(const FashionMnistOptions& options);
+  static Result<std::shared_ptr<FashionMnistDataset>> Open(const FashionMnistOptions& options);
 
   std::size_t size() const override { return index_.size(); }
   int label(std::size_t i) const override { return labels_[index_[i]]; }
   const std::vector<std::string>& class_names() const override;
-  Status load_into(std::size_t i, cv::Mat& rgb) const override;
+  Status LoadInto(std::size_t i, cv::Mat& rgb) const override;
   std::string name(std::size_t i) const override;
   std::string description() const override { return description_; }
 

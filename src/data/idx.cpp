@@ -15,7 +15,7 @@ struct GzCloser {
 };
 using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
 
-std::string gz_error(gzFile f) {
+std::string GzError(gzFile f) {
   int code = 0;
   const char* msg = gzerror(f, &code);
   if (code == Z_ERRNO) return std::strerror(errno);
@@ -23,7 +23,7 @@ std::string gz_error(gzFile f) {
 }
 
 // Reads exactly n bytes; returns the count read (less at end of file), -1 on a zlib error.
-long long read_exact(gzFile f, std::uint8_t* out, std::size_t n) {
+long long ReadExact(gzFile f, std::uint8_t* out, std::size_t n) {
   std::size_t done = 0;
   while (done < n) {
     const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30));
@@ -35,8 +35,8 @@ long long read_exact(gzFile f, std::uint8_t* out, std::size_t n) {
   return static_cast<long long>(done);
 }
 
-Status read_error(gzFile f, const std::string& path) {
-  return Status::Error(path, "read error: " + gz_error(f));
+Status ReadError(gzFile f, const std::string& path) {
+  return Status::Error(path, "read error: " + GzError(f));
 }
 
 // What the 4-byte magic declares.
@@ -48,14 +48,14 @@ struct IdxMagic {
 // Two zero bytes, a known value type, at least one dimension.
 Result<IdxMagic> ReadMagic(gzFile f, const std::string& path) {
   std::uint8_t head[4];
-  const long long got = read_exact(f, head, 4);
-  if (got < 0) return read_error(f, path);
+  const long long got = ReadExact(f, head, 4);
+  if (got < 0) return ReadError(f, path);
   if (got < 4) return Status::Error(path, "not an idx file: shorter than its 4-byte magic");
   if (head[0] != 0 || head[1] != 0) {
     return Status::Error(path, "not an idx file: magic must start with two zero bytes");
   }
   const IdxType type = static_cast<IdxType>(head[2]);
-  if (idx_type_size(type) == 0 || (head[2] != 0x08 && head[2] != 0x09 && head[2] != 0x0B && head[2] != 0x0C &&
+  if (IdxTypeSize(type) == 0 || (head[2] != 0x08 && head[2] != 0x09 && head[2] != 0x0B && head[2] != 0x0C &&
                                    head[2] != 0x0D && head[2] != 0x0E)) {
     return Status::Error(path, "not an idx file: unknown value type 0x" +
                                    std::string(1, "0123456789abcdef"[head[2] >> 4]) +
@@ -69,8 +69,8 @@ Result<IdxMagic> ReadMagic(gzFile f, const std::string& path) {
 // ndims big-endian uint32 sizes.
 Result<std::vector<std::uint32_t>> ReadDims(gzFile f, const std::string& path, int ndims) {
   std::vector<std::uint8_t> dim_bytes(static_cast<std::size_t>(ndims) * 4);
-  const long long got = read_exact(f, dim_bytes.data(), dim_bytes.size());
-  if (got < 0) return read_error(f, path);
+  const long long got = ReadExact(f, dim_bytes.data(), dim_bytes.size());
+  if (got < 0) return ReadError(f, path);
   if (got < static_cast<long long>(dim_bytes.size())) {
     return Status::Error(path, "truncated idx header: " + std::to_string(ndims) +
                                    " dimensions declared, file ends inside them");
@@ -103,8 +103,8 @@ Status ReadData(gzFile f, const std::string& path, std::uint64_t total, std::vec
   while (done < total) {
     const std::uint64_t target = std::min<std::uint64_t>(total, std::max<std::uint64_t>(kFirstChunk, 2 * done));
     data.resize(target);
-    const long long got = read_exact(f, data.data() + done, target - done);
-    if (got < 0) return read_error(f, path);
+    const long long got = ReadExact(f, data.data() + done, target - done);
+    if (got < 0) return ReadError(f, path);
     done += static_cast<std::uint64_t>(got);
     if (done < target) break;  // end of file
   }
@@ -113,8 +113,8 @@ Status ReadData(gzFile f, const std::string& path, std::uint64_t total, std::vec
                                    " bytes of data, found " + std::to_string(done));
   }
   std::uint8_t extra;
-  const long long more = read_exact(f, &extra, 1);
-  if (more < 0) return read_error(f, path);
+  const long long more = ReadExact(f, &extra, 1);
+  if (more < 0) return ReadError(f, path);
   if (more > 0) {
     return Status::Error(path, "idx file has data after the " + std::to_string(total) +
                                    " bytes its header declares (wrong dimensions?)");
@@ -134,7 +134,7 @@ void ToHostOrder(std::size_t elem, std::vector<std::uint8_t>& data) {
 
 }  // namespace
 
-std::size_t idx_type_size(IdxType type) {
+std::size_t IdxTypeSize(IdxType type) {
   switch (type) {
     case IdxType::kUint8:
     case IdxType::kInt8: return 1;
@@ -152,7 +152,7 @@ std::size_t IdxArray::count() const {
   return n;
 }
 
-Result<IdxArray> read_idx(const std::string& path, const IdxOptions& options) {
+Result<IdxArray> ReadIdx(const std::string& path, const IdxOptions& options) {
   errno = 0;
   GzFile f(gzopen(path.c_str(), "rb"));
   if (!f) {
@@ -164,7 +164,7 @@ Result<IdxArray> read_idx(const std::string& path, const IdxOptions& options) {
   IdxArray a;
   a.type = magic.type;
   ALEXNET_ASSIGN_OR_RETURN(a.dims, ReadDims(f.get(), path, magic.ndims));
-  const std::size_t elem = idx_type_size(a.type);
+  const std::size_t elem = IdxTypeSize(a.type);
   const std::uint64_t total = DeclaredBytes(elem, a.dims, options.max_bytes);
   if (total > options.max_bytes) {  // before allocating: a corrupt header must not cost gigabytes
     return Status::Error(path, "idx header declares more than " +

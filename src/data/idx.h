@@ -23,7 +23,7 @@ enum class IdxType : std::uint8_t {
   kFloat64 = 0x0E,
 };
 
-std::size_t idx_type_size(IdxType type);  // bytes per value
+std::size_t IdxTypeSize(IdxType type);  // bytes per value
 
 struct IdxArray {
   IdxType type = IdxType::kUint8;
@@ -41,6 +41,6 @@ struct IdxOptions {
   std::uint64_t max_bytes = 1ULL << 32;  // refuse larger declared data (corrupt header)
 };
 
-Result<IdxArray> read_idx(const std::string& path, const IdxOptions& options = {});
+Result<IdxArray> ReadIdx(const std::string& path, const IdxOptions& options = {});
 
 }  // namespace alexnet::data

@@ -16,23 +16,23 @@ namespace alexnet::data {
 namespace fs = std::filesystem;
 namespace {
 
-std::string lower(std::string s) {
+std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-std::string trim(const std::string& s) {
+std::string Trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
   const auto e = s.find_last_not_of(" \t\r\n");
   return s.substr(b, e - b + 1);
 }
 
-bool is_hidden(const std::string& name) { return !name.empty() && name[0] == '.'; }
+bool IsHidden(const std::string& name) { return !name.empty() && name[0] == '.'; }
 
-std::string extension_list() {
+std::string ExtensionList() {
   std::string s;
-  for (const auto& e : image_extensions()) s += (s.empty() ? "" : " ") + e;
+  for (const auto& e : ImageExtensions()) s += (s.empty() ? "" : " ") + e;
   return s;
 }
 
@@ -52,7 +52,7 @@ struct Walker {
     fs::directory_iterator it(dir, ec);
     if (ec) {
       if (top) return Status::Error(dir.string(), "cannot list folder: " + ec.message());
-      mutable_log->add(dir.string(), "cannot list folder: " + ec.message());
+      mutable_log->Add(dir.string(), "cannot list folder: " + ec.message());
       return Status::Ok();
     }
     std::vector<fs::path> entries;
@@ -63,9 +63,9 @@ struct Walker {
     std::sort(entries.begin(), entries.end());
     for (const auto& p : entries) {
       const std::string name = p.filename().string();
-      if (is_hidden(name)) continue;
-      if (has_image_extension(name)) {
-        files.push_back(p.string());  // whatever it is; load_into() says what is wrong with it
+      if (IsHidden(name)) continue;
+      if (HasImageExtension(name)) {
+        files.push_back(p.string());  // whatever it is; LoadInto() says what is wrong with it
       } else if (fs::is_directory(p, ec)) {
         ALEXNET_RETURN_IF_ERROR(walk(p, false));
       } else {
@@ -76,7 +76,7 @@ struct Walker {
   }
 };
 
-bool is_uint(const std::string& s) {
+bool IsUint(const std::string& s) {
   return !s.empty() && s.size() < 10 &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -109,7 +109,7 @@ Result<std::vector<ListRow>> ReadListFile(const std::string& list_file) {
   std::vector<ListRow> rows;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    line = trim(line);
+    line = Trim(line);
     if (line.empty() || line[0] == '#') continue;
     // The label is the last field, so paths may contain spaces.
     const auto cut = line.find_last_of(" \t");
@@ -117,7 +117,7 @@ Result<std::vector<ListRow>> ReadListFile(const std::string& list_file) {
       return Status::Error(list_file + ":" + std::to_string(number),
                            "expected '<path> <label>', got '" + line + "'");
     }
-    const fs::path p = trim(line.substr(0, cut));
+    const fs::path p = Trim(line.substr(0, cut));
     rows.push_back({(p.is_absolute() ? p : base / p).string(), line.substr(cut + 1), number});
   }
   if (rows.empty()) return Status::Error(list_file, "list file has no entries");
@@ -182,7 +182,7 @@ Result<std::vector<int>> LabelIndices(const std::string& list_file, const std::v
 Result<Listing> ListFromListFile(const ImageFolderOptions& options) {
   ALEXNET_ASSIGN_OR_RETURN(std::vector<ListRow> rows, ReadListFile(options.list_file));
   const bool integer_labels =
-      std::all_of(rows.begin(), rows.end(), [](const ListRow& r) { return is_uint(r.label); });
+      std::all_of(rows.begin(), rows.end(), [](const ListRow& r) { return IsUint(r.label); });
   Listing listing;
   if (options.class_names.empty()) {
     ALEXNET_ASSIGN_OR_RETURN(listing.classes, ClassesFromLabels(options.list_file, rows, integer_labels));
@@ -211,10 +211,10 @@ Result<std::vector<std::string>> ListClassFolders(const std::string& root_dir) {
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) return Status::Error(root_dir, "cannot list folder: " + ec.message());
     const std::string name = it->path().filename().string();
-    if (is_hidden(name)) continue;
+    if (IsHidden(name)) continue;
     std::error_code dir_ec;
     if (fs::is_directory(it->path(), dir_ec)) folders.push_back(name);
-    else if (has_image_extension(name)) ++loose_images;
+    else if (HasImageExtension(name)) ++loose_images;
   }
   std::sort(folders.begin(), folders.end());
   if (folders.empty()) {
@@ -233,7 +233,7 @@ Status AddClassImages(const fs::path& folder, int label, SkipLog& log, Listing& 
   ALEXNET_RETURN_IF_ERROR(walker.walk(folder, true));
   if (walker.files.empty()) {
     return Status::Error(folder.string(),
-                         "class folder contains no image files (extensions: " + extension_list() + ")");
+                         "class folder contains no image files (extensions: " + ExtensionList() + ")");
   }
   std::sort(walker.files.begin(), walker.files.end());
   listing.ignored_files += walker.ignored;
@@ -267,8 +267,8 @@ Result<Listing> ListFromClassFolders(const ImageFolderOptions& options, SkipLog&
 // first ones, which would be the first classes only.
 void SampleAtRandom(std::size_t limit, std::uint64_t seed, std::vector<std::size_t>& keep) {
   if (limit == 0 || keep.size() <= limit) return;
-  Rng rng(derive_seed(seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
-  for (std::size_t i = 0; i < limit; ++i) std::swap(keep[i], keep[i + rng.below(keep.size() - i)]);
+  Rng rng(DeriveSeed(seed, static_cast<std::uint64_t>(RngPurpose::kSample)));
+  for (std::size_t i = 0; i < limit; ++i) std::swap(keep[i], keep[i + rng.Below(keep.size() - i)]);
   keep.resize(limit);
   std::sort(keep.begin(), keep.end());
 }
@@ -276,7 +276,7 @@ void SampleAtRandom(std::size_t limit, std::uint64_t seed, std::vector<std::size
 // Indices into the listing of the split's subset, sampled down to options.limit.
 Result<std::vector<std::size_t>> ChooseSubset(const Listing& listing, const ImageFolderOptions& options,
                                               const std::string& origin) {
-  auto chosen = split_indices(listing.labels, static_cast<int>(listing.classes.size()), options.split);
+  auto chosen = SplitIndices(listing.labels, static_cast<int>(listing.classes.size()), options.split);
   if (!chosen.ok()) return Status::Error(origin, chosen.status().reason());
   std::vector<std::size_t> keep = std::move(*chosen);
   SampleAtRandom(options.limit, options.split.seed, keep);
@@ -285,31 +285,31 @@ Result<std::vector<std::size_t>> ChooseSubset(const Listing& listing, const Imag
 
 }  // namespace
 
-const std::vector<std::string>& image_extensions() {
+const std::vector<std::string>& ImageExtensions() {
   static const std::vector<std::string> kExtensions = {
       ".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".pbm", ".pgm",
       ".ppm", ".pnm",  ".pam", ".pfm", ".sr",  ".ras", ".hdr", ".pic",  ".exr",  ".jp2"};
   return kExtensions;
 }
 
-bool has_image_extension(const std::string& filename) {
+bool HasImageExtension(const std::string& filename) {
   const auto dot = filename.rfind('.');
   if (dot == std::string::npos || dot == 0) return false;
-  const std::string ext = lower(filename.substr(dot));
-  const auto& all = image_extensions();
+  const std::string ext = Lower(filename.substr(dot));
+  const auto& all = ImageExtensions();
   return std::find(all.begin(), all.end(), ext) != all.end();
 }
 
-Status ImageFolderDataset::load_into(std::size_t i, cv::Mat& rgb) const {
+Status ImageFolderDataset::LoadInto(std::size_t i, cv::Mat& rgb) const {
   // A damaged file that still decodes (and is not refused by strict_jpeg) is used; the log says
   // so once per file, however many epochs and threads meet it.
   DecodeWarnings warnings;
-  ALEXNET_RETURN_IF_ERROR(decode_image_file(samples_[i].path, decode_, rgb, &warnings));
-  if (warnings.any()) skip_log().warn(samples_[i].path, warnings.summary() + "; used anyway");
+  ALEXNET_RETURN_IF_ERROR(DecodeImageFile(samples_[i].path, decode_, rgb, &warnings));
+  if (warnings.any()) skip_log().Warn(samples_[i].path, warnings.summary() + "; used anyway");
   return Status::Ok();
 }
 
-Result<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::open(
+Result<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::Open(
     const ImageFolderOptions& options) {
   std::shared_ptr<ImageFolderDataset> ds(new ImageFolderDataset());
   ds->decode_ = options.decode;
@@ -320,12 +320,12 @@ Result<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::open(
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<std::size_t> keep, ChooseSubset(listing, options, origin));
   for (auto i : keep) ds->samples_.push_back({std::move(listing.paths[i]), listing.labels[i]});
   if (ds->samples_.empty()) {
-    return Status::Error(origin, std::string("the ") + subset_name(options.split.subset) +
+    return Status::Error(origin, std::string("the ") + SubsetName(options.split.subset) +
                                      " subset has no images");
   }
   ds->classes_ = std::move(listing.classes);
   ds->ignored_files_ = listing.ignored_files;
-  ds->description_ = "image folder " + origin + " (" + subset_name(options.split.subset) + ", " +
+  ds->description_ = "image folder " + origin + " (" + SubsetName(options.split.subset) + ", " +
                      std::to_string(ds->samples_.size()) + " of " + std::to_string(listing.paths.size()) +
                      " images, " + std::to_string(ds->classes_.size()) + " classes)";
   return ds;

@@ -3,7 +3,7 @@
 // Conventions (as torchvision ImageFolder and Keras image_dataset_from_directory):
 //  - classes are the sub-folders of root in sorted (byte) order; class i is the i-th name;
 //  - inside a class folder, files with an image extension (case-insensitive: see
-//    image_extensions()) are taken recursively, following symbolic links (loops are cut), in
+//    ImageExtensions()) are taken recursively, following symbolic links (loops are cut), in
 //    sorted path order; other files are ignored and counted; names starting with '.' are
 //    skipped (.ipynb_checkpoints, macOS ._ files);
 //  - an entry named like an image is listed even if it is a directory, a dangling symlink or
@@ -42,12 +42,12 @@ struct ImageFolderOptions {
 
 class ImageFolderDataset final : public Dataset {
  public:
-  static Result<std::shared_ptr<ImageFolderDataset>> open(const ImageFolderOptions& options);
+  static Result<std::shared_ptr<ImageFolderDataset>> Open(const ImageFolderOptions& options);
 
   std::size_t size() const override { return samples_.size(); }
   int label(std::size_t i) const override { return samples_[i].label; }
   const std::vector<std::string>& class_names() const override { return classes_; }
-  Status load_into(std::size_t i, cv::Mat& rgb) const override;
+  Status LoadInto(std::size_t i, cv::Mat& rgb) const override;
   std::string name(std::size_t i) const override { return samples_[i].path; }
   std::string description() const override { return description_; }
 
@@ -70,7 +70,7 @@ class ImageFolderDataset final : public Dataset {
 
 // Lower-case extensions with the dot: .jpg .jpeg .jpe .png .bmp .dib .tif .tiff .webp .pbm
 // .pgm .ppm .pnm .pam .pfm .sr .ras .hdr .pic .exr .jp2.
-const std::vector<std::string>& image_extensions();
-bool has_image_extension(const std::string& filename);
+const std::vector<std::string>& ImageExtensions();
+bool HasImageExtension(const std::string& filename);
 
 }  // namespace alexnet::data

@@ -23,7 +23,7 @@ std::uint32_t le32(const u8* p) {
 std::uint64_t le64(const u8* p) { return (std::uint64_t(le32(p + 4)) << 32) | le32(p); }
 std::uint64_t be64(const u8* p) { return (std::uint64_t(be32(p)) << 32) | be32(p + 4); }
 
-bool starts_with(const u8* d, std::size_t n, const char* magic, std::size_t m) {
+bool StartsWith(const u8* d, std::size_t n, const char* magic, std::size_t m) {
   return n >= m && std::memcmp(d, magic, m) == 0;
 }
 
@@ -41,7 +41,7 @@ struct TiffReader {
 // ---- per-format probes ----
 
 // IHDR's size, eXIf's orientation, and IEND: a PNG cut short has none.
-void probe_png(const u8* d, std::size_t n, ImageHeader& h) {
+void ProbePng(const u8* d, std::size_t n, ImageHeader& h) {
   std::size_t pos = 8;
   bool first = true;
   while (true) {
@@ -68,7 +68,7 @@ void probe_png(const u8* d, std::size_t n, ImageHeader& h) {
       h.height = be32(body + 4);
       first = false;
     } else if (std::memcmp(type, "eXIf", 4) == 0) {
-      h.orientation = exif_orientation(body, len);
+      h.orientation = ExifOrientation(body, len);
     } else if (std::memcmp(type, "IEND", 4) == 0) {
       return;
     }
@@ -78,7 +78,7 @@ void probe_png(const u8* d, std::size_t n, ImageHeader& h) {
 
 // Truncation of uncompressed pixel data, which OpenCV reports only by printing to stderr
 // (image_header.h); the size it needs is reported too.
-void probe_bmp(const u8* d, std::size_t n, ImageHeader& h) {
+void ProbeBmp(const u8* d, std::size_t n, ImageHeader& h) {
   if (n < 26) {
     h.problem = "truncated BMP header";
     return;
@@ -123,7 +123,7 @@ void probe_bmp(const u8* d, std::size_t n, ImageHeader& h) {
 
 // No size: OpenCV's limit checks WebP's before decoding (image_header.h). The walk is for what
 // OpenCV does not do: truncation, animation, EXIF orientation.
-void probe_webp(const u8* d, std::size_t n, ImageHeader& h) {
+void ProbeWebp(const u8* d, std::size_t n, ImageHeader& h) {
   if (n < 30) {  // RIFF header and the first chunk's header and 10 bytes (all VP8X has)
     h.problem = "truncated WebP header";
     return;
@@ -154,7 +154,7 @@ void probe_webp(const u8* d, std::size_t n, ImageHeader& h) {
         e += 6;
         elen -= 6;
       }
-      h.orientation = exif_orientation(e, elen);
+      h.orientation = ExifOrientation(e, elen);
     }
     pos += 8 + len + (len & 1);
   }
@@ -162,7 +162,7 @@ void probe_webp(const u8* d, std::size_t n, ImageHeader& h) {
 
 // No size: OpenCV's limit checks it. libtiff writes the first directory (IFD0) after the pixel
 // data, so a file cut short has lost it; OpenCV then only fails, without saying why.
-void probe_tiff(const u8* d, std::size_t n, ImageHeader& h) {
+void ProbeTiff(const u8* d, std::size_t n, ImageHeader& h) {
   const bool big_tiff = d[2] == '+' || d[3] == '+';  // BigTIFF: 8-byte offset at byte 8
   if (n < (big_tiff ? 16u : 8u)) {
     h.problem = "truncated TIFF header";
@@ -179,7 +179,7 @@ void probe_tiff(const u8* d, std::size_t n, ImageHeader& h) {
 
 // Skips whitespace and '#' comments of a Netpbm header from `pos`; reads one unsigned integer
 // and moves `pos` past it. Nothing when there is no (sane) number there.
-std::optional<std::uint64_t> pnm_uint(const u8* d, std::size_t n, std::size_t& pos) {
+std::optional<std::uint64_t> PnmUint(const u8* d, std::size_t n, std::size_t& pos) {
   while (pos < n) {
     if (d[pos] == '#') {
       while (pos < n && d[pos] != '\n' && d[pos] != '\r') ++pos;
@@ -201,14 +201,14 @@ std::optional<std::uint64_t> pnm_uint(const u8* d, std::size_t n, std::size_t& p
 
 // P1-P6: the size, and truncation of the binary variants (P4-P6), which OpenCV reports only by
 // printing to stderr (image_header.h). PAM (P7) is left to OpenCV, size limit included.
-void probe_pnm(const u8* d, std::size_t n, ImageHeader& h) {
+void ProbePnm(const u8* d, std::size_t n, ImageHeader& h) {
   const char kind = static_cast<char>(d[1]);
   if (kind == '7') return;
   std::size_t pos = 2;
-  const auto width = pnm_uint(d, n, pos);
-  const auto height = width ? pnm_uint(d, n, pos) : std::nullopt;
+  const auto width = PnmUint(d, n, pos);
+  const auto height = width ? PnmUint(d, n, pos) : std::nullopt;
   const bool bitmap = kind == '1' || kind == '4';  // no maxval
-  const auto max_value = !height ? std::nullopt : bitmap ? std::optional<std::uint64_t>(1) : pnm_uint(d, n, pos);
+  const auto max_value = !height ? std::nullopt : bitmap ? std::optional<std::uint64_t>(1) : PnmUint(d, n, pos);
   if (!max_value) {
     h.problem = "corrupt or truncated Netpbm header";
     return;
@@ -230,13 +230,13 @@ void probe_pnm(const u8* d, std::size_t n, ImageHeader& h) {
 }
 
 // Every format OpenCV reads, by its first bytes: only to name it in an error message.
-ImageFormat sniff_format(const u8* d, std::size_t n) {
-  if (starts_with(d, n, "\xFF\xD8\xFF", 3)) return ImageFormat::kJpeg;
-  if (starts_with(d, n, "\x89PNG\r\n\x1a\n", 8)) return ImageFormat::kPng;
-  if (starts_with(d, n, "BM", 2)) return ImageFormat::kBmp;
-  if (n >= 12 && starts_with(d, n, "RIFF", 4) && std::memcmp(d + 8, "WEBP", 4) == 0) return ImageFormat::kWebp;
-  if (starts_with(d, n, "II*\0", 4) || starts_with(d, n, "MM\0*", 4) || starts_with(d, n, "II+\0", 4) ||
-      starts_with(d, n, "MM\0+", 4)) {
+ImageFormat SniffFormat(const u8* d, std::size_t n) {
+  if (StartsWith(d, n, "\xFF\xD8\xFF", 3)) return ImageFormat::kJpeg;
+  if (StartsWith(d, n, "\x89PNG\r\n\x1a\n", 8)) return ImageFormat::kPng;
+  if (StartsWith(d, n, "BM", 2)) return ImageFormat::kBmp;
+  if (n >= 12 && StartsWith(d, n, "RIFF", 4) && std::memcmp(d + 8, "WEBP", 4) == 0) return ImageFormat::kWebp;
+  if (StartsWith(d, n, "II*\0", 4) || StartsWith(d, n, "MM\0*", 4) || StartsWith(d, n, "II+\0", 4) ||
+      StartsWith(d, n, "MM\0+", 4)) {
     return ImageFormat::kTiff;
   }
   if (n >= 3 && d[0] == 'P' && d[1] >= '1' && d[1] <= '7' &&
@@ -246,10 +246,10 @@ ImageFormat sniff_format(const u8* d, std::size_t n) {
   if (n >= 3 && d[0] == 'P' && (d[1] == 'F' || d[1] == 'f') && (d[2] == '\n' || d[2] == '\r' || d[2] == ' ')) {
     return ImageFormat::kPfm;
   }
-  if (starts_with(d, n, "\x59\xA6\x6A\x95", 4)) return ImageFormat::kSunRaster;
-  if (starts_with(d, n, "#?", 2)) return ImageFormat::kHdr;
-  if (starts_with(d, n, "\x76\x2F\x31\x01", 4)) return ImageFormat::kExr;
-  if (starts_with(d, n, "\x00\x00\x00\x0CjP  \r\n\x87\n", 12) || starts_with(d, n, "\xFF\x4F\xFF\x51", 4)) {
+  if (StartsWith(d, n, "\x59\xA6\x6A\x95", 4)) return ImageFormat::kSunRaster;
+  if (StartsWith(d, n, "#?", 2)) return ImageFormat::kHdr;
+  if (StartsWith(d, n, "\x76\x2F\x31\x01", 4)) return ImageFormat::kExr;
+  if (StartsWith(d, n, "\x00\x00\x00\x0CjP  \r\n\x87\n", 12) || StartsWith(d, n, "\xFF\x4F\xFF\x51", 4)) {
     return ImageFormat::kJpeg2000;
   }
   return ImageFormat::kUnknown;
@@ -257,7 +257,7 @@ ImageFormat sniff_format(const u8* d, std::size_t n) {
 
 }  // namespace
 
-const char* format_name(ImageFormat format) {
+const char* FormatName(ImageFormat format) {
   switch (format) {
     case ImageFormat::kJpeg: return "JPEG";
     case ImageFormat::kPng: return "PNG";
@@ -275,7 +275,7 @@ const char* format_name(ImageFormat format) {
   return "unknown";
 }
 
-int exif_orientation(const std::uint8_t* tiff, std::size_t size) {
+int ExifOrientation(const std::uint8_t* tiff, std::size_t size) {
   if (size < 8 || !((tiff[0] == 'I' && tiff[1] == 'I') || (tiff[0] == 'M' && tiff[1] == 'M'))) {
     return 1;
   }
@@ -296,21 +296,21 @@ int exif_orientation(const std::uint8_t* tiff, std::size_t size) {
   return 1;
 }
 
-ImageHeader probe_image_header(const std::uint8_t* d, std::size_t n) {
+ImageHeader ProbeImageHeader(const std::uint8_t* d, std::size_t n) {
   ImageHeader h;
-  h.format = sniff_format(d, n);
+  h.format = SniffFormat(d, n);
   switch (h.format) {
-    case ImageFormat::kPng: probe_png(d, n, h); break;
-    case ImageFormat::kBmp: probe_bmp(d, n, h); break;
-    case ImageFormat::kWebp: probe_webp(d, n, h); break;
-    case ImageFormat::kTiff: probe_tiff(d, n, h); break;
-    case ImageFormat::kPnm: probe_pnm(d, n, h); break;
+    case ImageFormat::kPng: ProbePng(d, n, h); break;
+    case ImageFormat::kBmp: ProbeBmp(d, n, h); break;
+    case ImageFormat::kWebp: ProbeWebp(d, n, h); break;
+    case ImageFormat::kTiff: ProbeTiff(d, n, h); break;
+    case ImageFormat::kPnm: ProbePnm(d, n, h); break;
     default: break;  // JPEG: libjpeg reads it (jpeg_decode.h); the rest: OpenCV alone
   }
   const bool size_read = h.format == ImageFormat::kPng || h.format == ImageFormat::kBmp ||
                          (h.format == ImageFormat::kPnm && d[1] != '7');
   if (h.problem.empty() && size_read && (h.width == 0 || h.height == 0)) {
-    h.problem = std::string(format_name(h.format)) + " header declares an empty image (" +
+    h.problem = std::string(FormatName(h.format)) + " header declares an empty image (" +
                 std::to_string(h.width) + " x " + std::to_string(h.height) + ")";
   }
   return h;

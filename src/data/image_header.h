@@ -47,7 +47,7 @@ enum class ImageFormat {
   kJpeg2000,
 };
 
-const char* format_name(ImageFormat format);
+const char* FormatName(ImageFormat format);
 
 struct ImageHeader {
   ImageFormat format = ImageFormat::kUnknown;
@@ -62,10 +62,10 @@ struct ImageHeader {
 };
 
 // Looks at the whole file's bytes (the structure walk needs them, e.g. to find a PNG's IEND).
-ImageHeader probe_image_header(const std::uint8_t* data, std::size_t size);
+ImageHeader ProbeImageHeader(const std::uint8_t* data, std::size_t size);
 
 // The orientation tag (0x0112) of IFD0 of a TIFF-structured EXIF block; 1 when absent/invalid.
 // Also used for JPEG's APP1 (jpeg_decode.cpp).
-int exif_orientation(const std::uint8_t* tiff, std::size_t size);
+int ExifOrientation(const std::uint8_t* tiff, std::size_t size);
 
 }  // namespace alexnet::data

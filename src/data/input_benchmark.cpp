@@ -14,11 +14,11 @@
 namespace alexnet::data {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double process_cpu_seconds() {
+double ProcessCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
@@ -39,7 +39,7 @@ Result<LoaderOptions> BenchmarkLoaderOptions(const Dataset& dataset, const Loade
     so.max_images = 256;
     so.threads = std::max(1, lo.workers);
     so.mean_image = lo.preprocess.mean == MeanMode::kPerPixel;
-    auto stats = compute_color_stats(dataset, so);
+    auto stats = ComputeColorStats(dataset, so);
     if (!stats.ok()) return stats.status();
     lo.stats = std::make_shared<const ColorStats>(std::move(*stats));
   }
@@ -51,36 +51,36 @@ Result<LoaderOptions> BenchmarkLoaderOptions(const Dataset& dataset, const Loade
 bool ProcessLikeAWorker(const Dataset& dataset, std::size_t i, const LoaderOptions& lo, const Normalization& norm,
                         cv::Mat& rgb, cv::Mat& scratch, float* out) {
   const int S = lo.preprocess.resize, C = lo.preprocess.crop;
-  if (!dataset.load_rgb8(i, rgb).ok()) return false;
-  const cv::Mat square = center_square(rgb, S, scratch);
+  if (!dataset.LoadRgb8(i, rgb).ok()) return false;
+  const cv::Mat square = CenterSquare(rgb, S, scratch);
   if (lo.augment) {
-    const Augmentation aug = draw_augmentation(lo.seed, 0, static_cast<std::int64_t>(i), S, C,
+    const Augmentation aug = DrawAugmentation(lo.seed, 0, static_cast<std::int64_t>(i), S, C,
                                                lo.augmentation, lo.stats.get());
-    write_crop(square, aug.crop, C, norm, aug.color_shift, out);
+    WriteCrop(square, aug.crop, C, norm, aug.color_shift, out);
   } else {
-    write_crop(square, center_crop(S, C), C, norm, {0, 0, 0}, out);
+    WriteCrop(square, CenterCrop(S, C), C, norm, {0, 0, 0}, out);
   }
   return true;
 }
 
 // The baseline: one thread, one image at a time, into a batch-sized buffer like a worker's.
 Status TimeBaseline(const Dataset& dataset, const LoaderOptions& lo, std::int64_t count, InputBenchmarkResult& r) {
-  auto norm = make_normalization(lo.stats.get(), lo.preprocess);
+  auto norm = MakeNormalization(lo.stats.get(), lo.preprocess);
   if (!norm.ok()) return norm.status();
   const int C = lo.preprocess.crop;
   const std::size_t per_sample = static_cast<std::size_t>(C) * C * 3;
   std::vector<float> buffer(per_sample * static_cast<std::size_t>(lo.batch_size));
   cv::Mat rgb, scratch;
   const auto t0 = std::chrono::steady_clock::now();
-  const double cpu0 = process_cpu_seconds();
+  const double cpu0 = ProcessCpuSeconds();
   std::int64_t done = 0;
   for (std::int64_t k = 0; k < count; ++k) {
     const std::size_t i = static_cast<std::size_t>(k) % dataset.size();
     float* out = buffer.data() + per_sample * static_cast<std::size_t>(k % lo.batch_size);
     if (ProcessLikeAWorker(dataset, i, lo, *norm, rgb, scratch, out)) ++done;
   }
-  r.baseline_seconds = seconds_since(t0);
-  r.baseline_cores_used = (process_cpu_seconds() - cpu0) / std::max(r.baseline_seconds, 1e-9);
+  r.baseline_seconds = SecondsSince(t0);
+  r.baseline_cores_used = (ProcessCpuSeconds() - cpu0) / std::max(r.baseline_seconds, 1e-9);
   r.baseline_images = done;
   r.baseline_images_per_second = done / std::max(r.baseline_seconds, 1e-9);
   return Status::Ok();
@@ -90,23 +90,23 @@ Status TimeBaseline(const Dataset& dataset, const LoaderOptions& lo, std::int64_
 // fields.
 Result<InputBenchmarkResult> TimeLoader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& lo,
                                         const InputBenchmarkOptions& options, InputBenchmarkResult r) {
-  auto loader = Loader::create(std::move(dataset), lo);
+  auto loader = Loader::Create(std::move(dataset), lo);
   if (!loader.ok()) return loader.status();
   Batch batch;
   std::int64_t warm = 0;
   while (warm < options.warmup_images) {
-    if (!(*loader)->next(batch)) return (*loader)->status();
+    if (!(*loader)->Next(batch)) return (*loader)->status();
     warm += batch.size;
   }
   const std::int64_t skipped0 = (*loader)->skipped_samples();
   const auto t0 = std::chrono::steady_clock::now();
-  const double cpu0 = process_cpu_seconds();
+  const double cpu0 = ProcessCpuSeconds();
   while (r.images < options.images) {
-    if (!(*loader)->next(batch)) return (*loader)->status();
+    if (!(*loader)->Next(batch)) return (*loader)->status();
     r.images += batch.size;
   }
-  r.seconds = seconds_since(t0);
-  r.loader_cores_used = (process_cpu_seconds() - cpu0) / std::max(r.seconds, 1e-9);
+  r.seconds = SecondsSince(t0);
+  r.loader_cores_used = (ProcessCpuSeconds() - cpu0) / std::max(r.seconds, 1e-9);
   r.images_per_second = r.images / std::max(r.seconds, 1e-9);
   r.skipped = (*loader)->skipped_samples() - skipped0;
   return r;
@@ -114,7 +114,7 @@ Result<InputBenchmarkResult> TimeLoader(std::shared_ptr<const Dataset> dataset, 
 
 }  // namespace
 
-Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> dataset,
+Result<InputBenchmarkResult> RunInputBenchmark(std::shared_ptr<const Dataset> dataset,
                                                  const InputBenchmarkOptions& options) {
   if (!dataset || dataset->size() == 0) return Status::Error("", "input benchmark: empty dataset");
   if (options.images < 1) return Status::Error("", "input benchmark: images must be >= 1");
@@ -122,7 +122,7 @@ Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> 
   // The baseline loop below runs before the loader would check these (a crop larger than the
   // resize, or batches of 0, must be an error, not a crash).
   if (lo.batch_size < 1) return Status::Error("", "input benchmark: batch size must be >= 1");
-  ALEXNET_RETURN_IF_ERROR(check_preprocess_options(lo.preprocess));
+  ALEXNET_RETURN_IF_ERROR(CheckPreprocessOptions(lo.preprocess));
   if (lo.single_threaded_opencv) cv::setNumThreads(0);
 
   InputBenchmarkResult r;

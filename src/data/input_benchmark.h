@@ -41,7 +41,7 @@ struct InputBenchmarkResult {
   double baseline_cores_used = 0;
 };
 
-Result<InputBenchmarkResult> run_input_benchmark(std::shared_ptr<const Dataset> dataset,
+Result<InputBenchmarkResult> RunInputBenchmark(std::shared_ptr<const Dataset> dataset,
                                                  const InputBenchmarkOptions& options);
 
 }  // namespace alexnet::data

@@ -103,10 +103,10 @@ bool ReadHeader(Session& s, const std::uint8_t* data, std::size_t size) {
 }
 
 // EXIF orientation from the first APP1 segment that starts "Exif\0\0" (a TIFF block follows).
-int ExifOrientation(const jpeg_decompress_struct& cinfo) {
+int JpegExifOrientation(const jpeg_decompress_struct& cinfo) {
   for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
     if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && std::memcmp(m->data, "Exif\0\0", 6) == 0) {
-      return exif_orientation(m->data + 6, m->data_length - 6);
+      return ExifOrientation(m->data + 6, m->data_length - 6);
     }
   }
   return 1;
@@ -154,7 +154,7 @@ bool DecodePixels(Session& s, cv::Mat& rgb, cv::Mat& other) {
 
 }  // namespace
 
-Status decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& name,
+Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string& name,
                    const JpegHeaderCheck& check, cv::Mat& rgb, DecodeWarnings& warnings) {
   warnings = DecodeWarnings();
   thread_local cv::Mat other;  // greyscale or CMYK pixels, reused across files
@@ -171,7 +171,7 @@ Status decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string
     JpegHeader header;
     header.width = s.cinfo.image_width;
     header.height = s.cinfo.image_height;
-    header.orientation = ExifOrientation(s.cinfo);
+    header.orientation = JpegExifOrientation(s.cinfo);
     ALEXNET_RETURN_IF_ERROR(check(header));
     // The source stops right after the first scan's header (inside `data`: it did not end early).
     const std::size_t scan_start = static_cast<std::size_t>(s.cinfo.src->next_input_byte - data);

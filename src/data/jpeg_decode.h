@@ -37,7 +37,7 @@ using JpegHeaderCheck = std::function<Status(const JpegHeader&)>;
 // the first scan. Greyscale is replicated to 3 channels; CMYK/YCCK (Adobe, inverted) is
 // converted as OpenCV does. libjpeg's corrupt-data warnings go to `warnings` (cleared first).
 // Fails with `name` and libjpeg's reason when libjpeg gives up. Thread-safe.
-Status decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& name,
+Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string& name,
                    const JpegHeaderCheck& check, cv::Mat& rgb, DecodeWarnings& warnings);
 
 }  // namespace alexnet::data

@@ -20,7 +20,7 @@ Status ForSharedKeys(const nlohmann::json& a, const nlohmann::json& b, const std
 
 }  // namespace
 
-Status check_integer_fields(const nlohmann::json& written, const nlohmann::json& input, const std::string& prefix) {
+Status CheckIntegerFields(const nlohmann::json& written, const nlohmann::json& input, const std::string& prefix) {
   return ForSharedKeys(written, input, prefix, [](const std::string& name, const auto& model, const auto& value) {
     if (model.is_number_integer() && value.is_number_float()) {
       return Status::Error("", "\"" + name + "\" must be an integer, not " + value.dump());
@@ -29,7 +29,7 @@ Status check_integer_fields(const nlohmann::json& written, const nlohmann::json&
   });
 }
 
-Status check_integers_kept(const nlohmann::json& input, const nlohmann::json& read_back, const std::string& prefix) {
+Status CheckIntegersKept(const nlohmann::json& input, const nlohmann::json& read_back, const std::string& prefix) {
   return ForSharedKeys(input, read_back, prefix, [](const std::string& name, const auto& value, const auto& back) {
     // dump(), not ==: nlohmann compares 2^63 (unsigned) with the -2^63 it wrapped to as equal
     if (value.is_number_integer() && back.is_number_integer() && value.dump() != back.dump()) {

@@ -21,14 +21,14 @@ namespace alexnet::data {
 // key, returns the error '"key" must be an integer, not 1e+300' (nested keys joined with '.'
 // after `prefix`; no path: callers add the file). Objects present on both sides are compared
 // recursively; arrays and keys missing on either side are not checked.
-Status check_integer_fields(const nlohmann::json& written, const nlohmann::json& input,
+Status CheckIntegerFields(const nlohmann::json& written, const nlohmann::json& input,
                             const std::string& prefix = "");
 
 // `input` is what was read and `read_back` the JSON of the struct made from it. Wherever both
 // hold an integer under the same key and the two differ, the number did not fit the field (an
 // integer that does not fit wraps silently: {"batch": 4294967424} would read as 128): returns
 // the error '"key" is out of range: 4294967424' (keys as above).
-Status check_integers_kept(const nlohmann::json& input, const nlohmann::json& read_back,
+Status CheckIntegersKept(const nlohmann::json& input, const nlohmann::json& read_back,
                            const std::string& prefix = "");
 
 }  // namespace alexnet::data

@@ -42,16 +42,16 @@ Status WriteSample(const Dataset& dataset, const LoaderOptions& o, const Normali
   thread_local cv::Mat rgb, scratch;
   const int S = o.preprocess.resize, C = o.preprocess.crop;
   try {
-    ALEXNET_RETURN_IF_ERROR(dataset.load_rgb8(sample, rgb));
-    const cv::Mat square = center_square(rgb, S, scratch);
+    ALEXNET_RETURN_IF_ERROR(dataset.LoadRgb8(sample, rgb));
+    const cv::Mat square = CenterSquare(rgb, S, scratch);
     if (o.ten_crop) {
-      write_ten_crops(square, C, norm, out);
+      WriteTenCrops(square, C, norm, out);
     } else if (o.augment) {
-      const Augmentation aug = draw_augmentation(o.seed, epoch, static_cast<std::int64_t>(sample), S, C,
+      const Augmentation aug = DrawAugmentation(o.seed, epoch, static_cast<std::int64_t>(sample), S, C,
                                                  o.augmentation, o.stats.get());
-      write_crop(square, aug.crop, C, norm, aug.color_shift, out);
+      WriteCrop(square, aug.crop, C, norm, aug.color_shift, out);
     } else {
-      write_crop(square, center_crop(S, C), C, norm, {0, 0, 0}, out);
+      WriteCrop(square, CenterCrop(S, C), C, norm, {0, 0, 0}, out);
     }
     return Status::Ok();
   } catch (const std::exception& e) {
@@ -70,7 +70,7 @@ void KeepLoaded(int size, int skipped, std::size_t per_sample, Batch& b) {
 
 }  // namespace
 
-Result<std::unique_ptr<Loader>> Loader::create(std::shared_ptr<const Dataset> dataset,
+Result<std::unique_ptr<Loader>> Loader::Create(std::shared_ptr<const Dataset> dataset,
                                                const LoaderOptions& o) {
   if (!dataset) return Status::Error("", "loader: no dataset");
   const std::int64_t n = static_cast<std::int64_t>(dataset->size());
@@ -81,8 +81,8 @@ Result<std::unique_ptr<Loader>> Loader::create(std::shared_ptr<const Dataset> da
   if (o.batch_size < 1) return Status::Error("", "loader: batch_size must be >= 1");
   if (o.workers < 1) return Status::Error("", "loader: workers must be >= 1");
   if (o.queue_depth < 1) return Status::Error("", "loader: queue_depth must be >= 1");
-  ALEXNET_RETURN_IF_ERROR(check_preprocess_options(o.preprocess));
-  auto norm = make_normalization(o.stats.get(), o.preprocess);
+  ALEXNET_RETURN_IF_ERROR(CheckPreprocessOptions(o.preprocess));
+  auto norm = MakeNormalization(o.stats.get(), o.preprocess);
   if (!norm.ok()) return Status::Error("", "loader: " + norm.status().reason());
   if (o.augment && !o.ten_crop && o.augmentation.pca_color && !o.stats) {
     return Status::Error("", "loader: PCA colour augmentation needs colour statistics "
@@ -118,7 +118,7 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& opti
                    ? std::numeric_limits<std::int64_t>::max()
                    : std::max<std::int64_t>(0, options.epochs * batches_per_epoch - start_linear_)) {
   threads_.reserve(static_cast<std::size_t>(options.workers));
-  for (int i = 0; i < options.workers; ++i) threads_.emplace_back(&Loader::worker, this);
+  for (int i = 0; i < options.workers; ++i) threads_.emplace_back(&Loader::Worker, this);
 }
 
 Loader::~Loader() {
@@ -131,22 +131,22 @@ Loader::~Loader() {
   for (auto& t : threads_) t.join();
 }
 
-std::shared_ptr<const std::vector<std::uint32_t>> Loader::permutation(std::int64_t epoch) {
+std::shared_ptr<const std::vector<std::uint32_t>> Loader::Permutation(std::int64_t epoch) {
   std::lock_guard<std::mutex> lock(perm_mutex_);
   auto it = permutations_.find(epoch);
   if (it != permutations_.end()) return it->second;
   auto perm = std::make_shared<std::vector<std::uint32_t>>(dataset_->size());
   std::iota(perm->begin(), perm->end(), 0u);
-  Rng rng(derive_seed(options_.seed, static_cast<std::uint64_t>(RngPurpose::kShuffle),
+  Rng rng(DeriveSeed(options_.seed, static_cast<std::uint64_t>(RngPurpose::kShuffle),
                       static_cast<std::uint64_t>(epoch)));
-  for (std::size_t i = perm->size(); i > 1; --i) std::swap((*perm)[i - 1], (*perm)[rng.below(i)]);
+  for (std::size_t i = perm->size(); i > 1; --i) std::swap((*perm)[i - 1], (*perm)[rng.Below(i)]);
   permutations_[epoch] = perm;
   // Only the epochs in flight are needed; an evicted one is recomputed identically if asked.
   while (permutations_.size() > 3) permutations_.erase(permutations_.begin());
   return perm;
 }
 
-void Loader::fill(std::int64_t seq, Batch& b) {
+void Loader::Fill(std::int64_t seq, Batch& b) {
   const std::int64_t linear = start_linear_ + seq;
   const std::int64_t epoch = linear / batches_per_epoch_;
   const std::int64_t index = linear % batches_per_epoch_;
@@ -155,7 +155,7 @@ void Loader::fill(std::int64_t seq, Batch& b) {
   const std::int64_t global_count = std::min<std::int64_t>(options_.batch_size, n - global_first);
   const std::int64_t first = global_first + global_count * options_.shard / options_.shards;
   const int count = static_cast<int>(global_first + global_count * (options_.shard + 1) / options_.shards - first);
-  const auto perm = options_.shuffle ? permutation(epoch) : nullptr;
+  const auto perm = options_.shuffle ? Permutation(epoch) : nullptr;
   const std::size_t per_sample = ShapeBatch(options_, epoch, index, index == batches_per_epoch_ - 1, count, b);
 
   int k = 0, skipped = 0;  // k: samples loaded so far, packed at the front
@@ -167,7 +167,7 @@ void Loader::fill(std::int64_t seq, Batch& b) {
     float* out = b.images.data() + per_sample * static_cast<std::size_t>(k);
     const Status status = WriteSample(*dataset_, options_, norm_, sample, epoch, out);
     if (!status.ok()) {
-      dataset_->skip_log().add(status.path(), status.reason());
+      dataset_->skip_log().Add(status.path(), status.reason());
       ++skipped;
       continue;
     }
@@ -178,7 +178,7 @@ void Loader::fill(std::int64_t seq, Batch& b) {
   KeepLoaded(k, skipped, per_sample, b);
 }
 
-void Loader::worker() {
+void Loader::Worker() {
   try {
     for (;;) {
       std::int64_t seq;
@@ -196,7 +196,7 @@ void Loader::worker() {
           free_.pop_back();
         }
       }
-      fill(seq, batch);
+      Fill(seq, batch);
       if (stop_) return;
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -215,7 +215,7 @@ void Loader::worker() {
   }
 }
 
-bool Loader::next(Batch& batch) {
+bool Loader::Next(Batch& batch) {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);

@@ -88,7 +88,7 @@ struct LoaderPosition {
 
 class Loader {
  public:
-  static Result<std::unique_ptr<Loader>> create(std::shared_ptr<const Dataset> dataset,
+  static Result<std::unique_ptr<Loader>> Create(std::shared_ptr<const Dataset> dataset,
                                                 const LoaderOptions& options);
   ~Loader();
   Loader(const Loader&) = delete;
@@ -97,7 +97,7 @@ class Loader {
   // Waits for the next batch and swaps it into `batch` (whose old storage is recycled, so
   // reusing one Batch object avoids allocations). Returns false when the requested epochs are
   // done or the loader failed; status() tells which.
-  bool next(Batch& batch);
+  bool Next(Batch& batch);
 
   Status status() const;                      // ok, or why the loader stopped
   std::int64_t batches_per_epoch() const { return batches_per_epoch_; }
@@ -108,9 +108,9 @@ class Loader {
  private:
   Loader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options,
          const Normalization& norm, std::int64_t batches_per_epoch);
-  void worker();
-  void fill(std::int64_t seq, Batch& batch);
-  std::shared_ptr<const std::vector<std::uint32_t>> permutation(std::int64_t epoch);
+  void Worker();
+  void Fill(std::int64_t seq, Batch& batch);
+  std::shared_ptr<const std::vector<std::uint32_t>> Permutation(std::int64_t epoch);
 
   const std::shared_ptr<const Dataset> dataset_;
   const LoaderOptions options_;

@@ -27,7 +27,7 @@ struct PreprocessOptions {
 };
 
 // 1 <= crop <= resize <= 4096.
-Status check_preprocess_options(const PreprocessOptions& options);
+Status CheckPreprocessOptions(const PreprocessOptions& options);
 
 // A C x C window at (x, y) of the S x S square, optionally mirrored left-right.
 struct CropSpec {
@@ -37,7 +37,7 @@ struct CropSpec {
 };
 bool operator==(const CropSpec& a, const CropSpec& b);
 
-CropSpec center_crop(int size, int crop);
+CropSpec CenterCrop(int size, int crop);
 
 // What write_crop subtracts. Points into a ColorStats, which must outlive it.
 struct Normalization {
@@ -49,7 +49,7 @@ struct Normalization {
 
 // Checks that the stats fit the options (present unless kNone; mean image of side S for
 // kPerPixel).
-Result<Normalization> make_normalization(const ColorStats* stats, const PreprocessOptions& options);
+Result<Normalization> MakeNormalization(const ColorStats* stats, const PreprocessOptions& options);
 
 // The S x S central square of `rgb` after resizing its shorter side to S. Computed as the
 // central square of the original resized once (the same geometry, one resize instead of a
@@ -57,21 +57,21 @@ Result<Normalization> make_normalization(const ColorStats* stats, const Preproce
 // implementation for RGB8; within 1 grey level of cv::resize) when shrinking, INTER_LINEAR when
 // enlarging. Returns a view of
 // `rgb` when no resize is needed, else `scratch` (which must not share memory with rgb).
-cv::Mat center_square(const cv::Mat& rgb, int size, cv::Mat& scratch);
+cv::Mat CenterSquare(const cv::Mat& rgb, int size, cv::Mat& scratch);
 
 // Writes the crop of the square (CV_8UC3, RGB, S x S; not checked: this is the inner loop) as
 // C * C * 3 floats (HWC) to `out`:
 // pixel - mean + color_shift. The per-pixel mean is taken at the source pixel, i.e. subtracted
 // before mirroring, as the paper subtracts the mean image before cropping.
-void write_crop(const cv::Mat& square, const CropSpec& crop, int crop_size,
+void WriteCrop(const cv::Mat& square, const CropSpec& crop, int crop_size,
                 const Normalization& norm, const std::array<float, 3>& color_shift, float* out);
 
 // The whole evaluation path for one decoded RGB8 image (CV_8UC3, any size): centre crop, no
 // augmentation; writes C * C * 3 floats. Fails (without writing) if rgb is not CV_8UC3.
-Status preprocess_eval(const cv::Mat& rgb, const PreprocessOptions& options,
+Status PreprocessEval(const cv::Mat& rgb, const PreprocessOptions& options,
                        const Normalization& norm, float* out);
 
 // Not empty and CV_8UC3.
-Status check_rgb8(const cv::Mat& rgb);
+Status CheckRgb8(const cv::Mat& rgb);
 
 }  // namespace alexnet::data

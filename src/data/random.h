@@ -19,7 +19,7 @@ inline std::uint64_t mix64(std::uint64_t z) {
 }
 
 // One seed from several values (order matters).
-inline std::uint64_t derive_seed(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0,
+inline std::uint64_t DeriveSeed(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0,
                                  std::uint64_t d = 0) {
   std::uint64_t h = mix64(a + 0x9e3779b97f4a7c15ULL);
   h = mix64(h ^ (b + 0x9e3779b97f4a7c15ULL));
@@ -34,25 +34,25 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed) : state_(seed) {}
 
-  std::uint64_t next() {
+  std::uint64_t Next() {
     state_ += 0x9e3779b97f4a7c15ULL;
     return mix64(state_);
   }
   // Uniform in [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
   // Uniform integer in [0, n), n > 0; rejection keeps it exactly uniform.
-  std::uint64_t below(std::uint64_t n) {
+  std::uint64_t Below(std::uint64_t n) {
     const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     std::uint64_t r;
     do {
-      r = next();
+      r = Next();
     } while (r >= limit);
     return r % n;
   }
   // Standard normal (Box-Muller; one value per call, so each draw uses exactly two uniforms).
-  double normal() {
-    const double u1 = 1.0 - uniform();  // (0, 1]: log stays finite
-    const double u2 = uniform();
+  double Normal() {
+    const double u1 = 1.0 - Uniform();  // (0, 1]: log stays finite
+    const double u2 = Uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
 

@@ -4,7 +4,7 @@
 
 namespace alexnet::data {
 
-bool SkipLog::add(const std::string& path, const std::string& reason) {
+bool SkipLog::Add(const std::string& path, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!seen_.insert(path).second) return false;
   files_.push_back({path, reason});
@@ -12,7 +12,7 @@ bool SkipLog::add(const std::string& path, const std::string& reason) {
   return true;
 }
 
-bool SkipLog::warn(const std::string& path, const std::string& what) {
+bool SkipLog::Warn(const std::string& path, const std::string& what) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!warned_.insert(path).second) return false;
   warnings_.push_back({path, what});
@@ -40,7 +40,7 @@ std::vector<SkippedFile> SkipLog::files() const {
   return files_;
 }
 
-void SkipLog::set_print(bool print) {
+void SkipLog::SetPrint(bool print) {
   std::lock_guard<std::mutex> lock(mutex_);
   print_ = print;
 }

@@ -25,17 +25,17 @@ class SkipLog {
 
   // Records a skipped file; prints "alexnet: skipping <path>: <reason>" to stderr the first
   // time this path is seen. Returns true if the path was new. Thread-safe.
-  bool add(const std::string& path, const std::string& reason);
+  bool Add(const std::string& path, const std::string& reason);
   // Records a damaged file that was used anyway; prints "alexnet: <path>: <what>" (e.g.
   // "damaged JPEG (...); used anyway") the first time this path is warned about. Returns true
   // if the path was new. Not counted as skipped. Thread-safe.
-  bool warn(const std::string& path, const std::string& what);
+  bool Warn(const std::string& path, const std::string& what);
 
   std::size_t count() const;              // distinct files skipped so far
   std::vector<SkippedFile> files() const;  // in the order they were first met
   std::size_t warning_count() const;         // distinct damaged files used anyway
   std::vector<SkippedFile> warnings() const;  // those files and what was wrong, in order
-  void set_print(bool print);              // tests silence it
+  void SetPrint(bool print);              // tests silence it
 
  private:
   mutable std::mutex mutex_;

@@ -12,12 +12,12 @@
 
 namespace alexnet::data {
 
-cv::Mat synthetic_photo(int width, int height, std::uint64_t seed, int label) {
-  Rng rng(derive_seed(seed, 0x5e7, static_cast<std::uint64_t>(label)));
+cv::Mat SyntheticPhoto(int width, int height, std::uint64_t seed, int label) {
+  Rng rng(DeriveSeed(seed, 0x5e7, static_cast<std::uint64_t>(label)));
   auto colour = [&](double hue_lo, double hue_hi) {  // a random colour of a hue range, as RGB
     cv::Mat hsv(1, 1, CV_8UC3,
-                cv::Scalar(hue_lo + rng.uniform() * (hue_hi - hue_lo), 80 + rng.below(176),
-                           60 + rng.below(196)));
+                cv::Scalar(hue_lo + rng.Uniform() * (hue_hi - hue_lo), 80 + rng.Below(176),
+                           60 + rng.Below(196)));
     cv::Mat rgb;
     cv::cvtColor(hsv, rgb, cv::COLOR_HSV2RGB);
     const auto p = rgb.at<cv::Vec3b>(0, 0);
@@ -27,7 +27,7 @@ cv::Mat synthetic_photo(int width, int height, std::uint64_t seed, int label) {
   const cv::Scalar a = colour(hue0, hue0 + 20), b = colour(0, 180);
 
   cv::Mat img(height, width, CV_8UC3);
-  const bool vertical = rng.uniform() < 0.5;
+  const bool vertical = rng.Uniform() < 0.5;
   for (int y = 0; y < height; ++y) {
     auto* row = img.ptr<cv::Vec3b>(y);
     for (int x = 0; x < width; ++x) {
@@ -35,29 +35,29 @@ cv::Mat synthetic_photo(int width, int height, std::uint64_t seed, int label) {
       for (int c = 0; c < 3; ++c) row[x][c] = cv::saturate_cast<uchar>(a[c] * (1 - t) + b[c] * t);
     }
   }
-  const int shapes = 4 + static_cast<int>(rng.below(8));
+  const int shapes = 4 + static_cast<int>(rng.Below(8));
   for (int s = 0; s < shapes; ++s) {
-    const cv::Point centre(static_cast<int>(rng.below(width)), static_cast<int>(rng.below(height)));
-    const int r = 5 + static_cast<int>(rng.below(std::max(1, std::min(width, height) / 3)));
+    const cv::Point centre(static_cast<int>(rng.Below(width)), static_cast<int>(rng.Below(height)));
+    const int r = 5 + static_cast<int>(rng.Below(std::max(1, std::min(width, height) / 3)));
     const cv::Scalar c = s % 2 ? colour(hue0, hue0 + 20) : colour(0, 180);
-    switch (rng.below(3)) {
+    switch (rng.Below(3)) {
       case 0:
-        cv::ellipse(img, centre, cv::Size(r, r / 2 + 1), rng.uniform() * 180, 0, 360, c, cv::FILLED,
+        cv::ellipse(img, centre, cv::Size(r, r / 2 + 1), rng.Uniform() * 180, 0, 360, c, cv::FILLED,
                     cv::LINE_AA);
         break;
       case 1:
         cv::rectangle(img, cv::Rect(centre.x, centre.y, r, r / 2 + 1), c, cv::FILLED);
         break;
       default:
-        cv::line(img, centre, cv::Point(static_cast<int>(rng.below(width)),
-                                        static_cast<int>(rng.below(height))),
-                 c, 1 + static_cast<int>(rng.below(6)), cv::LINE_AA);
+        cv::line(img, centre, cv::Point(static_cast<int>(rng.Below(width)),
+                                        static_cast<int>(rng.Below(height))),
+                 c, 1 + static_cast<int>(rng.Below(6)), cv::LINE_AA);
     }
   }
   cv::GaussianBlur(img, img, cv::Size(3, 3), 0);
   // Texture at two scales (foliage, fabric, gravel) and sensor noise: real photos carry this
   // detail, and it is what makes their JPEGs large and slow to decode.
-  cv::RNG cv_rng(rng.next());
+  cv::RNG cv_rng(rng.Next());
   cv::Mat coarse(std::max(1, height / 6), std::max(1, width / 6), CV_16SC3), texture, fine;
   cv_rng.fill(coarse, cv::RNG::NORMAL, 0, 16);
   cv::resize(coarse, texture, img.size(), 0, 0, cv::INTER_CUBIC);
@@ -70,7 +70,7 @@ cv::Mat synthetic_photo(int width, int height, std::uint64_t seed, int label) {
   return img;
 }
 
-Status write_synthetic_image_folder(const SyntheticFolderOptions& o) {
+Status WriteSyntheticImageFolder(const SyntheticFolderOptions& o) {
   namespace fs = std::filesystem;
   if (o.classes < 1 || o.images_per_class < 1 || o.width < 1 || o.height < 1) {
     return Status::Error(o.root, "synthetic folder: classes, images, width, height must be >= 1");
@@ -88,7 +88,7 @@ Status write_synthetic_image_folder(const SyntheticFolderOptions& o) {
       std::snprintf(file, sizeof(file), "img_%05d", i);
       const std::string path = (dir / (file + o.extension)).string();
       cv::Mat bgr;
-      cv::cvtColor(synthetic_photo(o.width, o.height, derive_seed(o.seed, static_cast<std::uint64_t>(i)), c),
+      cv::cvtColor(SyntheticPhoto(o.width, o.height, DeriveSeed(o.seed, static_cast<std::uint64_t>(i)), c),
                    bgr, cv::COLOR_RGB2BGR);
       try {
         if (!cv::imwrite(path, bgr, params)) return Status::Error(path, "cannot write image");

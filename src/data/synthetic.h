@@ -14,7 +14,7 @@
 namespace alexnet::data {
 
 // RGB8, deterministic in (seed, label).
-cv::Mat synthetic_photo(int width, int height, std::uint64_t seed, int label);
+cv::Mat SyntheticPhoto(int width, int height, std::uint64_t seed, int label);
 
 struct SyntheticFolderOptions {
   std::string root;  // created; root/class_XX/img_XXXXX<extension>
@@ -27,6 +27,6 @@ struct SyntheticFolderOptions {
   int jpeg_quality = 90;
 };
 
-Status write_synthetic_image_folder(const SyntheticFolderOptions& options);
+Status WriteSyntheticImageFolder(const SyntheticFolderOptions& options);
 
 }  // namespace alexnet::data

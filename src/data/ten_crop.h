@@ -14,14 +14,14 @@ namespace alexnet::data {
 constexpr int kTenCrops = 10;
 
 // Order: top-left, top-right, bottom-left, bottom-right, centre, then the same five mirrored.
-std::array<CropSpec, kTenCrops> ten_crop_specs(int size, int crop);
+std::array<CropSpec, kTenCrops> TenCropSpecs(int size, int crop);
 
 // Writes the 10 views of an S x S square as 10 * C * C * 3 floats (NHWC) to `out`.
-void write_ten_crops(const cv::Mat& square, int crop, const Normalization& norm, float* out);
+void WriteTenCrops(const cv::Mat& square, int crop, const Normalization& norm, float* out);
 
 // From a decoded RGB8 image of any size (resize + central square first); fails (without
 // writing) if rgb is not CV_8UC3.
-Status preprocess_ten_crops(const cv::Mat& rgb, const PreprocessOptions& options,
+Status PreprocessTenCrops(const cv::Mat& rgb, const PreprocessOptions& options,
                             const Normalization& norm, float* out);
 
 }  // namespace alexnet::data

@@ -233,7 +233,7 @@ Definition Pooling(const ExperimentOptions&) {
 // Fashion-MNIST is grey: with R = G = B the RGB covariance has one non-zero eigenvalue, and
 // the PCA colour shift can only change brightness. Said only when the run's statistics show it.
 std::string GreyNote(const ExperimentOptions& o) {
-  const auto stats = data::load_color_stats(o.out_dir + "/" + RunFolderName("crops-flips-pca", o.seeds.front()) +
+  const auto stats = data::LoadColorStats(o.out_dir + "/" + RunFolderName("crops-flips-pca", o.seeds.front()) +
                                             "/color_stats.json");
   if (!stats.ok() || !(stats->eigenvalues[0] > 0)) return "";
   const double ratio = stats->eigenvalues[1] / stats->eigenvalues[0];

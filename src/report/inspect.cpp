@@ -143,7 +143,7 @@ Result<cv::Mat> DecodeImage(const InspectModel& m, const std::string& image_path
     decode.max_pixels = static_cast<uint64_t>(m.trained->config().data.max_pixels);
   }
   cv::Mat rgb;
-  ALEXNET_RETURN_IF_ERROR(data::decode_image_file(image_path, decode, rgb));
+  ALEXNET_RETURN_IF_ERROR(data::DecodeImageFile(image_path, decode, rgb));
   return rgb;
 }
 
@@ -158,7 +158,7 @@ std::string TrainedMeanNote(const InspectModel& m) {
 // No training set: the image's own per-channel mean over the S x S square.
 std::shared_ptr<const data::ColorStats> OwnMean(const cv::Mat& rgb, int resize) {
   cv::Mat scratch;
-  const cv::Scalar mean = cv::mean(data::center_square(rgb, resize, scratch));
+  const cv::Scalar mean = cv::mean(data::CenterSquare(rgb, resize, scratch));
   auto own = std::make_shared<data::ColorStats>();
   own->size = resize;
   for (int c = 0; c < 3; ++c) own->mean_rgb[c] = mean[c];
@@ -177,10 +177,10 @@ Result<PreparedInput> PrepareInput(const InspectModel& m, const std::string& ima
   in.mean_note = stats ? TrainedMeanNote(m) : OwnMeanNote(m.preprocess.resize);
   if (!stats) stats = OwnMean(rgb, m.preprocess.resize);
   for (int c = 0; c < 3; ++c) in.mean_rgb[c] = static_cast<float>(stats->mean_rgb[c]);
-  ALEXNET_ASSIGN_OR_RETURN(const data::Normalization norm, data::make_normalization(stats.get(), m.preprocess));
+  ALEXNET_ASSIGN_OR_RETURN(const data::Normalization norm, data::MakeNormalization(stats.get(), m.preprocess));
   const int crop = m.preprocess.crop;
   in.tensor = tensorflow::Tensor(tensorflow::DT_FLOAT, {1, crop, crop, 3});
-  if (Status st = data::preprocess_eval(rgb, m.preprocess, norm, in.tensor.flat<float>().data()); !st.ok()) {
+  if (Status st = data::PreprocessEval(rgb, m.preprocess, norm, in.tensor.flat<float>().data()); !st.ok()) {
     return Status::Error(image_path, st.message());
   }
   return in;

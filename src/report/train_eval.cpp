@@ -37,7 +37,7 @@ void TrainEvalHook::operator()(const train::EpochEnd& e) {
 Status TrainEvalHook::EvaluateTrainingSubset(const train::EpochEnd& e) {
   ALEXNET_RETURN_IF_ERROR(OpenTrainingSubset(*e.config));
   const data::LoaderOptions options = train::EvalLoaderOptions(*e.config, stats_, false, batch_);
-  ALEXNET_ASSIGN_OR_RETURN(const std::unique_ptr<data::Loader> loader, data::Loader::create(train_set_, options));
+  ALEXNET_ASSIGN_OR_RETURN(const std::unique_ptr<data::Loader> loader, data::Loader::Create(train_set_, options));
   ALEXNET_ASSIGN_OR_RETURN(
       const train::EvalResult r,
       train::Evaluate(e.session, loader.get(), e.config->model.num_classes, train::EvalProgress::kNone));
@@ -53,7 +53,7 @@ Status TrainEvalHook::OpenTrainingSubset(const train::TrainConfig& config) {
   if (train_set_) return Status::Ok();
   ALEXNET_ASSIGN_OR_RETURN(train_set_, train::OpenDataset(config.data, train::Split::kTrain));
   ALEXNET_ASSIGN_OR_RETURN(const data::ColorStats stats,
-                           data::load_color_stats(config.run.run_dir + "/color_stats.json"));
+                           data::LoadColorStats(config.run.run_dir + "/color_stats.json"));
   stats_ = std::make_shared<data::ColorStats>(stats);
   return Status::Ok();
 }

@@ -39,7 +39,7 @@ std::string EvalLine(const std::string& mode, const EvalResult& r) {
 Result<EvalResult> EvaluateMode(TrainedModel* m, const TrainConfig& cfg, std::shared_ptr<const data::Dataset> ds,
                                 bool ten, const EvalRequest& req, const std::string& dir, std::ostream& out) {
   ALEXNET_ASSIGN_OR_RETURN(auto loader,
-                           data::Loader::create(ds, EvalLoaderOptions(cfg, m->stats(), ten, req.batch)));
+                           data::Loader::Create(ds, EvalLoaderOptions(cfg, m->stats(), ten, req.batch)));
   ALEXNET_ASSIGN_OR_RETURN(EvalResult r,
                            Evaluate(m->session(), loader.get(), cfg.model.num_classes, EvalProgress::kTerminalOrLog));
   const std::string mode = ten ? "ten-crop" : "centre-crop";
@@ -134,7 +134,7 @@ Status ExtractImages(const DataSpec& spec, Split split, int first, int count, co
   ALEXNET_RETURN_IF_ERROR(MakeFolder(out_dir));
   const auto& names = ds->class_names();
   for (int i = first; i < first + count && i < static_cast<int>(ds->size()); ++i) {
-    const auto rgb = ds->load(i);
+    const auto rgb = ds->Load(i);
     if (!rgb.ok()) {
       skipped << rgb.status().message() << "\n";
       continue;
@@ -187,7 +187,7 @@ Status BenchInput(const DataSpec& spec, int workers, int images, int batch, std:
   o.loader = TrainLoaderOptions(cfg, nullptr);
   o.loader.epochs = 0;
   o.images = images;
-  ALEXNET_ASSIGN_OR_RETURN(const auto b, data::run_input_benchmark(ds, o));
+  ALEXNET_ASSIGN_OR_RETURN(const auto b, data::RunInputBenchmark(ds, o));
   out << ds->description() << "\n"
       << "loader, " << b.workers << " workers: " << FormatFixed(b.images_per_second, 1) << " images/s ("
       << b.images << " images, " << FormatFixed(b.loader_cores_used, 1) << " cores busy)\n"

@@ -105,7 +105,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
     }
   }
   // Before the macros' get<int>(): a float there (1e300) would be an undefined cast (json_fields.h).
-  ALEXNET_RETURN_IF_ERROR(data::check_integer_fields(ToJson(TrainConfig{}), j));
+  ALEXNET_RETURN_IF_ERROR(data::CheckIntegerFields(ToJson(TrainConfig{}), j));
   ALEXNET_RETURN_IF_ERROR(CheckActivation(j.at("model")));
   TrainConfig c;
   try {
@@ -127,7 +127,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     return Status::Error("", e.what());  // a value of the wrong type
   }
-  ALEXNET_RETURN_IF_ERROR(data::check_integers_kept(j, ToJson(c)));  // none wrapped into its field
+  ALEXNET_RETURN_IF_ERROR(data::CheckIntegersKept(j, ToJson(c)));  // none wrapped into its field
   return c;
 }
 
@@ -158,7 +158,7 @@ Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, S
     o.train = split != Split::kTest;
     o.split = so;
     o.limit = static_cast<size_t>(limit);
-    auto ds = data::FashionMnistDataset::open(o);
+    auto ds = data::FashionMnistDataset::Open(o);
     if (!ds.ok()) return ds.status();
     return std::shared_ptr<const data::Dataset>(ds.value());
   }
@@ -174,7 +174,7 @@ Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, S
     o.split.val_fraction = spec.val_fraction;
   }
   o.limit = static_cast<size_t>(limit);
-  auto ds = data::ImageFolderDataset::open(o);
+  auto ds = data::ImageFolderDataset::Open(o);
   if (!ds.ok()) return ds.status();
   return std::shared_ptr<const data::Dataset>(ds.value());
 }

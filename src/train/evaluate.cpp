@@ -71,7 +71,7 @@ Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, 
   data::Batch batch;
   const bool tty = progress != EvalProgress::kNone && ::isatty(STDERR_FILENO);
   const bool log = !tty && progress == EvalProgress::kTerminalOrLog;
-  while (loader->next(batch)) {
+  while (loader->Next(batch)) {
     if (batch.size == 0) continue;  // a replica's empty shard of a small last batch
     tensorflow::Tensor probs;
     const Status st = session->Predict(ImagesTensor(batch), &probs);

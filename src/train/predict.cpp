@@ -26,9 +26,9 @@ Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_
     return Status::Error(run_dir + "/classes.txt", std::to_string(m->classes_.size()) + " names for " +
                                                        std::to_string(m->config_.model.num_classes) + " classes");
   }
-  ALEXNET_ASSIGN_OR_RETURN(data::ColorStats stats, data::load_color_stats(run_dir + "/color_stats.json"));
+  ALEXNET_ASSIGN_OR_RETURN(data::ColorStats stats, data::LoadColorStats(run_dir + "/color_stats.json"));
   m->stats_ = std::make_shared<data::ColorStats>(std::move(stats));
-  ALEXNET_ASSIGN_OR_RETURN(m->norm_, data::make_normalization(m->stats_.get(), m->preprocess()));
+  ALEXNET_ASSIGN_OR_RETURN(m->norm_, data::MakeNormalization(m->stats_.get(), m->preprocess()));
 
   model::SessionConfig sc;
   sc.model = m->config_.model;
@@ -67,7 +67,7 @@ std::vector<std::string> ExpandImageInputs(const std::vector<std::string>& input
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
-        if (it->is_regular_file(ec) && data::has_image_extension(it->path().filename().string())) {
+        if (it->is_regular_file(ec) && data::HasImageExtension(it->path().filename().string())) {
           found.push_back(it->path().string());
         }
       }
@@ -99,9 +99,9 @@ std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std:
     std::vector<size_t> good;
     for (size_t i = start; i < end; ++i) {
       results[i].path = files[i];
-      Status st = data::decode_image_file(files[i], decode, rgb);
+      Status st = data::DecodeImageFile(files[i], decode, rgb);
       if (st.ok()) {
-        st = data::preprocess_eval(rgb, pre, model->normalization(),
+        st = data::PreprocessEval(rgb, pre, model->normalization(),
                                    images.flat<float>().data() + good.size() * size_t(c) * c * 3);
       }
       if (!st.ok()) {

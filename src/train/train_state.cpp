@@ -19,14 +19,14 @@ Result<TrainState> TrainStateFromJson(const nlohmann::json& j) {
     if (!j.contains(key)) return Status::Error("", std::string("no \"") + key + "\" key");
   }
   // Before the macro's get<int64_t>(): a float there (1e300) would be an undefined cast (json_fields.h).
-  ALEXNET_RETURN_IF_ERROR(data::check_integer_fields(ToJson(TrainState{}), j));
+  ALEXNET_RETURN_IF_ERROR(data::CheckIntegerFields(ToJson(TrainState{}), j));
   TrainState s;
   try {
     j.get_to(s);
   } catch (const nlohmann::json::exception& e) {
     return Status::Error("", e.what());  // a value of the wrong type
   }
-  ALEXNET_RETURN_IF_ERROR(data::check_integers_kept(j, ToJson(s)));  // none wrapped into its field
+  ALEXNET_RETURN_IF_ERROR(data::CheckIntegersKept(j, ToJson(s)));  // none wrapped into its field
   return s;
 }
 

@@ -127,7 +127,7 @@ Status TrainingRun::OpenData() {
 Status TrainingRun::LoadStatistics() {
   const std::string path = config_.run.run_dir + "/color_stats.json";
   if (fs::exists(path)) {
-    ALEXNET_ASSIGN_OR_RETURN(data::ColorStats loaded, data::load_color_stats(path));
+    ALEXNET_ASSIGN_OR_RETURN(data::ColorStats loaded, data::LoadColorStats(path));
     stats_ = std::make_shared<data::ColorStats>(std::move(loaded));
   } else {
     data::ColorStatsOptions o;
@@ -138,9 +138,9 @@ Status TrainingRun::LoadStatistics() {
     o.mean_image = config_.data.per_pixel_mean;
     const size_t n = o.max_images && o.max_images < train_set_->size() ? o.max_images : train_set_->size();
     out_ << "computing mean and RGB principal components over " << n << " training images..." << std::endl;
-    ALEXNET_ASSIGN_OR_RETURN(data::ColorStats computed, data::compute_color_stats(*train_set_, o));
+    ALEXNET_ASSIGN_OR_RETURN(data::ColorStats computed, data::ComputeColorStats(*train_set_, o));
     // The other replicas compute the same numbers (same images, same seed) and keep them.
-    if (chief_) ALEXNET_RETURN_IF_ERROR(data::save_color_stats(computed, path));
+    if (chief_) ALEXNET_RETURN_IF_ERROR(data::SaveColorStats(computed, path));
     stats_ = std::make_shared<data::ColorStats>(std::move(computed));
   }
   const auto& cov = stats_->covariance;  // of values / 255
@@ -247,7 +247,7 @@ Status TrainingRun::OpenLoader() {
   data::LoaderOptions lo = TrainLoaderOptions(config_, stats_);
   lo.start_epoch = state_.epoch;
   lo.start_batch = state_.batch_in_epoch;
-  ALEXNET_ASSIGN_OR_RETURN(loader_, data::Loader::create(train_set_, lo));
+  ALEXNET_ASSIGN_OR_RETURN(loader_, data::Loader::Create(train_set_, lo));
   if (!chief_) return Status::Ok();
   metrics_path_ = config_.run.run_dir + "/metrics.csv";
   if (!fs::exists(metrics_path_)) ALEXNET_RETURN_IF_ERROR(AppendLine(metrics_path_, MetricsCsvHeader()));
@@ -310,7 +310,7 @@ Status TrainingRun::Run() {
       stop = votes.signal ? Stop::kSignal : Stop::kTimeBudget;
       break;
     }
-    if (!loader_->next(batch)) {
+    if (!loader_->Next(batch)) {
       ALEXNET_RETURN_IF_ERROR(loader_->status());
       break;
     }
@@ -419,7 +419,7 @@ Result<std::optional<ValMetrics>> TrainingRun::Validate() {
     lo.shard = config_.cluster.task;
     lo.shards = config_.cluster.size();
   }
-  ALEXNET_ASSIGN_OR_RETURN(auto loader, data::Loader::create(val_set_, lo));
+  ALEXNET_ASSIGN_OR_RETURN(auto loader, data::Loader::Create(val_set_, lo));
   Result<EvalResult> evaluated = Evaluate(session_.get(), loader.get(), config_.model.num_classes,
                                           chief_ ? EvalProgress::kTerminalOnly : EvalProgress::kNone);
   if (!evaluated.ok()) return evaluated.status().With("validation");

@@ -25,14 +25,14 @@ ColorStats test_stats() {
 TEST(Augment, SameSeedEpochSampleGivesTheSameDraws) {
   const ColorStats stats = test_stats();
   const AugmentOptions o;
-  const Augmentation a = draw_augmentation(42, 3, 17, 256, 227, o, &stats);
-  const Augmentation b = draw_augmentation(42, 3, 17, 256, 227, o, &stats);
+  const Augmentation a = DrawAugmentation(42, 3, 17, 256, 227, o, &stats);
+  const Augmentation b = DrawAugmentation(42, 3, 17, 256, 227, o, &stats);
   EXPECT_EQ(a.crop, b.crop);
   EXPECT_EQ(a.color_shift, b.color_shift);
   int same = 0;
   for (int i = 0; i < 50; ++i) {
-    const Augmentation d = draw_augmentation(42, 4, i, 256, 227, o, &stats);
-    const Augmentation e = draw_augmentation(42, 3, i, 256, 227, o, &stats);
+    const Augmentation d = DrawAugmentation(42, 4, i, 256, 227, o, &stats);
+    const Augmentation e = DrawAugmentation(42, 3, i, 256, 227, o, &stats);
     same += d.crop == e.crop && d.alpha == e.alpha;
   }
   EXPECT_LT(same, 3);  // another epoch draws again
@@ -43,7 +43,7 @@ TEST(Augment, CropsCoverEveryPositionUniformlyAndFlipHalfTheTime) {
   std::map<int, int> xs, ys;
   int flips = 0;
   for (int i = 0; i < N; ++i) {
-    const Augmentation a = draw_augmentation(1, 0, i, S, C, {}, nullptr);
+    const Augmentation a = DrawAugmentation(1, 0, i, S, C, {}, nullptr);
     ASSERT_GE(a.crop.x, 0);
     ASSERT_LE(a.crop.x, S - C);
     ASSERT_GE(a.crop.y, 0);
@@ -66,10 +66,10 @@ TEST(Augment, EachAugmentationCanBeSwitchedOffIndependently) {
   no_flip.flip = false;
   no_pca.pca_color = false;
   for (int i = 0; i < 200; ++i) {
-    const Augmentation a = draw_augmentation(5, 1, i, 256, 227, all, &stats);
-    const Augmentation c = draw_augmentation(5, 1, i, 256, 227, no_crop, &stats);
-    const Augmentation f = draw_augmentation(5, 1, i, 256, 227, no_flip, &stats);
-    const Augmentation p = draw_augmentation(5, 1, i, 256, 227, no_pca, &stats);
+    const Augmentation a = DrawAugmentation(5, 1, i, 256, 227, all, &stats);
+    const Augmentation c = DrawAugmentation(5, 1, i, 256, 227, no_crop, &stats);
+    const Augmentation f = DrawAugmentation(5, 1, i, 256, 227, no_flip, &stats);
+    const Augmentation p = DrawAugmentation(5, 1, i, 256, 227, no_pca, &stats);
     EXPECT_EQ(c.crop.x, 14);
     EXPECT_EQ(c.crop.y, 14);
     EXPECT_EQ(c.crop.flip, a.crop.flip);
@@ -83,9 +83,9 @@ TEST(Augment, EachAugmentationCanBeSwitchedOffIndependently) {
 
 TEST(Augment, PcaShiftFormula) {
   const ColorStats s = test_stats();
-  const auto shift = pca_color_shift(s, {1.0f, 0.0f, 0.0f});
+  const auto shift = PcaColorShift(s, {1.0f, 0.0f, 0.0f});
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(shift[c], 255 * 0.08 / std::sqrt(3.0), 1e-4);
-  const auto shift2 = pca_color_shift(s, {0.0f, 2.0f, 0.0f});
+  const auto shift2 = PcaColorShift(s, {0.0f, 2.0f, 0.0f});
   EXPECT_NEAR(shift2[0], 255 * 2 * 0.02 / std::sqrt(2.0), 1e-4);
   EXPECT_NEAR(shift2[1], 0, 1e-6);
 }
@@ -99,7 +99,7 @@ TEST(Augment, PcaShiftHasThePapersStatistics) {
   double proj_sum[3] = {0, 0, 0}, proj_sq[3] = {0, 0, 0}, cross01 = 0, cross02 = 0;
   double alpha_sq = 0;
   for (int i = 0; i < N; ++i) {
-    const Augmentation a = draw_augmentation(9, 2, i, 256, 227, {}, &s);
+    const Augmentation a = DrawAugmentation(9, 2, i, 256, 227, {}, &s);
     double v[3];
     for (int c = 0; c < 3; ++c) {
       v[c] = a.color_shift[c] / 255.0;
@@ -131,11 +131,11 @@ TEST(Augment, PcaAlphaStdIsAnOption) {
   const ColorStats s = test_stats();
   AugmentOptions o;
   o.pca_alpha_std = 0.0f;
-  EXPECT_EQ(draw_augmentation(1, 1, 1, 256, 227, o, &s).color_shift, (std::array<float, 3>{0, 0, 0}));
+  EXPECT_EQ(DrawAugmentation(1, 1, 1, 256, 227, o, &s).color_shift, (std::array<float, 3>{0, 0, 0}));
 }
 
 TEST(TenCrop, Coordinates) {
-  const auto specs = ten_crop_specs(256, 227);
+  const auto specs = TenCropSpecs(256, 227);
   const std::array<CropSpec, 10> expected = {{{0, 0, false},
                                               {29, 0, false},
                                               {0, 29, false},
@@ -153,10 +153,10 @@ TEST(TenCrop, ViewsInTheBuffer) {
   const int S = 72, C = 64;
   const cv::Mat sq = coordinate_image(S, S);
   std::vector<float> out(10 * C * C * 3 + 1, -1.0f);
-  write_ten_crops(sq, C, Normalization{}, out.data());
+  WriteTenCrops(sq, C, Normalization{}, out.data());
   EXPECT_EQ(out.back(), -1.0f);
   const std::size_t view = C * C * 3;
-  const auto specs = ten_crop_specs(S, C);
+  const auto specs = TenCropSpecs(S, C);
   for (int v = 0; v < 10; ++v) {
     const float* o = out.data() + v * view;
     const float first_x = static_cast<float>(specs[v].x + (specs[v].flip ? C - 1 : 0));

@@ -33,7 +33,7 @@ namespace fs = std::filesystem;
 void expect_refused(const std::string& path, const std::string& expected,
                     const DecodeOptions& options = {}) {
   cv::Mat rgb;
-  const Status st = decode_image_file(path, options, rgb);
+  const Status st = DecodeImageFile(path, options, rgb);
   ASSERT_FALSE(st.ok()) << path << " decoded, but should fail with: " << expected;
   EXPECT_EQ(st.path(), path);
   EXPECT_NE(st.reason().find(expected), std::string::npos)
@@ -157,7 +157,7 @@ TEST(BadInput, UnreadableFile) {
       msg = "SKIP";
     } else {
       cv::Mat rgb;
-      const Status st = decode_image_file(path, {}, rgb);
+      const Status st = DecodeImageFile(path, {}, rgb);
       msg = st.ok() ? "DECODED" : st.message();
     }
     if (write(fds[1], msg.data(), msg.size()) < 0) _exit(2);
@@ -305,7 +305,7 @@ TEST(BadInput, PixelLimitCanBeRaised) {
   expect_refused(dir.file("a.png"), "above the limit of 3071", small);
   small.max_pixels = 64 * 48;
   cv::Mat rgb;
-  EXPECT_TRUE(decode_image_file(dir.file("a.png"), small, rgb).ok());
+  EXPECT_TRUE(DecodeImageFile(dir.file("a.png"), small, rgb).ok());
   DecodeOptions tiny_files;
   tiny_files.max_file_bytes = 10;
   expect_refused(dir.file("a.png"), "above the limit of 10", tiny_files);
@@ -346,11 +346,11 @@ TEST(BadInput, LoaderSkipsAndCountsBadFiles) {
 
   ImageFolderOptions fo;
   fo.root = dir.path().string();
-  auto ds = ImageFolderDataset::open(fo);
+  auto ds = ImageFolderDataset::Open(fo);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   EXPECT_EQ((*ds)->size(), 16u);
   EXPECT_EQ((*ds)->ignored_files(), 1u);
-  (*ds)->skip_log().set_print(false);
+  (*ds)->skip_log().SetPrint(false);
 
   LoaderOptions lo;
   lo.batch_size = 5;
@@ -358,11 +358,11 @@ TEST(BadInput, LoaderSkipsAndCountsBadFiles) {
   lo.preprocess = {36, 32, MeanMode::kNone};
   lo.augmentation.pca_color = false;
   lo.epochs = 2;
-  auto loader = Loader::create(*ds, lo);
+  auto loader = Loader::Create(*ds, lo);
   ASSERT_TRUE(loader.ok()) << loader.status().message();
   Batch b;
   int images = 0, skipped = 0;
-  while ((*loader)->next(b)) {
+  while ((*loader)->Next(b)) {
     images += b.size;
     skipped += b.skipped;
     EXPECT_EQ(b.images.size(), static_cast<std::size_t>(b.size) * 32 * 32 * 3);
@@ -390,23 +390,23 @@ TEST(BadInput, DatasetWithoutAnyValidImage) {
   write_bytes(dir.file("b/y.png"), {1, 2, 3});
   ImageFolderOptions fo;
   fo.root = dir.path().string();
-  auto ds = ImageFolderDataset::open(fo);
+  auto ds = ImageFolderDataset::Open(fo);
   ASSERT_TRUE(ds.ok());
-  (*ds)->skip_log().set_print(false);
+  (*ds)->skip_log().SetPrint(false);
 
   LoaderOptions lo;
   lo.batch_size = 1;
   lo.preprocess = {36, 32, MeanMode::kNone};
   lo.augmentation.pca_color = false;
   lo.epochs = 0;  // unbounded: must still stop
-  auto loader = Loader::create(*ds, lo);
+  auto loader = Loader::Create(*ds, lo);
   ASSERT_TRUE(loader.ok());
   Batch b;
-  EXPECT_FALSE((*loader)->next(b));
+  EXPECT_FALSE((*loader)->Next(b));
   EXPECT_NE((*loader)->status().reason().find("no valid image"), std::string::npos)
       << (*loader)->status().message();
 
-  auto stats = compute_color_stats(**ds, {});
+  auto stats = ComputeColorStats(**ds, {});
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().reason().find("no image could be loaded"), std::string::npos);
 }
@@ -415,19 +415,19 @@ TEST(BadInput, BrokenFolderStructureIsAnError) {
   TempDir dir;
   ImageFolderOptions fo;
   fo.root = dir.file("missing");
-  auto r = ImageFolderDataset::open(fo);
+  auto r = ImageFolderDataset::Open(fo);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), dir.file("missing") + ": no such directory");
 
   write_bytes(dir.file("file.txt"), {'x'});
   fo.root = dir.file("file.txt");
-  r = ImageFolderDataset::open(fo);
+  r = ImageFolderDataset::Open(fo);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "not a directory");
 
   write_rgb(dir.file("flat/a.png"), pattern_image(8, 8));
   fo.root = dir.file("flat");
-  r = ImageFolderDataset::open(fo);
+  r = ImageFolderDataset::Open(fo);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().reason().find("no class sub-folders"), std::string::npos);
   EXPECT_NE(r.status().reason().find("found 1 image files directly"), std::string::npos);
@@ -435,7 +435,7 @@ TEST(BadInput, BrokenFolderStructureIsAnError) {
   write_rgb(dir.file("classes/cat/a.png"), pattern_image(8, 8));
   write_bytes(dir.file("classes/dog/readme.txt"), {'x'});
   fo.root = dir.file("classes");
-  r = ImageFolderDataset::open(fo);
+  r = ImageFolderDataset::Open(fo);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().path(), dir.file("classes/dog"));
   EXPECT_NE(r.status().reason().find("contains no image files"), std::string::npos);

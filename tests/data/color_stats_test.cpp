@@ -25,7 +25,7 @@ TEST(ColorStats, BlackAndWhite) {
   auto ds = constant_images({cv::Scalar(0, 0, 0), cv::Scalar(255, 255, 255)});
   ColorStatsOptions o;
   o.size = 16;
-  auto s = compute_color_stats(*ds, o);
+  auto s = ComputeColorStats(*ds, o);
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->images, 2);
   EXPECT_EQ(s->size, 16);
@@ -45,7 +45,7 @@ TEST(ColorStats, PrincipalComponentsAreSortedOrthonormalEigenpairs) {
   auto ds = make_memory_dataset(12, 30, 24);
   ColorStatsOptions o;
   o.size = 24;
-  auto s = compute_color_stats(*ds, o);
+  auto s = ComputeColorStats(*ds, o);
   ASSERT_TRUE(s.ok());
   EXPECT_GE(s->eigenvalues[0], s->eigenvalues[1]);
   EXPECT_GE(s->eigenvalues[1], s->eigenvalues[2]);
@@ -68,9 +68,9 @@ TEST(ColorStats, ResultDoesNotDependOnThreads) {
   ColorStatsOptions o;
   o.size = 24;
   o.threads = 1;
-  auto a = compute_color_stats(*ds, o);
+  auto a = ComputeColorStats(*ds, o);
   o.threads = 3;
-  auto b = compute_color_stats(*ds, o);
+  auto b = ComputeColorStats(*ds, o);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->mean_rgb, b->mean_rgb);
   EXPECT_EQ(a->covariance, b->covariance);
@@ -83,10 +83,10 @@ TEST(ColorStats, SampleIsSeeded) {
   o.size = 16;
   o.max_images = 7;
   o.seed = 3;
-  auto a = compute_color_stats(*ds, o);
-  auto b = compute_color_stats(*ds, o);
+  auto a = ComputeColorStats(*ds, o);
+  auto b = ComputeColorStats(*ds, o);
   o.seed = 4;
-  auto c = compute_color_stats(*ds, o);
+  auto c = ComputeColorStats(*ds, o);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ(a->images, 7);
   EXPECT_EQ(a->mean_rgb, b->mean_rgb);
@@ -96,10 +96,10 @@ TEST(ColorStats, SampleIsSeeded) {
 TEST(ColorStats, SkipsFilesThatFailToLoad) {
   auto ds = make_memory_dataset(6, 16, 16);
   ds->failing = {1, 4};
-  ds->skip_log().set_print(false);
+  ds->skip_log().SetPrint(false);
   ColorStatsOptions o;
   o.size = 16;
-  auto s = compute_color_stats(*ds, o);
+  auto s = ComputeColorStats(*ds, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->images, 4);
   EXPECT_EQ(ds->skip_log().count(), 2u);
@@ -109,12 +109,12 @@ TEST(ColorStats, JsonRoundTripIsExact) {
   auto ds = make_memory_dataset(5, 20, 20);
   ColorStatsOptions o;
   o.size = 12;
-  auto s = compute_color_stats(*ds, o);
+  auto s = ComputeColorStats(*ds, o);
   ASSERT_TRUE(s.ok());
   TempDir dir;
   const std::string path = dir.file("stats.json");
-  ASSERT_TRUE(save_color_stats(*s, path).ok());
-  auto back = load_color_stats(path);
+  ASSERT_TRUE(SaveColorStats(*s, path).ok());
+  auto back = LoadColorStats(path);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->size, s->size);
   EXPECT_EQ(back->images, s->images);
@@ -128,26 +128,26 @@ TEST(ColorStats, JsonRoundTripIsExact) {
 
 TEST(ColorStats, BadFilesAreReportedWithThePath) {
   TempDir dir;
-  auto r = load_color_stats(dir.file("none.json"));
+  auto r = LoadColorStats(dir.file("none.json"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().path(), dir.file("none.json"));
 
   const std::string junk = "{ not json";
   write_bytes(dir.file("junk.json"), std::vector<std::uint8_t>(junk.begin(), junk.end()));
-  r = load_color_stats(dir.file("junk.json"));
+  r = LoadColorStats(dir.file("junk.json"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "not valid JSON");
 
   ColorStats s;
   s.size = 4;
-  nlohmann::json j = color_stats_to_json(s);
+  nlohmann::json j = ColorStatsToJson(s);
   j["mean_image"] = std::vector<float>(5, 0.0f);
-  auto bad = color_stats_from_json(j, "x.json");
+  auto bad = ColorStatsFromJson(j, "x.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().reason().find("expected size * size * 3 = 48"), std::string::npos);
   j.erase("mean_rgb");
-  EXPECT_FALSE(color_stats_from_json(j, "x.json").ok());
-  EXPECT_FALSE(color_stats_from_json(nlohmann::json::array(), "x.json").ok());
+  EXPECT_FALSE(ColorStatsFromJson(j, "x.json").ok());
+  EXPECT_FALSE(ColorStatsFromJson(nlohmann::json::array(), "x.json").ok());
 }
 
 }  // namespace

@@ -40,9 +40,9 @@ bool size_is_read(const std::vector<std::uint8_t>& bytes, ImageFormat format) {
 // where it reads the size, agrees on it.
 cv::Mat decode_bytes(const std::vector<std::uint8_t>& bytes, const std::string& what) {
   cv::Mat rgb;
-  const Status st = decode_image_bytes(bytes.data(), bytes.size(), what, {}, rgb);
+  const Status st = DecodeImageBytes(bytes.data(), bytes.size(), what, {}, rgb);
   EXPECT_TRUE(st.ok()) << st.message();
-  const ImageHeader h = probe_image_header(bytes.data(), bytes.size());
+  const ImageHeader h = ProbeImageHeader(bytes.data(), bytes.size());
   EXPECT_NE(h.format, ImageFormat::kUnknown) << what;
   EXPECT_EQ(h.problem, "") << what;
   const bool turned = h.orientation >= 5;  // EXIF orientations 5-8 swap width and height
@@ -123,7 +123,7 @@ TEST(Decode, JpegCmyk) {
   jpeg_destroy_compress(&ci);
   std::fclose(f);
 
-  auto rgb = decode_image_file(path);
+  auto rgb = DecodeImageFile(path);
   ASSERT_TRUE(rgb.ok()) << rgb.status().message();
   expect_rgb8(*rgb, 16, 8);
   const cv::Vec3b p = rgb->at<cv::Vec3b>(4, 8);
@@ -195,7 +195,7 @@ TEST(Decode, AlphaIsCompositedOverTheBackground) {
   o.alpha_background = {0, 0, 0};
   const auto bytes = encode(bgra, ".png");
   cv::Mat rgb;
-  ASSERT_TRUE(decode_image_bytes(bytes.data(), bytes.size(), "png", o, rgb).ok());
+  ASSERT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "png", o, rgb).ok());
   EXPECT_EQ(rgb.at<cv::Vec3b>(0, 1), cv::Vec3b(0, 0, 0));
 }
 
@@ -231,7 +231,7 @@ TEST(Decode, HeaderSizeIsReadForPngBmpAndNetpbmOnly) {
   const cv::Mat bgr = to_bgr(pattern_image(21, 13, 5));
   for (const char* ext : {".jpg", ".png", ".bmp", ".ppm", ".webp", ".tiff", ".pam", ".sr"}) {
     const auto bytes = encode(bgr, ext);
-    const ImageHeader h = probe_image_header(bytes.data(), bytes.size());
+    const ImageHeader h = ProbeImageHeader(bytes.data(), bytes.size());
     const bool expected = std::string(".png.bmp.ppm").find(ext) != std::string::npos;
     EXPECT_EQ(h.width, expected ? 21u : 0u) << ext;
     EXPECT_EQ(h.height, expected ? 13u : 0u) << ext;
@@ -315,7 +315,7 @@ TEST(Decode, ExifOrientationInJpeg) {
     for (int o = 1; o <= 8; ++o) {
       const auto bytes = with_exif_orientation(jpeg, o, big_endian);
       cv::Mat rgb;
-      ASSERT_TRUE(decode_image_bytes(bytes.data(), bytes.size(), "exif", {}, rgb).ok());
+      ASSERT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "exif", {}, rgb).ok());
       EXPECT_EQ(rgb.cols, o >= 5 ? 32 : 64) << "orientation " << o;
       expect_corners(rgb, kExpectedCorners[static_cast<std::size_t>(o)], o);
     }
@@ -325,7 +325,7 @@ TEST(Decode, ExifOrientationInJpeg) {
   off.apply_exif_orientation = false;
   const auto bytes = with_exif_orientation(jpeg, 6, true);
   cv::Mat rgb;
-  ASSERT_TRUE(decode_image_bytes(bytes.data(), bytes.size(), "exif", off, rgb).ok());
+  ASSERT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "exif", off, rgb).ok());
   expect_corners(rgb, kExpectedCorners[1], 1);
 }
 
@@ -359,7 +359,7 @@ TEST(Decode, ExifOrientationInWebp) {
   if (exif.size() % 2) b.push_back(0);
   const std::uint32_t riff = static_cast<std::uint32_t>(b.size() - 8);
   for (int i = 0; i < 4; ++i) b[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(riff >> (8 * i));
-  EXPECT_EQ(probe_image_header(b.data(), b.size()).orientation, 6);
+  EXPECT_EQ(ProbeImageHeader(b.data(), b.size()).orientation, 6);
   const cv::Mat rgb = decode_bytes(b, "webp EXIF");
   EXPECT_EQ(rgb.cols, 32);
   EXPECT_EQ(rgb.rows, 64);
@@ -369,7 +369,7 @@ TEST(Decode, ExifOrientationInWebp) {
 TEST(Decode, ReadsFromFile) {
   TempDir dir;
   write_rgb(dir.file("a.png"), red_blue());
-  auto rgb = decode_image_file(dir.file("a.png"));
+  auto rgb = DecodeImageFile(dir.file("a.png"));
   ASSERT_TRUE(rgb.ok());
   expect_red_blue(*rgb, 0, "file");
 }

@@ -34,7 +34,7 @@ void write_fake(const TempDir& dir, const std::string& prefix, int n, int bad_la
 }
 
 TEST(FashionMnist, ClassNames) {
-  const auto& names = fashion_mnist_class_names();
+  const auto& names = FashionMnistClassNames();
   ASSERT_EQ(names.size(), 10u);
   EXPECT_EQ(names[0], "T-shirt/top");
   EXPECT_EQ(names[9], "Ankle boot");
@@ -46,12 +46,12 @@ TEST(FashionMnist, HandmadeFilesThroughThePipeline) {
   FashionMnistOptions o;
   o.dir = dir.path().string();
   o.train = false;
-  auto ds = FashionMnistDataset::open(o);
+  auto ds = FashionMnistDataset::Open(o);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   EXPECT_EQ((*ds)->size(), 20u);
   EXPECT_EQ((*ds)->label(13), 3);
   EXPECT_EQ((*ds)->name(13), dir.file("t10k-images-idx3-ubyte.gz") + "#13");
-  auto img = (*ds)->load(5);
+  auto img = (*ds)->Load(5);
   ASSERT_TRUE(img.ok());
   EXPECT_EQ(img->type(), CV_8UC3);
   EXPECT_EQ(img->cols, 28);
@@ -62,10 +62,10 @@ TEST(FashionMnist, HandmadeFilesThroughThePipeline) {
   lo.shuffle = false;
   lo.augment = false;
   lo.preprocess = {72, 64, MeanMode::kNone};
-  auto loader = Loader::create(*ds, lo);
+  auto loader = Loader::Create(*ds, lo);
   ASSERT_TRUE(loader.ok());
   Batch b;
-  ASSERT_TRUE((*loader)->next(b));
+  ASSERT_TRUE((*loader)->Next(b));
   EXPECT_EQ(b.size, 8);
   EXPECT_EQ(b.images.size(), 8u * 64 * 64 * 3);
   EXPECT_EQ(b.images[0], 0.0f);
@@ -73,7 +73,7 @@ TEST(FashionMnist, HandmadeFilesThroughThePipeline) {
   EXPECT_EQ(b.labels[7], 7);
 
   o.limit = 5;
-  auto limited = FashionMnistDataset::open(o);
+  auto limited = FashionMnistDataset::Open(o);
   ASSERT_TRUE(limited.ok());
   EXPECT_EQ((*limited)->size(), 5u);
 }
@@ -82,17 +82,17 @@ TEST(FashionMnist, Errors) {
   TempDir dir;
   FashionMnistOptions o;
   o.dir = dir.file("none");
-  auto r = FashionMnistDataset::open(o);
+  auto r = FashionMnistDataset::Open(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().reason().find("no such directory"), std::string::npos);
 
   o.dir = dir.path().string();
-  r = FashionMnistDataset::open(o);  // no train files
+  r = FashionMnistDataset::Open(o);  // no train files
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().path(), dir.file("train-images-idx3-ubyte.gz"));
 
   write_fake(dir, "train", 12, /*bad_label=*/4);
-  r = FashionMnistDataset::open(o);
+  r = FashionMnistDataset::Open(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().reason().find("label 12 of sample 4"), std::string::npos);
 
@@ -100,7 +100,7 @@ TEST(FashionMnist, Errors) {
   write_fake(dir2, "train", 12);
   write_bytes(dir2.file("train-labels-idx1-ubyte.gz"), gzip(idx(1, {11}, std::vector<std::uint8_t>(11))));
   o.dir = dir2.path().string();
-  r = FashionMnistDataset::open(o);
+  r = FashionMnistDataset::Open(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().reason().find("11 labels for 12 images"), std::string::npos);
 }
@@ -111,7 +111,7 @@ TEST(FashionMnist, InstalledDataset) {
   }
   FashionMnistOptions o;
   o.train = false;
-  auto test = FashionMnistDataset::open(o);
+  auto test = FashionMnistDataset::Open(o);
   ASSERT_TRUE(test.ok()) << test.status().message();
   EXPECT_EQ((*test)->size(), 10000u);
   std::vector<int> per_class(10);
@@ -119,14 +119,14 @@ TEST(FashionMnist, InstalledDataset) {
   for (int c = 0; c < 10; ++c) EXPECT_EQ(per_class[c], 1000);
   // Stratified validation split: 10 % of each class.
   o.split = {0.1, 7, Subset::kVal};
-  auto val = FashionMnistDataset::open(o);
+  auto val = FashionMnistDataset::Open(o);
   ASSERT_TRUE(val.ok());
   EXPECT_EQ((*val)->size(), 1000u);
   std::vector<int> val_per_class(10);
   for (std::size_t i = 0; i < (*val)->size(); ++i) val_per_class[(*val)->label(i)]++;
   for (int c = 0; c < 10; ++c) EXPECT_EQ(val_per_class[c], 100);
   o.split.subset = Subset::kTrain;
-  auto train = FashionMnistDataset::open(o);
+  auto train = FashionMnistDataset::Open(o);
   ASSERT_TRUE(train.ok());
   EXPECT_EQ((*train)->size(), 9000u);
 }

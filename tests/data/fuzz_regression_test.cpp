@@ -24,7 +24,7 @@ std::string regression(const std::string& name) { return std::string(ALEXNET_REG
 TEST(FuzzRegression, ListFileWithAHugeIntegerLabel) {
   ImageFolderOptions o;
   o.list_file = regression("list_file_label_8888888.txt");
-  const auto ds = ImageFolderDataset::open(o);
+  const auto ds = ImageFolderDataset::Open(o);
   ASSERT_FALSE(ds.ok());
   EXPECT_EQ(ds.status().path(), o.list_file + ":1");
   EXPECT_NE(ds.status().reason().find("label 8888888 is too large"), std::string::npos) << ds.status().reason();
@@ -37,7 +37,7 @@ TEST(FuzzRegression, ListFileWithALargeIntegerLabelOpensQuickly) {
   o.list_file = regression("list_file_label_888888.txt");
   o.split.val_fraction = 0.25;  // as the fuzz target
   const auto start = std::chrono::steady_clock::now();
-  const auto ds = ImageFolderDataset::open(o);
+  const auto ds = ImageFolderDataset::Open(o);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   EXPECT_EQ((*ds)->class_names().size(), 888889u);
@@ -51,7 +51,7 @@ TEST(FuzzRegression, DicomMagicIsRefusedBeforeGdcmAborts) {
   const std::vector<std::uint8_t> bytes = read_bytes(regression("decode_dicm_at_128_gdcm_abort.bin"));
   ASSERT_EQ(bytes.size(), 135u);
   cv::Mat rgb;
-  const Status status = decode_image_bytes(bytes.data(), bytes.size(), "dicm", DecodeOptions{}, rgb);
+  const Status status = DecodeImageBytes(bytes.data(), bytes.size(), "dicm", DecodeOptions{}, rgb);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.reason().find("DICOM files are not supported"), std::string::npos) << status.reason();
 }
@@ -61,9 +61,9 @@ TEST(FuzzRegression, DicomMagicIsRefusedBeforeGdcmAborts) {
 TEST(FuzzRegression, DicomMagicBehindAJpeg2000SignatureIsRefusedToo) {
   const std::vector<std::uint8_t> bytes = read_bytes(regression("decode_jp2_signature_dicm_at_128_gdcm_abort.bin"));
   ASSERT_EQ(bytes.size(), 135u);
-  ASSERT_EQ(probe_image_header(bytes.data(), bytes.size()).format, ImageFormat::kJpeg2000);
+  ASSERT_EQ(ProbeImageHeader(bytes.data(), bytes.size()).format, ImageFormat::kJpeg2000);
   cv::Mat rgb;
-  const Status status = decode_image_bytes(bytes.data(), bytes.size(), "jp2-dicm", DecodeOptions{}, rgb);
+  const Status status = DecodeImageBytes(bytes.data(), bytes.size(), "jp2-dicm", DecodeOptions{}, rgb);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.reason().find("DICOM files are not supported"), std::string::npos) << status.reason();
 }
@@ -74,10 +74,10 @@ TEST(FuzzRegression, DicomMagicBehindAJpeg2000SignatureIsRefusedToo) {
 // CI smoke run replays it under ASan.
 TEST(FuzzRegression, WebpChunkWalkStopsAtTheRiffEnd) {
   const std::vector<std::uint8_t> bytes = read_bytes(regression("webp_vp8x_odd_last_chunk.webp"));
-  const ImageHeader header = probe_image_header(bytes.data(), bytes.size());
+  const ImageHeader header = ProbeImageHeader(bytes.data(), bytes.size());
   EXPECT_EQ(header.format, ImageFormat::kWebp);
   cv::Mat rgb;
-  (void)decode_image_bytes(bytes.data(), bytes.size(), "webp", DecodeOptions{}, rgb);  // must not crash
+  (void)DecodeImageBytes(bytes.data(), bytes.size(), "webp", DecodeOptions{}, rgb);  // must not crash
 }
 
 // Peak resident memory of this process so far (CTest runs each test in its own process).
@@ -92,7 +92,7 @@ long peak_rss_mb() {
 // grows with the data read.
 TEST(FuzzRegression, TruncatedIdxDeclaringGigabytesAllocatesLittle) {
   const std::string path = regression("idx_declares_4gb.idx");
-  const auto a = read_idx(path);
+  const auto a = ReadIdx(path);
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().path(), path);
   EXPECT_NE(a.status().reason().find("truncated idx file: header declares 4211081219 bytes of data, found 3"),
@@ -102,10 +102,10 @@ TEST(FuzzRegression, TruncatedIdxDeclaringGigabytesAllocatesLittle) {
 }
 
 // fuzz_color_stats: a color_stats.json whose (second) "format" is the number 3 let
-// nlohmann's type_error escape load_color_stats (std::terminate) instead of returning an error.
+// nlohmann's type_error escape LoadColorStats (std::terminate) instead of returning an error.
 TEST(FuzzRegression, ColorStatsFormatThatIsNotAString) {
   const std::string path = regression("color_stats_format_is_a_number.json");
-  const auto stats = load_color_stats(path);
+  const auto stats = LoadColorStats(path);
   ASSERT_FALSE(stats.ok());
   EXPECT_EQ(stats.status().path(), path);
   EXPECT_NE(stats.status().reason().find("\"format\" is not \"alexnet-color-stats\""), std::string::npos)
@@ -116,7 +116,7 @@ TEST(FuzzRegression, ColorStatsFormatThatIsNotAString) {
 // cast in color_stats.json ("size": 1e300); a float where the file has an integer is an error.
 TEST(FuzzRegression, ColorStatsWithAFloatSize) {
   const std::string path = regression("color_stats_size_1e300.json");
-  const auto stats = load_color_stats(path);
+  const auto stats = LoadColorStats(path);
   ASSERT_FALSE(stats.ok());
   EXPECT_EQ(stats.status().path(), path);
   EXPECT_NE(stats.status().reason().find("\"size\" must be an integer, not 1e+300"), std::string::npos)
@@ -128,14 +128,14 @@ TEST(FuzzRegression, ColorStatsWithASizeThatWraps) {
   ColorStats written;
   written.size = 64;
   written.images = 1;
-  nlohmann::json j = color_stats_to_json(written);
+  nlohmann::json j = ColorStatsToJson(written);
   j["size"] = (int64_t(1) << 32) + 64;
-  const auto stats = color_stats_from_json(j, "color_stats.json");
+  const auto stats = ColorStatsFromJson(j, "color_stats.json");
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().reason().find("\"size\" is out of range: 4294967360"), std::string::npos)
       << stats.status().reason();
   j["size"] = 64;
-  EXPECT_TRUE(color_stats_from_json(j, "color_stats.json").ok());
+  EXPECT_TRUE(ColorStatsFromJson(j, "color_stats.json").ok());
 }
 
 }  // namespace

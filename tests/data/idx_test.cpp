@@ -24,7 +24,7 @@ TEST(Idx, ReadsGzippedUint8) {
   std::vector<std::uint8_t> payload(2 * 3 * 4);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i * 10);
   write_bytes(dir.file("a.gz"), gzip(idx_bytes(0x08, {2, 3, 4}, payload)));
-  auto a = read_idx(dir.file("a.gz"));
+  auto a = ReadIdx(dir.file("a.gz"));
   ASSERT_TRUE(a.ok()) << a.status().message();
   EXPECT_EQ(a->type, IdxType::kUint8);
   EXPECT_EQ(a->dims, (std::vector<std::uint32_t>{2, 3, 4}));
@@ -35,19 +35,19 @@ TEST(Idx, ReadsGzippedUint8) {
 TEST(Idx, ReadsPlainFilesAndConvertsBigEndian) {
   TempDir dir;
   write_bytes(dir.file("i32"), idx_bytes(0x0C, {2}, {0x00, 0x00, 0x01, 0x02, 0xFF, 0xFF, 0xFF, 0xFE}));
-  auto a = read_idx(dir.file("i32"));
+  auto a = ReadIdx(dir.file("i32"));
   ASSERT_TRUE(a.ok()) << a.status().message();
   EXPECT_EQ(a->values<std::int32_t>()[0], 258);
   EXPECT_EQ(a->values<std::int32_t>()[1], -2);
   // 1.5f = 0x3FC00000
   write_bytes(dir.file("f32.gz"), gzip(idx_bytes(0x0D, {1}, {0x3F, 0xC0, 0x00, 0x00})));
-  auto f = read_idx(dir.file("f32.gz"));
+  auto f = ReadIdx(dir.file("f32.gz"));
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->values<float>()[0], 1.5f);
 }
 
 void expect_error(const std::string& path, const std::string& expected, const IdxOptions& o = {}) {
-  auto a = read_idx(path, o);
+  auto a = ReadIdx(path, o);
   ASSERT_FALSE(a.ok()) << path;
   EXPECT_EQ(a.status().path(), path);
   EXPECT_NE(a.status().reason().find(expected), std::string::npos)
@@ -79,7 +79,7 @@ TEST(Idx, BadFilesGiveClearErrors) {
   auto gz = gzip(idx_bytes(0x08, {1000}, std::vector<std::uint8_t>(1000, 7)));
   gz.resize(gz.size() / 2);
   write_bytes(dir.file("cut.gz"), gz);
-  auto a = read_idx(dir.file("cut.gz"));
+  auto a = ReadIdx(dir.file("cut.gz"));
   EXPECT_FALSE(a.ok());
 }
 

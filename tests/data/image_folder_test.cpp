@@ -30,7 +30,7 @@ TEST(ImageFolder, SortedClassesAndFiles) {
   write_bytes(dir.file("cat/labels.csv"), {'x'});
   ImageFolderOptions o;
   o.root = dir.path().string();
-  auto ds = ImageFolderDataset::open(o);
+  auto ds = ImageFolderDataset::Open(o);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   // Byte order, as Python's sorted(): upper case first.
   EXPECT_EQ((*ds)->class_names(), (std::vector<std::string>{"Dog", "cat", "zebra"}));
@@ -41,17 +41,17 @@ TEST(ImageFolder, SortedClassesAndFiles) {
   EXPECT_EQ((*ds)->label(2), 1);
   EXPECT_EQ((*ds)->label(5), 2);
   EXPECT_EQ((*ds)->ignored_files(), 1u);
-  auto rgb = (*ds)->load(3);
+  auto rgb = (*ds)->Load(3);
   ASSERT_TRUE(rgb.ok());
   EXPECT_EQ(rgb->cols, 10);
 }
 
 TEST(ImageFolder, ImageExtensions) {
-  EXPECT_TRUE(has_image_extension("a.JPEG"));
-  EXPECT_TRUE(has_image_extension("a.b.tiff"));
-  EXPECT_FALSE(has_image_extension("a.txt"));
-  EXPECT_FALSE(has_image_extension("jpg"));
-  EXPECT_FALSE(has_image_extension(".jpg"));
+  EXPECT_TRUE(HasImageExtension("a.JPEG"));
+  EXPECT_TRUE(HasImageExtension("a.b.tiff"));
+  EXPECT_FALSE(HasImageExtension("a.txt"));
+  EXPECT_FALSE(HasImageExtension("jpg"));
+  EXPECT_FALSE(HasImageExtension(".jpg"));
 }
 
 TEST(ImageFolder, StratifiedSeededValidationSplit) {
@@ -62,13 +62,13 @@ TEST(ImageFolder, StratifiedSeededValidationSplit) {
   ImageFolderOptions o;
   o.root = dir.path().string();
   o.split = {0.2, 11, Subset::kVal};
-  auto val = ImageFolderDataset::open(o);
+  auto val = ImageFolderDataset::Open(o);
   o.split.subset = Subset::kTrain;
-  auto train = ImageFolderDataset::open(o);
+  auto train = ImageFolderDataset::Open(o);
   o.split.subset = Subset::kVal;
-  auto val_again = ImageFolderDataset::open(o);
+  auto val_again = ImageFolderDataset::Open(o);
   o.split.seed = 12;
-  auto val_other = ImageFolderDataset::open(o);
+  auto val_other = ImageFolderDataset::Open(o);
   ASSERT_TRUE(val.ok() && train.ok() && val_again.ok() && val_other.ok());
   EXPECT_EQ((*val)->size(), 6u);  // 4 of a, 2 of b
   EXPECT_EQ((*train)->size(), 24u);
@@ -82,7 +82,7 @@ TEST(ImageFolder, StratifiedSeededValidationSplit) {
   EXPECT_EQ(names_of(**val, dir.path()), names_of(**val_again, dir.path()));
   EXPECT_NE(names_of(**val, dir.path()), names_of(**val_other, dir.path()));
   o.split = {1.5, 0, Subset::kVal};
-  EXPECT_FALSE(ImageFolderDataset::open(o).ok());
+  EXPECT_FALSE(ImageFolderDataset::Open(o).ok());
 }
 
 TEST(ImageFolder, LimitKeepsASeededSampleOfAllClasses) {
@@ -93,8 +93,8 @@ TEST(ImageFolder, LimitKeepsASeededSampleOfAllClasses) {
   ImageFolderOptions o;
   o.root = dir.path().string();
   o.limit = 9;
-  auto ds = ImageFolderDataset::open(o);
-  auto again = ImageFolderDataset::open(o);
+  auto ds = ImageFolderDataset::Open(o);
+  auto again = ImageFolderDataset::Open(o);
   ASSERT_TRUE(ds.ok() && again.ok());
   ASSERT_EQ((*ds)->size(), 9u);
   EXPECT_EQ(names_of(**ds, dir.path()), names_of(**again, dir.path()));
@@ -111,12 +111,12 @@ TEST(ImageFolder, ClassNamesOption) {
   ImageFolderOptions o;
   o.root = dir.path().string();
   o.class_names = {"a", "b", "c"};
-  auto ds = ImageFolderDataset::open(o);
+  auto ds = ImageFolderDataset::Open(o);
   ASSERT_TRUE(ds.ok());
   EXPECT_EQ((*ds)->label(0), 1);
   EXPECT_EQ((*ds)->class_names().size(), 3u);
   o.class_names = {"a"};
-  auto bad = ImageFolderDataset::open(o);
+  auto bad = ImageFolderDataset::Open(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().path(), dir.file("b"));
 }
@@ -135,37 +135,37 @@ TEST(ImageFolder, ListFileWithNamesAndIntegers) {
                                               dir.file("abs.png") + " dog\n");
   ImageFolderOptions o;
   o.list_file = dir.file("lists/names.txt");
-  auto ds = ImageFolderDataset::open(o);
+  auto ds = ImageFolderDataset::Open(o);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   EXPECT_EQ((*ds)->class_names(), (std::vector<std::string>{"cat", "dog"}));
   ASSERT_EQ((*ds)->size(), 3u);
   EXPECT_EQ((*ds)->label(0), 1);
   EXPECT_EQ((*ds)->label(1), 0);
-  EXPECT_TRUE((*ds)->load(1).ok());  // a path with a space, relative to the list's folder
-  EXPECT_TRUE((*ds)->load(2).ok());  // an absolute path
+  EXPECT_TRUE((*ds)->Load(1).ok());  // a path with a space, relative to the list's folder
+  EXPECT_TRUE((*ds)->Load(2).ok());  // an absolute path
 
   write_text(dir.file("lists/ints.txt"), "../imgs/one.png 3\n../imgs/two words.png 0\n");
   o.list_file = dir.file("lists/ints.txt");
-  ds = ImageFolderDataset::open(o);
+  ds = ImageFolderDataset::Open(o);
   ASSERT_TRUE(ds.ok());
   EXPECT_EQ((*ds)->class_names().size(), 4u);
   EXPECT_EQ((*ds)->label(0), 3);
 
   write_text(dir.file("lists/bad.txt"), "../imgs/one.png 3\njustapath\n");
   o.list_file = dir.file("lists/bad.txt");
-  auto bad = ImageFolderDataset::open(o);
+  auto bad = ImageFolderDataset::Open(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().path(), dir.file("lists/bad.txt") + ":2");
 
   write_text(dir.file("lists/unknown.txt"), "../imgs/one.png bird\n");
   o.list_file = dir.file("lists/unknown.txt");
   o.class_names = {"cat", "dog"};
-  bad = ImageFolderDataset::open(o);
+  bad = ImageFolderDataset::Open(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().reason().find("'bird' is not one of the 2 classes"), std::string::npos);
 
   o.list_file = dir.file("lists/missing.txt");
-  bad = ImageFolderDataset::open(o);
+  bad = ImageFolderDataset::Open(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().reason(), "no such list file");
 }

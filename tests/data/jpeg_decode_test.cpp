@@ -57,7 +57,7 @@ cv::Mat opencv_rgb(const std::vector<std::uint8_t>& bytes) {
   const cv::Mat decoded = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   EXPECT_FALSE(decoded.empty());
   cv::Mat rgb;
-  to_rgb8(decoded, {255, 255, 255}, rgb);
+  ToRgb8(decoded, {255, 255, 255}, rgb);
   return rgb;
 }
 
@@ -135,7 +135,7 @@ TEST(JpegDecode, CleanJpegIsExactlyWhatOpenCvDecodes) {
     cv::Mat rgb;
     DecodeWarnings warnings;
     StderrCapture err;
-    const Status st = decode_image_bytes(bytes.data(), bytes.size(), what, no_rotation, rgb, &warnings);
+    const Status st = DecodeImageBytes(bytes.data(), bytes.size(), what, no_rotation, rgb, &warnings);
     EXPECT_EQ(err.finish(), "") << what;
     ASSERT_TRUE(st.ok()) << st.message();
     EXPECT_FALSE(warnings.any()) << what << ": " << warnings.summary();
@@ -147,7 +147,7 @@ TEST(JpegDecode, CleanJpegIsExactlyWhatOpenCvDecodes) {
 TEST(JpegDecode, ExifOrientationIsStillApplied) {
   const auto bytes = with_exif_orientation(clean_jpeg(40, 30), 6, true);
   cv::Mat rgb;
-  ASSERT_TRUE(decode_image_bytes(bytes.data(), bytes.size(), "turned", {}, rgb).ok());
+  ASSERT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "turned", {}, rgb).ok());
   cv::Mat expected = opencv_rgb(bytes);
   cv::rotate(expected, expected, cv::ROTATE_90_CLOCKWISE);
   EXPECT_TRUE(identical(rgb, expected));
@@ -159,7 +159,7 @@ TEST(JpegDecode, DamagedJpegDecodesWithTheWarningCapturedAndNothingPrinted) {
   cv::Mat rgb;
   DecodeWarnings warnings;
   StderrCapture err;
-  const Status st = decode_image_bytes(bytes.data(), bytes.size(), "damaged.jpg", {}, rgb, &warnings);
+  const Status st = DecodeImageBytes(bytes.data(), bytes.size(), "damaged.jpg", {}, rgb, &warnings);
   EXPECT_EQ(err.finish(), "");
   ASSERT_TRUE(st.ok()) << st.message();
   ASSERT_TRUE(warnings.any()) << "libjpeg did not warn about the damaged data";
@@ -168,7 +168,7 @@ TEST(JpegDecode, DamagedJpegDecodesWithTheWarningCapturedAndNothingPrinted) {
   EXPECT_EQ(warnings.summary(), std::string("damaged JPEG (") + kHitMarker + ")");
   // Without a DecodeWarnings it still decodes silently.
   StderrCapture err2;
-  EXPECT_TRUE(decode_image_bytes(bytes.data(), bytes.size(), "damaged.jpg", {}, rgb).ok());
+  EXPECT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "damaged.jpg", {}, rgb).ok());
   EXPECT_EQ(err2.finish(), "");
 }
 
@@ -183,7 +183,7 @@ TEST(JpegDecode, DamagedJpegGivesOpenCvsPixels) {
     EXPECT_NE(err.finish().find(kHitMarker), std::string::npos) << "OpenCV no longer prints libjpeg's warning?";
   }
   cv::Mat rgb;
-  ASSERT_TRUE(decode_image_bytes(bytes.data(), bytes.size(), "damaged.jpg", {}, rgb).ok());
+  ASSERT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "damaged.jpg", {}, rgb).ok());
   EXPECT_TRUE(identical(rgb, expected));
 }
 
@@ -195,8 +195,8 @@ TEST(JpegDecode, StrictRefusesADamagedJpegWithTheWarning) {
   strict.strict_jpeg = true;
   cv::Mat rgb;
   StderrCapture err;
-  const Status st = decode_image_file(dir.file("damaged.jpg"), strict, rgb);
-  const Status clean = decode_image_file(dir.file("clean.jpg"), strict, rgb);
+  const Status st = DecodeImageFile(dir.file("damaged.jpg"), strict, rgb);
+  const Status clean = DecodeImageFile(dir.file("clean.jpg"), strict, rgb);
   EXPECT_EQ(err.finish(), "");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.path(), dir.file("damaged.jpg"));
@@ -220,8 +220,8 @@ TEST(JpegDecode, TruncatedAndUnsupportedJpegAreErrorsWithoutPrinting) {
   cv::Mat rgb;
   DecodeWarnings warnings;
   StderrCapture err;
-  const Status cut = decode_image_file(dir.file("cut.jpg"), {}, rgb, &warnings);
-  const Status twelve = decode_image_file(dir.file("twelve.jpg"), {}, rgb, &warnings);
+  const Status cut = DecodeImageFile(dir.file("cut.jpg"), {}, rgb, &warnings);
+  const Status twelve = DecodeImageFile(dir.file("twelve.jpg"), {}, rgb, &warnings);
   EXPECT_EQ(err.finish(), "");
   ASSERT_FALSE(cut.ok());
   EXPECT_EQ(cut.path(), dir.file("cut.jpg"));
@@ -249,12 +249,12 @@ struct DamagedFolder {
     lo.preprocess = {36, 32, MeanMode::kNone};
     lo.augmentation.pca_color = false;
     lo.epochs = 2;
-    auto loader = Loader::create(ds, lo);
+    auto loader = Loader::Create(ds, lo);
     EXPECT_TRUE(loader.ok()) << loader.status().message();
     if (!loader.ok()) return -1;
     Batch b;
     int images = 0;
-    while ((*loader)->next(b)) images += b.size;
+    while ((*loader)->Next(b)) images += b.size;
     EXPECT_TRUE((*loader)->status().ok()) << (*loader)->status().message();
     skipped_samples = (*loader)->skipped_samples();
     return images;
@@ -265,7 +265,7 @@ TEST(JpegDecode, DamagedJpegIsUsedAndReportedOnceAcrossEpochs) {
   DamagedFolder folder;
   ImageFolderOptions fo;
   fo.root = folder.dir.path().string();
-  auto ds = ImageFolderDataset::open(fo);
+  auto ds = ImageFolderDataset::Open(fo);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   ASSERT_EQ((*ds)->size(), 7u);
   std::int64_t skipped = -1;
@@ -289,7 +289,7 @@ TEST(JpegDecode, StrictDatasetSkipsAndCountsTheDamagedJpeg) {
   ImageFolderOptions fo;
   fo.root = folder.dir.path().string();
   fo.decode.strict_jpeg = true;
-  auto ds = ImageFolderDataset::open(fo);
+  auto ds = ImageFolderDataset::Open(fo);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   std::int64_t skipped = -1;
   StderrCapture err;

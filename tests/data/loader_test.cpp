@@ -17,7 +17,7 @@ using namespace testing;
 std::shared_ptr<const ColorStats> stats_for(const Dataset& ds, int size) {
   ColorStatsOptions o;
   o.size = size;
-  auto s = compute_color_stats(ds, o);
+  auto s = ComputeColorStats(ds, o);
   EXPECT_TRUE(s.ok());
   return std::make_shared<const ColorStats>(*s);
 }
@@ -32,11 +32,11 @@ LoaderOptions small_options() {
 }
 
 std::vector<Batch> run(std::shared_ptr<const Dataset> ds, const LoaderOptions& o) {
-  auto loader = Loader::create(ds, o);
+  auto loader = Loader::Create(ds, o);
   EXPECT_TRUE(loader.ok()) << loader.status().message();
   std::vector<Batch> out;
   Batch b;
-  while ((*loader)->next(b)) out.push_back(b);
+  while ((*loader)->Next(b)) out.push_back(b);
   EXPECT_TRUE((*loader)->status().ok()) << (*loader)->status().message();
   return out;
 }
@@ -145,7 +145,7 @@ TEST(Loader, ShardsTogetherAreTheWholeBatch) {
     EXPECT_EQ(images, whole[i].images) << "batch " << i;
   }
   o.shard = 3;
-  EXPECT_FALSE(Loader::create(ds, o).ok());
+  EXPECT_FALSE(Loader::Create(ds, o).ok());
 }
 
 TEST(Loader, ResumeContinuesAtTheSamePlace) {
@@ -159,11 +159,11 @@ TEST(Loader, ResumeContinuesAtTheSamePlace) {
   // Stop after 6 batches, as a training run would, and note the position.
   LoaderPosition pos;
   {
-    auto loader = Loader::create(ds, o);
+    auto loader = Loader::Create(ds, o);
     ASSERT_TRUE(loader.ok());
     EXPECT_EQ((*loader)->batches_per_epoch(), 4);
     Batch b;
-    for (int i = 0; i < 6; ++i) ASSERT_TRUE((*loader)->next(b));
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE((*loader)->Next(b));
     pos = (*loader)->position();
   }
   EXPECT_EQ(pos.epoch, 1);
@@ -174,7 +174,7 @@ TEST(Loader, ResumeContinuesAtTheSamePlace) {
   expect_same(resumed, std::vector<Batch>(full.begin() + 6, full.end()));
 
   o.start_batch = 4;
-  EXPECT_FALSE(Loader::create(ds, o).ok());
+  EXPECT_FALSE(Loader::Create(ds, o).ok());
 }
 
 TEST(Loader, PrefetchIsBoundedByTheQueueDepth) {
@@ -185,10 +185,10 @@ TEST(Loader, PrefetchIsBoundedByTheQueueDepth) {
   o.batch_size = 4;
   o.queue_depth = 3;
   o.epochs = 0;
-  auto loader = Loader::create(ds, o);
+  auto loader = Loader::Create(ds, o);
   ASSERT_TRUE(loader.ok());
   Batch b;
-  ASSERT_TRUE((*loader)->next(b));
+  ASSERT_TRUE((*loader)->Next(b));
   // The workers fill ahead (wait for it, however loaded the machine is) ...
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (ds->loads.load() < (1 + 3) * 4 && std::chrono::steady_clock::now() < deadline) {
@@ -227,10 +227,10 @@ TEST(Loader, DestroyingMidEpochIsQuick) {
   o.batch_size = 64;
   o.workers = 3;
   for (int taken : {0, 1, 3}) {
-    auto loader = Loader::create(ds, o);
+    auto loader = Loader::Create(ds, o);
     ASSERT_TRUE(loader.ok());
     Batch b;
-    for (int i = 0; i < taken; ++i) ASSERT_TRUE((*loader)->next(b));
+    for (int i = 0; i < taken; ++i) ASSERT_TRUE((*loader)->Next(b));
     const auto t0 = std::chrono::steady_clock::now();
     loader->reset();  // workers are mid-batch or waiting for room
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -244,13 +244,13 @@ TEST(Loader, EvaluationModesMatchTheDirectFunctions) {
   o.stats = stats_for(*ds, 40);
   o.shuffle = false;
   o.augment = false;
-  auto norm = make_normalization(o.stats.get(), o.preprocess);
+  auto norm = MakeNormalization(o.stats.get(), o.preprocess);
   ASSERT_TRUE(norm.ok());
   const auto centre = run(ds, o);
   ASSERT_EQ(centre.size(), 1u);
   std::vector<float> expected(32 * 32 * 3);
   for (int k = 0; k < 5; ++k) {
-    ASSERT_TRUE(preprocess_eval(*ds->load(static_cast<std::size_t>(k)), o.preprocess, *norm, expected.data()).ok());
+    ASSERT_TRUE(PreprocessEval(*ds->Load(static_cast<std::size_t>(k)), o.preprocess, *norm, expected.data()).ok());
     EXPECT_TRUE(std::equal(expected.begin(), expected.end(), centre[0].images.begin() + k * 32 * 32 * 3));
   }
   o.ten_crop = true;
@@ -258,28 +258,28 @@ TEST(Loader, EvaluationModesMatchTheDirectFunctions) {
   EXPECT_EQ(ten[0].views, 10);
   ASSERT_EQ(ten[0].images.size(), 5u * 10 * 32 * 32 * 3);
   std::vector<float> views(10 * 32 * 32 * 3);
-  ASSERT_TRUE(preprocess_ten_crops(*ds->load(2), o.preprocess, *norm, views.data()).ok());
+  ASSERT_TRUE(PreprocessTenCrops(*ds->Load(2), o.preprocess, *norm, views.data()).ok());
   EXPECT_TRUE(std::equal(views.begin(), views.end(), ten[0].images.begin() + 2 * views.size()));
 }
 
 TEST(Loader, SkippedSamplesMakeTheBatchSmaller) {
   auto ds = make_memory_dataset(16, 20, 20);
   ds->failing = {0, 1, 2, 3, 4, 5, 6, 7, 9};  // the whole first batch, and one of the second
-  ds->skip_log().set_print(false);
+  ds->skip_log().SetPrint(false);
   LoaderOptions o = small_options();
   o.preprocess = {20, 16, MeanMode::kNone};
   o.augmentation.pca_color = false;
   o.shuffle = false;
-  auto loader = Loader::create(ds, o);
+  auto loader = Loader::Create(ds, o);
   ASSERT_TRUE(loader.ok());
   Batch b;
-  ASSERT_TRUE((*loader)->next(b));  // the empty first batch is not handed out
+  ASSERT_TRUE((*loader)->Next(b));  // the empty first batch is not handed out
   EXPECT_EQ(b.index, 1);
   EXPECT_EQ(b.size, 7);
   EXPECT_EQ(b.skipped, 1 + 8);  // its own, and those of the batch not handed out
   EXPECT_EQ(b.indices[0], 8);
   EXPECT_EQ(b.indices[1], 10);
-  EXPECT_FALSE((*loader)->next(b));
+  EXPECT_FALSE((*loader)->Next(b));
   EXPECT_TRUE((*loader)->status().ok());
   EXPECT_EQ((*loader)->skipped_samples(), 9);
   EXPECT_EQ(ds->skip_log().count(), 9u);
@@ -289,7 +289,7 @@ TEST(Loader, SkippedSamplesMakeTheBatchSmaller) {
 class SloppyDataset : public MemoryDataset {
  public:
   using MemoryDataset::MemoryDataset;
-  Status load_into(std::size_t i, cv::Mat& rgb) const override {
+  Status LoadInto(std::size_t i, cv::Mat& rgb) const override {
     if (i == 1) {
       rgb = cv::Mat(10, 10, CV_8UC1, cv::Scalar(3));  // grey, "ok"
       return Status::Ok();
@@ -299,14 +299,14 @@ class SloppyDataset : public MemoryDataset {
       rgb.release();  // empty, "ok"
       return Status::Ok();
     }
-    return MemoryDataset::load_into(i, rgb);
+    return MemoryDataset::LoadInto(i, rgb);
   }
 };
 
 TEST(Loader, MisbehavingDatasetCostsOnlyTheSample) {
   std::vector<cv::Mat> images(6, pattern_image(20, 20));
   auto ds = std::make_shared<SloppyDataset>(images, std::vector<int>(6, 0), 1);
-  ds->skip_log().set_print(false);
+  ds->skip_log().SetPrint(false);
   LoaderOptions o = small_options();
   o.preprocess = {20, 16, MeanMode::kNone};
   o.augmentation.pca_color = false;
@@ -323,19 +323,19 @@ TEST(Loader, MisbehavingDatasetCostsOnlyTheSample) {
 TEST(Loader, InvalidOptionsAreErrors) {
   auto ds = make_memory_dataset(4, 20, 20);
   LoaderOptions o = small_options();
-  auto r = Loader::create(ds, o);  // PCA and mean without statistics
+  auto r = Loader::Create(ds, o);  // PCA and mean without statistics
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().reason().find("colour statistics"), std::string::npos);
   o.preprocess.mean = MeanMode::kNone;
-  EXPECT_FALSE(Loader::create(ds, o).ok());  // PCA still needs them
+  EXPECT_FALSE(Loader::Create(ds, o).ok());  // PCA still needs them
   o.augmentation.pca_color = false;
-  EXPECT_TRUE(Loader::create(ds, o).ok());
+  EXPECT_TRUE(Loader::Create(ds, o).ok());
   o.batch_size = 0;
-  EXPECT_FALSE(Loader::create(ds, o).ok());
+  EXPECT_FALSE(Loader::Create(ds, o).ok());
   o.batch_size = 8;
   o.drop_last = true;
-  EXPECT_FALSE(Loader::create(ds, o).ok());
-  EXPECT_FALSE(Loader::create(nullptr, o).ok());
+  EXPECT_FALSE(Loader::Create(ds, o).ok());
+  EXPECT_FALSE(Loader::Create(nullptr, o).ok());
 }
 
 }  // namespace

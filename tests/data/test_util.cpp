@@ -187,7 +187,7 @@ MemoryDataset::MemoryDataset(std::vector<cv::Mat> images, std::vector<int> label
   for (int c = 0; c < classes; ++c) names_.push_back("class" + std::to_string(c));
 }
 
-Status MemoryDataset::load_into(std::size_t i, cv::Mat& rgb) const {
+Status MemoryDataset::LoadInto(std::size_t i, cv::Mat& rgb) const {
   ++loads;
   if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   if (failing.count(i)) return Status::Error(name(i), "made to fail by the test");

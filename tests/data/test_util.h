@@ -80,7 +80,7 @@ class MemoryDataset : public Dataset {
   std::size_t size() const override { return images_.size(); }
   int label(std::size_t i) const override { return labels_[i]; }
   const std::vector<std::string>& class_names() const override { return names_; }
-  Status load_into(std::size_t i, cv::Mat& rgb) const override;
+  Status LoadInto(std::size_t i, cv::Mat& rgb) const override;
   std::string name(std::size_t i) const override { return "memory#" + std::to_string(i); }
   std::string description() const override { return "memory dataset"; }
 

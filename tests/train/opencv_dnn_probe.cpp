@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   namespace data = alexnet::data;
-  auto stats = data::load_color_stats(argv[2]);
+  auto stats = data::LoadColorStats(argv[2]);
   if (!stats.ok()) {
     std::fprintf(stderr, "%s\n", stats.status().message().c_str());
     return 1;
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   data::PreprocessOptions pre;
   pre.resize = std::atoi(argv[3]);
   pre.crop = std::atoi(argv[4]);
-  auto norm = data::make_normalization(&stats.value(), pre);
+  auto norm = data::MakeNormalization(&stats.value(), pre);
   if (!norm.ok()) {
     std::fprintf(stderr, "%s\n", norm.status().message().c_str());
     return 1;
@@ -37,12 +37,12 @@ int main(int argc, char** argv) {
   const int c = pre.crop;
   for (int i = 5; i < argc; ++i) {
     cv::Mat rgb;
-    if (alexnet::Status st = data::decode_image_file(argv[i], {}, rgb); !st.ok()) {
+    if (alexnet::Status st = data::DecodeImageFile(argv[i], {}, rgb); !st.ok()) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       return 1;
     }
     std::vector<float> input(size_t(c) * c * 3);
-    if (alexnet::Status st = data::preprocess_eval(rgb, pre, norm.value(), input.data()); !st.ok()) {
+    if (alexnet::Status st = data::PreprocessEval(rgb, pre, norm.value(), input.data()); !st.ok()) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       return 1;
     }

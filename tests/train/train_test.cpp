@@ -121,7 +121,7 @@ TEST_F(TrainedRun, EvalOfTheBestCheckpointReproducesTrainingValidation) {
   EXPECT_NE(m->checkpoint_prefix().find("best"), std::string::npos);
   auto ds = OpenDataset(m->config().data, Split::kVal);
   ASSERT_TRUE(ds.ok()) << ds.status().message();
-  auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 32));
+  auto loader = data::Loader::Create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 32));
   ASSERT_TRUE(loader.ok());
   const Result<EvalResult> evaluated = Evaluate(m->session(), loader.value().get(), 4, EvalProgress::kNone);
   ASSERT_TRUE(evaluated.ok()) << evaluated.status().message();
@@ -156,7 +156,7 @@ TEST_F(TrainedRun, EvalInBf16AgreesWithFp32) {
     std::unique_ptr<TrainedModel> m = std::move(opened).value();
     EXPECT_EQ(m->session()->config().model.precision, precision.value_or(model::Precision::kFp32));
     auto ds = OpenDataset(m->config().data, Split::kVal);
-    auto loader = data::Loader::create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 20));
+    auto loader = data::Loader::Create(ds.value(), EvalLoaderOptions(m->config(), m->stats(), false, 20));
     const Result<EvalResult> r = Evaluate(m->session(), loader.value().get(), m->config().model.num_classes,
                                           EvalProgress::kNone);
     EXPECT_TRUE(r.ok()) << r.status().message();
@@ -182,16 +182,16 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   const data::LoaderOptions o = EvalLoaderOptions(m->config(), m->stats(), true, 20);
   EXPECT_EQ(o.batch_size, 2);
-  auto norm = data::make_normalization(m->stats().get(), o.preprocess);
+  auto norm = data::MakeNormalization(m->stats().get(), o.preprocess);
   ASSERT_TRUE(norm.ok());
   const int crop = m->config().data.crop, classes = m->config().model.num_classes;
   double loss = 0;
   int correct = 0;
   for (std::size_t i = 0; i < ds.value()->size(); ++i) {
     tensorflow::Tensor crops(tensorflow::DT_FLOAT, {data::kTenCrops, crop, crop, 3});
-    auto img = ds.value()->load(i);
+    auto img = ds.value()->Load(i);
     ASSERT_TRUE(img.ok());
-    ASSERT_TRUE(data::preprocess_ten_crops(*img, o.preprocess, *norm, crops.flat<float>().data()).ok());
+    ASSERT_TRUE(data::PreprocessTenCrops(*img, o.preprocess, *norm, crops.flat<float>().data()).ok());
     tensorflow::Tensor probs;
     ASSERT_TRUE(m->session()->Predict(crops, &probs).ok());
     std::vector<double> mean(static_cast<std::size_t>(classes), 0.0);
@@ -235,15 +235,15 @@ TEST_F(TrainedRun, EvalLimitTakesTheFirstImagesOfTheSplit) {
   ASSERT_TRUE(ds.ok()) << ds.status().message();
   ASSERT_GT(ds.value()->size(), 7u);
   const data::LoaderOptions o = EvalLoaderOptions(m->config(), m->stats(), false, 1);
-  auto norm = data::make_normalization(m->stats().get(), o.preprocess);
+  auto norm = data::MakeNormalization(m->stats().get(), o.preprocess);
   ASSERT_TRUE(norm.ok());
   const int crop = m->config().data.crop;
   int correct = 0;
   for (std::size_t i = 0; i < 7; ++i) {
     tensorflow::Tensor x(tensorflow::DT_FLOAT, {1, crop, crop, 3});
-    auto img = ds.value()->load(i);
+    auto img = ds.value()->Load(i);
     ASSERT_TRUE(img.ok());
-    ASSERT_TRUE(data::preprocess_eval(*img, o.preprocess, *norm, x.flat<float>().data()).ok());
+    ASSERT_TRUE(data::PreprocessEval(*img, o.preprocess, *norm, x.flat<float>().data()).ok());
     tensorflow::Tensor probs;
     ASSERT_TRUE(m->session()->Predict(x, &probs).ok());
     const auto row = probs.matrix<float>();
