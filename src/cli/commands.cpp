@@ -33,13 +33,7 @@ std::string DefaultRunDir() {
 void AddRecipeOptions(CLI::App* cmd, train::Recipe* r) {
   cmd->add_option("--batch", r->batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lr", r->lr, "initial learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  static const std::map<std::string, train::LrSchedule> kSchedules = {{"plateau", train::LrSchedule::kPlateau},
-                                                                       {"step", train::LrSchedule::kStep}};
-  cmd->add_option("--lr-schedule", r->schedule,
-                  "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs")
-      ->transform(CLI::CheckedTransformer(kSchedules).description(""))
-      ->type_name("{plateau,step}")
-      ->default_str("plateau");
+  AddLrScheduleOption(cmd, &r->schedule);
   cmd->add_option("--lr-step", r->step_epochs, "epochs between divisions (step schedule)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lr-patience", r->patience, "epochs without improvement before /10 (plateau)")

@@ -5,31 +5,35 @@
 
 namespace alexnet::cli {
 
+namespace {
+// --flag NAME, straight into the enum through its table (CLI11's CheckedTransformer refuses any
+// other name); the choices and the default are the table's names.
+template <typename E, std::size_t N>
+CLI::Option* AddEnumOption(CLI::App* cmd, const std::string& flag, E* value, const EnumNames<E, N>& table,
+                           const std::string& help) {
+  return cmd->add_option(flag, *value, help)
+      ->transform(CLI::CheckedTransformer(NameMap(table)).description(""))
+      ->type_name(Choices(table))
+      ->default_str(NameIn(table, *value));
+}
+}  // namespace
+
 CLI::Option* AddInitOption(CLI::App* cmd, model::Init* init, const std::string& help) {
-  static const std::map<std::string, model::Init> kNames = {{"paper", model::Init::kPaper},
-                                                            {"he", model::Init::kHe}};
-  return cmd->add_option("--init", *init, help)
-      ->transform(CLI::CheckedTransformer(kNames).description(""))
-      ->type_name("{paper,he}")
-      ->default_str(*init == model::Init::kHe ? "he" : "paper");
+  return AddEnumOption(cmd, "--init", init, model::kInitNames, help);
 }
 
 CLI::Option* AddPrecisionOption(CLI::App* cmd, model::Precision* precision, const std::string& help) {
-  static const std::map<std::string, model::Precision> kNames = {{"fp32", model::Precision::kFp32},
-                                                                 {"bf16", model::Precision::kBf16}};
-  return cmd->add_option("--precision", *precision, help)
-      ->transform(CLI::CheckedTransformer(kNames).description(""))
-      ->type_name("{fp32,bf16}")
-      ->default_str(model::PrecisionName(*precision));
+  return AddEnumOption(cmd, "--precision", precision, model::kPrecisionNames, help);
 }
 
 CLI::Option* AddLrnKernelOption(CLI::App* cmd, model::LrnKernel* kernel) {
-  static const std::map<std::string, model::LrnKernel> kNames = {{"alexnet", model::LrnKernel::kOwn},
-                                                                 {"tensorflow", model::LrnKernel::kTensorFlow}};
-  return cmd->add_option("--lrn-kernel", *kernel, "CPU kernel of the LRN ops: ours, or TensorFlow's (to compare)")
-      ->transform(CLI::CheckedTransformer(kNames).description(""))
-      ->type_name("{alexnet,tensorflow}")
-      ->default_str(model::LrnKernelName(*kernel));
+  return AddEnumOption(cmd, "--lrn-kernel", kernel, model::kLrnKernelNames,
+                       "CPU kernel of the LRN ops: ours, or TensorFlow's (to compare)");
+}
+
+CLI::Option* AddLrScheduleOption(CLI::App* cmd, train::LrSchedule* schedule) {
+  return AddEnumOption(cmd, "--lr-schedule", schedule, train::kLrScheduleNames,
+                       "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs");
 }
 
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
@@ -47,13 +51,8 @@ CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vecto
 }
 
 CLI::Option* AddActivationOption(CLI::App* cmd, model::Activation* activation) {
-  static const std::map<std::string, model::Activation> kNames = {{"relu", model::Activation::kRelu},
-                                                                  {"tanh", model::Activation::kTanh}};
-  return cmd->add_option("--activation", *activation,
-                         "nonlinearity after conv1-conv5, fc6, fc7: relu (the paper's) or tanh")
-      ->transform(CLI::CheckedTransformer(kNames).description(""))
-      ->type_name("{relu,tanh}")
-      ->default_str(model::ActivationName(*activation));
+  return AddEnumOption(cmd, "--activation", activation, model::kActivationNames,
+                       "nonlinearity after conv1-conv5, fc6, fc7: relu (the paper's) or tanh");
 }
 
 namespace {

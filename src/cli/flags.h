@@ -23,6 +23,8 @@ CLI::Option* AddActivationOption(CLI::App* cmd, model::Activation* activation);
 CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o);
 // --data, --list, --fashion-dir, --resize, --crop.
 void AddDataOptions(CLI::App* cmd, train::DataSpec* d);
+// --lr-schedule plateau|step, straight into the enum.
+CLI::Option* AddLrScheduleOption(CLI::App* cmd, train::LrSchedule* schedule);
 // --precision fp32|bf16, straight into the enum.
 CLI::Option* AddPrecisionOption(CLI::App* cmd, model::Precision* precision, const std::string& help);
 // --lrn-kernel alexnet|tensorflow (model/lrn_kernel.h), straight into the enum.

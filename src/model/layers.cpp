@@ -18,18 +18,13 @@ const char* KindName(LayerKind kind) {
   return "?";
 }
 
-const char* PrecisionName(Precision precision) { return precision == Precision::kBf16 ? "bf16" : "fp32"; }
+const char* PrecisionName(Precision precision) { return NameIn(kPrecisionNames, precision); }
 
-const char* LrnKernelName(LrnKernel kernel) { return kernel == LrnKernel::kTensorFlow ? "tensorflow" : "alexnet"; }
+const char* LrnKernelName(LrnKernel kernel) { return NameIn(kLrnKernelNames, kernel); }
 
-const char* ActivationName(Activation a) {
-  switch (a) {
-    case Activation::kNone: return "none";
-    case Activation::kRelu: return "relu";
-    case Activation::kTanh: return "tanh";
-  }
-  return "?";
-}
+const char* InitName(Init init) { return NameIn(kInitNames, init); }
+
+const char* ActivationName(Activation a) { return a == Activation::kNone ? "none" : NameIn(kActivationNames, a); }
 
 const char* ActivationLabel(Activation a) {
   switch (a) {

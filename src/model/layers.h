@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "util/enum_names.h"
 #include "util/status.h"
 
 namespace alexnet::model {
@@ -17,6 +18,8 @@ enum class LayerKind { kConv, kLrn, kMaxPool, kFullyConnected };
 // The nonlinearity after a layer. The paper's is the ReLU (section 3.1); tanh is the saturating
 // one it was compared with (`alexnet experiment relu`).
 enum class Activation { kNone, kRelu, kTanh };
+// The activations a flag or config.json can name (kNone is a row without one).
+inline constexpr EnumNames<Activation, 2> kActivationNames = {{{Activation::kRelu, "relu"}, {Activation::kTanh, "tanh"}}};
 
 struct LayerSpec {
   const char* name;   // the paper's name: conv1, lrn1, pool1, ..., fc8
@@ -65,17 +68,22 @@ struct LrnParams {
 };
 
 enum class Init { kPaper, kHe };
+inline constexpr EnumNames<Init, 2> kInitNames = {{{Init::kPaper, "paper"}, {Init::kHe, "he"}}};
+const char* InitName(Init init);  // "paper", "he"
 
 // fp32: every op in float32. bf16: TensorFlow's grappler pass auto_mixed_precision_onednn_bfloat16
 // runs convolutions and matrix products (and their gradients) in bfloat16 where the CPU has
 // bf16 instructions; variables, checkpoints, LRN, softmax and the loss stay float32.
 enum class Precision { kFp32, kBf16 };
+inline constexpr EnumNames<Precision, 2> kPrecisionNames = {{{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}}};
 const char* PrecisionName(Precision precision);  // "fp32", "bf16"
 
 // The CPU kernel behind the graph's LRN and LRNGrad ops (model/lrn_kernel.h): ours, or
 // TensorFlow's own (for comparison, and in the frozen graph other programs load). Not a property
 // of the model: both compute the same function, to float rounding.
 enum class LrnKernel { kOwn, kTensorFlow };
+inline constexpr EnumNames<LrnKernel, 2> kLrnKernelNames = {
+    {{LrnKernel::kOwn, "alexnet"}, {LrnKernel::kTensorFlow, "tensorflow"}}};
 const char* LrnKernelName(LrnKernel kernel);  // "alexnet", "tensorflow"
 
 struct ModelOptions {

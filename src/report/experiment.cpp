@@ -17,22 +17,15 @@ namespace alexnet::report {
 namespace fs = std::filesystem;
 
 const std::vector<ExperimentKind>& AllExperimentKinds() {
-  static const std::vector<ExperimentKind> kAll = {ExperimentKind::kRelu, ExperimentKind::kLrn,
-                                                   ExperimentKind::kPooling, ExperimentKind::kAugmentation,
-                                                   ExperimentKind::kDropout};
+  static const std::vector<ExperimentKind> kAll = [] {
+    std::vector<ExperimentKind> all;
+    for (const auto& e : kExperimentNames) all.push_back(e.value);
+    return all;
+  }();
   return kAll;
 }
 
-const char* ExperimentName(ExperimentKind kind) {
-  switch (kind) {
-    case ExperimentKind::kRelu: return "relu";
-    case ExperimentKind::kLrn: return "lrn";
-    case ExperimentKind::kPooling: return "pooling";
-    case ExperimentKind::kAugmentation: return "augmentation";
-    case ExperimentKind::kDropout: return "dropout";
-  }
-  return "?";
-}
+const char* ExperimentName(ExperimentKind kind) { return NameIn(kExperimentNames, kind); }
 
 // Measured on this project's shared 2-core machine (docs/walkthrough.md): each experiment takes
 // about 5 to 15 minutes. 67 x 67 is the smallest input AlexNet takes (pool5 is then 1 x 1);
@@ -90,7 +83,7 @@ std::string SeedList(const std::vector<int64_t>& seeds) {
 std::string ExperimentCommand(ExperimentKind kind, const ExperimentOptions& o) {
   std::string c = std::string("alexnet experiment ") + ExperimentName(kind) + DataFlags(o.data) + " --epochs " +
                   std::to_string(o.epochs) + " --batch " + std::to_string(o.batch) + " --lr " + Number(o.lr) +
-                  " --init " + (o.init == model::Init::kHe ? "he" : "paper") +
+                  " --init " + model::InitName(o.init) +
                   (o.standardize ? " --standardize" : " --no-standardize");
   if (kind != ExperimentKind::kRelu) c += " --dropout " + Number(o.dropout);
   if (kind != ExperimentKind::kAugmentation) c += o.augment ? " --augment" : " --no-augment";
@@ -107,6 +100,17 @@ std::string CommandFile(ExperimentKind kind, const ExperimentOptions& o) {
   return o.out_dir + "/" + ExperimentName(kind) + "-command.txt";
 }
 
+// The comparison of an experiment folder written before <name>-options.json existed.
+Status CheckSameCommand(ExperimentKind kind, const ExperimentOptions& o) {
+  const Result<std::string> saved = ReadFile(CommandFile(kind, o));
+  if (!saved.ok()) return Status::Ok();  // nothing was started here
+  const std::string now = ExperimentCommand(kind, o) + "\n";
+  if (*saved == now) return Status::Ok();
+  return Status::Error(CommandFile(kind, o), "--resume continues only the experiment started here, " +
+                                                 saved->substr(0, saved->size() - 1) + ", not " +
+                                                 now.substr(0, now.size() - 1));
+}
+
 Status CheckNoRunsYet(const Definition& d, const ExperimentOptions& o) {
   for (const Variant& v : d.variants) {
     for (int64_t seed : o.seeds) {
@@ -120,16 +124,60 @@ Status CheckNoRunsYet(const Definition& d, const ExperimentOptions& o) {
   return Status::Ok();
 }
 
-// --resume continues the experiment whose command file is in out_dir, and no other: runs made
-// with other settings would be mixed into one table.
+// The settings that make an experiment's runs what they are, as saved in <out>/<name>-options.json:
+// not where it writes, how many threads it uses, or the command line that asked for them.
+nlohmann::json RunDefiningOptions(ExperimentKind kind, const ExperimentOptions& o) {
+  train::TrainConfig c;
+  c.data = o.data;
+  nlohmann::json j = {{"experiment", ExperimentName(kind)},
+                      {"data", train::ToJson(c).at("data")},
+                      {"epochs", o.epochs},
+                      {"batch", o.batch},
+                      {"lr", o.lr},
+                      {"init", model::InitName(o.init)},
+                      {"standardize", o.standardize},
+                      {"dropout", o.dropout},
+                      {"augment", o.augment},
+                      {"precision", model::PrecisionName(o.precision)},
+                      {"seeds", o.seeds}};
+  if (kind == ExperimentKind::kRelu) {
+    j["target_error"] = o.target_error;
+    j["smooth_steps"] = o.smooth_steps;
+  }
+  return j;
+}
+
+std::string OptionsFile(ExperimentKind kind, const ExperimentOptions& o) {
+  return o.out_dir + "/" + ExperimentName(kind) + "-options.json";
+}
+
+// "epochs 5 there, 3 now; lr ..." for the keys whose values differ (data's keys one level down).
+std::string Differences(const nlohmann::json& saved, const nlohmann::json& now, const std::string& prefix = "") {
+  std::string d;
+  for (const auto& [key, value] : now.items()) {
+    const nlohmann::json there = saved.contains(key) ? saved.at(key) : nlohmann::json();
+    if (there == value) continue;
+    const std::string part = value.is_object() && there.is_object()
+                                 ? Differences(there, value, prefix + key + ".")
+                                 : prefix + key + " " + there.dump() + " there, " + value.dump() + " now";
+    d += (d.empty() || part.empty() ? "" : "; ") + part;
+  }
+  return d;
+}
+
+// --resume continues the experiment whose options file is in out_dir, and no other: runs made
+// with other settings would be mixed into one table. An experiment folder from before the options
+// file had only its command file: compared by that.
 Status CheckSameExperiment(ExperimentKind kind, const ExperimentOptions& o) {
-  const Result<std::string> saved = ReadFile(CommandFile(kind, o));
-  if (!saved.ok()) return Status::Ok();  // nothing was started here
-  const std::string now = ExperimentCommand(kind, o) + "\n";
-  if (*saved == now) return Status::Ok();
-  return Status::Error(CommandFile(kind, o), "--resume continues only the experiment started here, " +
-                                                 saved->substr(0, saved->size() - 1) + ", not " +
-                                                 now.substr(0, now.size() - 1));
+  const std::string file = OptionsFile(kind, o);
+  const Result<std::string> saved = ReadFile(file);
+  if (!saved.ok()) return CheckSameCommand(kind, o);
+  const nlohmann::json there = nlohmann::json::parse(*saved, nullptr, /*allow_exceptions=*/false);
+  if (there.is_discarded()) return Status::Error(file, "not valid JSON: remove it to start the experiment again");
+  const nlohmann::json now = RunDefiningOptions(kind, o);
+  if (there == now) return Status::Ok();
+  return Status::Error(file, "--resume continues only the experiment started here, with the same settings: " +
+                                 Differences(there, now));
 }
 
 // A run folder TrainVariant finished: wall_seconds.txt is the last file it writes.
@@ -150,6 +198,7 @@ Status TrainAll(const Definition& d, const ExperimentOptions& o, std::ostream& o
   ALEXNET_RETURN_IF_ERROR(o.resume ? CheckSameExperiment(d.kind, o) : CheckNoRunsYet(d, o));
   // What reproduces these runs, kept for the report (also when it is redone with --report-only).
   ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(CommandFile(d.kind, o), ExperimentCommand(d.kind, o) + "\n"));
+  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(OptionsFile(d.kind, o), RunDefiningOptions(d.kind, o).dump(2) + "\n"));
   const size_t total = d.variants.size() * o.seeds.size();
   size_t index = 0;
   for (int64_t seed : o.seeds) {  // seed-major: a stopped experiment has every variant of the first seeds

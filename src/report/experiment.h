@@ -20,6 +20,12 @@
 namespace alexnet::report {
 
 enum class ExperimentKind { kRelu, kLrn, kPooling, kAugmentation, kDropout };
+// Each experiment's name (its subcommand and folder), in the order `experiment all` runs them.
+inline constexpr EnumNames<ExperimentKind, 5> kExperimentNames = {{{ExperimentKind::kRelu, "relu"},
+                                                                   {ExperimentKind::kLrn, "lrn"},
+                                                                   {ExperimentKind::kPooling, "pooling"},
+                                                                   {ExperimentKind::kAugmentation, "augmentation"},
+                                                                   {ExperimentKind::kDropout, "dropout"}}};
 
 // In the order `experiment all` runs them.
 const std::vector<ExperimentKind>& AllExperimentKinds();

@@ -13,14 +13,7 @@
 
 namespace alexnet::train {
 
-const char* SplitName(Split split) {
-  switch (split) {
-    case Split::kTrain: return "train";
-    case Split::kVal: return "val";
-    case Split::kTest: return "test";
-  }
-  return "?";
-}
+const char* SplitName(Split split) { return NameIn(kSplitNames, split); }
 
 // On disk (config.json) every struct is an object keyed by its field names, except that the
 // run folder and the test limit are not saved and the LRN constants sit flat in "model" as
@@ -30,7 +23,7 @@ const char* SplitName(Split split) {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSpec, source, list_file, fashion_dir, val_fraction, train_limit,
                                                 val_limit, split_seed, resize, crop, per_pixel_mean, stats_images,
                                                 max_pixels)
-NLOHMANN_JSON_SERIALIZE_ENUM(LrSchedule, {{LrSchedule::kPlateau, "plateau"}, {LrSchedule::kStep, "step"}})
+ALEXNET_JSON_ENUM(LrSchedule, kLrScheduleNames)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Recipe, batch, epochs, time_budget_s, lr, schedule, patience,
                                                 max_lr_drops, step_epochs, momentum, weight_decay, random_crop,
                                                 flip, pca_color)
@@ -42,10 +35,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunOptions, workers, threads, ch
 namespace alexnet::model {
 
 // An unknown "init" string reads as the first entry, "paper", as before.
-NLOHMANN_JSON_SERIALIZE_ENUM(Init, {{Init::kPaper, "paper"}, {Init::kHe, "he"}})
-NLOHMANN_JSON_SERIALIZE_ENUM(Precision, {{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}})
+ALEXNET_JSON_ENUM(Init, kInitNames)
+ALEXNET_JSON_ENUM(Precision, kPrecisionNames)
 // An unknown "activation" is refused by TrainConfigFromJson before it gets here.
-NLOHMANN_JSON_SERIALIZE_ENUM(Activation, {{Activation::kRelu, "relu"}, {Activation::kTanh, "tanh"}})
+ALEXNET_JSON_ENUM(Activation, kActivationNames)
 // activation, pool_kernel and pool_stride came with the design-claim experiments: a config.json
 // from before has none of them and reads as the paper's ReLU and 3/2 pooling.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, num_classes, input_size, lrn, dropout_rate, init,
@@ -70,8 +63,9 @@ const std::pair<const char*, std::vector<const char*>> kRequiredKeys[] = {
 Status CheckActivation(const nlohmann::json& model) {
   if (!model.contains("activation")) return Status::Ok();
   const nlohmann::json& a = model.at("activation");
-  if (a.is_string() && (a == "relu" || a == "tanh")) return Status::Ok();
-  return Status::Error("", "\"model.activation\" must be \"relu\" or \"tanh\", not " + a.dump());
+  if (a.is_string() && ValueIn(model::kActivationNames, a.get<std::string>())) return Status::Ok();
+  return Status::Error("", "\"model.activation\" must be one of " + Choices(model::kActivationNames) + ", not " +
+                               a.dump());
 }
 
 }  // namespace

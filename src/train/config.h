@@ -38,6 +38,7 @@ struct DataSpec {
 // plateau: divide the learning rate by 10 when validation top-1 stops improving (the paper);
 // step: divide it every Recipe::step_epochs epochs. Written "plateau" / "step" in config.json.
 enum class LrSchedule { kPlateau, kStep };
+inline constexpr EnumNames<LrSchedule, 2> kLrScheduleNames = {{{LrSchedule::kPlateau, "plateau"}, {LrSchedule::kStep, "step"}}};
 
 struct Recipe {
   int batch = 128;
@@ -84,6 +85,7 @@ Result<TrainConfig> LoadTrainConfig(const std::string& run_dir);
 
 // The datasets a config names. Errors name the folder/file and the reason.
 enum class Split { kTrain, kVal, kTest };
+inline constexpr EnumNames<Split, 3> kSplitNames = {{{Split::kTrain, "train"}, {Split::kVal, "val"}, {Split::kTest, "test"}}};
 const char* SplitName(Split split);  // "train", "val", "test"
 Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split);
 

@@ -261,7 +261,7 @@ void TrainingRun::PrintHeader() const {
        << (val_set_ ? ", " + std::to_string(val_set_->size()) + " validation images" : "") << ", "
        << m.num_classes << " classes, input " << config_.data.crop << " x " << config_.data.crop << ", batch "
        << config_.recipe.batch << ", lr " << state_.learning_rate << ", " << loader_->batches_per_epoch()
-       << " steps per epoch\n  model: init " << (m.init == model::Init::kHe ? "he" : "paper") << ", "
+       << " steps per epoch\n  model: init " << model::InitName(m.init) << ", "
        << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)

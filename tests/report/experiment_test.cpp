@@ -337,6 +337,12 @@ TEST(TinyExperiments, ResumeKeepsTheFinishedRunsAndRedoesTheUnfinishedOne) {
   EXPECT_FALSE(changed.ok());
   EXPECT_NE(changed.message().find("--resume continues only the experiment started here"), std::string::npos)
       << changed.message();
+  // Compared as the saved options (lrn-options.json), naming what differs, not as command lines.
+  EXPECT_NE(changed.message().find("lrn-options.json"), std::string::npos) << changed.message();
+  EXPECT_NE(changed.message().find("lr " + nlohmann::json(t.options.lr).dump() + " there, " +
+                                   nlohmann::json(other.lr).dump() + " now"),
+            std::string::npos)
+      << changed.message();
 
   ExperimentOptions resume = t.options;
   resume.resume = true;
