@@ -14,6 +14,7 @@
 #include "model/layers.h"
 #include "train/config.h"
 #include "train/predict.h"
+#include "train/trained_model.h"
 
 namespace alexnet::train {
 

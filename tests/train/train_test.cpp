@@ -25,6 +25,7 @@
 #include "train/evaluate.h"
 #include "util/files.h"
 #include "train/predict.h"
+#include "train/trained_model.h"
 #include "train/trainer.h"
 
 namespace alexnet::train {
