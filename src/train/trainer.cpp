@@ -11,6 +11,7 @@
 #include "data/color_stats.h"
 #include "model/precision.h"
 #include "model/replicas.h"
+#include "train/batch_tensors.h"
 #include "train/cluster.h"
 #include "train/evaluate.h"
 #include "util/files.h"
