@@ -14,6 +14,8 @@
 #include "train/batch_tensors.h"
 #include "train/cluster.h"
 #include "train/evaluate.h"
+#include "train/loader_options.h"
+#include "train/open_dataset.h"
 #include "util/files.h"
 #include "model/summary.h"
 #include "util/format.h"
