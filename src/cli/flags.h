@@ -8,6 +8,7 @@
 
 #include "model/layers.h"
 #include "train/config.h"
+#include "train/open_dataset.h"
 
 namespace alexnet::cli {
 

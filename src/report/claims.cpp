@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "report/dropout_experiment.h"
+#include "report/run_measures.h"
+#include "report/seed_statistics.h"
 #include "util/format.h"
 
 namespace alexnet::report {

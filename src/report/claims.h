@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "report/experiment.h"
+#include "report/experiment_plot.h"
 #include "report/experiment_runs.h"
+#include "report/experiment_tables.h"
+#include "report/verdict.h"
 
 namespace alexnet::report {
 

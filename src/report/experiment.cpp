@@ -8,7 +8,10 @@
 
 #include "report/claims.h"
 #include "report/dropout_experiment.h"
+#include "report/experiment_plot.h"
 #include "report/experiment_runs.h"
+#include "report/experiment_tables.h"
+#include "report/verdict.h"
 #include "util/files.h"
 #include "util/format.h"
 

@@ -15,10 +15,9 @@
 #include "data/color_stats.h"
 #include "data/preprocess.h"
 #include "util/status.h"
-#include "train/predict.h"
 #include "model/session.h"
 #include "report/visualize.h"
-#include "train/predict.h"
+#include "train/trained_model.h"
 
 namespace alexnet::report {
 

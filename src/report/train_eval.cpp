@@ -5,6 +5,8 @@
 #include "data/loader.h"
 #include "util/csv.h"
 #include "train/evaluate.h"
+#include "train/loader_options.h"
+#include "train/open_dataset.h"
 #include "util/files.h"
 #include "util/format.h"
 

@@ -13,6 +13,8 @@
 #include "model/freeze.h"
 #include "model/session.h"
 #include "train/evaluate.h"
+#include "train/loader_options.h"
+#include "train/open_dataset.h"
 #include "util/files.h"
 #include "util/format.h"
 

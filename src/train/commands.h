@@ -13,7 +13,9 @@
 #include "util/status.h"
 #include "model/layers.h"
 #include "train/config.h"
+#include "train/open_dataset.h"
 #include "train/predict.h"
+#include "train/trained_model.h"
 
 namespace alexnet::train {
 

@@ -1,19 +1,13 @@
 #include "train/config.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <utility>
 #include <vector>
 
-#include "data/fashion_mnist.h"
-#include "data/image_folder.h"
 #include "data/json_fields.h"
-#include "data/ten_crop.h"
 #include "util/files.h"
 
 namespace alexnet::train {
-
-const char* SplitName(Split split) { return NameIn(kSplitNames, split); }
 
 // On disk (config.json) every struct is an object keyed by its field names, except that the
 // run folder and the test limit are not saved and the LRN constants sit flat in "model" as
@@ -134,80 +128,6 @@ Result<TrainConfig> LoadTrainConfig(const std::string& run_dir) {
   if (!config.ok()) return Status::Error(path, "not a valid run configuration: " + config.status().reason());
   config->run.run_dir = run_dir;
   return config;
-}
-
-Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split) {
-  data::SplitOptions so;
-  so.seed = spec.split_seed;
-  so.val_fraction = split == Split::kTest ? 0.0 : spec.val_fraction;
-  so.subset = split == Split::kVal    ? data::Subset::kVal
-              : split == Split::kTest ? data::Subset::kAll
-                                      : data::Subset::kTrain;
-  const int64_t limit = split == Split::kTrain ? spec.train_limit
-                        : split == Split::kVal ? spec.val_limit
-                                               : spec.test_limit;
-  if (spec.source == "fashion-mnist") {
-    data::FashionMnistOptions o;
-    o.dir = spec.fashion_dir;
-    o.train = split != Split::kTest;
-    o.split = so;
-    o.limit = static_cast<size_t>(limit);
-    auto ds = data::FashionMnistDataset::Open(o);
-    if (!ds.ok()) return ds.status();
-    return std::shared_ptr<const data::Dataset>(ds.value());
-  }
-  data::ImageFolderOptions o;
-  o.root = spec.source;
-  o.list_file = spec.list_file;
-  o.split = so;
-  if (spec.max_pixels > 0) o.decode.max_pixels = static_cast<uint64_t>(spec.max_pixels);
-  o.decode.strict_jpeg = spec.strict_decode;
-  if (split == Split::kTest) {
-    // An image folder has no separate test files: "test" means the validation split.
-    o.split.subset = data::Subset::kVal;
-    o.split.val_fraction = spec.val_fraction;
-  }
-  o.limit = static_cast<size_t>(limit);
-  auto ds = data::ImageFolderDataset::Open(o);
-  if (!ds.ok()) return ds.status();
-  return std::shared_ptr<const data::Dataset>(ds.value());
-}
-
-data::LoaderOptions TrainLoaderOptions(const TrainConfig& c, std::shared_ptr<const data::ColorStats> stats) {
-  data::LoaderOptions o;
-  o.batch_size = c.recipe.batch;
-  o.workers = c.run.workers;
-  o.queue_depth = std::max(2, c.run.workers + 1);
-  o.seed = static_cast<uint64_t>(c.model.seed);
-  o.shuffle = true;
-  o.augment = true;
-  o.augmentation.random_crop = c.recipe.random_crop;
-  o.augmentation.flip = c.recipe.flip;
-  o.augmentation.pca_color = c.recipe.pca_color;
-  o.drop_last = false;
-  o.preprocess.resize = c.data.resize;
-  o.preprocess.crop = c.data.crop;
-  o.preprocess.mean = c.data.per_pixel_mean ? data::MeanMode::kPerPixel : data::MeanMode::kPerChannel;
-  o.stats = std::move(stats);
-  o.epochs = c.recipe.epochs;
-  if (c.cluster.enabled()) {
-    o.shard = c.cluster.task;
-    o.shards = c.cluster.size();
-  }
-  return o;
-}
-
-data::LoaderOptions EvalLoaderOptions(const TrainConfig& c, std::shared_ptr<const data::ColorStats> stats,
-                                      bool ten_crop, int batch) {
-  data::LoaderOptions o = TrainLoaderOptions(c, std::move(stats));
-  o.batch_size = ten_crop ? std::max(1, batch / data::kTenCrops) : batch;
-  o.shuffle = false;
-  o.augment = false;
-  o.ten_crop = ten_crop;
-  o.epochs = 1;
-  o.shard = 0;  // evaluation reads the whole split (a distributed run's validation shards it itself)
-  o.shards = 1;
-  return o;
 }
 
 }  // namespace alexnet::train

@@ -3,17 +3,14 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "data/color_stats.h"
-#include "data/dataset.h"
-#include "data/loader.h"
 #include "model/cluster_spec.h"
 #include "model/layers.h"
+#include "util/status.h"
 
 namespace alexnet::train {
 
@@ -82,18 +79,5 @@ nlohmann::json ToJson(const TrainConfig& c);
 Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j);
 // Reads <run>/config.json and sets run.run_dir to `run_dir`.
 Result<TrainConfig> LoadTrainConfig(const std::string& run_dir);
-
-// The datasets a config names. Errors name the folder/file and the reason.
-enum class Split { kTrain, kVal, kTest };
-inline constexpr EnumNames<Split, 3> kSplitNames = {{{Split::kTrain, "train"}, {Split::kVal, "val"}, {Split::kTest, "test"}}};
-const char* SplitName(Split split);  // "train", "val", "test"
-Result<std::shared_ptr<const data::Dataset>> OpenDataset(const DataSpec& spec, Split split);
-
-// Loader options for training (augmented, shuffled) or evaluation (centre or ten crops).
-// `batch` is the number of crops per forward pass: with ten_crop a batch holds batch / 10 images
-// (at least 1) of 10 crops each, so ten-crop evaluation needs no more memory than centre-crop.
-data::LoaderOptions TrainLoaderOptions(const TrainConfig& c, std::shared_ptr<const data::ColorStats> stats);
-data::LoaderOptions EvalLoaderOptions(const TrainConfig& c, std::shared_ptr<const data::ColorStats> stats,
-                                      bool ten_crop, int batch);
 
 }  // namespace alexnet::train

@@ -26,10 +26,6 @@ struct EvalResult {
   double mean_loss() const { return images ? loss_sum / images : 0; }
 };
 
-// The images of a loader batch as a [N * views, H, W, 3] tensor.
-tensorflow::Tensor ImagesTensor(const data::Batch& batch);
-tensorflow::Tensor LabelsTensor(const data::Batch& batch);
-
 // Adds one batch's predictions (probabilities [N * views, classes]; ten-crop views averaged).
 // An error, and nothing added, when the probabilities are not N * views rows of `classes` or a
 // label is not a class index (a model and a dataset that do not belong together).

@@ -1,49 +1,14 @@
-// A trained model loaded from its run folder (config, class names, mean, checkpoint), and
-// prediction on image files.
+// Prediction on image files with a trained model (trained_model.h): the files a list of
+// inputs names, and each file's most probable classes.
 #pragma once
 
-#include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "data/color_stats.h"
-#include "data/preprocess.h"
-#include "model/session.h"
-#include "train/config.h"
+#include "train/trained_model.h"
 
 namespace alexnet::train {
-
-// How to run a trained model on this machine (not part of the model itself).
-struct SessionChoice {
-  int threads = 0;                             // TensorFlow intra-op threads (0 = all cores)
-  std::optional<model::Precision> precision;   // unset: the precision the run was trained in
-};
-
-class TrainedModel {
- public:
-  // run_dir: a folder written by `alexnet train`. checkpoint: "" for the best (else newest)
-  // checkpoint of the run, or a checkpoint folder/prefix.
-  static Result<std::unique_ptr<TrainedModel>> Open(const std::string& run_dir, const std::string& checkpoint,
-                                                    const SessionChoice& choice = {});
-
-  const TrainConfig& config() const { return config_; }
-  const std::vector<std::string>& class_names() const { return classes_; }
-  std::shared_ptr<const data::ColorStats> stats() const { return stats_; }
-  const data::Normalization& normalization() const { return norm_; }
-  data::PreprocessOptions preprocess() const;
-  model::ModelSession* session() { return session_.get(); }
-  const std::string& checkpoint_prefix() const { return prefix_; }
-
- private:
-  TrainConfig config_;
-  std::vector<std::string> classes_;
-  std::shared_ptr<const data::ColorStats> stats_;
-  data::Normalization norm_;
-  std::unique_ptr<model::ModelSession> session_;
-  std::string prefix_;
-};
 
 struct Prediction {
   std::string path;

@@ -23,8 +23,11 @@
 #include "train/checkpoint.h"
 #include "train/commands.h"
 #include "train/evaluate.h"
+#include "train/loader_options.h"
+#include "train/open_dataset.h"
 #include "util/files.h"
 #include "train/predict.h"
+#include "train/trained_model.h"
 #include "train/trainer.h"
 
 namespace alexnet::train {
