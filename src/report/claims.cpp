@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "data/color_stats.h"
 #include "report/dropout_experiment.h"
 #include "report/run_measures.h"
 #include "report/seed_statistics.h"
