@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -119,30 +118,16 @@ Result<model::ClusterSpec> ClusterOf(const ClusterFlags& f) {
   return c;
 }
 
-// `--local-workers N`: this process only starts the N workers (itself again, with --cluster).
+// `--local-workers N`: this process only starts the N workers (this program again, with the
+// same arguments and --cluster: train/launcher.h).
 Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir) {
   train::LocalWorkers w;
   w.count = f.local_workers;
-  std::error_code ec;
-  w.program = std::filesystem::read_symlink("/proc/self/exe", ec).string();  // this binary, by its name
-  if (ec) w.program = "/proc/self/exe";
+  w.program = train::ThisProgram();
   w.run_dir = run_dir;
   w.collective_timeout_s = f.timeout_s;
   ALEXNET_ASSIGN_OR_RETURN(std::vector<std::string> args, train::OwnArguments());
-  bool has_run = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--local-workers" && i + 1 < args.size()) {
-      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
-      --i;
-    } else if (args[i].rfind("--local-workers=", 0) == 0) {
-      args.erase(args.begin() + static_cast<long>(i));
-      --i;
-    } else {
-      has_run |= args[i] == "--run" || args[i].rfind("--run=", 0) == 0;
-    }
-  }
-  if (!has_run) args.insert(args.end(), {"--run", run_dir});  // one run folder for all
-  w.args = std::move(args);
+  w.args = train::LocalWorkerArguments(std::move(args), run_dir);
   StartChildrenQuietly();
   ALEXNET_ASSIGN_OR_RETURN(const int chief, train::RunLocalWorkers(w, std::cout));
   if (chief == 0) return Status::Ok();

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -99,6 +100,29 @@ Result<std::vector<std::string>> OwnArguments() {
   }
   if (!args.empty()) args.erase(args.begin());
   return args;
+}
+
+std::vector<std::string> LocalWorkerArguments(std::vector<std::string> args, const std::string& run_dir) {
+  bool has_run = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--local-workers" && i + 1 < args.size()) {
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      --i;
+    } else if (args[i].rfind("--local-workers=", 0) == 0) {
+      args.erase(args.begin() + static_cast<long>(i));
+      --i;
+    } else {
+      has_run |= args[i] == "--run" || args[i].rfind("--run=", 0) == 0;
+    }
+  }
+  if (!has_run) args.insert(args.end(), {"--run", run_dir});  // one run folder for all
+  return args;
+}
+
+std::string ThisProgram() {
+  std::error_code ec;
+  const std::string program = std::filesystem::read_symlink("/proc/self/exe", ec).string();  // by its name
+  return ec ? "/proc/self/exe" : program;
 }
 
 Result<int> RunLocalWorkers(const LocalWorkers& r, std::ostream& out) {
