@@ -13,8 +13,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <thread>
 
 #include "util/files.h"
@@ -84,23 +82,6 @@ pid_t Spawn(const LocalWorkers& r, const std::string& cluster, int task, const s
 int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 }  // namespace
-
-Result<std::vector<std::string>> OwnArguments() {
-  // Read as a stream: /proc files report a size of 0.
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  if (!in) return Status::Error("/proc/self/cmdline", "cannot read this process's arguments");
-  const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  size_t start = 0;
-  while (start < raw.size()) {
-    const size_t end = raw.find('\0', start);
-    args.push_back(raw.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  if (!args.empty()) args.erase(args.begin());
-  return args;
-}
 
 std::vector<std::string> LocalWorkerArguments(std::vector<std::string> args, const std::string& run_dir) {
   bool has_run = false;

@@ -35,9 +35,6 @@ Result<int> RunLocalWorkers(const LocalWorkers& request, std::ostream& out);
 // --run, so that all of them write to one run folder. RunLocalWorkers adds --cluster and --task.
 std::vector<std::string> LocalWorkerArguments(std::vector<std::string> args, const std::string& run_dir);
 
-// This process's own command line (from /proc/self/cmdline) without argv[0].
-Result<std::vector<std::string>> OwnArguments();
-
 // The path of this program's binary (/proc/self/exe resolved; itself when that fails), to start
 // it again as the workers.
 std::string ThisProgram();
