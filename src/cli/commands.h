@@ -1,29 +1,36 @@
-// The subcommands of `alexnet`: each Add*Command registers its flags and returns what to run
-// once they are parsed, a call into the library that returns a Status. main() prints a failed
-// Status as "alexnet <command>: <message>" and exits 1; CLI11 reports usage errors (exit 2).
+// The subcommands of `alexnet`, one Add*Command each (command.h): it registers the flags and
+// returns the call into the library to run. main() lists them in the order of `alexnet --help`.
 #pragma once
 
-#include <functional>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "util/status.h"
+#include "cli/command.h"
 
 namespace alexnet::cli {
 
-struct Command {
-  CLI::App* app;
-  std::function<Status()> run;
-};
+// model_commands.cpp: the network without data.
+Command AddSummaryCommand(CLI::App* app);    // the layer table from the built graph
+Command AddTrainStepCommand(CLI::App* app);  // SGD steps on one random batch
+Command AddTimeCommand(CLI::App* app);       // forward and backward milliseconds per layer
 
-Command AddSummaryCommand(CLI::App* app);
+// train_command.cpp: training, resuming, data-parallel workers.
 Command AddTrainCommand(CLI::App* app);
+
+// run_commands.cpp: what reads a trained run.
 Command AddEvalCommand(CLI::App* app);
 Command AddPredictCommand(CLI::App* app);
 Command AddExportCommand(CLI::App* app);
+
+// data_commands.cpp: the input pipeline alone.
 Command AddBenchInputCommand(CLI::App* app);
 Command AddExtractCommand(CLI::App* app);
-Command AddTrainStepCommand(CLI::App* app);
-Command AddTimeCommand(CLI::App* app);
+
+// report_commands.cpp: the network explaining itself, over src/report.
+Command AddInspectCommand(CLI::App* app);
+Command AddFiltersCommand(CLI::App* app);
+// `experiment <name>`, one per experiment, and `experiment all`.
+std::vector<Command> AddExperimentCommands(CLI::App* app);
 
 }  // namespace alexnet::cli

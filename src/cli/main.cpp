@@ -7,17 +7,19 @@
 //   bench-input  throughput of the input pipeline
 //   extract      dataset images as PNG files
 //   train-step   SGD steps on one random batch (a smoke test of the training graph)
-//   inspect, filters, experiment   the network explaining itself (report_commands.cpp)
-// This file only parses and dispatches: each command is a library call returning a Status,
-// which is printed here as "alexnet <command>: <message>" with exit status 1.
+//   time         forward and backward milliseconds per layer
+//   inspect, filters, experiment   the network explaining itself
+// Every subcommand is a Command (command.h, commands.h). This file only parses and runs the one
+// chosen, and is the one place a Status becomes a message and an exit status: 0; 1 after
+// "alexnet <command>: <message>"; 2 for a usage error.
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/quiet_start.h"
-#include "cli/report_commands.h"
 #include "model/heap.h"
 
 int main(int argc, char** argv) {
@@ -29,11 +31,12 @@ int main(int argc, char** argv) {
   bool verbose = false;  // acted on before main (quiet_start.cpp); registered so CLI11 accepts it
   app.add_flag("--verbose", verbose, "show TensorFlow's own log messages (also: set TF_CPP_MIN_LOG_LEVEL)");
   namespace cli = alexnet::cli;
-  const std::vector<cli::Command> commands = {
+  std::vector<cli::Command> commands = {
       cli::AddSummaryCommand(&app),     cli::AddTrainCommand(&app),   cli::AddEvalCommand(&app),
       cli::AddPredictCommand(&app),     cli::AddExportCommand(&app),  cli::AddBenchInputCommand(&app),
-      cli::AddExtractCommand(&app),     cli::AddTrainStepCommand(&app), cli::AddTimeCommand(&app)};
-  const auto report = cli::AddReportCommands(&app);
+      cli::AddExtractCommand(&app),     cli::AddTrainStepCommand(&app), cli::AddTimeCommand(&app),
+      cli::AddInspectCommand(&app),     cli::AddFiltersCommand(&app)};
+  for (cli::Command& c : cli::AddExperimentCommands(&app)) commands.push_back(std::move(c));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -44,15 +47,20 @@ int main(int argc, char** argv) {
     std::cerr << "alexnet: " << e.what() << "\n\n" << app.help();
     return 2;
   }
+  cli::CommandLine line;
+  line.argv.assign(argv, argv + argc);
+  line.shell = cli::ShellCommandLine(line.argv);
   for (const cli::Command& c : commands) {
     if (!*c.app) continue;
-    const alexnet::Status st = c.run();
+    const std::string name = c.name.empty() ? c.app->get_name() : c.name;
+    if (const std::string usage = c.usage_error ? c.usage_error() : ""; !usage.empty()) {
+      std::cerr << "alexnet " << name << ": " << usage << "\n";
+      return 2;
+    }
+    const alexnet::Status st = c.run(line);
     if (st.ok()) return 0;
-    std::cerr << "alexnet " << c.app->get_name() << ": " << st.message() << "\n";
+    std::cerr << "alexnet " << name << ": " << st.message() << "\n";
     return 1;
-  }
-  if (int status = 2; cli::RunReportCommands(*report, std::vector<std::string>(argv, argv + argc), &status)) {
-    return status;
   }
   return 2;
 }

@@ -1,20 +1,16 @@
 // inspect, filters, experiment relu|lrn|pooling|augmentation|dropout|all: thin command-line
 // wrappers over src/report/.
-#include "cli/report_commands.h"
-
-#include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/validators.h"
-#include "report/epoch_report.h"
 #include "report/experiment.h"
 #include "report/inspect.h"
 
@@ -22,52 +18,38 @@ namespace alexnet::cli {
 
 namespace fs = std::filesystem;
 
-struct ReportCommands {
-  CLI::App* inspect = nullptr;
-  CLI::App* filters = nullptr;
-  CLI::App* experiment = nullptr;
-  CLI::App* all = nullptr;
+namespace {
 
-  // inspect / filters
+// inspect's flags.
+struct InspectFlags {
   std::string run_dir, checkpoint, image, out;
   bool untrained = false;
   model::ModelOptions untrained_model;
   int threads = 0;
   model::Precision precision = model::Precision::kFp32;
   CLI::Option* precision_flag = nullptr;  // given: run in that precision, else the run's
-  int scale = 5;
   int grid_width = 1100;
   int chart_width = 1024;
-
-  // experiment <name>: one subcommand and one set of options (its defaults) per experiment
-  struct Experiment {
-    report::ExperimentKind kind;
-    CLI::App* command = nullptr;
-    report::ExperimentOptions options;
-  };
-  std::vector<Experiment> experiments;
-
-  // experiment all: each experiment's defaults, with these where given
-  struct AllOverrides {
-    std::string out_dir = "runs/experiment-all";
-    std::vector<int64_t> seeds;
-    int64_t epochs = 0, train_limit = 0, val_limit = 0;
-    std::string data, fashion_dir;
-    int workers = 2, threads = 0;
-    model::Precision precision = model::Precision::kFp32;
-    bool report_only = false, resume = false;
-    std::vector<std::pair<std::string, CLI::Option*>> given;  // flag name -> option, to see which were given
-  } all_options;
 };
 
-namespace {
+// filters' flags.
+struct FiltersFlags {
+  std::string run_dir, checkpoint, out;
+  int threads = 0;
+  int scale = 5;
+};
 
-// The one place a failed Status becomes a message and an exit status.
-int ExitStatus(const char* command, const Status& status) {
-  if (status.ok()) return 0;
-  std::cerr << "alexnet " << command << ": " << status.message() << "\n";
-  return 1;
-}
+// experiment all's flags: each experiment's defaults, with these where given.
+struct AllOverrides {
+  std::string out_dir = "runs/experiment-all";
+  std::vector<int64_t> seeds;
+  int64_t epochs = 0, train_limit = 0, val_limit = 0;
+  std::string data, fashion_dir;
+  int workers = 2, threads = 0;
+  model::Precision precision = model::Precision::kFp32;
+  bool report_only = false, resume = false;
+  std::vector<std::pair<std::string, CLI::Option*>> given;  // flag name -> option, to see which were given
+};
 
 std::string Probability(float p) {
   char buf[16];
@@ -77,7 +59,7 @@ std::string Probability(float p) {
 
 // ---- running the commands
 
-Result<report::InspectModel> OpenInspectModel(const ReportCommands& c) {
+Result<report::InspectModel> OpenInspectModel(const InspectFlags& c) {
   train::SessionChoice session{c.threads, std::nullopt};
   if (c.precision_flag->count() > 0) session.precision = c.precision;
   if (c.untrained) {
@@ -100,7 +82,7 @@ void PrintInspectReport(const report::InspectModel& m, const report::InspectRepo
   std::cout << "\npage: " << r.html_path << "\n";
 }
 
-Status Inspect(const ReportCommands& c, const std::string& command_line) {
+Status Inspect(const InspectFlags& c, const std::string& command_line) {
   // Check the image first: a typo should not wait for a model to load.
   std::error_code ec;
   if (!fs::exists(c.image, ec)) return Status::Error(c.image, "no such image file");
@@ -114,15 +96,7 @@ Status Inspect(const ReportCommands& c, const std::string& command_line) {
   return Status::Ok();
 }
 
-int RunInspect(const ReportCommands& c, const std::string& command_line) {
-  if (c.untrained == !c.run_dir.empty()) {
-    std::cerr << "alexnet inspect: give either --run RUN_DIR or --untrained\n";
-    return 2;
-  }
-  return ExitStatus("inspect", Inspect(c, command_line));
-}
-
-Status Filters(const ReportCommands& c) {
+Status Filters(const FiltersFlags& c) {
   ALEXNET_ASSIGN_OR_RETURN(const report::InspectModel m, report::OpenRunModel(c.run_dir, c.checkpoint, {c.threads, {}}));
   ALEXNET_ASSIGN_OR_RETURN(const report::FilterImage f, report::Conv1FilterImage(m.session(), c.scale));
   const fs::path parent = fs::path(c.out).parent_path();
@@ -135,14 +109,7 @@ Status Filters(const ReportCommands& c) {
   return Status::Ok();
 }
 
-int RunExperiment(const ReportCommands::Experiment& e, const std::string& command_line) {
-  report::ExperimentOptions o = e.options;
-  // --report-only redoes the report of runs made by an earlier command line, not by this one.
-  if (!o.report_only) o.command = command_line;
-  return ExitStatus("experiment", report::RunExperiment(e.kind, o, std::cout));
-}
-
-bool Given(const ReportCommands::AllOverrides& a, const std::string& flag) {
+bool Given(const AllOverrides& a, const std::string& flag) {
   for (const auto& [name, option] : a.given) {
     if (name == flag) return option->count() > 0;
   }
@@ -150,7 +117,7 @@ bool Given(const ReportCommands::AllOverrides& a, const std::string& flag) {
 }
 
 // Each experiment's defaults, in <out>/<name>, with the flags of `experiment all` that were given.
-report::ExperimentOptions AllOptionsFor(report::ExperimentKind kind, const ReportCommands::AllOverrides& a) {
+report::ExperimentOptions AllOptionsFor(report::ExperimentKind kind, const AllOverrides& a) {
   report::ExperimentOptions o = report::DefaultExperimentOptions(kind);
   o.out_dir = a.out_dir + "/" + report::ExperimentName(kind);
   if (Given(a, "--seeds")) o.seeds = a.seeds;
@@ -167,51 +134,17 @@ report::ExperimentOptions AllOptionsFor(report::ExperimentKind kind, const Repor
   return o;
 }
 
-int RunAll(const ReportCommands& c, const std::string& command_line) {
+Status RunAll(const AllOverrides& a, const std::string& command_line) {
   std::vector<std::pair<report::ExperimentKind, report::ExperimentOptions>> experiments;
   for (report::ExperimentKind kind : report::AllExperimentKinds()) {
-    experiments.emplace_back(kind, AllOptionsFor(kind, c.all_options));
+    experiments.emplace_back(kind, AllOptionsFor(kind, a));
   }
-  const std::string command = c.all_options.report_only ? "" : command_line;
-  return ExitStatus("experiment all",
-                    report::RunAllExperiments(experiments, c.all_options.out_dir, command, std::cout));
+  // --report-only redoes the report of runs made by an earlier command line, not by this one.
+  const std::string command = a.report_only ? "" : command_line;
+  return report::RunAllExperiments(experiments, a.out_dir, command, std::cout);
 }
 
-// ---- the flags
-
-void AddInspect(CLI::App* app, ReportCommands* p) {
-  CLI::App* i =
-      app->add_subcommand("inspect", "one image through the network: a picture of every stage and an HTML page");
-  p->inspect = i;
-  i->add_option("--run", p->run_dir, "run folder written by train");
-  i->add_option("--checkpoint", p->checkpoint, "checkpoint folder or prefix (default: the run's best)");
-  i->add_flag("--untrained", p->untrained, "an untrained network (paper initialisation) instead of --run");
-  i->add_option("--classes", p->untrained_model.num_classes, "with --untrained: number of classes")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  i->add_option("--input-size", p->untrained_model.input_size, "with --untrained: input height = width")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  AddInitOption(i, &p->untrained_model.init, "with --untrained: paper (N(0, 0.01), biases 1/0) or he");
-  i->add_option("--seed", p->untrained_model.seed, "with --untrained: initialisation seed")->capture_default_str();
-  i->add_option("--grid-width", p->grid_width, "feature-map grids are upscaled to about this width")
-      ->check(CLI::Range(100, 8000))->capture_default_str();
-  i->add_option("--chart-width", p->chart_width, "width of the FC bar charts")
-      ->check(CLI::Range(100, 8000))->capture_default_str();
-  i->add_option("--threads", p->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
-  p->precision_flag = AddPrecisionOption(i, &p->precision, "fp32 or bf16 (default: the run's)");
-  i->add_option("image", p->image, "the image file")->required();
-  i->add_option("--out", p->out, "output folder (stage PNGs and index.html)")->required();
-}
-
-void AddFilters(CLI::App* app, ReportCommands* p) {
-  CLI::App* f = app->add_subcommand("filters", "conv1's 96 kernels as an 8 x 12 RGB grid (the paper's Figure 3)");
-  p->filters = f;
-  f->add_option("--run", p->run_dir, "run folder written by train")->required();
-  f->add_option("--checkpoint", p->checkpoint, "checkpoint folder or prefix (default: the run's best)");
-  f->add_option("--scale", p->scale, "nearest-neighbour upscale of each 11 x 11 kernel")
-      ->check(CLI::Range(1, 32))->capture_default_str();
-  f->add_option("--threads", p->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
-  f->add_option("--out", p->out, "output PNG file")->required();
-}
+// ---- the flags of `experiment <name>`
 
 void AddExperimentDataFlags(CLI::App* d, report::ExperimentOptions* o) {
   d->add_option("--data", o->data.source, "\"fashion-mnist\" or an image folder root/<class>/<image>")
@@ -281,10 +214,8 @@ const char* ExperimentHelp(report::ExperimentKind kind) {
   return "";
 }
 
-void AddAll(CLI::App* experiment, ReportCommands* p) {
-  ReportCommands::AllOverrides* a = &p->all_options;
-  p->all = experiment->add_subcommand("all", "every experiment at its defaults, and one report of them all");
-  CLI::App* d = p->all;
+// `experiment all`'s flags into `a`.
+void AddAllFlags(CLI::App* d, AllOverrides* a) {
   a->given = {
       {"--seeds", d->add_option("--seeds", a->seeds, "seeds of every experiment (default: each one's)")
                       ->delimiter(',')->expected(1, 100)},
@@ -304,83 +235,75 @@ void AddAll(CLI::App* experiment, ReportCommands* p) {
   d->add_flag("--resume", a->resume, "keep the finished runs in --out and train the rest (same settings only)");
 }
 
-void AddExperiment(CLI::App* app, ReportCommands* p) {
-  p->experiment = app->add_subcommand("experiment", "the paper's design claims, one controlled experiment each");
-  p->experiment->require_subcommand(1);
-  p->experiments.reserve(report::AllExperimentKinds().size());  // the flags point into the elements
-  for (report::ExperimentKind kind : report::AllExperimentKinds()) {
-    p->experiments.push_back({kind, nullptr, report::DefaultExperimentOptions(kind)});
-    ReportCommands::Experiment& e = p->experiments.back();
-    e.command = p->experiment->add_subcommand(report::ExperimentName(kind), ExperimentHelp(kind));
-    AddExperimentDataFlags(e.command, &e.options);
-    AddExperimentRunFlags(e.command, kind, &e.options);
-    AddExperimentOutputFlags(e.command, &e.options);
-  }
-  AddAll(p->experiment, p);
-}
-
-// ---- the command line as typed
-
-bool NeedsShellQuotes(const std::string& arg) {
-  if (arg.empty()) return true;
-  for (char ch : arg) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (!std::isalnum(c) && std::string("-_./:=,+@%").find(ch) == std::string::npos) return true;
-  }
-  return false;
-}
-
-std::string ShellQuote(const std::string& arg) {
-  if (!NeedsShellQuotes(arg)) return arg;
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-
 }  // namespace
 
-std::string ShellCommandLine(const std::vector<std::string>& argv) {
-  std::string line;
-  for (size_t i = 0; i < argv.size(); ++i) line += (i ? " " : "") + ShellQuote(argv[i]);
-  return line;
-}
-
-std::shared_ptr<ReportCommands> AddReportCommands(CLI::App* app) {
-  auto c = std::make_shared<ReportCommands>();
-  AddInspect(app, c.get());
-  AddFilters(app, c.get());
-  AddExperiment(app, c.get());
+Command AddInspectCommand(CLI::App* app) {
+  CLI::App* i =
+      app->add_subcommand("inspect", "one image through the network: a picture of every stage and an HTML page");
+  auto p = std::make_shared<InspectFlags>();
+  i->add_option("--run", p->run_dir, "run folder written by train");
+  i->add_option("--checkpoint", p->checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  i->add_flag("--untrained", p->untrained, "an untrained network (paper initialisation) instead of --run");
+  i->add_option("--classes", p->untrained_model.num_classes, "with --untrained: number of classes")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  i->add_option("--input-size", p->untrained_model.input_size, "with --untrained: input height = width")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  AddInitOption(i, &p->untrained_model.init, "with --untrained: paper (N(0, 0.01), biases 1/0) or he");
+  i->add_option("--seed", p->untrained_model.seed, "with --untrained: initialisation seed")->capture_default_str();
+  i->add_option("--grid-width", p->grid_width, "feature-map grids are upscaled to about this width")
+      ->check(CLI::Range(100, 8000))->capture_default_str();
+  i->add_option("--chart-width", p->chart_width, "width of the FC bar charts")
+      ->check(CLI::Range(100, 8000))->capture_default_str();
+  i->add_option("--threads", p->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  p->precision_flag = AddPrecisionOption(i, &p->precision, "fp32 or bf16 (default: the run's)");
+  i->add_option("image", p->image, "the image file")->required();
+  i->add_option("--out", p->out, "output folder (stage PNGs and index.html)")->required();
+  Command c{i, [p](const CommandLine& line) { return Inspect(*p, line.shell); }};
+  c.usage_error = [p]() -> std::string {
+    return p->untrained == !p->run_dir.empty() ? "give either --run RUN_DIR or --untrained" : "";
+  };
   return c;
 }
 
-bool RunReportCommands(const ReportCommands& commands, const std::vector<std::string>& argv, int* status) {
-  ReportCommands c = commands;
-  const std::string command_line = ShellCommandLine(argv);
-  if (*c.inspect) {
-    *status = RunInspect(c, command_line);
-  } else if (*c.filters) {
-    *status = ExitStatus("filters", Filters(c));
-  } else if (*c.experiment && *c.all) {
-    *status = RunAll(c, command_line);
-  } else {
-    for (const ReportCommands::Experiment& e : c.experiments) {
-      if (*c.experiment && *e.command) {
-        *status = RunExperiment(e, command_line);
-        return true;
-      }
-    }
-    return false;
+Command AddFiltersCommand(CLI::App* app) {
+  CLI::App* f = app->add_subcommand("filters", "conv1's 96 kernels as an 8 x 12 RGB grid (the paper's Figure 3)");
+  auto p = std::make_shared<FiltersFlags>();
+  f->add_option("--run", p->run_dir, "run folder written by train")->required();
+  f->add_option("--checkpoint", p->checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  f->add_option("--scale", p->scale, "nearest-neighbour upscale of each 11 x 11 kernel")
+      ->check(CLI::Range(1, 32))->capture_default_str();
+  f->add_option("--threads", p->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  f->add_option("--out", p->out, "output PNG file")->required();
+  return {f, [p](const CommandLine&) { return Filters(*p); }};
+}
+
+std::vector<Command> AddExperimentCommands(CLI::App* app) {
+  CLI::App* experiment =
+      app->add_subcommand("experiment", "the paper's design claims, one controlled experiment each");
+  experiment->require_subcommand(1);
+  std::vector<Command> commands;
+  for (report::ExperimentKind kind : report::AllExperimentKinds()) {
+    CLI::App* d = experiment->add_subcommand(report::ExperimentName(kind), ExperimentHelp(kind));
+    auto o = std::make_shared<report::ExperimentOptions>(report::DefaultExperimentOptions(kind));
+    AddExperimentDataFlags(d, o.get());
+    AddExperimentRunFlags(d, kind, o.get());
+    AddExperimentOutputFlags(d, o.get());
+    Command c{d, [kind, o](const CommandLine& line) {
+                report::ExperimentOptions options = *o;
+                // --report-only redoes the report of runs made by an earlier command line, not by this one.
+                if (!options.report_only) options.command = line.shell;
+                return report::RunExperiment(kind, options, std::cout);
+              }};
+    c.name = "experiment";
+    commands.push_back(std::move(c));
   }
-  return true;
+  CLI::App* all = experiment->add_subcommand("all", "every experiment at its defaults, and one report of them all");
+  auto a = std::make_shared<AllOverrides>();
+  AddAllFlags(all, a.get());
+  Command c{all, [a](const CommandLine& line) { return RunAll(*a, line.shell); }};
+  c.name = "experiment all";
+  commands.push_back(std::move(c));
+  return commands;
 }
-
-void AddStandardizeFlag(CLI::App* cmd, bool* standardize) {
-  cmd->add_flag("--standardize", *standardize,
-                "divide the mean-subtracted input by the pixels' standard deviation (default: off, as in the "
-                "paper; recommended with --init he, which then allows the paper's learning rates)");
-}
-
-train::EpochHook ReportEpochHook() { return report::MakeEpochReportHook(std::cerr); }
 
 }  // namespace alexnet::cli

@@ -12,8 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <filesystem>
 #include <thread>
 
 #include "util/files.h"
@@ -84,21 +83,27 @@ int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 
 
 }  // namespace
 
-Result<std::vector<std::string>> OwnArguments() {
-  // Read as a stream: /proc files report a size of 0.
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  if (!in) return Status::Error("/proc/self/cmdline", "cannot read this process's arguments");
-  const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  size_t start = 0;
-  while (start < raw.size()) {
-    const size_t end = raw.find('\0', start);
-    args.push_back(raw.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
+std::vector<std::string> LocalWorkerArguments(std::vector<std::string> args, const std::string& run_dir) {
+  bool has_run = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--local-workers" && i + 1 < args.size()) {
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      --i;
+    } else if (args[i].rfind("--local-workers=", 0) == 0) {
+      args.erase(args.begin() + static_cast<long>(i));
+      --i;
+    } else {
+      has_run |= args[i] == "--run" || args[i].rfind("--run=", 0) == 0;
+    }
   }
-  if (!args.empty()) args.erase(args.begin());
+  if (!has_run) args.insert(args.end(), {"--run", run_dir});  // one run folder for all
   return args;
+}
+
+std::string ThisProgram() {
+  std::error_code ec;
+  const std::string program = std::filesystem::read_symlink("/proc/self/exe", ec).string();  // by its name
+  return ec ? "/proc/self/exe" : program;
 }
 
 Result<int> RunLocalWorkers(const LocalWorkers& r, std::ostream& out) {

@@ -1,5 +1,6 @@
 // `alexnet train --local-workers N`: N training processes on this machine, one cluster on
-// 127.0.0.1. No TensorFlow here: it only starts, watches and signals processes.
+// 127.0.0.1. No TensorFlow here: it only says what the workers run, and starts, watches and
+// signals them.
 #pragma once
 
 #include <ostream>
@@ -29,7 +30,13 @@ inline constexpr char kLoopbackOnlyEnv[] = "ALEXNET_LOOPBACK_ONLY";
 // worker failed are killed (at start-up they would otherwise wait the start-up timeout).
 Result<int> RunLocalWorkers(const LocalWorkers& request, std::ostream& out);
 
-// This process's own command line (from /proc/self/cmdline) without argv[0].
-Result<std::vector<std::string>> OwnArguments();
+// The arguments each worker gets from `args`, the launching command's own (without argv[0]):
+// --local-workers N (or --local-workers=N) dropped, and `--run run_dir` added when there is no
+// --run, so that all of them write to one run folder. RunLocalWorkers adds --cluster and --task.
+std::vector<std::string> LocalWorkerArguments(std::vector<std::string> args, const std::string& run_dir);
+
+// The path of this program's binary (/proc/self/exe resolved; itself when that fails), to start
+// it again as the workers.
+std::string ThisProgram();
 
 }  // namespace alexnet::train

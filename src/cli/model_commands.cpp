@@ -1,0 +1,67 @@
+// summary, train-step, time: the network without data.
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/validators.h"
+#include "model/summary.h"
+#include "model/timing.h"
+#include "train/commands.h"
+
+namespace alexnet::cli {
+
+Command AddSummaryCommand(CLI::App* app) {
+  auto* cmd = app->add_subcommand("summary", "print the layer table from the built graph");
+  auto opts = std::make_shared<model::ModelOptions>();
+  auto markdown = std::make_shared<bool>(false);
+  AddShapeOptions(cmd, opts.get());
+  AddModelOptions(cmd, opts.get());
+  cmd->add_flag("--markdown", *markdown, "print the table as Markdown");
+  return {cmd, [opts, markdown](const CommandLine&) -> Status {
+            ALEXNET_ASSIGN_OR_RETURN(const model::Summary s, model::BuildSummary(*opts));
+            (*markdown ? model::PrintSummaryMarkdown : model::PrintSummary)(s, std::cout);
+            return Status::Ok();
+          }};
+}
+
+Command AddTrainStepCommand(CLI::App* app) {
+  auto* cmd = app->add_subcommand("train-step", "run SGD steps on one random batch");
+  auto opts = std::make_shared<model::ModelOptions>();
+  auto batch = std::make_shared<int>(8), steps = std::make_shared<int>(1);
+  auto lr = std::make_shared<float>(0.01f);
+  AddShapeOptions(cmd, opts.get());
+  AddModelOptions(cmd, opts.get());
+  AddPrecisionOption(cmd, &opts->precision, "fp32 or bf16 mixed precision");
+  AddLrnKernelOption(cmd, &opts->lrn_kernel);
+  cmd->add_option("--batch", *batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--steps", *steps, "number of steps")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr", *lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  return {cmd, [=](const CommandLine&) { return train::RunTrainSteps(*opts, *batch, *steps, *lr, std::cout); }};
+}
+
+Command AddTimeCommand(CLI::App* app) {
+  auto* cmd = app->add_subcommand("time", "forward and backward milliseconds per layer (as `caffe time`)");
+  auto o = std::make_shared<model::TimingOptions>();
+  AddShapeOptions(cmd, &o->model);
+  AddModelOptions(cmd, &o->model);
+  AddPrecisionOption(cmd, &o->model.precision, "fp32 or bf16 mixed precision");
+  AddLrnKernelOption(cmd, &o->model.lrn_kernel);
+  cmd->add_option("--batch", o->batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--iterations", o->iterations, "timed training steps and inference batches")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--traced", o->traced, "traced steps for the per-layer table (0: speeds only)")
+      ->check(kNonNegative)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  return {cmd, [o](const CommandLine&) -> Status {
+            ALEXNET_ASSIGN_OR_RETURN(const model::TimingReport t, model::TimeLayers(*o));
+            std::cout << "alexnet time: batch " << t.batch << ", input " << t.input_size << " x " << t.input_size
+                      << ", " << model::PrecisionName(t.precision) << ", LRN kernel "
+                      << model::LrnKernelName(o->model.lrn_kernel) << ", " << o->iterations
+                      << " timed steps after 1 warm-up, " << o->traced << " traced\n"
+                      << model::FormatTiming(t);
+            return Status::Ok();
+          }};
+}
+
+}  // namespace alexnet::cli

@@ -1,0 +1,178 @@
+// train: the recipe, the run folder, resuming, and data-parallel training (--cluster, --task,
+// --local-workers: docs/scaling.md).
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/quiet_start.h"
+#include "cli/validators.h"
+#include "report/epoch_report.h"
+#include "train/cluster.h"
+#include "train/launcher.h"
+#include "train/trainer.h"
+
+namespace alexnet::cli {
+
+namespace {
+
+std::string DefaultRunDir() {
+  const auto t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&t));
+  return buf;
+}
+
+void AddStandardizeFlag(CLI::App* cmd, bool* standardize) {
+  cmd->add_flag("--standardize", *standardize,
+                "divide the mean-subtracted input by the pixels' standard deviation (default: off, as in the "
+                "paper; recommended with --init he, which then allows the paper's learning rates)");
+}
+
+// The recipe's flags (the paper's values by default).
+void AddRecipeOptions(CLI::App* cmd, train::Recipe* r) {
+  cmd->add_option("--batch", r->batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr", r->lr, "initial learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  AddLrScheduleOption(cmd, &r->schedule);
+  cmd->add_option("--lr-step", r->step_epochs, "epochs between divisions (step schedule)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr-patience", r->patience, "epochs without improvement before /10 (plateau)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--momentum", r->momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--weight-decay", r->weight_decay, "L2 weight decay on weights")->capture_default_str();
+  cmd->add_flag("--random-crop,!--no-random-crop", r->random_crop, "random C x C crops (default: on)");
+  cmd->add_flag("--flip,!--no-flip", r->flip, "random horizontal flips (default: on)");
+  cmd->add_flag("--pca-color,!--no-pca-color", r->pca_color, "PCA colour augmentation (default: on)");
+}
+
+// The data split and run-folder flags.
+void AddTrainRunOptions(CLI::App* cmd, train::TrainConfig* c) {
+  cmd->add_option("--run", c->run.run_dir, "run folder (default runs/<date-time>)");
+  cmd->add_option("--val-fraction", c->data.val_fraction, "validation split of the training data")
+      ->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  cmd->add_option("--train-limit", c->data.train_limit, "use only this many training images (0 = all)")
+      ->check(kNonNegative)->capture_default_str();
+  cmd->add_option("--val-limit", c->data.val_limit, "use only this many validation images (0 = all)")
+      ->check(kNonNegative)->capture_default_str();
+  cmd->add_flag("--per-pixel-mean", c->data.per_pixel_mean, "subtract the paper's mean image");
+  cmd->add_option("--stats-images", c->data.stats_images, "images sampled for mean/PCA statistics (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--workers", c->run.workers, "input pipeline threads")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", c->run.threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--checkpoint-every", c->run.checkpoint_every, "steps between checkpoints (and every epoch end)")
+      ->capture_default_str();
+  cmd->add_option("--keep", c->run.keep_checkpoints, "checkpoints kept besides the best")->capture_default_str();
+  cmd->add_option("--log-every", c->run.log_every_s, "seconds between progress lines when not on a terminal")
+      ->capture_default_str();
+}
+
+// The data-parallel flags (docs/scaling.md).
+struct ClusterFlags {
+  std::string list;
+  int task = 0;
+  int local_workers = 0;
+  double timeout_s = model::ClusterSpec().collective_timeout_s;
+  double startup_timeout_s = model::ClusterSpec().startup_timeout_s;
+  CLI::Option* list_option = nullptr;
+  CLI::Option* task_option = nullptr;
+  CLI::Option* local_option = nullptr;
+};
+
+void AddClusterOptions(CLI::App* cmd, ClusterFlags* f) {
+  f->list_option = cmd->add_option("--cluster", f->list,
+                                   "data-parallel training: HOST:PORT of every worker, comma-separated (task 0 is the "
+                                   "chief; TF_CONFIG is read when not given). Trusted networks only: no TLS, no "
+                                   "authentication");
+  f->task_option = cmd->add_option("--task", f->task, "this process's index in --cluster")->check(kNonNegative);
+  f->local_option = cmd->add_option("--local-workers", f->local_workers,
+                                    "start N data-parallel workers on this machine (loopback only)")
+                        ->check(CLI::Range(1, 64))
+                        ->excludes(f->list_option)
+                        ->excludes(f->task_option);
+  cmd->add_option("--collective-timeout", f->timeout_s,
+                  "seconds a worker waits for the others in a step before failing")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--startup-timeout", f->startup_timeout_s,
+                  "seconds a worker waits at start for the others (they load data and statistics first)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+// The cluster of this process: --cluster/--task, else TF_CONFIG, else none.
+Result<model::ClusterSpec> ClusterOf(const ClusterFlags& f) {
+  model::ClusterSpec c;
+  if (f.list_option->count() > 0) {
+    ALEXNET_ASSIGN_OR_RETURN(c, train::ParseClusterList(f.list, f.task));
+  } else if (const char* tf_config = std::getenv("TF_CONFIG"); tf_config && *tf_config) {
+    ALEXNET_ASSIGN_OR_RETURN(c, train::ClusterFromTfConfig(tf_config));
+  } else if (f.task_option->count() > 0) {
+    return Status::Error("", "--task needs --cluster (or TF_CONFIG)");
+  }
+  c.collective_timeout_s = f.timeout_s;
+  c.startup_timeout_s = f.startup_timeout_s;
+  return c;
+}
+
+// `--local-workers N`: this process only starts the N workers (this program again, with the
+// same arguments and --cluster: train/launcher.h).
+Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir, const CommandLine& line) {
+  train::LocalWorkers w;
+  w.count = f.local_workers;
+  w.program = train::ThisProgram();
+  w.run_dir = run_dir;
+  w.collective_timeout_s = f.timeout_s;
+  w.args = train::LocalWorkerArguments({line.argv.begin() + 1, line.argv.end()}, run_dir);
+  StartChildrenQuietly();
+  ALEXNET_ASSIGN_OR_RETURN(const int chief, train::RunLocalWorkers(w, std::cout));
+  if (chief == 0) return Status::Ok();
+  return Status::Error("", "the chief (task 0) exited with status " + std::to_string(chief));
+}
+
+}  // namespace
+
+Command AddTrainCommand(CLI::App* app) {
+  auto* cmd = app->add_subcommand("train", "train AlexNet (paper recipe by default)");
+  auto c = std::make_shared<train::TrainConfig>();
+  auto resume = std::make_shared<bool>(false);
+  AddDataOptions(cmd, &c->data);
+  AddModelOptions(cmd, &c->model);
+  AddStandardizeFlag(cmd, &c->model.standardize_input);
+  cmd->add_flag("--resume", *resume, "continue the run in --run from its newest checkpoint");
+  cmd->add_option("--epochs", c->recipe.epochs, "epochs")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--time-budget", c->recipe.time_budget_s, "stop after this many seconds of training (0 = none)")
+      ->check(kNonNegative)
+      ->capture_default_str();
+  AddPrecisionOption(cmd, &c->model.precision, "fp32, or bf16 mixed precision (--resume: the run's unless given)");
+  AddRecipeOptions(cmd, &c->recipe);
+  AddTrainRunOptions(cmd, c.get());
+  auto cluster = std::make_shared<ClusterFlags>();
+  AddClusterOptions(cmd, cluster.get());
+  cmd->callback([c, resume] {
+    if (*resume && c->run.run_dir.empty()) throw CLI::ValidationError("--resume", "needs --run <run folder>");
+  });
+  return {cmd, [cmd, c, resume, cluster](const CommandLine& line) -> Status {
+            if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();
+            if (cluster->local_option->count() > 0) return RunLocalWorkers(*cluster, c->run.run_dir, line);
+            ALEXNET_ASSIGN_OR_RETURN(c->cluster, ClusterOf(*cluster));
+            if (c->cluster.enabled() && c->recipe.batch < c->cluster.size()) {
+              return Status::Error("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
+                                           std::to_string(c->cluster.size()) + " workers that share it");
+            }
+            train::TrainOverrides overrides;
+            auto given = [cmd](const char* name) { return cmd->get_option(name)->count() > 0; };
+            overrides.epochs = given("--epochs");
+            overrides.time_budget = given("--time-budget");
+            overrides.precision = given("--precision");
+            overrides.checkpoint_every = given("--checkpoint-every");
+            overrides.keep_checkpoints = given("--keep");
+            overrides.log_every = given("--log-every");
+            overrides.fixed = TrainOptionsFixedOnResume(*cmd);
+            // Each epoch end, for the learner: curves and conv1 filters (problems said on stderr).
+            return train::Train(*c, *resume, overrides, report::MakeEpochReportHook(std::cerr), std::cout);
+          }};
+}
+
+}  // namespace alexnet::cli
