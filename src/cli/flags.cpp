@@ -123,16 +123,12 @@ void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint)
   cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");
 }
 
-std::vector<std::string> TrainOptionsFixedOnResume(const CLI::App& cmd) {
-  static const std::set<std::string> kMayChange = {
-      "--run",      "--resume",         "--epochs",  "--time-budget",   "--precision",
-      "--workers",  "--threads",        "--keep",    "--log-every",     "--checkpoint-every",
-      "--cluster",  "--task",           "--local-workers", "--collective-timeout", "--startup-timeout"};
-  std::vector<std::string> fixed;
+std::vector<std::string> GivenOptions(const CLI::App& cmd) {
+  std::vector<std::string> given;
   for (const CLI::Option* o : cmd.get_options()) {
-    if (o->count() > 0 && kMayChange.count(o->get_name()) == 0) fixed.push_back(o->get_name());
+    if (o->count() > 0) given.push_back(o->get_name());
   }
-  return fixed;
+  return given;
 }
 
 }  // namespace alexnet::cli

@@ -36,10 +36,8 @@ CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vecto
 // --run and --checkpoint of the commands that read a trained run.
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint);
 
-// The options given to `train` that --resume cannot change: all but --run, --resume, --epochs,
-// --time-budget, --precision, --workers, --threads, --checkpoint-every, --keep, --log-every and
-// the cluster flags, which a resumed run takes from its command line (the rest are the run's,
-// in its config.json).
-std::vector<std::string> TrainOptionsFixedOnResume(const CLI::App& cmd);
+// The names of the options given on `cmd`'s command line, in the order it declares them (what
+// train::TrainOverrides reads: which of them a resumed run may change is train/resume_options.h's).
+std::vector<std::string> GivenOptions(const CLI::App& cmd);
 
 }  // namespace alexnet::cli

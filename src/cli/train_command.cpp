@@ -162,14 +162,7 @@ Command AddTrainCommand(CLI::App* app) {
                                            std::to_string(c->cluster.size()) + " workers that share it");
             }
             train::TrainOverrides overrides;
-            auto given = [cmd](const char* name) { return cmd->get_option(name)->count() > 0; };
-            overrides.epochs = given("--epochs");
-            overrides.time_budget = given("--time-budget");
-            overrides.precision = given("--precision");
-            overrides.checkpoint_every = given("--checkpoint-every");
-            overrides.keep_checkpoints = given("--keep");
-            overrides.log_every = given("--log-every");
-            overrides.fixed = TrainOptionsFixedOnResume(*cmd);
+            overrides.given = GivenOptions(*cmd);
             // Each epoch end, for the learner: curves and conv1 filters (problems said on stderr).
             return train::Train(*c, *resume, overrides, report::MakeEpochReportHook(std::cerr), std::cout);
           }};

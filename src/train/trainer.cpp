@@ -48,17 +48,7 @@ void InstallSignalHandlers() {
 Result<TrainConfig> ResumedConfig(const TrainConfig& given, const TrainOverrides& overrides) {
   Result<TrainConfig> loaded = LoadTrainConfig(given.run.run_dir);
   if (!loaded.ok()) return loaded.status().With("cannot resume");
-  TrainConfig saved = std::move(loaded).value();
-  if (overrides.epochs) saved.recipe.epochs = given.recipe.epochs;
-  if (overrides.time_budget) saved.recipe.time_budget_s = given.recipe.time_budget_s;
-  if (overrides.precision) saved.model.precision = given.model.precision;
-  if (overrides.checkpoint_every) saved.run.checkpoint_every = given.run.checkpoint_every;
-  if (overrides.keep_checkpoints) saved.run.keep_checkpoints = given.run.keep_checkpoints;
-  if (overrides.log_every) saved.run.log_every_s = given.run.log_every_s;
-  saved.run.workers = given.run.workers;
-  saved.run.threads = given.run.threads;
-  saved.cluster = given.cluster;  // the processes of this session, wherever the run started
-  return saved;
+  return ApplyResumeOptions(std::move(loaded).value(), given, overrides);
 }
 
 }  // namespace
@@ -88,9 +78,9 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   // settings, which must then be the run's; weights and position come from the chief.
   if (resume && (chief || fs::exists(dir + "/config.json"))) {
     // Said, not refused: docs/scaling.md resumes a cluster with its first commands plus --resume.
-    if (!overrides.fixed.empty()) {
+    if (const std::vector<std::string> fixed = overrides.Fixed(); !fixed.empty()) {
       std::string names;
-      for (const std::string& n : overrides.fixed) names += (names.empty() ? "" : ", ") + n;
+      for (const std::string& n : fixed) names += (names.empty() ? "" : ", ") + n;
       out << "note: " << names << " not used: a resumed run keeps the data, model and recipe of " << dir
           << "/config.json (a new --run can change them)\n";
     }

@@ -18,22 +18,10 @@
 #include "train/config.h"
 #include "train/events.h"
 #include "util/files.h"
+#include "train/resume_options.h"
 #include "train/schedule.h"
 
 namespace alexnet::train {
-
-struct TrainOverrides {  // what a resumed run may change on its command line, when given there
-  bool epochs = false;
-  bool time_budget = false;
-  bool precision = false;  // else the run keeps the precision it was started with
-  bool checkpoint_every = false;
-  bool keep_checkpoints = false;
-  bool log_every = false;
-  // Options given that a resumed run cannot change (its data, model and recipe): named in a note
-  // that they are not used, rather than silently ignored in favour of config.json.
-  std::vector<std::string> fixed;
-  bool Any() const { return epochs || time_budget || precision || checkpoint_every || keep_checkpoints || log_every; }
-};
 
 // Called after every epoch's validation and checkpoint (and after a partial epoch at the time
 // budget): the place for reports such as training curves and conv1 filter images.

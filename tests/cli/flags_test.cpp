@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/validators.h"
+#include "train/resume_options.h"
 
 namespace alexnet::cli {
 namespace {
@@ -220,7 +221,7 @@ TEST(Flags, NonNegativeTakesZeroAndRefusesNegatives) {
 
 // What `train --resume` would silently ignore is named: the options of the data, model and
 // recipe given again; the epochs, the run's own options and the flags never given are not.
-TEST(Flags, TrainOptionsFixedOnResumeAreTheGivenRecipeAndModelOptions) {
+TEST(Flags, OptionsFixedOnResumeAreTheGivenRecipeAndModelOptions) {
   CLI::App app;
   model::ModelOptions m;
   train::DataSpec d;
@@ -236,14 +237,16 @@ TEST(Flags, TrainOptionsFixedOnResumeAreTheGivenRecipeAndModelOptions) {
   app.add_option("--keep", keep);
   app.add_option("--lr", lr);
   ASSERT_EQ(Parse(app, {"--run", "r", "--resume", "--epochs", "3", "--keep", "9"}), "");
-  EXPECT_TRUE(TrainOptionsFixedOnResume(app).empty());
+  EXPECT_TRUE(train::TrainOverrides{GivenOptions(app)}.Fixed().empty());
+  EXPECT_TRUE(train::TrainOverrides{GivenOptions(app)}.Any());  // --epochs and --keep are recorded
   CLI::App again;
   AddModelOptions(&again, &m);
   AddDataOptions(&again, &d);
   again.add_flag("--resume", resume);
   again.add_option("--lr", lr);
   ASSERT_EQ(Parse(again, {"--resume", "--seed", "5", "--lr", "0.1", "--no-lrn"}), "");
-  const std::vector<std::string> fixed = TrainOptionsFixedOnResume(again);
+  const std::vector<std::string> fixed = train::TrainOverrides{GivenOptions(again)}.Fixed();
+  EXPECT_FALSE(train::TrainOverrides{GivenOptions(again)}.Any());
   EXPECT_EQ(fixed.size(), 3u);
   for (const char* name : {"--seed", "--lr", "--lrn"}) {
     EXPECT_NE(std::find(fixed.begin(), fixed.end(), name), fixed.end()) << name;

@@ -470,13 +470,13 @@ TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
   c.model.precision = model::Precision::kFp32;  // the default of the command line, not given
   c.recipe.epochs = 2;
   TrainOverrides epochs_given;
-  epochs_given.epochs = true;
+  epochs_given.given = {"--epochs"};
   ASSERT_TRUE(Train(c, true, epochs_given, nullptr, out2).ok()) << out2.str();
   EXPECT_STREQ(precision_in_config(), "bf16");
   EXPECT_NE(out2.str().find(", bf16, "), std::string::npos) << out2.str();
   c.recipe.epochs = 3;
   TrainOverrides precision_given = epochs_given;
-  precision_given.precision = true;
+  precision_given.given.push_back("--precision");
   ASSERT_TRUE(Train(c, true, precision_given, nullptr, out3).ok()) << out3.str();
   EXPECT_STREQ(precision_in_config(), "fp32");
   EXPECT_NE(out3.str().find(", fp32, "), std::string::npos) << out3.str();
@@ -502,7 +502,7 @@ TEST(RunEpochs, ANewTargetIsRecordedARecipeChangeNamedAndAFinishedRunSaysHowToGo
   EXPECT_EQ(epochs_in_config(), 1);
   // An option of the recipe given again is named as not used, not silently replaced by config.json's.
   TrainOverrides lr_given;
-  lr_given.fixed = {"--lr"};
+  lr_given.given = {"--lr"};
   const float lr = c.recipe.lr;
   c.recipe.lr = lr * 10;
   ASSERT_TRUE(Train(c, true, lr_given, nullptr, noted).ok()) << noted.str();
@@ -513,7 +513,7 @@ TEST(RunEpochs, ANewTargetIsRecordedARecipeChangeNamedAndAFinishedRunSaysHowToGo
   c.recipe.epochs = 2;
   c.run.keep_checkpoints = 7;  // the run section may change, and is recorded too
   TrainOverrides more;
-  more.epochs = more.keep_checkpoints = true;
+  more.given = {"--epochs", "--keep"};
   ASSERT_TRUE(Train(c, true, more, nullptr, out2).ok()) << out2.str();
   EXPECT_EQ(epochs_in_config(), 2);
   EXPECT_EQ(LoadTrainConfig((root / "run").string())->run.keep_checkpoints, 7);
