@@ -227,11 +227,11 @@ TrainState StateFromNumbers(const std::vector<double>& v) {
 // they all start from the same point; the time of one all-reduce of all parameters is said.
 Status TrainingRun::SyncReplicas() {
   double allreduce_s = 0;
-  const Status synced = session_->SyncReplicas(&allreduce_s);
+  const Status synced = session_->replicas()->SyncFromChief(&allreduce_s);
   if (!synced.ok()) return ExplainReplicaFailure(synced, config_.cluster).With("cannot synchronise the replicas");
   std::vector<double> mine = StateNumbers(state_);
   if (!chief_) std::fill(mine.begin(), mine.end(), 0.0);
-  Result<std::vector<double>> summed = session_->SumAcrossReplicas(mine);
+  Result<std::vector<double>> summed = session_->replicas()->Sum(mine);
   if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster);
   const std::vector<double>& chiefs = summed.value();
   state_ = StateFromNumbers(chiefs);
@@ -277,7 +277,7 @@ void TrainingRun::PrintHeader() const {
 }
 
 void TrainingRun::PrintChecksum() {
-  const Result<uint64_t> sum = session_->VariablesChecksum();
+  const Result<uint64_t> sum = session_->replicas()->VariablesChecksum();
   if (!sum.ok()) return;
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(*sum));
@@ -334,8 +334,9 @@ Status TrainingRun::Run() {
 Status TrainingRun::Step(const data::Batch& batch, const model::StopVotes& votes, model::StepResult* result) {
   model::StepResult& r = *result;
   const Clock::time_point step_start = Clock::now();
-  const Status st =
-      session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r, nullptr, votes);
+  const tensorflow::Tensor images = ImagesTensor(batch), labels = LabelsTensor(batch);
+  const Status st = distributed() ? session_->replicas()->TrainStep(images, labels, state_.learning_rate, votes, &r)
+                                  : session_->TrainStep(images, labels, state_.learning_rate, &r);
   const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
   if (!st.ok()) return ExplainReplicaFailure(st, config_.cluster).With("training step " + std::to_string(state_.step + 1));
   if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
@@ -426,7 +427,7 @@ Result<std::optional<ValMetrics>> TrainingRun::Validate() {
   EvalResult& val = evaluated.value();
   if (distributed()) {
     Result<std::vector<double>> summed =
-        session_->SumAcrossReplicas({double(val.images), double(val.top1), double(val.top5), val.loss_sum});
+        session_->replicas()->Sum({double(val.images), double(val.top1), double(val.top5), val.loss_sum});
     if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster).With("validation");
     const std::vector<double>& sum = summed.value();
     val.images = std::llround(sum[0]);

@@ -13,6 +13,7 @@
 
 #include "data/dataset.h"
 #include "data/loader.h"
+#include "model/replicas.h"
 #include "model/session.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
