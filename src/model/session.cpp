@@ -1,7 +1,6 @@
 #include "model/session.h"
 
 #include "model/gradient_fixes.h"
-#include "model/heap.h"
 #include "model/precision.h"
 #include "model/replicas.h"
 #include "model/train_step.h"
@@ -130,7 +129,6 @@ Status ModelSession::Build() {
 }
 
 Status ModelSession::StartSession() {
-  KeepFreedMemoryForReuse();  // before the session's threads exist (heap.h)
   tensorflow::SessionOptions so;
   if (config_.threads > 0) {
     so.config.set_intra_op_parallelism_threads(config_.threads);

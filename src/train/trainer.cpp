@@ -9,7 +9,6 @@
 #include <filesystem>
 
 #include "data/color_stats.h"
-#include "model/precision.h"
 #include "train/evaluate.h"
 #include "util/files.h"
 #include "model/summary.h"
@@ -89,8 +88,6 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
     }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
-  // config.json records the precision really used (bf16 falls back to fp32 on a CPU without it).
-  config.model.precision = model::UsablePrecision(config.model.precision);
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
   run->lock_ = std::move(lock);
   run->chief_ = chief;
@@ -155,7 +152,8 @@ Status TrainingRun::WriteRunFiles() {
   return WriteFileAtomic(dir + "/classes.txt", names);
 }
 
-// The training session: a single process's, or a replica's.
+// The training session: a single process's, or a replica's. Its precision is the one really used
+// (bf16 falls back to fp32 on a CPU without it), which config.json then records.
 Status TrainingRun::CreateSession() {
   model::SessionConfig sc;
   sc.model = config_.model;
@@ -165,6 +163,7 @@ Status TrainingRun::CreateSession() {
   sc.threads = config_.run.threads;
   if (replica_) replica_->ConfigureSession(&sc);
   ALEXNET_ASSIGN_OR_RETURN(session_, model::ModelSession::Create(sc));
+  config_.model.precision = session_->config().model.precision;
   return Status::Ok();
 }
 
