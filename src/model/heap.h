@@ -21,10 +21,9 @@
 
 namespace alexnet::model {
 
-// Idempotent. main() calls it first thing: an arena a thread already has stays its own, and
-// TensorFlow starts threads before any session exists. ModelSession calls it too (for other
-// programs, e.g. the tests), which reaches the threads started after that. Has no effect under
-// a sanitizer, whose allocator replaces malloc.
+// Called once, first thing in main() (src/cli/main.cpp): an arena a thread already has stays its
+// own, and TensorFlow starts threads before any session exists, so no later place reaches them
+// all. Idempotent. Has no effect under a sanitizer, whose allocator replaces malloc.
 void KeepFreedMemoryForReuse();
 
 }  // namespace alexnet::model

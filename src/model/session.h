@@ -1,5 +1,7 @@
 // A TensorFlow session around the AlexNet graph: forward pass, one SGD-with-momentum training
-// step, parameter initialisation, and checkpoint save/restore (SaveV2/RestoreV2).
+// step (train_step.cpp), parameter initialisation, and checkpoint save/restore (SaveV2/RestoreV2).
+// A session whose config has a cluster is one replica of a data-parallel run: what it does
+// differently is in replicas.h, reached through replicas().
 //
 // The wheel's libtensorflow_cc does not export ClientSession, so the graph is built with
 // Scope/ops, serialised with Scope::ToGraphDef and run by tensorflow::Session (NewSession).
@@ -31,29 +33,24 @@ struct SessionConfig {
   // times add up to its wall time, and each is the op's own (`alexnet time`).
   bool one_op_at_a_time = false;
   // Data-parallel training (replicas.h): this replica's place in the cluster and the target of
-  // this process's server (StartServer). Then a training step averages every gradient over the
-  // replicas before the momentum update, and its loss and accuracy are of the global batch.
+  // this process's server (StartServer). Then the session is a replica: its training step
+  // (Replicas::TrainStep) sums every gradient over the replicas before the momentum update, and
+  // its loss and accuracy are of the global batch. A replica must be a training session.
   ClusterSpec cluster;
   std::string target;
-};
-
-// A replica's wish to stop after the step (SIGINT/SIGTERM, time budget). The wishes are summed
-// over the replicas inside the step, so that all of them stop after the same step.
-struct StopVotes {
-  bool signal = false;
-  bool time_budget = false;
 };
 
 struct StepResult {
   float loss = 0;           // cross-entropy + weight decay
   float cross_entropy = 0;  // mean over the batch
   int correct_top1 = 0;     // images whose arg-max logit is the label
-  int batch = 0;            // images (distributed: over all replicas)
-  int signal_votes = 0;     // replicas that asked to stop (distributed only)
+  int batch = 0;            // images (a replica's step: over all replicas)
+  int signal_votes = 0;     // replicas that asked to stop (a replica's step only, replicas.h)
   int time_budget_votes = 0;
 };
 
-struct SavedVariables;  // session.cpp
+class Replicas;         // replicas.h
+struct SavedVariables;  // train_step.h
 
 class ModelSession {
  public:
@@ -66,10 +63,9 @@ class ModelSession {
 
   // One SGD step on a batch: images [N, S, S, 3] float, labels [N] int32. With `trace`, the step
   // also records TensorFlow's per-op timings (step_stats) and the graphs it really ran after
-  // grappler's rewrites (partition_graphs).
+  // grappler's rewrites (partition_graphs). A replica steps with replicas()->TrainStep.
   Status TrainStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
-                   float learning_rate, StepResult* result, tensorflow::RunMetadata* trace = nullptr,
-                   const StopVotes& votes = {});
+                   float learning_rate, StepResult* result, tensorflow::RunMetadata* trace = nullptr);
   // Loss and accuracy of a batch without updating anything (dropout off).
   Status EvalStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
                   StepResult* result, tensorflow::Tensor* probabilities = nullptr);
@@ -90,17 +86,8 @@ class ModelSession {
   Status Save(const std::string& prefix);
   Status Restore(const std::string& prefix);
 
-  // Distributed only. Gives every replica the chief's parameters and momentum accumulators;
-  // `allreduce_s` (optional) receives the time of one all-reduce of all parameters, the size of
-  // the gradient a step averages.
-  Status SyncReplicas(double* allreduce_s = nullptr);
-  // Distributed only: the element-wise sum of `values` over the replicas (all pass the same
-  // length). A collective, so every replica must call it.
-  Result<std::vector<double>> SumAcrossReplicas(const std::vector<double>& values);
-  // FNV-1a over the bytes of every variable (parameters and momentum accumulators), in order:
-  // replicas that hold identical weights print the same number.
-  Result<uint64_t> VariablesChecksum();
-  bool distributed() const { return config_.cluster.enabled(); }
+  // The replica part of the session (replicas.h); nullptr for a single process.
+  Replicas* replicas() { return replicas_.get(); }
 
   const Network& network() const { return net_; }
   // As created, except model.precision: the one really used (see UsablePrecision).
@@ -108,18 +95,19 @@ class ModelSession {
   const tensorflow::GraphDef& graph_def() const { return graph_def_; }
 
  private:
-  ModelSession() = default;
+  friend class Replicas;  // builds and runs a replica's step with the session's parts
+
+  ModelSession();
   Status Build();
-  tensorflow::Output AddLoss(const tensorflow::Scope& root);
-  tensorflow::Output AddReplicaLoss(const tensorflow::Scope& root);
-  void AddReplicaSyncOps(const tensorflow::Scope& root, const SavedVariables& saved);
-  Status AddTrainingOps(const tensorflow::Scope& root, SavedVariables* saved,
-                        std::vector<tensorflow::Output>* init_ops);
+  Status AddTrainingStep(const tensorflow::Scope& root, SavedVariables* saved,
+                         std::vector<tensorflow::Output>* init_ops);  // train_step.cpp
   Status StartSession();
-  // TrainStep on a non-empty batch; `weights` (distributed only): none (Tensor()) or one per image.
-  Status TrainStepOn(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
-                     const tensorflow::Tensor& weights, float learning_rate, StepResult* result,
-                     tensorflow::RunMetadata* trace, const StopVotes& votes);
+  // Runs the training step on a batch, with `more_feeds` and `more_fetches` (a replica's); `out`
+  // receives the loss, the cross-entropy, the logits, then `more_fetches`.
+  Status RunTrainStep(const tensorflow::Tensor& images, const tensorflow::Tensor& labels, float learning_rate,
+                      const std::vector<std::pair<std::string, tensorflow::Tensor>>& more_feeds,
+                      const std::vector<std::string>& more_fetches, std::vector<tensorflow::Tensor>* out,
+                      tensorflow::RunMetadata* trace = nullptr);
   Status Run(const std::vector<std::pair<std::string, tensorflow::Tensor>>& feeds,
              const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
              std::vector<tensorflow::Tensor>* out, tensorflow::RunMetadata* trace);
@@ -131,10 +119,11 @@ class ModelSession {
   Network net_;
   tensorflow::GraphDef graph_def_;
   std::unique_ptr<tensorflow::Session> session_;
+  std::unique_ptr<Replicas> replicas_;  // with a cluster only
   std::vector<std::string> gradient_names_;
   std::vector<std::string> variable_names_;  // what a checkpoint holds, in order
-  // The loss of this replica's batch alone (EvalStep, Gradients): the training loss of a
-  // distributed step is of the global batch and needs the other replicas.
+  // The loss of the fed batch alone (EvalStep, Gradients): the training loss of a replica is of
+  // the global batch and needs the other replicas.
   std::string local_loss_name_, local_cross_entropy_name_;
 };
 

@@ -9,10 +9,7 @@
 #include <filesystem>
 
 #include "data/color_stats.h"
-#include "model/precision.h"
-#include "model/replicas.h"
 #include "train/batch_tensors.h"
-#include "train/cluster.h"
 #include "train/evaluate.h"
 #include "train/loader_options.h"
 #include "train/open_dataset.h"
@@ -61,11 +58,9 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
                                                        std::ostream& out) {
   const std::string dir = config.run.run_dir;
   // A replica's server first: a port in use or a bad cluster list is said before any work.
-  std::string target;
-  if (config.cluster.enabled()) {
-    ALEXNET_ASSIGN_OR_RETURN(target, model::StartServer(config.cluster, config.run.threads));
-  }
-  const bool chief = !config.cluster.enabled() || config.cluster.chief();
+  ALEXNET_ASSIGN_OR_RETURN(std::unique_ptr<ReplicaRun> replica,
+                           ReplicaRun::Start(config.cluster, config.run.threads, out));
+  const bool chief = !replica || replica->chief();
   std::unique_ptr<RunFolderLock> lock;
   if (chief) {
     if (resume && !fs::is_directory(dir)) return Status::Error(dir, "cannot resume: no such run folder");
@@ -86,14 +81,13 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
     }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
   }
-  // config.json records the precision really used (bf16 falls back to fp32 on a CPU without it).
-  config.model.precision = model::UsablePrecision(config.model.precision);
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
   run->lock_ = std::move(lock);
   run->chief_ = chief;
-  run->target_ = target;
+  run->replica_ = std::move(replica);
   ALEXNET_RETURN_IF_ERROR(run->OpenData());
   ALEXNET_RETURN_IF_ERROR(run->LoadStatistics());
+  ALEXNET_RETURN_IF_ERROR(run->CreateSession());
   // A resumed run records what its command line changed, so that the next --resume keeps it.
   if (chief && (!resume || overrides.Any())) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
   ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume));
@@ -151,30 +145,36 @@ Status TrainingRun::WriteRunFiles() {
   return WriteFileAtomic(dir + "/classes.txt", names);
 }
 
-// The training graph, initialised or restored from the newest checkpoint.
-Status TrainingRun::OpenModel(bool resume) {
+// The training session: a single process's, or a replica's. Its precision is the one really used
+// (bf16 falls back to fp32 on a CPU without it), which config.json then records.
+Status TrainingRun::CreateSession() {
   model::SessionConfig sc;
   sc.model = config_.model;
   sc.training = true;
   sc.weight_decay = config_.recipe.weight_decay;
   sc.momentum = config_.recipe.momentum;
   sc.threads = config_.run.threads;
-  sc.cluster = config_.cluster;
-  sc.target = target_;
-  // Each replica draws its own dropout masks (the graph's random ops are seeded from the model
-  // seed); the initial weights it draws from that seed are replaced by the chief's anyway.
-  if (distributed()) sc.model.seed += 1000 * config_.cluster.task;
+  if (replica_) replica_->ConfigureSession(&sc);
   ALEXNET_ASSIGN_OR_RETURN(session_, model::ModelSession::Create(sc));
+  config_.model.precision = session_->config().model.precision;
+  return Status::Ok();
+}
+
+// The weights, initialised or restored from the newest checkpoint; a replica then takes the
+// chief's (the others initialise only to have values to overwrite).
+Status TrainingRun::OpenModel(bool resume) {
   state_.learning_rate = config_.recipe.lr;
-  if (!chief_) {
-    ALEXNET_RETURN_IF_ERROR(session_->Initialize());  // then overwritten by the chief's values
-    return SyncReplicas();
-  }
-  checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
-  if (!resume) {
+  if (chief_) checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
+  if (resume && chief_) {
+    ALEXNET_RETURN_IF_ERROR(RestoreCheckpoint());
+  } else {
     ALEXNET_RETURN_IF_ERROR(session_->Initialize());
-    return distributed() ? SyncReplicas() : Status::Ok();
   }
+  return replica_ ? replica_->SyncFromChief(session_.get(), &state_) : Status::Ok();
+}
+
+// The newest checkpoint's weights and training state.
+Status TrainingRun::RestoreCheckpoint() {
   Result<CheckpointInfo> latest = checkpoints_->RestoreNewest(session_.get(), /*best_first=*/false);
   if (!latest.ok()) return latest.status().With("cannot resume");
   state_ = latest->state;
@@ -186,52 +186,6 @@ Status TrainingRun::OpenModel(bool resume) {
   }
   out_ << "resumed from " << latest->prefix << " at step " << state_.step << " (epoch " << state_.epoch << ", batch "
        << state_.batch_in_epoch << ", lr " << state_.learning_rate << ")\n";
-  return distributed() ? SyncReplicas() : Status::Ok();
-}
-
-namespace {
-
-// TrainState as numbers, to send the chief's to the other replicas (SumAcrossReplicas).
-std::vector<double> StateNumbers(const TrainState& s) {
-  return {double(s.step),     double(s.epoch),      double(s.batch_in_epoch),
-          s.learning_rate,    double(s.lr_drops),   double(s.epochs_without_improvement),
-          s.best_val_top1,    double(s.images_seen), s.train_seconds,
-          s.last_loss};
-}
-
-TrainState StateFromNumbers(const std::vector<double>& v) {
-  TrainState s;
-  s.step = std::llround(v[0]);
-  s.epoch = std::llround(v[1]);
-  s.batch_in_epoch = std::llround(v[2]);
-  s.learning_rate = static_cast<float>(v[3]);
-  s.lr_drops = static_cast<int>(std::lround(v[4]));
-  s.epochs_without_improvement = static_cast<int>(std::lround(v[5]));
-  s.best_val_top1 = v[6];
-  s.images_seen = std::llround(v[7]);
-  s.train_seconds = v[8];
-  s.last_loss = static_cast<float>(v[9]);
-  return s;
-}
-
-}  // namespace
-
-// Every replica takes the chief's weights, momentum and training state (fresh or resumed), so
-// they all start from the same point; the time of one all-reduce of all parameters is said.
-Status TrainingRun::SyncReplicas() {
-  double allreduce_s = 0;
-  const Status synced = session_->SyncReplicas(&allreduce_s);
-  if (!synced.ok()) return ExplainReplicaFailure(synced, config_.cluster).With("cannot synchronise the replicas");
-  std::vector<double> mine = StateNumbers(state_);
-  if (!chief_) std::fill(mine.begin(), mine.end(), 0.0);
-  Result<std::vector<double>> summed = session_->SumAcrossReplicas(mine);
-  if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster);
-  const std::vector<double>& chiefs = summed.value();
-  state_ = StateFromNumbers(chiefs);
-  const double mb = 4.0 * double(session_->network().ParameterCount()) / 1e6;
-  out_ << "replicas synchronised from the chief; one all-reduce of the " << FormatFixed(mb, 1)
-       << " MB of parameters across " << config_.cluster.size() << " workers took " << FormatFixed(allreduce_s, 3)
-       << " s" << std::endl;
   return Status::Ok();
 }
 
@@ -260,21 +214,7 @@ void TrainingRun::PrintHeader() const {
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
        << ", " << FormatCount(session_->network().ParameterCount())
        << " parameters\n  run folder: " << config_.run.run_dir << std::endl;
-  if (!distributed()) return;
-  const auto& c = config_.cluster;
-  out_ << "  data parallel: task " << c.task << (c.chief() ? " (chief)" : "") << " of " << c.size()
-       << " workers at " << c.address() << ", " << config_.recipe.batch / c.size() << " to "
-       << (config_.recipe.batch + c.size() - 1) / c.size() << " images of each batch of " << config_.recipe.batch
-       << ", collective timeout " << FormatFixed(c.collective_timeout_s, 0) << " s"
-       << (chief_ ? "" : "; the chief writes the run folder") << std::endl;
-}
-
-void TrainingRun::PrintChecksum() {
-  const Result<uint64_t> sum = session_->VariablesChecksum();
-  if (!sum.ok()) return;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(*sum));
-  out_ << "variables checksum " << hex << " (task " << config_.cluster.task << ", step " << state_.step << ")\n";
+  if (replica_) replica_->PrintHeader(config_.recipe.batch);
 }
 
 double TrainingRun::Seconds() const {
@@ -299,7 +239,7 @@ Status TrainingRun::Run() {
     votes.signal = g_signal.load() != 0;
     votes.time_budget = config_.recipe.time_budget_s > 0 && Seconds() >= config_.recipe.time_budget_s;
     // A single process stops at once; replicas vote in the next step, so all stop after it.
-    if (!distributed() && (votes.signal || votes.time_budget)) {
+    if (!replica_ && (votes.signal || votes.time_budget)) {
       stop = votes.signal ? Stop::kSignal : Stop::kTimeBudget;
       break;
     }
@@ -327,10 +267,10 @@ Status TrainingRun::Run() {
 Status TrainingRun::Step(const data::Batch& batch, const model::StopVotes& votes, model::StepResult* result) {
   model::StepResult& r = *result;
   const Clock::time_point step_start = Clock::now();
-  const Status st =
-      session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r, nullptr, votes);
+  const Status st = replica_ ? replica_->Step(session_.get(), batch, state_.learning_rate, votes, &r)
+                             : session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r);
   const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
-  if (!st.ok()) return ExplainReplicaFailure(st, config_.cluster).With("training step " + std::to_string(state_.step + 1));
+  if (!st.ok()) return st.With("training step " + std::to_string(state_.step + 1));
   if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
   state_.step += 1;
   state_.images_seen += r.batch;  // of all replicas
@@ -408,25 +348,13 @@ void TrainingRun::PrintProgress(const data::Batch& batch, const model::StepResul
 Result<std::optional<ValMetrics>> TrainingRun::Validate() {
   if (!val_set_) return std::optional<ValMetrics>();
   data::LoaderOptions lo = EvalLoaderOptions(config_, stats_, false, config_.recipe.batch);
-  if (distributed()) {  // each replica its share of every batch; the counts are summed below
-    lo.shard = config_.cluster.task;
-    lo.shards = config_.cluster.size();
-  }
+  if (replica_) replica_->TakeShare(&lo);  // each replica its share of every batch; the counts are summed below
   ALEXNET_ASSIGN_OR_RETURN(auto loader, data::Loader::Create(val_set_, lo));
   Result<EvalResult> evaluated = Evaluate(session_.get(), loader.get(), config_.model.num_classes,
                                           chief_ ? EvalProgress::kTerminalOnly : EvalProgress::kNone);
   if (!evaluated.ok()) return evaluated.status().With("validation");
   EvalResult& val = evaluated.value();
-  if (distributed()) {
-    Result<std::vector<double>> summed =
-        session_->SumAcrossReplicas({double(val.images), double(val.top1), double(val.top5), val.loss_sum});
-    if (!summed.ok()) return ExplainReplicaFailure(summed.status(), config_.cluster).With("validation");
-    const std::vector<double>& sum = summed.value();
-    val.images = std::llround(sum[0]);
-    val.top1 = std::llround(sum[1]);
-    val.top5 = std::llround(sum[2]);
-    val.loss_sum = sum[3];
-  }
+  if (replica_) ALEXNET_RETURN_IF_ERROR(replica_->SumCounts(session_.get(), &val));
   return std::optional<ValMetrics>(ValMetrics{val.mean_loss(), val.top1_accuracy(), val.top5_accuracy()});
 }
 
@@ -478,7 +406,7 @@ Status TrainingRun::Save(const char* why) {
 }
 
 Status TrainingRun::Finish(Stop stop) {
-  if (distributed()) PrintChecksum();
+  if (replica_) replica_->PrintChecksum(session_.get(), state_.step);
   if (stop == Stop::kSignal) {
     ALEXNET_RETURN_IF_ERROR(Save("interrupted"));
     const int sig = g_signal.load();

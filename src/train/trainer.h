@@ -17,6 +17,7 @@
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/events.h"
+#include "train/replica_run.h"
 #include "util/files.h"
 #include "train/resume_options.h"
 #include "train/schedule.h"
@@ -70,10 +71,11 @@ class TrainingRun {
   TrainingRun(TrainConfig config, EpochHook hook, std::ostream& out);
   Status OpenData();
   Status LoadStatistics();
+  Status CreateSession();
   Status WriteRunFiles();
   Status OpenModel(bool resume);
+  Status RestoreCheckpoint();
   Status OpenLoader();
-  Status SyncReplicas();
   Status Step(const data::Batch& batch, const model::StopVotes& votes, model::StepResult* r);
   Status EndEpoch(int64_t finished_epoch, bool partial);
   Result<std::optional<ValMetrics>> Validate();
@@ -81,15 +83,13 @@ class TrainingRun {
   Status Finish(Stop stop);
   Status NonFiniteLoss(float loss) const;
   void PrintHeader() const;
-  void PrintChecksum();
-  bool distributed() const { return config_.cluster.enabled(); }
   void PrintProgress(const data::Batch& batch, const model::StepResult& r);
   double Seconds() const;  // training time of the run so far, earlier sessions included
 
   std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime (the chief's only)
-  // Only the chief of a distributed run (or a single process) writes the run folder.
+  // Only the chief of a cluster (or a single process) writes the run folder.
   bool chief_ = true;
-  std::string target_;  // this replica's TensorFlow server
+  std::unique_ptr<ReplicaRun> replica_;  // with a cluster only: what a replica does differently
   TrainConfig config_;
   EpochHook on_epoch_end_;
   StepHook on_step_;
