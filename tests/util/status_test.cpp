@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <string>
 
+#include "util/files.h"
+
 namespace alexnet {
 namespace {
 
@@ -76,6 +78,16 @@ TEST(Status, CodesHaveNamesAndErrnoGivesNotFoundOrIo) {
   EXPECT_EQ(ErrnoCode(ENOTDIR), StatusCode::kNotFound);
   EXPECT_EQ(ErrnoCode(EACCES), StatusCode::kIo);
   EXPECT_EQ(ErrnoCode(ENOSPC), StatusCode::kIo);
+}
+
+TEST(Status, AMissingFileIsNotFoundAndNamesItsPath) {
+  const std::string path = "/nonexistent-alexnet-folder/file.txt";
+  const Result<std::string> read = ReadFile(path);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kNotFound) << read.status().message();
+  EXPECT_NE(read.status().message().find(path), std::string::npos) << read.status().message();
+  const Status written = WriteFileAtomic(path, "x");
+  EXPECT_EQ(written.code(), StatusCode::kNotFound) << written.message();
 }
 
 }  // namespace
