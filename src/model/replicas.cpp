@@ -48,11 +48,11 @@ Result<std::string> StartServer(const ClusterSpec& cluster, int intra_op_threads
   const std::string where = "task " + std::to_string(cluster.task) + " (" + cluster.address() + ")";
   std::unique_ptr<tensorflow::ServerInterface> made;
   const Status created = FromTf(tensorflow::NewServer(MakeServerDef(cluster, intra_op_threads), &made));
-  if (!created.ok()) return Status::Error("", "cannot start the TensorFlow server of " + where + ": " + created.reason());
+  if (!created.ok()) return created.With("cannot start the TensorFlow server of " + where);
   const Status started = FromTf(made->Start());
   if (!started.ok()) {
-    return Status::Error("", "cannot start the TensorFlow server of " + where + ": " + started.reason() +
-                                 " (is the port in use by another process?)");
+    return Status::Error(started.code(), "", "cannot start the TensorFlow server of " + where + ": " +
+                                                 started.reason() + " (is the port in use by another process?)");
   }
   server = made.release();
   return server->target();

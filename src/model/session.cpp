@@ -314,7 +314,7 @@ Status ModelSession::StartSession() {
     }
   }
   session_.reset(tensorflow::NewSession(so));
-  if (!session_) return Status::Error("", "could not create a TensorFlow session");
+  if (!session_) return Status::Internal("could not create a TensorFlow session");
   return FromTf(session_->Create(graph_def_));
 }
 
@@ -344,7 +344,7 @@ Status ModelSession::Run(const std::vector<std::pair<std::string, Tensor>>& feed
 
 Status ModelSession::TrainStep(const Tensor& images, const Tensor& labels, float learning_rate,
                                StepResult* result, tensorflow::RunMetadata* trace, const StopVotes& votes) {
-  if (!config_.training) return Status::Error("", "session built without training ops");
+  if (!config_.training) return Status::Internal("session built without training ops");
   // An empty shard (a last batch of an epoch smaller than the number of replicas) must still
   // take part in the step's collectives, but TensorFlow's CPU convolutions fail on a batch of
   // 0 ("input depth must be evenly divisible by filter depth: 3 vs 96"): it runs one blank
@@ -454,7 +454,7 @@ Status ModelSession::ReadParameters(std::vector<std::pair<std::string, Tensor>>*
 
 Status ModelSession::Gradients(const Tensor& images, const Tensor& labels, std::vector<Tensor>* grads,
                                float* loss) {
-  if (!config_.training) return Status::Error("", "session built without training ops");
+  if (!config_.training) return Status::Internal("session built without training ops");
   std::vector<std::string> fetch = gradient_names_;
   fetch.push_back(local_loss_name_);
   std::vector<Tensor> out;
@@ -478,7 +478,7 @@ Status ModelSession::Restore(const std::string& prefix) {
 }
 
 Status ModelSession::SyncReplicas(double* allreduce_s) {
-  if (!distributed()) return Status::Error("", "not a replica of a distributed run");
+  if (!distributed()) return Status::Internal("not a replica of a distributed run");
   ALEXNET_RETURN_IF_TF_ERROR(session_->Run({}, {}, {names::kSyncParameters}, nullptr));
   if (config_.training) ALEXNET_RETURN_IF_TF_ERROR(session_->Run({}, {}, {names::kSyncMomentum}, nullptr));
   if (!allreduce_s) return Status::Ok();
@@ -494,7 +494,7 @@ Result<std::vector<double>> ModelSession::SumAcrossReplicas(const std::vector<do
   if (!distributed()) return values;
   // A collective instance keeps the shape it first ran with: always send kSumWidth numbers.
   constexpr int64_t kSumWidth = 16;
-  if (static_cast<int64_t>(values.size()) > kSumWidth) return Status::Error("", "SumAcrossReplicas: too many values");
+  if (static_cast<int64_t>(values.size()) > kSumWidth) return Status::Internal("SumAcrossReplicas: too many values");
   Tensor in(tensorflow::DT_DOUBLE, {kSumWidth});
   in.flat<double>().setZero();
   for (size_t i = 0; i < values.size(); ++i) in.flat<double>()(static_cast<int64_t>(i)) = values[i];
