@@ -47,7 +47,7 @@ Result<std::vector<int>> FreePorts(int n) {
     socklen_t len = sizeof a;
     if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      error = Status::Error("", std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
+      error = Status::Io("", std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
     } else {
       ports.push_back(ntohs(a.sin_port));
     }
@@ -87,7 +87,7 @@ int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 
 Result<std::vector<std::string>> OwnArguments() {
   // Read as a stream: /proc files report a size of 0.
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  if (!in) return Status::Error("/proc/self/cmdline", "cannot read this process's arguments");
+  if (!in) return Status::Io("/proc/self/cmdline", "cannot read this process's arguments");
   const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<std::string> args;
   size_t start = 0;
@@ -103,7 +103,7 @@ Result<std::vector<std::string>> OwnArguments() {
 
 Result<int> RunLocalWorkers(const LocalWorkers& r, std::ostream& out) {
   if (r.count < 1 || r.count > kMaxWorkers) {
-    return Status::Error("", "--local-workers must be 1.." + std::to_string(kMaxWorkers));
+    return Status::BadInput("", "--local-workers must be 1.." + std::to_string(kMaxWorkers));
   }
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<int> ports, FreePorts(r.count));
   std::string cluster;
