@@ -60,7 +60,7 @@ double Field(const CsvTable& t, size_t row, const char* column) {
 Result<std::vector<StepRow>> ReadSteps(const std::string& path) {
   ALEXNET_ASSIGN_OR_RETURN(const CsvTable t, ReadCsv(path));
   for (const char* need : {"step", "epoch", "batch", "correct_top1", "cross_entropy", "step_seconds"}) {
-    if (t.Column(need) < 0) return Status::Error(path, std::string("no column '") + need + "' in the header");
+    if (t.Column(need) < 0) return Status::BadInput(path, std::string("no column '") + need + "' in the header");
   }
   std::vector<StepRow> steps;
   for (size_t i = 0; i < t.rows.size(); ++i) {
@@ -131,7 +131,7 @@ Status TrainVariant(const ExperimentOptions& o, const Variant& v, int64_t seed, 
   const Status trained = run->Run();
   run.reset();  // releases the run folder's lock
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (train::IsNonFiniteLoss(trained)) {
+  if (trained.code() == StatusCode::kNonFiniteLoss) {
     out << "  diverged: " << trained.reason() << std::endl;
     ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(c.run.run_dir + "/diverged.txt", trained.reason() + "\n"));
   } else {
@@ -148,7 +148,7 @@ Result<RunRecord> ReadRunRecord(const std::string& run_dir) {
     r.diverged = why->substr(0, why->find('\n'));
   }
   ALEXNET_ASSIGN_OR_RETURN(r.epochs, ReadMetricsCsv(run_dir + "/metrics.csv"));
-  if (r.epochs.empty() && r.diverged.empty()) return Status::Error(run_dir + "/metrics.csv", "no epochs recorded");
+  if (r.epochs.empty() && r.diverged.empty()) return Status::BadInput(run_dir + "/metrics.csv", "no epochs recorded");
   ALEXNET_ASSIGN_OR_RETURN(r.steps, ReadSteps(run_dir + "/steps.csv"));
   if (fs::exists(run_dir + "/train_eval.csv")) {
     ALEXNET_ASSIGN_OR_RETURN(r.train_top1, ReadTrainEval(run_dir + "/train_eval.csv"));
@@ -379,7 +379,7 @@ std::string PanelPlot(const std::vector<VariantResult>& results, const PanelPoin
 
 Status DrawExperimentPlot(const std::string& title, const std::vector<VariantResult>& results,
                           const std::vector<Panel>& panels, const std::string& png_path, const std::string& gnuplot) {
-  if (results.empty() || panels.empty()) return Status::Error("", "nothing to plot");
+  if (results.empty() || panels.empty()) return Status::BadInput(png_path, "nothing to plot");
   const std::string tmp_png = png_path + ".tmp.png";
   std::ostringstream gp;
   gp << "# Written by alexnet (report/experiment_runs.cpp): mean over seeds, bars = standard deviation.\n"
