@@ -112,7 +112,7 @@ Result<model::ClusterSpec> ClusterOf(const ClusterFlags& f) {
   } else if (const char* tf_config = std::getenv("TF_CONFIG"); tf_config && *tf_config) {
     ALEXNET_ASSIGN_OR_RETURN(c, train::ClusterFromTfConfig(tf_config));
   } else if (f.task_option->count() > 0) {
-    return Status::Error("", "--task needs --cluster (or TF_CONFIG)");
+    return Status::BadInput("", "--task needs --cluster (or TF_CONFIG)");
   }
   c.collective_timeout_s = f.timeout_s;
   c.startup_timeout_s = f.startup_timeout_s;
@@ -146,7 +146,7 @@ Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir) {
   StartChildrenQuietly();
   ALEXNET_ASSIGN_OR_RETURN(const int chief, train::RunLocalWorkers(w, std::cout));
   if (chief == 0) return Status::Ok();
-  return Status::Error("", "the chief (task 0) exited with status " + std::to_string(chief));
+  return Status::Unavailable("", "the chief (task 0) exited with status " + std::to_string(chief));
 }
 
 }  // namespace
@@ -190,7 +190,7 @@ Command AddTrainCommand(CLI::App* app) {
             if (cluster->local_option->count() > 0) return RunLocalWorkers(*cluster, c->run.run_dir);
             ALEXNET_ASSIGN_OR_RETURN(c->cluster, ClusterOf(*cluster));
             if (c->cluster.enabled() && c->recipe.batch < c->cluster.size()) {
-              return Status::Error("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
+              return Status::BadInput("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
                                            std::to_string(c->cluster.size()) + " workers that share it");
             }
             train::TrainOverrides overrides;
@@ -247,7 +247,7 @@ Command AddPredictCommand(CLI::App* app) {
             }
             std::cout << (*json ? train::PredictionsJson(o).dump(2) + "\n" : train::PredictionsText(o));
             if (o.failed() == 0) return Status::Ok();
-            return Status::Error("", std::to_string(o.failed()) + " of " + std::to_string(o.results.size()) +
+            return Status::BadInput("", std::to_string(o.failed()) + " of " + std::to_string(o.results.size()) +
                                          " inputs could not be read");
           }};
 }
