@@ -76,11 +76,6 @@ class [[nodiscard]] Status {
     return Error(StatusCode::kUnavailable, std::move(path), std::move(reason));
   }
   static Status Internal(std::string reason) { return Error(StatusCode::kInternal, "", std::move(reason)); }
-  // Being replaced by the constructors above, call site by call site; a failure made with it
-  // has no kind yet (kInternal).
-  static Status Error(std::string path, std::string reason) {
-    return Error(StatusCode::kInternal, std::move(path), std::move(reason));
-  }
   static Status Error(StatusCode code, std::string path, std::string reason) {
     Status s;
     s.code_ = code == StatusCode::kOk ? StatusCode::kInternal : code;
