@@ -85,7 +85,7 @@ void PrintInspectReport(const report::InspectModel& m, const report::InspectRepo
 Status Inspect(const InspectFlags& c, const std::string& command_line) {
   // Check the image first: a typo should not wait for a model to load.
   std::error_code ec;
-  if (!fs::exists(c.image, ec)) return Status::Error(c.image, "no such image file");
+  if (!fs::exists(c.image, ec)) return Status::NotFound(c.image, "no such image file");
   ALEXNET_ASSIGN_OR_RETURN(const report::InspectModel m, OpenInspectModel(c));
   report::InspectOptions io;
   io.command = command_line;

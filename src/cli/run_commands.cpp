@@ -50,7 +50,7 @@ Command AddPredictCommand(CLI::App* app) {
             }
             std::cout << (*json ? train::PredictionsJson(o).dump(2) + "\n" : train::PredictionsText(o));
             if (o.failed() == 0) return Status::Ok();
-            return Status::Error("", std::to_string(o.failed()) + " of " + std::to_string(o.results.size()) +
+            return Status::BadInput("", std::to_string(o.failed()) + " of " + std::to_string(o.results.size()) +
                                          " inputs could not be read");
           }};
 }

@@ -109,7 +109,7 @@ Result<model::ClusterSpec> ClusterOf(const ClusterFlags& f) {
   } else if (const char* tf_config = std::getenv("TF_CONFIG"); tf_config && *tf_config) {
     ALEXNET_ASSIGN_OR_RETURN(c, train::ClusterFromTfConfig(tf_config));
   } else if (f.task_option->count() > 0) {
-    return Status::Error("", "--task needs --cluster (or TF_CONFIG)");
+    return Status::BadInput("", "--task needs --cluster (or TF_CONFIG)");
   }
   c.collective_timeout_s = f.timeout_s;
   c.startup_timeout_s = f.startup_timeout_s;
@@ -128,7 +128,7 @@ Status RunLocalWorkers(const ClusterFlags& f, const std::string& run_dir, const 
   StartChildrenQuietly();
   ALEXNET_ASSIGN_OR_RETURN(const int chief, train::RunLocalWorkers(w, std::cout));
   if (chief == 0) return Status::Ok();
-  return Status::Error("", "the chief (task 0) exited with status " + std::to_string(chief));
+  return Status::Unavailable("", "the chief (task 0) exited with status " + std::to_string(chief));
 }
 
 }  // namespace
@@ -158,7 +158,7 @@ Command AddTrainCommand(CLI::App* app) {
             if (cluster->local_option->count() > 0) return RunLocalWorkers(*cluster, c->run.run_dir, line);
             ALEXNET_ASSIGN_OR_RETURN(c->cluster, ClusterOf(*cluster));
             if (c->cluster.enabled() && c->recipe.batch < c->cluster.size()) {
-              return Status::Error("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
+              return Status::BadInput("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
                                            std::to_string(c->cluster.size()) + " workers that share it");
             }
             train::TrainOverrides overrides;

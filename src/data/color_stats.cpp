@@ -127,7 +127,7 @@ Result<Accumulator> AccumulateSample(const Dataset& dataset, const std::vector<s
   work(0);
   for (auto& th : pool) th.join();
   for (const auto& f : fatal) {
-    if (!f.empty()) return Status::Error("", "colour statistics failed: " + f);
+    if (!f.empty()) return Status::Internal("colour statistics failed: " + f);
   }
   Accumulator total = std::move(accs[0]);
   for (std::size_t t = 1; t < accs.size(); ++t) Merge(total, accs[t]);
@@ -160,7 +160,7 @@ std::vector<float> MeanImage(const Accumulator& total) {
 }
 
 Status FieldError(const std::string& origin, const std::string& what) {
-  return Status::Error(origin, "invalid colour statistics: " + what);
+  return Status::BadInput(origin, "invalid colour statistics: " + what);
 }
 
 }  // namespace
@@ -184,17 +184,17 @@ void ComputePrincipalComponents(ColorStats& stats) {
 
 Result<ColorStats> ComputeColorStats(const Dataset& dataset, const ColorStatsOptions& options) {
   if (options.size < 1 || options.size > 4096) {
-    return Status::Error("", "colour statistics: size must be in 1..4096");
+    return Status::BadInput("", "colour statistics: size must be in 1..4096");
   }
   const std::size_t n = dataset.size();
-  if (n == 0) return Status::Error("", "colour statistics: the dataset is empty");
+  if (n == 0) return Status::BadInput("", "colour statistics: the dataset is empty");
   const std::vector<std::size_t> chosen = ChooseSample(n, options.max_images, options.seed);
   const std::size_t m = chosen.size();
   const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(m)));
   FirstFailure first_failure;
   ALEXNET_ASSIGN_OR_RETURN(const Accumulator total, AccumulateSample(dataset, chosen, options, threads, first_failure));
   if (total.images == 0) {
-    return Status::Error("", "colour statistics: no image could be loaded from " +
+    return Status::BadInput("", "colour statistics: no image could be loaded from " +
                                  dataset.description() + " (" + std::to_string(m) +
                                  " tried; first failure: " + first_failure.text() + ")");
   }
@@ -271,22 +271,22 @@ Status SaveColorStats(const ColorStats& stats, const std::string& path) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::Error(path, std::string("cannot write: ") + std::strerror(errno));
+    if (!out) return Status::Io(path, std::string("cannot write: ") + std::strerror(errno));
     out << ColorStatsToJson(stats).dump() << '\n';
     out.flush();
-    if (!out) return Status::Error(path, std::string("write failed: ") + std::strerror(errno));
+    if (!out) return Status::Io(path, std::string("write failed: ") + std::strerror(errno));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Error(path, std::string("cannot rename temporary file: ") + std::strerror(errno));
+    return Status::Io(path, std::string("cannot rename temporary file: ") + std::strerror(errno));
   }
   return Status::Ok();
 }
 
 Result<ColorStats> LoadColorStats(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(path, std::string("cannot open: ") + std::strerror(errno));
+  if (!in) return Status::Error(ErrnoCode(errno), path, std::string("cannot open: ") + std::strerror(errno));
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Error(path, "not valid JSON");
+  if (j.is_discarded()) return Status::BadInput(path, "not valid JSON");
   return ColorStatsFromJson(j, path);
 }
 

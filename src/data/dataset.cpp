@@ -11,10 +11,10 @@ Status Dataset::LoadRgb8(std::size_t i, cv::Mat& rgb) const {
   try {
     ALEXNET_RETURN_IF_ERROR(LoadInto(i, rgb));
   } catch (const std::exception& e) {
-    return Status::Error(name(i), std::string("loading failed: ") + e.what());
+    return Status::BadInput(name(i), std::string("loading failed: ") + e.what());
   }
   if (rgb.empty() || rgb.type() != CV_8UC3) {
-    return Status::Error(name(i), "the dataset gave an empty image or not 8-bit RGB (OpenCV type " +
+    return Status::BadInput(name(i), "the dataset gave an empty image or not 8-bit RGB (OpenCV type " +
                                       std::to_string(rgb.type()) + ")");
   }
   return Status::Ok();
@@ -39,13 +39,13 @@ const char* SubsetName(Subset subset) {
 Result<std::vector<std::size_t>> SplitIndices(const std::vector<int>& labels, int num_classes,
                                                const SplitOptions& options) {
   if (!(options.val_fraction >= 0.0 && options.val_fraction < 1.0)) {
-    return Status::Error("", "validation fraction must be in [0, 1), got " +
+    return Status::BadInput("", "validation fraction must be in [0, 1), got " +
                                  std::to_string(options.val_fraction));
   }
   std::vector<std::size_t> out;
   if (options.subset == Subset::kAll || options.val_fraction == 0.0) {
     if (options.subset == Subset::kVal) {
-      return Status::Error("", "the validation subset is empty: val_fraction is 0");
+      return Status::BadInput("", "the validation subset is empty: val_fraction is 0");
     }
     out.resize(labels.size());
     for (std::size_t i = 0; i < labels.size(); ++i) out[i] = i;
@@ -54,7 +54,7 @@ Result<std::vector<std::size_t>> SplitIndices(const std::vector<int>& labels, in
   std::vector<std::vector<std::size_t>> by_class(static_cast<std::size_t>(num_classes));
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= num_classes) {
-      return Status::Error("", "label " + std::to_string(labels[i]) + " of sample " +
+      return Status::BadInput("", "label " + std::to_string(labels[i]) + " of sample " +
                                    std::to_string(i) + " is outside 0.." +
                                    std::to_string(num_classes - 1));
     }

@@ -104,22 +104,22 @@ Status OpenError(const std::string& path, int err) {
     char target[4096];
     const ssize_t len = ::readlink(path.c_str(), target, sizeof(target) - 1);
     const std::string to = len > 0 ? std::string(target, static_cast<std::size_t>(len)) : "?";
-    return Status::Error(path, "dangling symbolic link (target '" + to + "' does not exist)");
+    return Status::NotFound(path, "dangling symbolic link (target '" + to + "' does not exist)");
   }
-  if (err == EISDIR) return Status::Error(path, "is a directory, not an image file");
-  return Status::Error(path, "cannot open: " + errno_text(err));
+  if (err == EISDIR) return Status::BadInput(path, "is a directory, not an image file");
+  return Status::Error(ErrnoCode(err), path, "cannot open: " + errno_text(err));
 }
 
 // The size of an open file that must be regular, non-empty and at most max_bytes.
 Result<std::uint64_t> CheckedFileSize(int fd, const std::string& path, std::uint64_t max_bytes) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return Status::Error(path, "cannot stat: " + errno_text(errno));
-  if (S_ISDIR(st.st_mode)) return Status::Error(path, "is a directory, not an image file");
-  if (!S_ISREG(st.st_mode)) return Status::Error(path, "not a regular file");
+  if (::fstat(fd, &st) != 0) return Status::Io(path, "cannot stat: " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) return Status::BadInput(path, "is a directory, not an image file");
+  if (!S_ISREG(st.st_mode)) return Status::BadInput(path, "not a regular file");
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (size == 0) return Status::Error(path, "empty file (0 bytes)");
+  if (size == 0) return Status::BadInput(path, "empty file (0 bytes)");
   if (size > max_bytes) {
-    return Status::Error(path, "file is " + std::to_string(size) + " bytes, above the limit of " +
+    return Status::BadInput(path, "file is " + std::to_string(size) + " bytes, above the limit of " +
                                    std::to_string(max_bytes));
   }
   return size;
@@ -132,7 +132,7 @@ Status ReadUpTo(int fd, const std::string& path, std::uint64_t size, std::vector
   while (done < size) {
     const ssize_t got = ::read(fd, bytes.data() + done, size - done);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Status::Error(path, "read error: " + errno_text(errno));
+    if (got < 0) return Status::Io(path, "read error: " + errno_text(errno));
     if (got == 0) break;  // shrank while we read it
     done += static_cast<std::size_t>(got);
   }
@@ -147,7 +147,7 @@ Status CheckDeclaredSize(ImageFormat format, std::uint64_t width, std::uint64_t 
   if (width == 0 || height == 0) return Status::Ok();
   const std::uint64_t pixels = width > UINT64_MAX / height ? UINT64_MAX : width * height;
   if (pixels <= options.max_pixels) return Status::Ok();
-  return Status::Error(name, std::string(FormatName(format)) + " header declares " +
+  return Status::BadInput(name, std::string(FormatName(format)) + " header declares " +
                                  std::to_string(width) + " x " + std::to_string(height) + " = " +
                                  std::to_string(pixels) + " pixels, above the limit of " +
                                  std::to_string(options.max_pixels) +
@@ -192,11 +192,11 @@ Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string&
     orientation = header.orientation;
     ALEXNET_RETURN_IF_ERROR(CheckDeclaredSize(ImageFormat::kJpeg, header.width, header.height, name, options));
     const std::string limit = OpenCvLimitProblem(header.width, header.height);  // both at most 65535
-    return limit.empty() ? Status::Ok() : Status::Error(name, limit);
+    return limit.empty() ? Status::Ok() : Status::BadInput(name, limit);
   };
   ALEXNET_RETURN_IF_ERROR(DecodeJpeg(data, size, name, check, rgb, warnings));
   if (options.strict_jpeg && warnings.any()) {
-    return Status::Error(name, warnings.summary() + "; refused (strict JPEG decoding)");
+    return Status::BadInput(name, warnings.summary() + "; refused (strict JPEG decoding)");
   }
   return Status::Ok();
 }
@@ -211,23 +211,23 @@ Status DecodeWithOpenCv(const std::uint8_t* data, std::size_t size, const std::s
     // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves.
     decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
-    if (e.func == "validateInputImageSize") return Status::Error(name, OpencvLimitReason(e.err));
-    return Status::Error(name, std::string("decoder failed: ") + e.what());
+    if (e.func == "validateInputImageSize") return Status::BadInput(name, OpencvLimitReason(e.err));
+    return Status::BadInput(name, std::string("decoder failed: ") + e.what());
   } catch (const std::exception& e) {
-    return Status::Error(name, std::string("decoder failed: ") + e.what());
+    return Status::BadInput(name, std::string("decoder failed: ") + e.what());
   }
   if (decoded.empty()) {
     if (header.format == ImageFormat::kUnknown) {
-      return Status::Error(name, "not an image (no OpenCV decoder recognises it; " +
+      return Status::BadInput(name, "not an image (no OpenCV decoder recognises it; " +
                                      FirstBytes(data, size) + ")");
     }
-    return Status::Error(name, std::string("corrupt or unsupported ") + FormatName(header.format) +
+    return Status::BadInput(name, std::string("corrupt or unsupported ") + FormatName(header.format) +
                                    " data (the decoder could not read it)");
   }
   // Formats whose header we do not read were only held to OpenCV's limit before decoding.
   const std::uint64_t pixels = static_cast<std::uint64_t>(decoded.cols) * static_cast<std::uint64_t>(decoded.rows);
   if (pixels > options.max_pixels) {
-    return Status::Error(name, "image is " + std::to_string(decoded.cols) + " x " + std::to_string(decoded.rows) +
+    return Status::BadInput(name, "image is " + std::to_string(decoded.cols) + " x " + std::to_string(decoded.rows) +
                                    " = " + std::to_string(pixels) + " pixels, above the limit of " +
                                    std::to_string(options.max_pixels) +
                                    " (raise DecodeOptions::max_pixels to accept it)");
@@ -235,7 +235,7 @@ Status DecodeWithOpenCv(const std::uint8_t* data, std::size_t size, const std::s
   try {
     ToRgb8(decoded, options.alpha_background, rgb);
   } catch (const std::exception& e) {
-    return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
+    return Status::BadInput(name, std::string("conversion to RGB failed: ") + e.what());
   }
   return Status::Ok();
 }
@@ -257,7 +257,7 @@ Status ReadFileBytes(const std::string& path, std::uint64_t max_bytes,
   if (fd.get() < 0) return OpenError(path, errno);
   ALEXNET_ASSIGN_OR_RETURN(const std::uint64_t size, CheckedFileSize(fd.get(), path, max_bytes));
   ALEXNET_RETURN_IF_ERROR(ReadUpTo(fd.get(), path, size, bytes));
-  if (bytes.empty()) return Status::Error(path, "empty file (0 bytes)");
+  if (bytes.empty()) return Status::BadInput(path, "empty file (0 bytes)");
   return Status::Ok();
 }
 
@@ -328,7 +328,7 @@ Status DecodeImageBytes(const std::uint8_t* data, std::size_t size, const std::s
   DecodeWarnings unused;
   DecodeWarnings& noted = warnings ? *warnings : unused;
   noted = DecodeWarnings();
-  if (size == 0) return Status::Error(name, "empty file (0 bytes)");
+  if (size == 0) return Status::BadInput(name, "empty file (0 bytes)");
   const ImageHeader header = ProbeImageHeader(data, size);
   int orientation = header.orientation;
   if (header.format == ImageFormat::kJpeg) {
@@ -337,7 +337,7 @@ Status DecodeImageBytes(const std::uint8_t* data, std::size_t size, const std::s
     // The size check comes first: a header declaring an absurd size is the more useful report
     // even when the (small) file is also "truncated" with respect to it.
     ALEXNET_RETURN_IF_ERROR(CheckDeclaredSize(header.format, header.width, header.height, name, options));
-    if (!header.problem.empty()) return Status::Error(name, header.problem);
+    if (!header.problem.empty()) return Status::BadInput(name, header.problem);
     // DICOM is not read. Found by fuzzing (fuzz/fuzz_decode_image): Debian's OpenCV hands any
     // file with "DICM" at offset 128 to GDCM, whose reader assert()s on a malformed one and so
     // aborts the whole process (a training run), whatever the file is named, and it asks GDCM
@@ -345,14 +345,14 @@ Status DecodeImageBytes(const std::uint8_t* data, std::size_t size, const std::s
     // GDCM too (fuzzing again). So the check holds for every format OpenCV decodes here; a real
     // PNG, TIFF... with those four bytes at 128 by chance (1 in 2^32) is refused with this reason.
     if (size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0) {
-      return Status::Error(name, "DICOM files are not supported (GDCM aborts the process on a malformed one)");
+      return Status::BadInput(name, "DICOM files are not supported (GDCM aborts the process on a malformed one)");
     }
     ALEXNET_RETURN_IF_ERROR(DecodeWithOpenCv(data, size, name, header, options, rgb));
   }
   try {
     if (options.apply_exif_orientation) ApplyExifOrientation(orientation, rgb);
   } catch (const std::exception& e) {
-    return Status::Error(name, std::string("conversion to RGB failed: ") + e.what());
+    return Status::BadInput(name, std::string("conversion to RGB failed: ") + e.what());
   }
   return Status::Ok();
 }
@@ -364,7 +364,7 @@ Status DecodeImageFile(const std::string& path, const DecodeOptions& options, cv
   if (warnings) *warnings = DecodeWarnings();
   ALEXNET_RETURN_IF_ERROR(ReadFileBytes(path, options.max_file_bytes, bytes));
   if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
-    return Status::Error(path, "file too large for the decoder (over 2 GiB)");
+    return Status::BadInput(path, "file too large for the decoder (over 2 GiB)");
   }
   Status status = DecodeImageBytes(bytes.data(), bytes.size(), path, options, rgb, warnings);
   if (bytes.capacity() > (64u << 20)) std::vector<std::uint8_t>().swap(bytes);  // stay bounded

@@ -36,7 +36,7 @@ Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::Open(
     const FashionMnistOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(options.dir, ec)) {
-    return Status::Error(options.dir, "no such directory (install Fashion-MNIST with: "
+    return Status::NotFound(options.dir, "no such directory (install Fashion-MNIST with: "
                                       "apt-get install dataset-fashion-mnist)");
   }
   const std::string prefix = options.train ? "train" : "t10k";
@@ -48,19 +48,19 @@ Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::Open(
   auto labels = ReadIdx(labels_path);
   if (!labels.ok()) return labels.status();
   if (images->type != IdxType::kUint8 || images->dims.size() != 3) {
-    return Status::Error(images_path, "expected uint8 images of shape N x H x W");
+    return Status::BadInput(images_path, "expected uint8 images of shape N x H x W");
   }
   if (labels->type != IdxType::kUint8 || labels->dims.size() != 1) {
-    return Status::Error(labels_path, "expected uint8 labels of shape N");
+    return Status::BadInput(labels_path, "expected uint8 labels of shape N");
   }
   if (images->dims[0] != labels->dims[0]) {
-    return Status::Error(labels_path, std::to_string(labels->dims[0]) + " labels for " +
+    return Status::BadInput(labels_path, std::to_string(labels->dims[0]) + " labels for " +
                                           std::to_string(images->dims[0]) + " images in " +
                                           images_path);
   }
   if (images->dims[1] == 0 || images->dims[2] == 0 || images->dims[1] > 4096 ||
       images->dims[2] > 4096) {
-    return Status::Error(images_path, "implausible image size");
+    return Status::BadInput(images_path, "implausible image size");
   }
 
   std::shared_ptr<FashionMnistDataset> ds(new FashionMnistDataset());
@@ -73,16 +73,16 @@ Result<std::shared_ptr<FashionMnistDataset>> FashionMnistDataset::Open(
   for (std::size_t i = 0; i < n; ++i) {
     const int l = labels->data[i];
     if (l >= 10) {
-      return Status::Error(labels_path, "label " + std::to_string(l) + " of sample " +
+      return Status::BadInput(labels_path, "label " + std::to_string(l) + " of sample " +
                                             std::to_string(i) + " is not in 0..9");
     }
     ds->labels_[i] = l;
   }
   auto chosen = SplitIndices(ds->labels_, 10, options.split);
-  if (!chosen.ok()) return Status::Error(images_path, chosen.status().reason());
+  if (!chosen.ok()) return Status::Error(chosen.status().code(), images_path, chosen.status().reason());
   ds->index_ = std::move(*chosen);
   if (options.limit > 0 && ds->index_.size() > options.limit) ds->index_.resize(options.limit);
-  if (ds->index_.empty()) return Status::Error(images_path, "the chosen subset is empty");
+  if (ds->index_.empty()) return Status::BadInput(images_path, "the chosen subset is empty");
   ds->description_ = "Fashion-MNIST " + prefix + " (" + SubsetName(options.split.subset) + ", " +
                      std::to_string(ds->index_.size()) + " of " + std::to_string(n) +
                      " images) from " + options.dir;

@@ -36,7 +36,7 @@ long long ReadExact(gzFile f, std::uint8_t* out, std::size_t n) {
 }
 
 Status ReadError(gzFile f, const std::string& path) {
-  return Status::Error(path, "read error: " + GzError(f));
+  return Status::Io(path, "read error: " + GzError(f));
 }
 
 // What the 4-byte magic declares.
@@ -50,19 +50,19 @@ Result<IdxMagic> ReadMagic(gzFile f, const std::string& path) {
   std::uint8_t head[4];
   const long long got = ReadExact(f, head, 4);
   if (got < 0) return ReadError(f, path);
-  if (got < 4) return Status::Error(path, "not an idx file: shorter than its 4-byte magic");
+  if (got < 4) return Status::BadInput(path, "not an idx file: shorter than its 4-byte magic");
   if (head[0] != 0 || head[1] != 0) {
-    return Status::Error(path, "not an idx file: magic must start with two zero bytes");
+    return Status::BadInput(path, "not an idx file: magic must start with two zero bytes");
   }
   const IdxType type = static_cast<IdxType>(head[2]);
   if (IdxTypeSize(type) == 0 || (head[2] != 0x08 && head[2] != 0x09 && head[2] != 0x0B && head[2] != 0x0C &&
                                    head[2] != 0x0D && head[2] != 0x0E)) {
-    return Status::Error(path, "not an idx file: unknown value type 0x" +
+    return Status::BadInput(path, "not an idx file: unknown value type 0x" +
                                    std::string(1, "0123456789abcdef"[head[2] >> 4]) +
                                    std::string(1, "0123456789abcdef"[head[2] & 15]));
   }
   const int ndims = head[3];
-  if (ndims < 1) return Status::Error(path, "idx file declares 0 dimensions");
+  if (ndims < 1) return Status::BadInput(path, "idx file declares 0 dimensions");
   return IdxMagic{type, ndims};
 }
 
@@ -72,7 +72,7 @@ Result<std::vector<std::uint32_t>> ReadDims(gzFile f, const std::string& path, i
   const long long got = ReadExact(f, dim_bytes.data(), dim_bytes.size());
   if (got < 0) return ReadError(f, path);
   if (got < static_cast<long long>(dim_bytes.size())) {
-    return Status::Error(path, "truncated idx header: " + std::to_string(ndims) +
+    return Status::BadInput(path, "truncated idx header: " + std::to_string(ndims) +
                                    " dimensions declared, file ends inside them");
   }
   std::vector<std::uint32_t> dims;
@@ -109,14 +109,14 @@ Status ReadData(gzFile f, const std::string& path, std::uint64_t total, std::vec
     if (done < target) break;  // end of file
   }
   if (done < total) {
-    return Status::Error(path, "truncated idx file: header declares " + std::to_string(total) +
+    return Status::BadInput(path, "truncated idx file: header declares " + std::to_string(total) +
                                    " bytes of data, found " + std::to_string(done));
   }
   std::uint8_t extra;
   const long long more = ReadExact(f, &extra, 1);
   if (more < 0) return ReadError(f, path);
   if (more > 0) {
-    return Status::Error(path, "idx file has data after the " + std::to_string(total) +
+    return Status::BadInput(path, "idx file has data after the " + std::to_string(total) +
                                    " bytes its header declares (wrong dimensions?)");
   }
   return Status::Ok();
@@ -156,7 +156,7 @@ Result<IdxArray> ReadIdx(const std::string& path, const IdxOptions& options) {
   errno = 0;
   GzFile f(gzopen(path.c_str(), "rb"));
   if (!f) {
-    return Status::Error(path, std::string("cannot open: ") +
+    return Status::Error(ErrnoCode(errno), path, std::string("cannot open: ") +
                                    (errno ? std::strerror(errno) : "out of memory"));
   }
   gzbuffer(f.get(), 1 << 16);
@@ -167,7 +167,7 @@ Result<IdxArray> ReadIdx(const std::string& path, const IdxOptions& options) {
   const std::size_t elem = IdxTypeSize(a.type);
   const std::uint64_t total = DeclaredBytes(elem, a.dims, options.max_bytes);
   if (total > options.max_bytes) {  // before allocating: a corrupt header must not cost gigabytes
-    return Status::Error(path, "idx header declares more than " +
+    return Status::BadInput(path, "idx header declares more than " +
                                    std::to_string(options.max_bytes) + " bytes of data");
   }
   ALEXNET_RETURN_IF_ERROR(ReadData(f.get(), path, total, a.data));

@@ -51,7 +51,7 @@ struct Walker {
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
     if (ec) {
-      if (top) return Status::Error(dir.string(), "cannot list folder: " + ec.message());
+      if (top) return Status::Io(dir.string(), "cannot list folder: " + ec.message());
       mutable_log->Add(dir.string(), "cannot list folder: " + ec.message());
       return Status::Ok();
     }
@@ -103,7 +103,8 @@ Result<std::vector<ListRow>> ReadListFile(const std::string& list_file) {
   std::ifstream in(list_file);
   if (!in) {
     std::error_code ec;
-    return Status::Error(list_file, fs::exists(list_file, ec) ? "cannot read list file" : "no such list file");
+    return fs::exists(list_file, ec) ? Status::Io(list_file, "cannot read list file")
+                                     : Status::NotFound(list_file, "no such list file");
   }
   const fs::path base = fs::path(list_file).parent_path();
   std::vector<ListRow> rows;
@@ -114,13 +115,13 @@ Result<std::vector<ListRow>> ReadListFile(const std::string& list_file) {
     // The label is the last field, so paths may contain spaces.
     const auto cut = line.find_last_of(" \t");
     if (cut == std::string::npos) {
-      return Status::Error(list_file + ":" + std::to_string(number),
+      return Status::BadInput(list_file + ":" + std::to_string(number),
                            "expected '<path> <label>', got '" + line + "'");
     }
     const fs::path p = Trim(line.substr(0, cut));
     rows.push_back({(p.is_absolute() ? p : base / p).string(), line.substr(cut + 1), number});
   }
-  if (rows.empty()) return Status::Error(list_file, "list file has no entries");
+  if (rows.empty()) return Status::BadInput(list_file, "list file has no entries");
   return rows;
 }
 
@@ -138,7 +139,7 @@ Result<std::vector<std::string>> ClassesFromLabels(const std::string& list_file,
     for (const auto& r : rows) {
       const int label = std::stoi(r.label);  // is_uint: at most 9 digits, so it fits
       if (label > kMaxIntegerLabel) {
-        return Status::Error(list_file + ":" + std::to_string(r.line_number),
+        return Status::BadInput(list_file + ":" + std::to_string(r.line_number),
                              "label " + r.label + " is too large: integer labels are class indices, at most " +
                                  std::to_string(kMaxIntegerLabel));
       }
@@ -170,7 +171,7 @@ Result<std::vector<int>> LabelIndices(const std::string& list_file, const std::v
       label = it->second;
     }
     if (label < 0) {
-      return Status::Error(list_file + ":" + std::to_string(row.line_number),
+      return Status::BadInput(list_file + ":" + std::to_string(row.line_number),
                            "label '" + row.label + "' is not one of the " + std::to_string(classes.size()) +
                                " classes");
     }
@@ -199,17 +200,17 @@ Result<Listing> ListFromListFile(const ImageFolderOptions& options) {
 // The sub-folders of root, sorted. None is an error, which mentions images found directly in
 // root (the usual mistake: pointing at a single class folder).
 Result<std::vector<std::string>> ListClassFolders(const std::string& root_dir) {
-  if (root_dir.empty()) return Status::Error("", "no image folder given");
+  if (root_dir.empty()) return Status::BadInput("", "no image folder given");
   std::error_code ec;
   const fs::path root(root_dir);
-  if (!fs::exists(root, ec)) return Status::Error(root_dir, "no such directory");
-  if (!fs::is_directory(root, ec)) return Status::Error(root_dir, "not a directory");
+  if (!fs::exists(root, ec)) return Status::NotFound(root_dir, "no such directory");
+  if (!fs::is_directory(root, ec)) return Status::BadInput(root_dir, "not a directory");
   std::vector<std::string> folders;
   std::size_t loose_images = 0;
   fs::directory_iterator it(root, ec);
-  if (ec) return Status::Error(root_dir, "cannot list folder: " + ec.message());
+  if (ec) return Status::Io(root_dir, "cannot list folder: " + ec.message());
   for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return Status::Error(root_dir, "cannot list folder: " + ec.message());
+    if (ec) return Status::Io(root_dir, "cannot list folder: " + ec.message());
     const std::string name = it->path().filename().string();
     if (IsHidden(name)) continue;
     std::error_code dir_ec;
@@ -218,7 +219,7 @@ Result<std::vector<std::string>> ListClassFolders(const std::string& root_dir) {
   }
   std::sort(folders.begin(), folders.end());
   if (folders.empty()) {
-    return Status::Error(root_dir, "no class sub-folders (expected <root>/<class>/<image>" +
+    return Status::BadInput(root_dir, "no class sub-folders (expected <root>/<class>/<image>" +
                                        (loose_images ? "; found " + std::to_string(loose_images) +
                                                            " image files directly in the root)"
                                                      : ")"));
@@ -232,7 +233,7 @@ Status AddClassImages(const fs::path& folder, int label, SkipLog& log, Listing& 
   walker.mutable_log = &log;
   ALEXNET_RETURN_IF_ERROR(walker.walk(folder, true));
   if (walker.files.empty()) {
-    return Status::Error(folder.string(),
+    return Status::BadInput(folder.string(),
                          "class folder contains no image files (extensions: " + ExtensionList() + ")");
   }
   std::sort(walker.files.begin(), walker.files.end());
@@ -252,7 +253,7 @@ Result<Listing> ListFromClassFolders(const ImageFolderOptions& options, SkipLog&
   for (const auto& folder : folders) {
     const auto pos = std::find(listing.classes.begin(), listing.classes.end(), folder);
     if (pos == listing.classes.end()) {
-      return Status::Error((root / folder).string(), "folder is not one of the " +
+      return Status::BadInput((root / folder).string(), "folder is not one of the " +
                                                          std::to_string(listing.classes.size()) + " given classes");
     }
     const int label = static_cast<int>(pos - listing.classes.begin());
@@ -277,7 +278,7 @@ void SampleAtRandom(std::size_t limit, std::uint64_t seed, std::vector<std::size
 Result<std::vector<std::size_t>> ChooseSubset(const Listing& listing, const ImageFolderOptions& options,
                                               const std::string& origin) {
   auto chosen = SplitIndices(listing.labels, static_cast<int>(listing.classes.size()), options.split);
-  if (!chosen.ok()) return Status::Error(origin, chosen.status().reason());
+  if (!chosen.ok()) return Status::Error(chosen.status().code(), origin, chosen.status().reason());
   std::vector<std::size_t> keep = std::move(*chosen);
   SampleAtRandom(options.limit, options.split.seed, keep);
   return keep;
@@ -320,7 +321,7 @@ Result<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::Open(
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<std::size_t> keep, ChooseSubset(listing, options, origin));
   for (auto i : keep) ds->samples_.push_back({std::move(listing.paths[i]), listing.labels[i]});
   if (ds->samples_.empty()) {
-    return Status::Error(origin, std::string("the ") + SubsetName(options.split.subset) +
+    return Status::BadInput(origin, std::string("the ") + SubsetName(options.split.subset) +
                                      " subset has no images");
   }
   ds->classes_ = std::move(listing.classes);

@@ -116,12 +116,12 @@ Result<InputBenchmarkResult> TimeLoader(std::shared_ptr<const Dataset> dataset, 
 
 Result<InputBenchmarkResult> RunInputBenchmark(std::shared_ptr<const Dataset> dataset,
                                                  const InputBenchmarkOptions& options) {
-  if (!dataset || dataset->size() == 0) return Status::Error("", "input benchmark: empty dataset");
-  if (options.images < 1) return Status::Error("", "input benchmark: images must be >= 1");
+  if (!dataset || dataset->size() == 0) return Status::BadInput("", "input benchmark: empty dataset");
+  if (options.images < 1) return Status::BadInput("", "input benchmark: images must be >= 1");
   ALEXNET_ASSIGN_OR_RETURN(const LoaderOptions lo, BenchmarkLoaderOptions(*dataset, options.loader));
   // The baseline loop below runs before the loader would check these (a crop larger than the
   // resize, or batches of 0, must be an error, not a crash).
-  if (lo.batch_size < 1) return Status::Error("", "input benchmark: batch size must be >= 1");
+  if (lo.batch_size < 1) return Status::BadInput("", "input benchmark: batch size must be >= 1");
   ALEXNET_RETURN_IF_ERROR(CheckPreprocessOptions(lo.preprocess));
   if (lo.single_threaded_opencv) cv::setNumThreads(0);
 

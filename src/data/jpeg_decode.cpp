@@ -165,7 +165,7 @@ Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string&
     // `data`) and warns: the header was cut short, whatever libjpeg made of it.
     if (!header_read || s.err.ended_early) {
       const std::string why = header_read ? "the data ends inside it" : std::string("libjpeg: ") + s.err.error;
-      return Status::Error(name, std::string(s.err.ended_early ? "truncated JPEG header" : "corrupt or unsupported JPEG data") +
+      return Status::BadInput(name, std::string(s.err.ended_early ? "truncated JPEG header" : "corrupt or unsupported JPEG data") +
                                      " (" + why + ")");
     }
     JpegHeader header;
@@ -176,10 +176,10 @@ Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string&
     // The source stops right after the first scan's header (inside `data`: it did not end early).
     const std::size_t scan_start = static_cast<std::size_t>(s.cinfo.src->next_input_byte - data);
     if (!HasEndOfImage(data, size, scan_start)) {
-      return Status::Error(name, "truncated JPEG (no end-of-image marker; " + std::to_string(size) + " bytes)");
+      return Status::BadInput(name, "truncated JPEG (no end-of-image marker; " + std::to_string(size) + " bytes)");
     }
     if (!DecodePixels(s, rgb, other)) {
-      return Status::Error(name, std::string("corrupt or unsupported JPEG data (libjpeg: ") + s.err.error + ")");
+      return Status::BadInput(name, std::string("corrupt or unsupported JPEG data (libjpeg: ") + s.err.error + ")");
     }
     if (s.cinfo.out_color_space == JCS_GRAYSCALE) {
       cv::cvtColor(other, rgb, cv::COLOR_GRAY2RGB);
@@ -187,7 +187,7 @@ Status DecodeJpeg(const std::uint8_t* data, std::size_t size, const std::string&
       CmykToRgb(other, rgb);
     }
   } catch (const std::exception& e) {
-    return Status::Error(name, std::string("JPEG decoding failed: ") + e.what());
+    return Status::BadInput(name, std::string("JPEG decoding failed: ") + e.what());
   }
   if (other.total() > (16u << 20)) other.release();  // stay bounded after a huge image
   warnings.count = s.err.count;

@@ -23,7 +23,7 @@ Status ForSharedKeys(const nlohmann::json& a, const nlohmann::json& b, const std
 Status CheckIntegerFields(const nlohmann::json& written, const nlohmann::json& input, const std::string& prefix) {
   return ForSharedKeys(written, input, prefix, [](const std::string& name, const auto& model, const auto& value) {
     if (model.is_number_integer() && value.is_number_float()) {
-      return Status::Error("", "\"" + name + "\" must be an integer, not " + value.dump());
+      return Status::BadInput("", "\"" + name + "\" must be an integer, not " + value.dump());
     }
     return Status::Ok();
   });
@@ -33,7 +33,7 @@ Status CheckIntegersKept(const nlohmann::json& input, const nlohmann::json& read
   return ForSharedKeys(input, read_back, prefix, [](const std::string& name, const auto& value, const auto& back) {
     // dump(), not ==: nlohmann compares 2^63 (unsigned) with the -2^63 it wrapped to as equal
     if (value.is_number_integer() && back.is_number_integer() && value.dump() != back.dump()) {
-      return Status::Error("", "\"" + name + "\" is out of range: " + value.dump());
+      return Status::BadInput("", "\"" + name + "\" is out of range: " + value.dump());
     }
     return Status::Ok();
   });

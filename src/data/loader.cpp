@@ -55,7 +55,7 @@ Status WriteSample(const Dataset& dataset, const LoaderOptions& o, const Normali
     }
     return Status::Ok();
   } catch (const std::exception& e) {
-    return Status::Error(dataset.name(sample), std::string("processing failed: ") + e.what());
+    return Status::BadInput(dataset.name(sample), std::string("processing failed: ") + e.what());
   }
 }
 
@@ -72,36 +72,36 @@ void KeepLoaded(int size, int skipped, std::size_t per_sample, Batch& b) {
 
 Result<std::unique_ptr<Loader>> Loader::Create(std::shared_ptr<const Dataset> dataset,
                                                const LoaderOptions& o) {
-  if (!dataset) return Status::Error("", "loader: no dataset");
+  if (!dataset) return Status::Internal("loader: no dataset");
   const std::int64_t n = static_cast<std::int64_t>(dataset->size());
-  if (n == 0) return Status::Error("", "loader: the dataset is empty");
+  if (n == 0) return Status::BadInput("", "loader: the dataset is empty");
   if (n > std::numeric_limits<std::uint32_t>::max()) {
-    return Status::Error("", "loader: more than 2^32 samples are not supported");
+    return Status::BadInput("", "loader: more than 2^32 samples are not supported");
   }
-  if (o.batch_size < 1) return Status::Error("", "loader: batch_size must be >= 1");
-  if (o.workers < 1) return Status::Error("", "loader: workers must be >= 1");
-  if (o.queue_depth < 1) return Status::Error("", "loader: queue_depth must be >= 1");
+  if (o.batch_size < 1) return Status::BadInput("", "loader: batch_size must be >= 1");
+  if (o.workers < 1) return Status::BadInput("", "loader: workers must be >= 1");
+  if (o.queue_depth < 1) return Status::BadInput("", "loader: queue_depth must be >= 1");
   ALEXNET_RETURN_IF_ERROR(CheckPreprocessOptions(o.preprocess));
   auto norm = MakeNormalization(o.stats.get(), o.preprocess);
-  if (!norm.ok()) return Status::Error("", "loader: " + norm.status().reason());
+  if (!norm.ok()) return Status::Error(norm.status().code(), "", "loader: " + norm.status().reason());
   if (o.augment && !o.ten_crop && o.augmentation.pca_color && !o.stats) {
-    return Status::Error("", "loader: PCA colour augmentation needs colour statistics "
+    return Status::BadInput("", "loader: PCA colour augmentation needs colour statistics "
                              "(set LoaderOptions::stats, or augmentation.pca_color = false)");
   }
   const std::int64_t bpe = o.drop_last ? n / o.batch_size : (n + o.batch_size - 1) / o.batch_size;
   if (bpe == 0) {
-    return Status::Error("", "loader: drop_last with batch_size " + std::to_string(o.batch_size) +
+    return Status::BadInput("", "loader: drop_last with batch_size " + std::to_string(o.batch_size) +
                                  " > dataset size " + std::to_string(n) + " leaves no batch");
   }
   if (o.start_epoch < 0 || o.start_batch < 0 || o.start_batch >= bpe) {
-    return Status::Error("", "loader: start position (epoch " + std::to_string(o.start_epoch) +
+    return Status::BadInput("", "loader: start position (epoch " + std::to_string(o.start_epoch) +
                                  ", batch " + std::to_string(o.start_batch) +
                                  ") is outside the data (" + std::to_string(bpe) +
                                  " batches per epoch)");
   }
-  if (o.epochs < 0) return Status::Error("", "loader: epochs must be >= 0");
+  if (o.epochs < 0) return Status::BadInput("", "loader: epochs must be >= 0");
   if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) {
-    return Status::Error("", "loader: shard " + std::to_string(o.shard) + " of " + std::to_string(o.shards));
+    return Status::BadInput("", "loader: shard " + std::to_string(o.shard) + " of " + std::to_string(o.shards));
   }
   if (o.single_threaded_opencv) cv::setNumThreads(0);
   return std::unique_ptr<Loader>(new Loader(std::move(dataset), o, *norm, bpe));
@@ -207,7 +207,7 @@ void Loader::Worker() {
   } catch (const std::exception& e) {  // e.g. out of memory: stop cleanly, report in status()
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (error_.ok()) error_ = Status::Error("", std::string("loader worker failed: ") + e.what());
+      if (error_.ok()) error_ = Status::Internal(std::string("loader worker failed: ") + e.what());
       stop_ = true;
     }
     work_cv_.notify_all();
@@ -229,7 +229,7 @@ bool Loader::Next(Batch& batch) {
       if (got.size > 0) epoch_has_sample_ = true;
       if (got.last_in_epoch) {
         if (!epoch_has_sample_ && options_.shards == 1) {
-          error_ = Status::Error(
+          error_ = Status::BadInput(
               "", "no valid image in epoch " + std::to_string(got.epoch) + " of " +
                       dataset_->description() + ": every sample failed to load (" +
                       std::to_string(dataset_->skip_log().count()) + " files skipped)");

@@ -82,10 +82,10 @@ bool operator==(const CropSpec& a, const CropSpec& b) {
 
 Status CheckPreprocessOptions(const PreprocessOptions& o) {
   if (o.resize < 1 || o.resize > 4096) {
-    return Status::Error("", "resize size S must be in 1..4096, got " + std::to_string(o.resize));
+    return Status::BadInput("", "resize size S must be in 1..4096, got " + std::to_string(o.resize));
   }
   if (o.crop < 1 || o.crop > o.resize) {
-    return Status::Error("", "crop size C must be in 1..S (" + std::to_string(o.resize) +
+    return Status::BadInput("", "crop size C must be in 1..S (" + std::to_string(o.resize) +
                                  "), got " + std::to_string(o.crop));
   }
   return Status::Ok();
@@ -97,12 +97,12 @@ Result<Normalization> MakeNormalization(const ColorStats* stats, const Preproces
   Normalization n;
   n.mode = o.mean;
   if (o.mean == MeanMode::kNone) return n;
-  if (!stats) return Status::Error("", "mean subtraction needs colour statistics (ColorStats)");
+  if (!stats) return Status::BadInput("", "mean subtraction needs colour statistics (ColorStats)");
   for (int c = 0; c < 3; ++c) n.mean_rgb[c] = static_cast<float>(stats->mean_rgb[c]);
   if (o.mean == MeanMode::kPerPixel) {
     if (stats->size != o.resize ||
         stats->mean_image.size() != static_cast<std::size_t>(o.resize) * o.resize * 3) {
-      return Status::Error("", "per-pixel mean needs a " + std::to_string(o.resize) + " x " +
+      return Status::BadInput("", "per-pixel mean needs a " + std::to_string(o.resize) + " x " +
                                    std::to_string(o.resize) +
                                    " x 3 mean image; the statistics have size " +
                                    std::to_string(stats->size) + " and " +
@@ -168,7 +168,7 @@ void WriteCrop(const cv::Mat& square, const CropSpec& crop, int crop_size,
 
 Status CheckRgb8(const cv::Mat& rgb) {
   if (rgb.empty() || rgb.type() != CV_8UC3) {
-    return Status::Error("", "expected a non-empty 8-bit RGB image (CV_8UC3), got OpenCV type " +
+    return Status::BadInput("", "expected a non-empty 8-bit RGB image (CV_8UC3), got OpenCV type " +
                                  std::to_string(rgb.type()) + ", " + std::to_string(rgb.cols) +
                                  " x " + std::to_string(rgb.rows));
   }

@@ -73,7 +73,7 @@ cv::Mat SyntheticPhoto(int width, int height, std::uint64_t seed, int label) {
 Status WriteSyntheticImageFolder(const SyntheticFolderOptions& o) {
   namespace fs = std::filesystem;
   if (o.classes < 1 || o.images_per_class < 1 || o.width < 1 || o.height < 1) {
-    return Status::Error(o.root, "synthetic folder: classes, images, width, height must be >= 1");
+    return Status::BadInput(o.root, "synthetic folder: classes, images, width, height must be >= 1");
   }
   const std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, o.jpeg_quality};
   for (int c = 0; c < o.classes; ++c) {
@@ -82,7 +82,7 @@ Status WriteSyntheticImageFolder(const SyntheticFolderOptions& o) {
     const fs::path dir = fs::path(o.root) / name;
     std::error_code ec;
     fs::create_directories(dir, ec);
-    if (ec) return Status::Error(dir.string(), "cannot create folder: " + ec.message());
+    if (ec) return Status::Io(dir.string(), "cannot create folder: " + ec.message());
     for (int i = 0; i < o.images_per_class; ++i) {
       char file[32];
       std::snprintf(file, sizeof(file), "img_%05d", i);
@@ -91,9 +91,9 @@ Status WriteSyntheticImageFolder(const SyntheticFolderOptions& o) {
       cv::cvtColor(SyntheticPhoto(o.width, o.height, DeriveSeed(o.seed, static_cast<std::uint64_t>(i)), c),
                    bgr, cv::COLOR_RGB2BGR);
       try {
-        if (!cv::imwrite(path, bgr, params)) return Status::Error(path, "cannot write image");
+        if (!cv::imwrite(path, bgr, params)) return Status::Io(path, "cannot write image");
       } catch (const std::exception& e) {
-        return Status::Error(path, std::string("cannot write image: ") + e.what());
+        return Status::Io(path, std::string("cannot write image: ") + e.what());
       }
     }
   }

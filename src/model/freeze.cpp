@@ -16,7 +16,7 @@ Result<tensorflow::GraphDef> FreezeInferenceGraph(
     for (const auto& [name, value] : params) {
       if (name == p.name) return tensorflow::ops::Const(s.WithOpName(p.name), value);
     }
-    missing = Status::Error("", "parameter " + p.name + " missing from the checkpoint");
+    missing = Status::BadInput("", "parameter " + p.name + " missing from the checkpoint");
     return tensorflow::ops::Const(s.WithOpName(p.name), 0.0f, p.shape);
   };
   Network net;

@@ -41,7 +41,7 @@ std::string PoolText(const ModelOptions& opts) {
 
 Status CheckVariants(const ModelOptions& opts) {
   if (opts.pool_kernel < 1 || opts.pool_stride < 1) {
-    return Status::Error("", "pooling window and stride must be at least 1 (got " + PoolText(opts) + ")");
+    return Status::BadInput("", "pooling window and stride must be at least 1 (got " + PoolText(opts) + ")");
   }
   return Status::Ok();
 }
@@ -70,7 +70,7 @@ int SpatialOut(const LayerSpec& spec, int in) {
 }  // namespace
 
 Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
-  if (opts.num_classes < 1) return Status::Error("", "number of classes must be at least 1");
+  if (opts.num_classes < 1) return Status::BadInput("", "number of classes must be at least 1");
   ALEXNET_RETURN_IF_ERROR(CheckVariants(opts));
   std::vector<LayerShape> out;
   int h = opts.input_size, w = opts.input_size, c = 3;
@@ -104,7 +104,7 @@ Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
       msg << "input size " << opts.input_size << " is too small for AlexNet: " << spec.name
           << " would get a " << h << " x " << w << " input and produce nothing; the smallest input"
           << " size is " << MinimumInputSize(opts);
-      return Status::Error("", msg.str());
+      return Status::BadInput("", msg.str());
     }
     out.push_back(s);
     h = s.out_h;

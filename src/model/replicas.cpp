@@ -74,11 +74,11 @@ Result<std::string> StartServer(const ClusterSpec& cluster, int intra_op_threads
   const std::string where = "task " + std::to_string(cluster.task) + " (" + cluster.address() + ")";
   std::unique_ptr<tensorflow::ServerInterface> made;
   const Status created = FromTf(tensorflow::NewServer(MakeServerDef(cluster, intra_op_threads), &made));
-  if (!created.ok()) return Status::Error("", "cannot start the TensorFlow server of " + where + ": " + created.reason());
+  if (!created.ok()) return created.With("cannot start the TensorFlow server of " + where);
   const Status started = FromTf(made->Start());
   if (!started.ok()) {
-    return Status::Error("", "cannot start the TensorFlow server of " + where + ": " + started.reason() +
-                                 " (is the port in use by another process?)");
+    return Status::Error(started.code(), "", "cannot start the TensorFlow server of " + where + ": " +
+                                                 started.reason() + " (is the port in use by another process?)");
   }
   server = made.release();
   return server->target();
@@ -114,7 +114,7 @@ tensorflow::Output AllReduceSum(const tensorflow::Scope& scope, tensorflow::Inpu
 // The replica's graph.
 
 Status Replicas::AddTrainingStep(const Scope& root, SavedVariables* saved, std::vector<Output>* init_ops) {
-  if (!owner_.config_.training) return Status::Error("", "a replica of a cluster must be a training session");
+  if (!owner_.config_.training) return Status::Internal("a replica of a cluster must be a training session");
   auto lr = ops::Placeholder(root.WithOpName(names::kLearningRate), tensorflow::DT_FLOAT, ops::Placeholder::Shape({}));
   const Output share = AddShareOfLoss(root);
   ALEXNET_RETURN_IF_TF_ERROR(root.status());
@@ -273,7 +273,7 @@ Status Replicas::SyncFromChief(double* allreduce_s) {
 Result<std::vector<double>> Replicas::Sum(const std::vector<double>& values) {
   // A collective instance keeps the shape it first ran with: always send kSumWidth numbers.
   constexpr int64_t kSumWidth = 16;
-  if (static_cast<int64_t>(values.size()) > kSumWidth) return Status::Error("", "Replicas::Sum: too many values");
+  if (static_cast<int64_t>(values.size()) > kSumWidth) return Status::Internal("Replicas::Sum: too many values");
   Tensor in(tensorflow::DT_DOUBLE, {kSumWidth});
   in.flat<double>().setZero();
   for (size_t i = 0; i < values.size(); ++i) in.flat<double>()(static_cast<int64_t>(i)) = values[i];

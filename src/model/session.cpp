@@ -138,7 +138,7 @@ Status ModelSession::StartSession() {
   ApplyPrecision(config_.model.precision, &so.config);
   if (replicas_) replicas_->ConfigureSession(&graph_def_, &so);  // its task's device, its server
   session_.reset(tensorflow::NewSession(so));
-  if (!session_) return Status::Error("", "could not create a TensorFlow session");
+  if (!session_) return Status::Internal("could not create a TensorFlow session");
   return FromTf(session_->Create(graph_def_));
 }
 
@@ -210,7 +210,7 @@ Status ModelSession::ReadParameters(std::vector<std::pair<std::string, Tensor>>*
 
 Status ModelSession::Gradients(const Tensor& images, const Tensor& labels, std::vector<Tensor>* grads,
                                float* loss) {
-  if (!config_.training) return Status::Error("", "session built without training ops");
+  if (!config_.training) return Status::Internal("session built without training ops");
   std::vector<std::string> fetch = gradient_names_;
   fetch.push_back(local_loss_name_);
   std::vector<Tensor> out;

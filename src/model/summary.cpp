@@ -30,17 +30,17 @@ struct CGraph {
     TF_DeleteImportGraphDefOptions(io);
     TF_DeleteBuffer(buf);
     if (TF_GetCode(status) == TF_OK) return Status::Ok();
-    return Status::Error("", std::string("importing the graph: ") + TF_Message(status));
+    return Status::Internal(std::string("importing the graph: ") + TF_Message(status));
   }
   // Shape of output 0 of a named node, as inferred by TensorFlow.
   Result<std::vector<int64_t>> Shape(const std::string& node) {
     TF_Operation* op = TF_GraphOperationByName(graph, node.c_str());
-    if (!op) return Status::Error("", "node " + node + " not in graph");
+    if (!op) return Status::Internal("node " + node + " not in graph");
     TF_Output out{op, 0};
     const int n = TF_GraphGetTensorNumDims(graph, out, status);
     std::vector<int64_t> dims(n > 0 ? n : 0);
     if (n > 0) TF_GraphGetTensorShape(graph, out, dims.data(), n, status);
-    if (TF_GetCode(status) != TF_OK) return Status::Error("", TF_Message(status));
+    if (TF_GetCode(status) != TF_OK) return Status::Internal(TF_Message(status));
     return dims;
   }
 };
@@ -73,7 +73,7 @@ Result<Summary> BuildSummary(const ModelOptions& opts) {
             ? std::vector<int64_t>{formula[i].out_c}
             : std::vector<int64_t>{formula[i].out_h, formula[i].out_w, formula[i].out_c};
     if (row.out_shape != expect) {
-      return Status::Error("", "TensorFlow's inferred shape of " + row.name + " disagrees with the layer formula");
+      return Status::Internal("TensorFlow's inferred shape of " + row.name + " disagrees with the layer formula");
     }
     for (const Parameter& p : net.parameters) {
       if (p.name.rfind(row.name + "/", 0) != 0) continue;
@@ -83,7 +83,7 @@ Result<Summary> BuildSummary(const ModelOptions& opts) {
       row.params += n;
     }
     if (row.params != formula[i].params) {
-      return Status::Error("", "parameter count of " + row.name + " disagrees with the layer formula");
+      return Status::Internal("parameter count of " + row.name + " disagrees with the layer formula");
     }
     std::ostringstream geo;
     if (spec.kind == LayerKind::kConv) {

@@ -10,10 +10,13 @@
 
 namespace alexnet::model {
 
-// The same failure as an alexnet::Status about `path` ("" when it concerns no file). TensorFlow's
-// advice on GPU allocations ("Hint: If you want to see a list of allocated tensors when OOM
-// happens...") is dropped: it is printed for any failed Run, a full disk included, and never
-// applies to this CPU-only program.
+// The same failure as an alexnet::Status about `path` ("" when it concerns no file), with the
+// nearest StatusCode: InvalidArgument, FailedPrecondition, OutOfRange and DataLoss are kBadInput;
+// NotFound kNotFound; PermissionDenied, AlreadyExists and ResourceExhausted kIo; DeadlineExceeded,
+// Unavailable and Aborted (what a failed or silent peer gives) kUnavailable; Cancelled
+// kInterrupted; the rest kInternal. TensorFlow's advice on GPU allocations ("Hint: If you want to
+// see a list of allocated tensors when OOM happens...") is dropped: it is printed for any failed
+// Run, a full disk included, and never applies to this CPU-only program.
 Status FromTf(const absl::Status& status, const std::string& path = "");
 
 }  // namespace alexnet::model

@@ -92,7 +92,7 @@ Status ModelSession::RunTrainStep(const Tensor& images, const Tensor& labels, fl
                                   const std::vector<std::pair<std::string, Tensor>>& more_feeds,
                                   const std::vector<std::string>& more_fetches, std::vector<Tensor>* out,
                                   tensorflow::RunMetadata* trace) {
-  if (!config_.training) return Status::Error("", "session built without training ops");
+  if (!config_.training) return Status::Internal("session built without training ops");
   Tensor lr(tensorflow::DT_FLOAT, {});
   lr.scalar<float>()() = learning_rate;
   Tensor keep(tensorflow::DT_FLOAT, {});

@@ -223,7 +223,7 @@ Result<DropoutRun> ReadDropoutRun(const std::string& run_dir, float rate) {
     run.train_seconds = m.train_seconds;
   }
   if (run.epochs.empty()) {
-    return Status::Error(run_dir, "no epoch has both metrics.csv and train_eval.csv entries");
+    return Status::BadInput(run_dir, "no epoch has both metrics.csv and train_eval.csv entries");
   }
   run.wall_seconds = ReadWallSeconds(run_dir);
   return run;
@@ -258,7 +258,7 @@ std::string DropoutFindings(const DropoutRun& with, const DropoutRun& without) {
 Status DrawDropoutPlot(const DropoutRun& with, const DropoutRun& without, const std::string& png_path,
                        const std::string& gnuplot) {
   const std::vector<int64_t> epochs = AllEpochs(with, without);
-  if (epochs.empty()) return Status::Error("", "no epochs to plot");
+  if (epochs.empty()) return Status::BadInput("", "no epochs to plot");
   const std::string tmp_png = png_path + ".tmp.png";
   const std::string script = "# The dropout experiment, written by alexnet (report/dropout_experiment.cpp).\n" +
                              GnuplotPngTerminal(tmp_png, 1100, 440) + PlotData(with, without, epochs) +

@@ -13,7 +13,7 @@ namespace alexnet::report {
 Status LogConv1Filters(const train::EpochEnd& e) {
   ALEXNET_ASSIGN_OR_RETURN(const FilterImage filters, Conv1FilterImage(e.session));
   std::vector<uint8_t> png;
-  if (!cv::imencode(".png", filters.image, png)) return Status::Error("", "PNG encoding failed");
+  if (!cv::imencode(".png", filters.image, png)) return Status::Internal("PNG encoding failed");
   e.events->Image("conv1/filters", e.step, std::string(png.begin(), png.end()), filters.image.rows,
                   filters.image.cols);
   return e.events->Flush();

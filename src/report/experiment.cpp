@@ -109,7 +109,7 @@ Status CheckSameCommand(ExperimentKind kind, const ExperimentOptions& o) {
   if (!saved.ok()) return Status::Ok();  // nothing was started here
   const std::string now = ExperimentCommand(kind, o) + "\n";
   if (*saved == now) return Status::Ok();
-  return Status::Error(CommandFile(kind, o), "--resume continues only the experiment started here, " +
+  return Status::BadInput(CommandFile(kind, o), "--resume continues only the experiment started here, " +
                                                  saved->substr(0, saved->size() - 1) + ", not " +
                                                  now.substr(0, now.size() - 1));
 }
@@ -119,7 +119,7 @@ Status CheckNoRunsYet(const Definition& d, const ExperimentOptions& o) {
     for (int64_t seed : o.seeds) {
       const std::string dir = o.out_dir + "/" + RunFolderName(v.name, seed);
       if (fs::exists(dir + "/config.json")) {
-        return Status::Error(dir, "already holds a run: remove it, choose another --out, "
+        return Status::BadInput(dir, "already holds a run: remove it, choose another --out, "
                                   "or add --report-only to redo the report from the existing runs");
       }
     }
@@ -176,10 +176,10 @@ Status CheckSameExperiment(ExperimentKind kind, const ExperimentOptions& o) {
   const Result<std::string> saved = ReadFile(file);
   if (!saved.ok()) return CheckSameCommand(kind, o);
   const nlohmann::json there = nlohmann::json::parse(*saved, nullptr, /*allow_exceptions=*/false);
-  if (there.is_discarded()) return Status::Error(file, "not valid JSON: remove it to start the experiment again");
+  if (there.is_discarded()) return Status::BadInput(file, "not valid JSON: remove it to start the experiment again");
   const nlohmann::json now = RunDefiningOptions(kind, o);
   if (there == now) return Status::Ok();
-  return Status::Error(file, "--resume continues only the experiment started here, with the same settings: " +
+  return Status::BadInput(file, "--resume continues only the experiment started here, with the same settings: " +
                                  Differences(there, now));
 }
 
@@ -192,7 +192,7 @@ Status ClearUnfinishedRun(const std::string& dir) {
   ALEXNET_ASSIGN_OR_RETURN(auto lock, RunFolderLock::Acquire(dir));
   std::error_code ec;
   fs::remove_all(dir, ec);
-  if (ec) return Status::Error(dir, "cannot remove the unfinished run: " + ec.message());
+  if (ec) return Status::Io(dir, "cannot remove the unfinished run: " + ec.message());
   return Status::Ok();
 }
 
@@ -309,7 +309,7 @@ Result<std::string> DropoutSections(const Definition& d, const ExperimentOptions
                    DropoutSections(mean_with, mean_without) + "![dropout experiment](" + image_prefix +
                    "dropout.png)\n\n";
   if (Status st = DrawDropoutPlot(mean_with, mean_without, png, o.gnuplot); !st.ok()) {
-    return Status::Error(png, "plot not drawn: " + st.message());
+    return Status::Error(st.code(), png, "plot not drawn: " + st.message());
   }
   return md;
 }
@@ -358,7 +358,7 @@ Result<std::string> ExperimentReport(ExperimentKind kind, const ExperimentOption
 }
 
 Status RunExperiment(ExperimentKind kind, const ExperimentOptions& o, std::ostream& out) {
-  if (o.seeds.empty()) return Status::Error("", "no seeds given");
+  if (o.seeds.empty()) return Status::BadInput("", "no seeds given");
   const Definition d = Define(kind, o);
   if (!o.report_only) ALEXNET_RETURN_IF_ERROR(TrainAll(d, o, out));
   ALEXNET_ASSIGN_OR_RETURN(const std::string md, ExperimentReport(kind, o, "#", "", out));

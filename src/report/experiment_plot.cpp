@@ -74,7 +74,7 @@ std::string PanelPlot(const std::vector<VariantResult>& results, const PanelPoin
 
 Status DrawExperimentPlot(const std::string& title, const std::vector<VariantResult>& results,
                           const std::vector<Panel>& panels, const std::string& png_path, const std::string& gnuplot) {
-  if (results.empty() || panels.empty()) return Status::Error("", "nothing to plot");
+  if (results.empty() || panels.empty()) return Status::BadInput(png_path, "nothing to plot");
   const std::string tmp_png = png_path + ".tmp.png";
   std::ostringstream gp;
   gp << "# Written by alexnet (report/experiment_plot.cpp): mean over seeds, bars = standard deviation.\n"

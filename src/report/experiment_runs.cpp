@@ -58,7 +58,7 @@ double Field(const CsvTable& t, size_t row, const char* column) {
 Result<std::vector<StepRow>> ReadSteps(const std::string& path) {
   ALEXNET_ASSIGN_OR_RETURN(const CsvTable t, ReadCsv(path));
   for (const char* need : {"step", "epoch", "batch", "correct_top1", "cross_entropy", "step_seconds"}) {
-    if (t.Column(need) < 0) return Status::Error(path, std::string("no column '") + need + "' in the header");
+    if (t.Column(need) < 0) return Status::BadInput(path, std::string("no column '") + need + "' in the header");
   }
   std::vector<StepRow> steps;
   for (size_t i = 0; i < t.rows.size(); ++i) {
@@ -129,7 +129,7 @@ Status TrainVariant(const ExperimentOptions& o, const Variant& v, int64_t seed, 
   const Status trained = run->Run();
   run.reset();  // releases the run folder's lock
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (train::IsNonFiniteLoss(trained)) {
+  if (trained.code() == StatusCode::kNonFiniteLoss) {
     out << "  diverged: " << trained.reason() << std::endl;
     ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(c.run.run_dir + "/diverged.txt", trained.reason() + "\n"));
   } else {
@@ -146,7 +146,7 @@ Result<RunRecord> ReadRunRecord(const std::string& run_dir) {
     r.diverged = why->substr(0, why->find('\n'));
   }
   ALEXNET_ASSIGN_OR_RETURN(r.epochs, ReadMetricsCsv(run_dir + "/metrics.csv"));
-  if (r.epochs.empty() && r.diverged.empty()) return Status::Error(run_dir + "/metrics.csv", "no epochs recorded");
+  if (r.epochs.empty() && r.diverged.empty()) return Status::BadInput(run_dir + "/metrics.csv", "no epochs recorded");
   ALEXNET_ASSIGN_OR_RETURN(r.steps, ReadSteps(run_dir + "/steps.csv"));
   if (fs::exists(run_dir + "/train_eval.csv")) {
     ALEXNET_ASSIGN_OR_RETURN(r.train_top1, ReadTrainEval(run_dir + "/train_eval.csv"));

@@ -39,7 +39,7 @@ double NumberOrNaN(const std::string& field) {
 
 Status CheckMetricsColumns(const CsvTable& t, const std::string& path) {
   for (const char* need : {"epoch", "train_loss", "train_top1", "val_loss", "val_top1"}) {
-    if (t.Column(need) < 0) return Status::Error(path, std::string("no column '") + need + "' in the header");
+    if (t.Column(need) < 0) return Status::BadInput(path, std::string("no column '") + need + "' in the header");
   }
   return Status::Ok();
 }
@@ -48,7 +48,7 @@ Result<MetricsRow> MetricsRowAt(const CsvTable& t, size_t i, const std::string& 
   auto number = [&](const char* column) { return NumberOrNaN(t.Field(i, t.Column(column))); };
   MetricsRow r;
   const double epoch = number("epoch");
-  if (!std::isfinite(epoch)) return Status::Error(path + ":" + std::to_string(t.row_lines[i]), "no epoch number");
+  if (!std::isfinite(epoch)) return Status::BadInput(path + ":" + std::to_string(t.row_lines[i]), "no epoch number");
   r.epoch = static_cast<int64_t>(epoch);
   const double step = number("step");
   r.step = std::isfinite(step) ? static_cast<int64_t>(step) : 0;
@@ -91,12 +91,13 @@ std::string LogTail(const std::string& log_path) {
 Status Failed(const std::string& gnuplot, const std::string& script_path, int status) {
   // glibc's posix_spawnp reports a missing program as exit status 127 of the child.
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-    return Status::Error("", "cannot run " + gnuplot + ": not found" + kInstallHint);
+    return Status::NotFound("", "cannot run " + gnuplot + ": not found" + kInstallHint);
   }
-  return Status::Error("", gnuplot + " " + script_path + " failed (" +
-                               (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                                  : "signal " + std::to_string(WTERMSIG(status))) +
-                               "): " + LogTail(script_path + ".log"));
+  return Status::Error(StatusCode::kInternal, script_path,
+                       gnuplot + " failed (" +
+                           (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                              : "signal " + std::to_string(WTERMSIG(status))) +
+                           "): " + LogTail(script_path + ".log"));
 }
 
 // ---- the training curves' script
@@ -164,20 +165,14 @@ Result<std::vector<MetricsRow>> ReadMetricsCsv(const std::string& path) {
 Status RunGnuplot(const std::string& gnuplot, const std::string& script_path) {
   pid_t pid = 0;
   if (const int rc = Spawn(gnuplot, script_path, script_path + ".log", &pid); rc != 0) {
-    return Status::Error("", "cannot run " + gnuplot + ": " + std::strerror(rc) + (rc == ENOENT ? kInstallHint : ""));
+    return Status::Error(ErrnoCode(rc), "", "cannot run " + gnuplot + ": " + std::strerror(rc) + (rc == ENOENT ? kInstallHint : ""));
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Status::Error("", "waiting for " + gnuplot + ": " + std::strerror(errno));
+    if (errno != EINTR) return Status::Internal("waiting for " + gnuplot + ": " + std::strerror(errno));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
   return Failed(gnuplot, script_path, status);
-}
-
-bool IsGnuplotMissing(const Status& status) {
-  const std::string& r = status.reason();
-  const size_t n = std::strlen(kInstallHint);
-  return !status.ok() && r.size() >= n && r.compare(r.size() - n, n, kInstallHint) == 0;
 }
 
 Status RenderGnuplot(const std::string& gnuplot, const std::string& script, const std::string& script_path,
@@ -189,7 +184,7 @@ Status RenderGnuplot(const std::string& gnuplot, const std::string& script, cons
     return st;
   }
   fs::rename(tmp_png, png_path, ec);
-  if (ec) return Status::Error(png_path, ec.message());
+  if (ec) return Status::Io(png_path, ec.message());
   fs::remove(script_path + ".log", ec);
   return Status::Ok();
 }
@@ -222,7 +217,7 @@ std::string GnuplotPngTerminal(const std::string& png_path, int width, int heigh
 
 Status DrawTrainingCurves(const std::string& metrics_csv, const std::string& png_path, const std::string& gnuplot) {
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<MetricsRow> rows, ReadMetricsCsv(metrics_csv));
-  if (rows.empty()) return Status::Error(metrics_csv, "no epochs recorded yet");
+  if (rows.empty()) return Status::BadInput(metrics_csv, "no epochs recorded yet");
   const std::string tmp_png = png_path + ".tmp.png";
   const std::string script_path = fs::path(png_path).replace_extension(".gp").string();
   return RenderGnuplot(gnuplot, CurvesScript(metrics_csv, rows, tmp_png, png_path), script_path, tmp_png, png_path);

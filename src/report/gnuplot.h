@@ -27,11 +27,9 @@ struct MetricsRow {
 Result<std::vector<MetricsRow>> ReadMetricsCsv(const std::string& path);
 
 // Runs `gnuplot` (a program name looked up in PATH, or a path) on `script_path`; its output
-// goes to `script_path`.log. IsGnuplotMissing(status) says the program is not installed.
+// goes to `script_path`.log. A gnuplot that is not installed gives kNotFound (with no path: the
+// program is looked up in PATH); a script gnuplot fails on gives kInternal about `script_path`.
 Status RunGnuplot(const std::string& gnuplot, const std::string& script_path);
-
-// True if `status` (from RunGnuplot or a Draw... function) failed because gnuplot is missing.
-bool IsGnuplotMissing(const Status& status);
 
 // Writes `script` to `script_path`, runs gnuplot on it, and moves the PNG it wrote to `tmp_png`
 // onto `png_path` (so a viewer never sees a half-written picture). The script stays for

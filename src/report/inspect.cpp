@@ -181,7 +181,7 @@ Result<PreparedInput> PrepareInput(const InspectModel& m, const std::string& ima
   const int crop = m.preprocess.crop;
   in.tensor = tensorflow::Tensor(tensorflow::DT_FLOAT, {1, crop, crop, 3});
   if (Status st = data::PreprocessEval(rgb, m.preprocess, norm, in.tensor.flat<float>().data()); !st.ok()) {
-    return Status::Error(image_path, st.message());
+    return Status::Error(st.code(), image_path, st.message());
   }
   return in;
 }
@@ -202,7 +202,7 @@ Result<TopClasses> MostProbable(const Stages& stages) {
   for (const auto& [name, t] : stages) {
     if (name == "softmax") probabilities = &t;
   }
-  if (!probabilities) return Status::Error("", "the network returned no softmax output");
+  if (!probabilities) return Status::Internal("the network returned no softmax output");
   const int classes = static_cast<int>(probabilities->dim_size(1));
   const float* p = probabilities->flat<float>().data();
   std::vector<int> order(classes);
@@ -297,13 +297,13 @@ Result<StageReport> DrawStage(const std::string& name, const tensorflow::Tensor&
                               const std::string& out_dir) {
   const model::LayerSpec* spec = SpecOf(name);
   const model::SummaryRow* row = RowOf(summary, name);
-  if (!spec || !row) return Status::Error("", "stage " + name + " is not in the layer table");
+  if (!spec || !row) return Status::Internal("stage " + name + " is not in the layer table");
   StageReport s;
   s.name = name;
   for (int d = 1; d < t.dims(); ++d) s.shape.push_back(t.dim_size(d));
   if (s.shape != row->out_shape) {
-    return Status::Error(name, "the network produced " + ShapeText(s.shape) + " but the summary says " +
-                                   ShapeText(row->out_shape));
+    return Status::Error(StatusCode::kInternal, name,
+                         "the network produced " + ShapeText(s.shape) + " but the summary says " + ShapeText(row->out_shape));
   }
   const std::vector<std::string> caption = {StageCaption(name, s.shape, *row)};
   const float* data = t.flat<float>().data();
@@ -410,7 +410,7 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 Result<InspectModel> OpenRunModel(const std::string& run_dir, const std::string& checkpoint,
                                   const train::SessionChoice& session) {
   std::error_code ec;
-  if (!fs::is_directory(run_dir, ec)) return Status::Error(run_dir, "no such run folder");
+  if (!fs::is_directory(run_dir, ec)) return Status::NotFound(run_dir, "no such run folder");
   InspectModel m;
   ALEXNET_ASSIGN_OR_RETURN(m.trained, train::TrainedModel::Open(run_dir, checkpoint, session));
   m.options = m.trained->config().model;
@@ -440,13 +440,13 @@ Result<FilterImage> Conv1FilterImage(model::ModelSession* session, int scale) {
   ALEXNET_RETURN_IF_ERROR(session->ReadParameters(&params).With("reading the parameters"));
   for (const auto& [name, t] : params) {
     if (name != "conv1/weights") continue;
-    if (t.dims() != 4) return Status::Error(name, "expected 4 dimensions, got " + t.shape().DebugString());
+    if (t.dims() != 4) return Status::BadInput(name, "expected 4 dimensions, got " + t.shape().DebugString());
     FilterImage f;
     f.image = FilterGrid(t.flat<float>().data(), static_cast<int>(t.dim_size(0)), static_cast<int>(t.dim_size(2)),
                          static_cast<int>(t.dim_size(3)), scale, 8, &f.layout);
     return f;
   }
-  return Status::Error("", "the model has no conv1/weights");
+  return Status::BadInput("", "the model has no conv1/weights");
 }
 
 Result<InspectReport> InspectImage(const InspectModel& m, const std::string& image_path, const std::string& out_dir,

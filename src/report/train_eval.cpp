@@ -32,7 +32,7 @@ Status AppendTrainEval(const std::string& path, const train::EpochEnd& e, const 
 void TrainEvalHook::operator()(const train::EpochEnd& e) {
   const Status st = EvaluateTrainingSubset(e);
   if (st.ok() || !status_.ok()) return;
-  status_ = Status::Error(e.config->run.run_dir, "evaluating the training subset: " + st.message());
+  status_ = Status::Error(st.code(), e.config->run.run_dir, "evaluating the training subset: " + st.message());
   *out_ << "  training subset not evaluated: " << status_.message() << std::endl;
 }
 
@@ -62,18 +62,18 @@ Status TrainEvalHook::OpenTrainingSubset(const train::TrainConfig& config) {
 
 Result<std::map<int64_t, double>> ReadTrainEval(const std::string& eval_path) {
   if (!fs::exists(eval_path)) {
-    return Status::Error(eval_path, "cannot open (the experiment writes it after every epoch)");
+    return Status::NotFound(eval_path, "cannot open (the experiment writes it after every epoch)");
   }
   ALEXNET_ASSIGN_OR_RETURN(const CsvTable t, ReadCsv(eval_path));
   const int epoch = t.Column("epoch"), top1 = t.Column("train_top1");
-  if (epoch < 0 || top1 < 0) return Status::Error(eval_path, "no column 'epoch' or 'train_top1' in the header");
+  if (epoch < 0 || top1 < 0) return Status::BadInput(eval_path, "no column 'epoch' or 'train_top1' in the header");
   std::map<int64_t, double> train_top1;
   for (size_t i = 0; i < t.rows.size(); ++i) {
     if (t.rows[i].size() < 3) continue;
     try {
       train_top1[std::stoll(t.Field(i, epoch))] = std::stod(t.Field(i, top1));
     } catch (const std::exception&) {
-      return Status::Error(eval_path, "malformed line '" + CsvRow(t.rows[i]) + "' (line " +
+      return Status::BadInput(eval_path, "malformed line '" + CsvRow(t.rows[i]) + "' (line " +
                                           std::to_string(t.row_lines[i]) + ")");
     }
   }

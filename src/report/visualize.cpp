@@ -257,10 +257,10 @@ Status WritePng(const std::string& path, const cv::Mat& image) {
   try {
     // Level 9: these pictures are small and written once; the docs keep some of them.
     if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 9})) {
-      return Status::Error(path, "PNG encoding failed");
+      return Status::Error(StatusCode::kInternal, path, "PNG encoding failed");
     }
   } catch (const cv::Exception& e) {
-    return Status::Error(path, std::string("PNG encoding failed: ") + e.what());
+    return Status::Error(StatusCode::kInternal, path, std::string("PNG encoding failed: ") + e.what());
   }
   return WriteFileAtomic(path, std::string(png.begin(), png.end()));
 }

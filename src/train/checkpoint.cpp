@@ -40,9 +40,9 @@ Result<TrainState> ReadState(const fs::path& folder) {
   const std::string state_path = (folder / "state.json").string();
   ALEXNET_ASSIGN_OR_RETURN(const std::string text, ReadFile(state_path));
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Error(state_path, "not valid JSON");
+  if (j.is_discarded()) return Status::BadInput(state_path, "not valid JSON");
   Result<TrainState> state = TrainStateFromJson(j);
-  if (!state.ok()) return Status::Error(state_path, state.status().reason());
+  if (!state.ok()) return Status::Error(state.status().code(), state_path, state.status().reason());
   return state;
 }
 
@@ -58,7 +58,7 @@ Status CheckpointManager::Save(model::ModelSession* session, const TrainState& s
   ALEXNET_RETURN_IF_ERROR(MakeFolder(tmp.string()));
   if (const Status st = session->Save((tmp / "model").string()); !st.ok()) {
     fs::remove_all(tmp, ec);
-    return Status::Error(tmp.string(), "writing the TensorFlow checkpoint failed: " + st.reason());
+    return Status::Io(tmp.string(), "writing the TensorFlow checkpoint failed: " + st.reason());
   }
   if (Status written = WriteFileAtomic((tmp / "state.json").string(), ToJson(state).dump(2) + "\n"); !written.ok()) {
     fs::remove_all(tmp, ec);
@@ -66,7 +66,7 @@ Status CheckpointManager::Save(model::ModelSession* session, const TrainState& s
   }
   fs::remove_all(final_dir, ec);
   fs::rename(tmp, final_dir, ec);
-  if (ec) return Status::Error(final_dir.string(), "rename failed: " + ec.message());
+  if (ec) return Status::Io(final_dir.string(), "rename failed: " + ec.message());
   ALEXNET_RETURN_IF_ERROR(SyncDirectory(dir_));
   // Keep the newest keep_last_ checkpoints.
   std::vector<int64_t> steps = CompleteSteps(dir_);
@@ -82,11 +82,11 @@ Status CheckpointManager::MarkBest(int64_t step) {
   const fs::path best = fs::path(dir_) / "best";
   fs::remove_all(tmp, ec);
   fs::copy(src, tmp, fs::copy_options::recursive, ec);
-  if (ec) return Status::Error(tmp.string(), "copying the best checkpoint failed: " + ec.message());
+  if (ec) return Status::Io(tmp.string(), "copying the best checkpoint failed: " + ec.message());
   fs::remove_all(old, ec);
   if (fs::exists(best)) fs::rename(best, old, ec);
   fs::rename(tmp, best, ec);
-  if (ec) return Status::Error(best.string(), "rename failed: " + ec.message());
+  if (ec) return Status::Io(best.string(), "rename failed: " + ec.message());
   fs::remove_all(old, ec);
   return SyncDirectory(dir_);
 }
@@ -94,7 +94,7 @@ Status CheckpointManager::MarkBest(int64_t step) {
 Result<CheckpointInfo> CheckpointManager::Latest() const {
   // The highest complete ckpt-N: an unfinished one is still named .tmp and is ignored.
   std::vector<int64_t> steps = CompleteSteps(dir_);
-  if (steps.empty()) return Status::Error(dir_, "no complete checkpoint");
+  if (steps.empty()) return Status::NotFound(dir_, "no complete checkpoint");
   const fs::path chosen = fs::path(dir_) / CkptName(steps.back());
   ALEXNET_ASSIGN_OR_RETURN(TrainState state, ReadState(chosen));
   return CheckpointInfo{(chosen / "model").string(), std::move(state), {}};
@@ -106,7 +106,7 @@ Result<CheckpointInfo> CheckpointManager::RestoreNewest(model::ModelSession* ses
   if (best_first && fs::exists(fs::path(dir_) / "best" / "model.index")) candidates.push_back(fs::path(dir_) / "best");
   const std::vector<int64_t> steps = CompleteSteps(dir_);
   for (auto it = steps.rbegin(); it != steps.rend(); ++it) candidates.push_back(fs::path(dir_) / CkptName(*it));
-  if (candidates.empty()) return Status::Error(dir_, "no complete checkpoint");
+  if (candidates.empty()) return Status::NotFound(dir_, "no complete checkpoint");
   std::vector<std::string> damaged;
   for (const fs::path& folder : candidates) {
     Result<TrainState> state = ReadState(folder);
@@ -121,7 +121,7 @@ Result<CheckpointInfo> CheckpointManager::RestoreNewest(model::ModelSession* ses
   }
   std::string names;
   for (const std::string& d : damaged) names += (names.empty() ? "" : "; ") + fs::path(d).filename().string();
-  return Status::Error(dir_, "no checkpoint restores (damaged: " + names + ")");
+  return Status::BadInput(dir_, "no checkpoint restores (damaged: " + names + ")");
 }
 
 Result<std::string> CheckpointManager::ResolvePrefix(const std::string& path) {
@@ -134,7 +134,7 @@ Result<std::string> CheckpointManager::ResolvePrefix(const std::string& path) {
     std::vector<int64_t> steps = CompleteSteps((p / "checkpoints").string());
     if (!steps.empty()) return (p / "checkpoints" / CkptName(steps.back()) / "model").string();
   }
-  return Status::Error(path,
+  return Status::NotFound(path,
                        "no checkpoint found (expected a run folder, a checkpoint folder or a prefix with .index)");
 }
 

@@ -23,7 +23,7 @@ Status CheckCluster(const model::ClusterSpec& cluster);
 
 // A failed collective step, said in the cluster's terms: which worker (task and address) failed
 // or could not be reached, or that none answered within the collective timeout, followed by
-// TensorFlow's own message. Other failures are returned unchanged.
+// TensorFlow's own message, as StatusCode::kUnavailable. Other failures are returned unchanged.
 Status ExplainReplicaFailure(const Status& failure, const model::ClusterSpec& cluster);
 
 }  // namespace alexnet::train

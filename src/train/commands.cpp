@@ -148,7 +148,7 @@ Status ExtractImages(const DataSpec& spec, Split split, int first, int count, co
     const std::string path = out_dir + "/" + std::to_string(i) + "_" + label + ".png";
     cv::Mat bgr;
     cv::cvtColor(rgb.value(), bgr, cv::COLOR_RGB2BGR);
-    if (!cv::imwrite(path, bgr)) return Status::Error(path, "cannot write");
+    if (!cv::imwrite(path, bgr)) return Status::Io(path, "cannot write");
     out << path << "\n";
   }
   return Status::Ok();

@@ -58,7 +58,7 @@ Status CheckActivation(const nlohmann::json& model) {
   if (!model.contains("activation")) return Status::Ok();
   const nlohmann::json& a = model.at("activation");
   if (a.is_string() && ValueIn(model::kActivationNames, a.get<std::string>())) return Status::Ok();
-  return Status::Error("", "\"model.activation\" must be one of " + Choices(model::kActivationNames) + ", not " +
+  return Status::BadInput("", "\"model.activation\" must be one of " + Choices(model::kActivationNames) + ", not " +
                                a.dump());
 }
 
@@ -81,14 +81,14 @@ nlohmann::json ToJson(const TrainConfig& c) {
 }
 
 Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) return Status::Error("", "not a JSON object");
+  if (!j.is_object()) return Status::BadInput("", "not a JSON object");
   for (const auto& [section, keys] : kRequiredKeys) {
     if (!j.contains(section) || !j[section].is_object()) {
-      return Status::Error("", std::string("no \"") + section + "\" section");
+      return Status::BadInput("", std::string("no \"") + section + "\" section");
     }
     for (const char* key : keys) {
       if (!j[section].contains(key)) {
-        return Status::Error("", std::string("no \"") + section + "." + key + "\" key");
+        return Status::BadInput("", std::string("no \"") + section + "." + key + "\" key");
       }
     }
   }
@@ -113,7 +113,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
     lrn.alpha = m.value("lrn_alpha", lrn.alpha);
     lrn.beta = m.value("lrn_beta", lrn.beta);
   } catch (const nlohmann::json::exception& e) {
-    return Status::Error("", e.what());  // a value of the wrong type
+    return Status::BadInput("", e.what());  // a value of the wrong type
   }
   ALEXNET_RETURN_IF_ERROR(data::CheckIntegersKept(j, ToJson(c)));  // none wrapped into its field
   return c;
@@ -123,9 +123,11 @@ Result<TrainConfig> LoadTrainConfig(const std::string& run_dir) {
   const std::string path = run_dir + "/config.json";
   ALEXNET_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Error(path, "not a valid run configuration: not valid JSON");
+  if (j.is_discarded()) return Status::BadInput(path, "not a valid run configuration: not valid JSON");
   Result<TrainConfig> config = TrainConfigFromJson(j);
-  if (!config.ok()) return Status::Error(path, "not a valid run configuration: " + config.status().reason());
+  if (!config.ok()) {
+    return Status::Error(config.status().code(), path, "not a valid run configuration: " + config.status().reason());
+  }
   config->run.run_dir = run_dir;
   return config;
 }

@@ -17,12 +17,12 @@ Status Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& ba
   const int64_t rows = int64_t(batch.size) * batch.views;
   if (classes <= 0 || probabilities.dims() != 2 || probabilities.dim_size(0) != rows ||
       probabilities.dim_size(1) != classes) {
-    return Status::Error("", "the model gave " + probabilities.shape().DebugString() + " probabilities for " +
+    return Status::Internal("the model gave " + probabilities.shape().DebugString() + " probabilities for " +
                                  std::to_string(rows) + " images of " + std::to_string(classes) + " classes");
   }
   for (int i = 0; i < batch.size; ++i) {
     if (batch.labels[i] < 0 || batch.labels[i] >= classes) {
-      return Status::Error("", "label " + std::to_string(batch.labels[i]) + " of batch " + std::to_string(batch.index) +
+      return Status::BadInput("", "label " + std::to_string(batch.labels[i]) + " of batch " + std::to_string(batch.index) +
                                    " is not one of the model's " + std::to_string(classes) + " classes");
     }
   }

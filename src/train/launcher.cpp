@@ -46,7 +46,7 @@ Result<std::vector<int>> FreePorts(int n) {
     socklen_t len = sizeof a;
     if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      error = Status::Error("", std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
+      error = Status::Io("", std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
     } else {
       ports.push_back(ntohs(a.sin_port));
     }
@@ -108,7 +108,7 @@ std::string ThisProgram() {
 
 Result<int> RunLocalWorkers(const LocalWorkers& r, std::ostream& out) {
   if (r.count < 1 || r.count > kMaxWorkers) {
-    return Status::Error("", "--local-workers must be 1.." + std::to_string(kMaxWorkers));
+    return Status::BadInput("", "--local-workers must be 1.." + std::to_string(kMaxWorkers));
   }
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<int> ports, FreePorts(r.count));
   std::string cluster;

@@ -13,10 +13,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainState, step, epoch, batch_i
 nlohmann::json ToJson(const TrainState& s) { return s; }
 
 Result<TrainState> TrainStateFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) return Status::Error("", "not a JSON object");
+  if (!j.is_object()) return Status::BadInput("", "not a JSON object");
   // Without these a resumed run would silently restart its schedule.
   for (const char* key : {"step", "epoch", "batch_in_epoch", "learning_rate"}) {
-    if (!j.contains(key)) return Status::Error("", std::string("no \"") + key + "\" key");
+    if (!j.contains(key)) return Status::BadInput("", std::string("no \"") + key + "\" key");
   }
   // Before the macro's get<int64_t>(): a float there (1e300) would be an undefined cast (json_fields.h).
   ALEXNET_RETURN_IF_ERROR(data::CheckIntegerFields(ToJson(TrainState{}), j));
@@ -24,7 +24,7 @@ Result<TrainState> TrainStateFromJson(const nlohmann::json& j) {
   try {
     j.get_to(s);
   } catch (const nlohmann::json::exception& e) {
-    return Status::Error("", e.what());  // a value of the wrong type
+    return Status::BadInput("", e.what());  // a value of the wrong type
   }
   ALEXNET_RETURN_IF_ERROR(data::CheckIntegersKept(j, ToJson(s)));  // none wrapped into its field
   return s;

@@ -1,5 +1,6 @@
 #include "train/trained_model.h"
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <utility>
@@ -15,12 +16,12 @@ Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_
   auto m = std::make_unique<TrainedModel>();
   ALEXNET_ASSIGN_OR_RETURN(m->config_, LoadTrainConfig(run_dir));
   std::ifstream names(run_dir + "/classes.txt");
-  if (!names) return Status::Error(run_dir + "/classes.txt", "cannot open");
+  if (!names) return Status::Error(ErrnoCode(errno), run_dir + "/classes.txt", "cannot open");
   for (std::string line; std::getline(names, line);) {
     if (!line.empty()) m->classes_.push_back(line);
   }
   if (static_cast<int>(m->classes_.size()) != m->config_.model.num_classes) {
-    return Status::Error(run_dir + "/classes.txt", std::to_string(m->classes_.size()) + " names for " +
+    return Status::BadInput(run_dir + "/classes.txt", std::to_string(m->classes_.size()) + " names for " +
                                                        std::to_string(m->config_.model.num_classes) + " classes");
   }
   ALEXNET_ASSIGN_OR_RETURN(data::ColorStats stats, data::LoadColorStats(run_dir + "/color_stats.json"));
@@ -42,7 +43,7 @@ Result<std::unique_ptr<TrainedModel>> TrainedModel::Open(const std::string& run_
   }
   ALEXNET_ASSIGN_OR_RETURN(m->prefix_, CheckpointManager::ResolvePrefix(checkpoint.empty() ? run_dir : checkpoint));
   const Status restored = m->session_->Restore(m->prefix_);
-  if (!restored.ok()) return Status::Error(m->prefix_, "cannot restore: " + restored.reason());
+  if (!restored.ok()) return Status::Error(restored.code(), m->prefix_, "cannot restore: " + restored.reason());
   return m;
 }
 

@@ -25,9 +25,6 @@ namespace {
 
 std::atomic<int> g_signal{0};
 
-// The start of NonFiniteLoss's reason, which IsNonFiniteLoss recognises.
-const char kNonFiniteLoss[] = "the loss became ";
-
 // SIGINT/SIGTERM ask the loop to finish its step, save and exit; a second one kills at once
 // (SA_RESETHAND restores the default action).
 void OnSignal(int sig) { g_signal.store(sig); }
@@ -63,7 +60,7 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   const bool chief = !replica || replica->chief();
   std::unique_ptr<RunFolderLock> lock;
   if (chief) {
-    if (resume && !fs::is_directory(dir)) return Status::Error(dir, "cannot resume: no such run folder");
+    if (resume && !fs::is_directory(dir)) return Status::NotFound(dir, "cannot resume: no such run folder");
     ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
     // One writer per run folder, from before config.json is read until the process ends.
     ALEXNET_ASSIGN_OR_RETURN(lock, RunFolderLock::Acquire(dir));
@@ -101,7 +98,7 @@ Status TrainingRun::OpenData() {
   auto val = OpenDataset(config_.data, Split::kVal);
   if (val.ok() && val.value()->size() > 0) val_set_ = val.value();
   if (config_.data.val_fraction > 0 && !val_set_) {
-    return val.ok() ? Status::Error("", "validation split: empty") : val.status().With("validation split");
+    return val.ok() ? Status::BadInput("", "validation split: empty") : val.status().With("validation split");
   }
   config_.model.num_classes = static_cast<int>(train_set_->class_names().size());
   config_.model.input_size = config_.data.crop;
@@ -299,9 +296,9 @@ Status TrainingRun::Step(const data::Batch& batch, const model::StopVotes& votes
 // A NaN or infinite loss stops the run without saving: the last checkpoint stays the good one.
 Status TrainingRun::NonFiniteLoss(float loss) const {
   const Result<CheckpointInfo> last =
-      checkpoints_ ? checkpoints_->Latest() : Result<CheckpointInfo>(Status::Error("", "not the chief"));
-  return Status::Error("", kNonFiniteLoss + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
-                               std::to_string(state_.step + 1) + " (learning rate " +
+      checkpoints_ ? checkpoints_->Latest() : Result<CheckpointInfo>(Status::Internal("not the chief"));
+  return Status::NonFiniteLoss(std::string("the loss became ") + (std::isnan(loss) ? "NaN" : "infinite") +
+                               " at step " + std::to_string(state_.step + 1) + " (learning rate " +
                                std::to_string(state_.learning_rate) + "); stopping without saving. " +
                                (last.ok() ? "The last good checkpoint is " + last->prefix + " (step " +
                                                 std::to_string(last->state.step) + ")"
@@ -435,10 +432,6 @@ Status TrainingRun::Finish(Stop stop) {
          << " damaged training files anyway (--strict-decode skips them)\n";
   }
   return Status::Ok();
-}
-
-bool IsNonFiniteLoss(const Status& status) {
-  return !status.ok() && status.reason().find(kNonFiniteLoss) != std::string::npos;
 }
 
 Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,

@@ -55,7 +55,9 @@ class TrainingRun {
   // budget from `config` where `overrides` says so). Progress goes to `out`.
   static Result<std::unique_ptr<TrainingRun>> Open(TrainConfig config, bool resume, const TrainOverrides& overrides,
                                                    EpochHook on_epoch_end, std::ostream& out);
-  // Trains until done, out of time or interrupted (ok: saved). Fails on an error that stops it.
+  // Trains until done, out of time or interrupted (ok: saved). Fails on an error that stops it;
+  // a loss that became NaN or infinite is StatusCode::kNonFiniteLoss, which the design-claim
+  // experiments record as a diverged run (one of their results) instead of stopping.
   Status Run();
 
   // Called after every step of Run() from now on.
@@ -113,10 +115,6 @@ class TrainingRun {
   int64_t epoch_images_ = 0, epoch_correct_ = 0;
   double epoch_loss_ = 0;
 };
-
-// True for the failure Run() returns when the loss became NaN or infinite: the design-claim
-// experiments record such a run as diverged (one of their results) instead of stopping.
-bool IsNonFiniteLoss(const Status& status);
 
 // Opens and runs a training run, printing progress to `out`.
 Status Train(TrainConfig config, bool resume, const TrainOverrides& overrides, const EpochHook& on_epoch_end,

@@ -54,7 +54,7 @@ struct ParserDeleter {
 Status CheckWidths(const CsvTable& t, const std::string& path) {
   for (size_t i = 0; i < t.rows.size(); ++i) {
     if (t.rows[i].size() > t.header.size()) {
-      return Status::Error(path, "line " + std::to_string(t.row_lines[i]) + ": " +
+      return Status::BadInput(path, "line " + std::to_string(t.row_lines[i]) + ": " +
                                      std::to_string(t.rows[i].size()) + " fields, but the header has " +
                                      std::to_string(t.header.size()));
     }
@@ -100,7 +100,7 @@ alexnet::Result<CsvTable> ParseCsv(const std::string& text, const std::string& p
   std::unique_ptr<csv_parser, ParserDeleter> parser(new csv_parser);
   if (csv_init(parser.get(), CSV_STRICT | CSV_STRICT_FINI) != 0) {
     delete parser.release();
-    return Status::Error(path, "cannot start the CSV parser (out of memory)");
+    return Status::Error(StatusCode::kInternal, path, "cannot start the CSV parser (out of memory)");
   }
   csv_set_space_func(parser.get(), NoSpace);
   ParseState s;
@@ -108,25 +108,25 @@ alexnet::Result<CsvTable> ParseCsv(const std::string& text, const std::string& p
   for (size_t pos = 0; pos < text.size(); ++s.line) {
     const size_t end = std::min(text.find('\n', pos), text.size() - 1) + 1;
     if (csv_parse(parser.get(), text.data() + pos, end - pos, OnField, OnRecordEnd, &s) != end - pos) {
-      return Status::Error(path, "line " + std::to_string(s.line) + ": " +
+      return Status::BadInput(path, "line " + std::to_string(s.line) + ": " +
                                      csv_strerror(csv_error(parser.get())) + " (malformed quoting?)");
     }
     pos = end;
   }
   if (csv_fini(parser.get(), OnField, OnRecordEnd, &s) != 0) {
-    return Status::Error(path, "line " + std::to_string(s.line - 1) + ": a quoted field is not closed");
+    return Status::BadInput(path, "line " + std::to_string(s.line - 1) + ": a quoted field is not closed");
   }
-  if (!s.have_header) return Status::Error(path, "empty file (expected a header line)");
+  if (!s.have_header) return Status::BadInput(path, "empty file (expected a header line)");
   ALEXNET_RETURN_IF_ERROR(CheckWidths(s.table, path));
   return std::move(s.table);
 }
 
 alexnet::Result<CsvTable> ReadCsv(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(path, std::string("cannot open (") + std::strerror(errno) + ")");
+  if (!in) return Status::Error(ErrnoCode(errno), path, std::string("cannot open (") + std::strerror(errno) + ")");
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return Status::Error(path, std::string("read failed (") + std::strerror(errno) + ")");
+  if (in.bad()) return Status::Io(path, std::string("read failed (") + std::strerror(errno) + ")");
   return ParseCsv(text.str(), path);
 }
 

@@ -15,7 +15,8 @@ namespace alexnet {
 namespace {
 // The Status for the errno of the call that just failed.
 Status Errno(const std::string& path, const char* what) {
-  return Status::Error(path, std::string(what) + ": " + std::strerror(errno));
+  const int err = errno;
+  return Status::Error(ErrnoCode(err), path, std::string(what) + ": " + std::strerror(err));
 }
 }  // namespace
 
@@ -87,22 +88,25 @@ Status SyncDirectory(const std::string& dir) {
 Status MakeFolder(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  return ec ? Status::Error(dir, "cannot create the folder: " + ec.message()) : Status::Ok();
+  return ec ? Status::Io(dir, "cannot create the folder: " + ec.message()) : Status::Ok();
 }
 
 Result<std::unique_ptr<RunFolderLock>> RunFolderLock::Acquire(const std::string& dir) {
   const std::string path = dir + "/.lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Error(path, std::string("cannot open the lock file: ") + std::strerror(errno));
+  if (fd < 0) {
+    const int err = errno;
+    return Status::Error(ErrnoCode(err), path, std::string("cannot open the lock file: ") + std::strerror(err));
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     char pid[32] = {0};
     const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
     ::close(fd);
-    if (err != EWOULDBLOCK) return Status::Error(path, std::string("cannot lock: ") + std::strerror(err));
+    if (err != EWOULDBLOCK) return Status::Io(path, std::string("cannot lock: ") + std::strerror(err));
     std::string holder(pid, n > 0 ? static_cast<size_t>(n) : 0);
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    return Status::Error(dir, "the run folder is in use by another `alexnet train` (PID " +
+    return Status::BadInput(dir, "the run folder is in use by another `alexnet train` (PID " +
                                   (holder.empty() ? std::string("unknown") : holder) +
                                   "); only one training run may write to a run folder at a time");
   }
@@ -110,7 +114,7 @@ Result<std::unique_ptr<RunFolderLock>> RunFolderLock::Acquire(const std::string&
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int err = errno;
     ::close(fd);
-    return Status::Error(path, std::string("cannot write the lock file: ") + std::strerror(err));
+    return Status::Io(path, std::string("cannot write the lock file: ") + std::strerror(err));
   }
   return std::unique_ptr<RunFolderLock>(new RunFolderLock(fd));
 }

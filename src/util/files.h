@@ -1,5 +1,6 @@
 // Small file helpers for the run folder: atomic writes and readable errors. Failures are
-// Status::Error(path, reason) (disk full, permission denied, ...).
+// Status::Io(path, reason) (disk full, permission denied, ...), kNotFound when the file or its
+// folder is missing.
 #pragma once
 
 #include <memory>

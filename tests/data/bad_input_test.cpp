@@ -409,6 +409,7 @@ TEST(BadInput, DatasetWithoutAnyValidImage) {
   auto stats = ComputeColorStats(**ds, {});
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().reason().find("no image could be loaded"), std::string::npos);
+  EXPECT_EQ(stats.status().code(), StatusCode::kBadInput);
 }
 
 TEST(BadInput, BrokenFolderStructureIsAnError) {
@@ -418,6 +419,7 @@ TEST(BadInput, BrokenFolderStructureIsAnError) {
   auto r = ImageFolderDataset::Open(fo);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), dir.file("missing") + ": no such directory");
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
 
   write_bytes(dir.file("file.txt"), {'x'});
   fo.root = dir.file("file.txt");

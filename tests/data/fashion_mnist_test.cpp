@@ -85,6 +85,7 @@ TEST(FashionMnist, Errors) {
   auto r = FashionMnistDataset::Open(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().reason().find("no such directory"), std::string::npos);
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
 
   o.dir = dir.path().string();
   r = FashionMnistDataset::Open(o);  // no train files

@@ -168,6 +168,7 @@ TEST(ImageFolder, ListFileWithNamesAndIntegers) {
   bad = ImageFolderDataset::Open(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().reason(), "no such list file");
+  EXPECT_EQ(bad.status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

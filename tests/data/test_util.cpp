@@ -190,7 +190,7 @@ MemoryDataset::MemoryDataset(std::vector<cv::Mat> images, std::vector<int> label
 Status MemoryDataset::LoadInto(std::size_t i, cv::Mat& rgb) const {
   ++loads;
   if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-  if (failing.count(i)) return Status::Error(name(i), "made to fail by the test");
+  if (failing.count(i)) return Status::BadInput(name(i), "made to fail by the test");
   images_[i].copyTo(rgb);
   return Status::Ok();
 }

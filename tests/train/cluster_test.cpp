@@ -7,6 +7,7 @@
 namespace {
 
 using alexnet::Status;
+using alexnet::StatusCode;
 using alexnet::train::ClusterFromTfConfig;
 using alexnet::train::ExplainReplicaFailure;
 using alexnet::train::ParseClusterList;
@@ -66,6 +67,7 @@ TEST(TfConfig, RefusesWhatItCannotRun) {
     EXPECT_FALSE(c.ok()) << bad;
     if (!c.ok()) {
       EXPECT_EQ(c.status().path(), "TF_CONFIG");
+      EXPECT_EQ(c.status().code(), StatusCode::kBadInput);
     }
   }
 }
@@ -78,34 +80,37 @@ alexnet::model::ClusterSpec TwoWorkers(int task) {
 }
 
 TEST(ReplicaFailure, NamesThePeerTensorFlowNames) {
-  const Status tf = Status::Error("", "From /job:worker/replica:0/task:0:\nCollective ops is aborted by: Socket closed\n"
-                                      "Additional GRPC error information from remote target "
-                                      "/job:worker/replica:0/task:1 while calling /tensorflow.WorkerService/RecvBuf");
+  const Status tf = Status::Unavailable("", "From /job:worker/replica:0/task:0:\nCollective ops is aborted by: Socket closed\n"
+                                            "Additional GRPC error information from remote target "
+                                            "/job:worker/replica:0/task:1 while calling /tensorflow.WorkerService/RecvBuf");
   const Status s = ExplainReplicaFailure(tf, TwoWorkers(0));
   EXPECT_EQ(s.reason().rfind("worker task 1 (127.0.0.1:5001) failed or cannot be reached: ", 0), 0u) << s.reason();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
 }
 
 TEST(ReplicaFailure, ATimeoutListsTheOthers) {
-  const Status tf = Status::Error("", "DEADLINE_EXCEEDED: Collective has timed out waiting for other workers.");
+  const Status tf = Status::Unavailable("", "DEADLINE_EXCEEDED: Collective has timed out waiting for other workers.");
   const Status s = ExplainReplicaFailure(tf, TwoWorkers(1));
   EXPECT_NE(s.reason().find("tasks 0 (127.0.0.1:5000)"), std::string::npos) << s.reason();
   EXPECT_NE(s.reason().find("within the collective timeout"), std::string::npos) << s.reason();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
 }
 
 TEST(ReplicaFailure, ATimeoutDuringTheExchangeNamesThePeer) {
-  const Status tf = Status::Error("", "From /job:worker/replica:0/task:0:\nCollective has timed out during execution.\n"
-                                      "remote target /job:worker/replica:0/task:1 while calling RecvBuf");
+  const Status tf = Status::Unavailable("", "From /job:worker/replica:0/task:0:\nCollective has timed out during execution.\n"
+                                            "remote target /job:worker/replica:0/task:1 while calling RecvBuf");
   const Status s = ExplainReplicaFailure(tf, TwoWorkers(0));
   EXPECT_EQ(s.reason().rfind("no answer from worker task 1 (127.0.0.1:5001) within the collective timeout", 0), 0u)
       << s.reason();
 }
 
 TEST(ReplicaFailure, LeavesOtherFailuresAlone) {
-  const Status other = Status::Error("x.png", "cannot decode");
+  const Status other = Status::BadInput("x.png", "cannot decode");
   EXPECT_EQ(ExplainReplicaFailure(other, TwoWorkers(0)).message(), other.message());
+  EXPECT_EQ(ExplainReplicaFailure(other, TwoWorkers(0)).code(), StatusCode::kBadInput);
   EXPECT_TRUE(ExplainReplicaFailure(Status::Ok(), TwoWorkers(0)).ok());
   alexnet::model::ClusterSpec none;
-  const Status tf = Status::Error("", "remote target /job:worker/replica:0/task:1");
+  const Status tf = Status::Unavailable("", "remote target /job:worker/replica:0/task:1");
   EXPECT_EQ(ExplainReplicaFailure(tf, none).message(), tf.message());
 }
 

@@ -483,6 +483,24 @@ TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
   fs::remove_all(root);
 }
 
+// A loss that becomes NaN or infinite stops the run with StatusCode::kNonFiniteLoss (which the
+// design-claim experiments record as a diverged run), whatever context is put in front.
+TEST(RunDivergence, ANonFiniteLossHasItsCode) {
+  const fs::path root = fs::temp_directory_path() / ("alexnet_divergence_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  alexnet::testing::WriteShapesDataset(root / "shapes", 8, 3);
+  TrainConfig c = SmallConfig(root / "shapes", root / "run");
+  c.recipe.epochs = 1;
+  c.recipe.lr = 1e4f;  // blows up within a few steps
+  std::ostringstream out;
+  const Status trained = Train(c, false, {}, nullptr, out);
+  ASSERT_FALSE(trained.ok()) << out.str();
+  EXPECT_EQ(trained.code(), StatusCode::kNonFiniteLoss) << trained.message();
+  EXPECT_EQ(trained.reason().rfind("the loss became ", 0), 0u) << trained.message();
+  EXPECT_EQ(trained.With("the run failed").code(), StatusCode::kNonFiniteLoss);
+  fs::remove_all(root);
+}
+
 // --epochs (and the other options --resume may change) given on --resume are recorded in
 // config.json, so that the next --resume keeps them; an option it cannot change is named as not
 // used; resuming a run that has trained all its epochs says how to train it further.
