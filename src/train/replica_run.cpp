@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "train/batch_tensors.h"
 #include "train/cluster.h"
 #include "util/format.h"
 
