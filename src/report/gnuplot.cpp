@@ -165,7 +165,8 @@ Result<std::vector<MetricsRow>> ReadMetricsCsv(const std::string& path) {
 Status RunGnuplot(const std::string& gnuplot, const std::string& script_path) {
   pid_t pid = 0;
   if (const int rc = Spawn(gnuplot, script_path, script_path + ".log", &pid); rc != 0) {
-    return Status::Error(ErrnoCode(rc), "", "cannot run " + gnuplot + ": " + std::strerror(rc) + (rc == ENOENT ? kInstallHint : ""));
+    return Status::Error(ErrnoCode(rc), "",
+                         "cannot run " + gnuplot + ": " + std::strerror(rc) + (rc == ENOENT ? kInstallHint : ""));
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {

@@ -302,8 +302,8 @@ Result<StageReport> DrawStage(const std::string& name, const tensorflow::Tensor&
   s.name = name;
   for (int d = 1; d < t.dims(); ++d) s.shape.push_back(t.dim_size(d));
   if (s.shape != row->out_shape) {
-    return Status::Error(StatusCode::kInternal, name,
-                         "the network produced " + ShapeText(s.shape) + " but the summary says " + ShapeText(row->out_shape));
+    return Status::Error(StatusCode::kInternal, name, "the network produced " + ShapeText(s.shape) +
+                                                          " but the summary says " + ShapeText(row->out_shape));
   }
   const std::vector<std::string> caption = {StageCaption(name, s.shape, *row)};
   const float* data = t.flat<float>().data();
