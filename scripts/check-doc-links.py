@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Run from anywhere: python3 scripts/check-doc-links.py (exit 1 if something is broken).
-# Every relative Markdown link and every backticked repo path in README.md, BENCHMARKS.md, docs/*.md
+# Every relative Markdown link and every backticked repo path in README.md, BENCHMARKS.md, docs/**/*.md
 # must name a file or folder that exists in the repository.
 import os, re, sys, glob, subprocess
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repository
@@ -13,7 +13,7 @@ def exists(rel):
     rel = os.path.normpath(rel).rstrip("/")
     return rel in tracked or rel in dirs
 bad = 0
-files = ["README.md", "BENCHMARKS.md", "src/data/README.md"] + sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "docs", "*.md")))
+files = ["README.md", "BENCHMARKS.md", "src/data/README.md"] + sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "docs", "**", "*.md"), recursive=True))
 for f in files:
     text = open(os.path.join(root, f), encoding="utf-8").read()
     base = os.path.dirname(f)

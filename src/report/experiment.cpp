@@ -30,7 +30,7 @@ const std::vector<ExperimentKind>& AllExperimentKinds() {
 
 const char* ExperimentName(ExperimentKind kind) { return NameIn(kExperimentNames, kind); }
 
-// Measured on this project's shared 2-core machine (docs/walkthrough.md): each experiment takes
+// Measured on this project's shared 2-core machine (docs/learn/7-training.md): each experiment takes
 // about 5 to 15 minutes. 67 x 67 is the smallest input AlexNet takes (pool5 is then 1 x 1);
 // a 2,000-image subset of Fashion-MNIST at a standardised input learns to about 75 % validation
 // top-1 in a few epochs. The learning rate is 0.005, not the paper's 0.01: at 0.01 the network
@@ -45,7 +45,7 @@ ExperimentOptions DefaultExperimentOptions(ExperimentKind kind) {
   o.epochs = kind == ExperimentKind::kRelu ? 6 : 5;
   o.out_dir = std::string("runs/experiment-") + ExperimentName(kind);
   if (kind == ExperimentKind::kDropout) {
-    // The dropout experiment's own settings (docs/walkthrough.md, "The dropout experiment"):
+    // The dropout experiment's own settings (docs/learn/7-training.md, "The dropout experiment"):
     // 1,000 images overfit within minutes. The learning rate is small on purpose: with He init
     // and unscaled 0..255 inputs, lr >= 1e-3 blew the first steps up (NaN, or all ReLUs dead)
     // in our trials and 2e-4 learned fastest. 12 epochs instead of its first version's 20 keep

@@ -55,7 +55,7 @@ struct ExperimentOptions {
   std::string command;             // the command line as typed, recorded in the report ("": none)
 };
 
-// Defaults that run in about 5 to 15 minutes on 2 cores (docs/walkthrough.md has the measured
+// Defaults that run in about 5 to 15 minutes on 2 cores (docs/learn/7-training.md has the measured
 // times), out_dir "runs/experiment-<name>".
 ExperimentOptions DefaultExperimentOptions(ExperimentKind kind);
 
