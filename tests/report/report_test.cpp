@@ -344,6 +344,19 @@ TEST(Curves, CurvesPngIsDrawnFromMetricsCsv) {
   EXPECT_TRUE(IsNonConstant(img));
   EXPECT_TRUE(fs::exists(dir / "curves.gp"));
   EXPECT_FALSE(fs::exists(dir / "curves.png.tmp.png"));
+  // The title names the run folder, not where it happens to be (here a temporary folder).
+  const std::string script = Slurp(dir / "curves.gp");
+  EXPECT_NE(script.find("set multiplot layout 1,2 title 'run curves'"), std::string::npos) << script;
+  EXPECT_EQ(script.find("title '" + dir.parent_path().string()), std::string::npos) << script;
+}
+
+TEST(Curves, TheTitleNamesTheRunFolderNotAMachinesPath) {
+  EXPECT_EQ(RunFolderTitle("runs/docs-227"), "runs/docs-227");
+  EXPECT_EQ(RunFolderTitle("./runs/docs-227/"), "runs/docs-227");
+  EXPECT_EQ(RunFolderTitle("/tmp/exp/docs-model"), "docs-model");
+  EXPECT_EQ(RunFolderTitle("/tmp/exp/docs-model/"), "docs-model");
+  EXPECT_EQ(RunFolderTitle("../elsewhere/run1"), "run1");
+  EXPECT_EQ(RunFolderTitle("."), fs::current_path().filename().string());
 }
 
 TEST(Curves, MissingGnuplotIsReportedNotFatal) {
