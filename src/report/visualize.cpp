@@ -183,11 +183,16 @@ cv::Mat UnitBarChart(const std::vector<float>& values, int width, int height,
 }
 
 cv::Mat TopClassesChart(const std::vector<ClassBar>& bars, int width) {
-  const int row_h = 24, label_w = 64, name_w = 300;
+  const int row_h = 24, label_w = 64, name_w = 220;
   const int bar_max = std::max(40, width - label_w - name_w - 16);
-  int rows = 0;
-  for (const ClassBar& b : bars) rows += b.gap_before ? 2 : 1;
-  cv::Mat img(rows * row_h + 8, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  int rows = 0, text_w = 0;
+  for (const ClassBar& b : bars) {
+    rows += b.gap_before ? 2 : 1;
+    text_w = std::max(text_w, TextWidth(b.text));
+  }
+  // Wider than asked when a long name after a long bar would not fit.
+  const int needed = label_w + bar_max + 8 + text_w + 8;
+  cv::Mat img(rows * row_h + 8, std::max(width, needed), CV_8UC3, cv::Scalar(255, 255, 255));
   int y = 4;
   for (const ClassBar& b : bars) {
     if (b.gap_before) {

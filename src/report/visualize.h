@@ -73,7 +73,8 @@ struct ClassBar {
   bool gap_before = false;  // a row of dots before this bar: the true class, ranked below the rest
 };
 
-// Classes as horizontal bars, most probable first.
+// Classes as horizontal bars, most probable first; a probability of 1 fills width - 300 pixels.
+// The image is `width` wide, or wider when the longest text would not fit after a full bar.
 cv::Mat TopClassesChart(const std::vector<ClassBar>& bars, int width = 640);
 
 // conv1's kernels, weights in TensorFlow's HWIO layout [k, k, 3, n] (RGB input channels): each

@@ -133,6 +133,11 @@ TEST(Visualize, BarChartsAndCaptionsAreDrawn) {
   EXPECT_TRUE(IsNonConstant(bars));
   const cv::Mat top = TopClassesChart({{"Trouser", 0.9f}, {"Dress", 0.05f}});
   EXPECT_TRUE(IsNonConstant(top));
+  EXPECT_EQ(top.cols, 640);
+  // A full bar with a long text after it: the chart widens rather than cut the text off.
+  const cv::Mat wide = TopClassesChart({{"Ankle boot  <- true class, predicted, and some more words", 1.0f}});
+  EXPECT_GT(wide.cols, 640);
+  EXPECT_EQ(wide.at<cv::Vec3b>(wide.rows / 2, wide.cols - 1), cv::Vec3b(255, 255, 255));
   int band = 0;
   const cv::Mat captioned = AddCaption(bars, {"fc6  4096", "second line"}, &band);
   EXPECT_EQ(captioned.rows, bars.rows + band);
