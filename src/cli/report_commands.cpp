@@ -1,6 +1,5 @@
 // inspect, filters, experiment relu|lrn|pooling|augmentation|dropout|all: thin command-line
 // wrappers over src/report/.
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -30,6 +29,8 @@ struct InspectFlags {
   CLI::Option* precision_flag = nullptr;  // given: run in that precision, else the run's
   int grid_width = 1100;
   int chart_width = 1024;
+  bool text = false;   // one line per stage on stdout instead of pictures and a page
+  std::string label;   // the image's true class ("" = from its path, when the path names one)
 };
 
 // filters' flags.
@@ -51,12 +52,6 @@ struct AllOverrides {
   std::vector<std::pair<std::string, CLI::Option*>> given;  // flag name -> option, to see which were given
 };
 
-std::string Probability(float p) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.3f", p);
-  return buf;
-}
-
 // ---- running the commands
 
 Result<report::InspectModel> OpenInspectModel(const InspectFlags& c) {
@@ -75,11 +70,13 @@ void PrintInspectReport(const report::InspectModel& m, const report::InspectRepo
     std::cout << "  " << s.name << std::string(s.name.size() < 7 ? 7 - s.name.size() : 1, ' ')
               << report::ShapeText(s.shape) << "  ->  " << out << "/" << s.image << "\n";
   }
-  std::cout << "most probable: ";
-  for (size_t i = 0; i < r.top.size() && i < 3; ++i) {
-    std::cout << (i ? ", " : "") << m.class_names[r.top[i].first] << " " << Probability(r.top[i].second);
-  }
-  std::cout << "\npage: " << r.html_path << "\n";
+  std::cout << report::PredictionText(m, r.prediction) << "\npage: " << r.html_path << "\n";
+}
+
+// --label, else what the image's path says (a file from `alexnet extract`, an image folder).
+Result<report::TrueLabel> TrueLabelOf(const InspectFlags& c, const report::InspectModel& m) {
+  if (!c.label.empty()) return report::LabelFromFlag(c.label, m.class_names);
+  return report::LabelFromPath(c.image, m.class_names);
 }
 
 Status Inspect(const InspectFlags& c, const std::string& command_line) {
@@ -87,10 +84,17 @@ Status Inspect(const InspectFlags& c, const std::string& command_line) {
   std::error_code ec;
   if (!fs::exists(c.image, ec)) return Status::NotFound(c.image, "no such image file");
   ALEXNET_ASSIGN_OR_RETURN(const report::InspectModel m, OpenInspectModel(c));
+  ALEXNET_ASSIGN_OR_RETURN(const report::TrueLabel label, TrueLabelOf(c, m));
+  if (c.text) {
+    ALEXNET_ASSIGN_OR_RETURN(const report::StageStatsReport r, report::InspectStageStats(m, c.image, label));
+    std::cout << report::StageStatsText(m, c.image, r);
+    return Status::Ok();
+  }
   report::InspectOptions io;
   io.command = command_line;
   io.grid_width = c.grid_width;
   io.chart_width = c.chart_width;
+  io.label = label;
   ALEXNET_ASSIGN_OR_RETURN(const report::InspectReport r, report::InspectImage(m, c.image, c.out, io));
   PrintInspectReport(m, r, c.out);
   return Status::Ok();
@@ -256,11 +260,19 @@ Command AddInspectCommand(CLI::App* app) {
       ->check(CLI::Range(100, 8000))->capture_default_str();
   i->add_option("--threads", p->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
   p->precision_flag = AddPrecisionOption(i, &p->precision, "fp32 or bf16 (default: the run's)");
+  i->add_option("--label", p->label,
+                "the image's true class (name or index), marked in fc8's chart (default: from a file name "
+                "such as extract's 0_Ankle-boot.png, or the image's folder)");
   i->add_option("image", p->image, "the image file")->required();
-  i->add_option("--out", p->out, "output folder (stage PNGs and index.html)")->required();
+  CLI::Option* out = i->add_option("--out", p->out, "output folder (stage PNGs and index.html)");
+  i->add_flag("--text", p->text,
+              "print one line per stage (shape, fraction of zeros, min, max, mean, receptive field); no files")
+      ->excludes(out);
   Command c{i, [p](const CommandLine& line) { return Inspect(*p, line.shell); }};
   c.usage_error = [p]() -> std::string {
-    return p->untrained == !p->run_dir.empty() ? "give either --run RUN_DIR or --untrained" : "";
+    if (p->untrained == !p->run_dir.empty()) return "give either --run RUN_DIR or --untrained";
+    if (!p->text && p->out.empty()) return "give --out DIR (pictures and a page) or --text (numbers only)";
+    return "";
   };
   return c;
 }

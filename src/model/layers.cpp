@@ -60,6 +60,28 @@ std::vector<LayerSpec> AlexNetLayers(const ModelOptions& opts) {
   return layers;
 }
 
+ReceptiveField NextReceptiveField(const ReceptiveField& in, const LayerSpec& spec, int input_size) {
+  switch (spec.kind) {
+    case LayerKind::kConv:
+    case LayerKind::kMaxPool:
+      if (in.whole_input) return in;  // (no table has a window after an FC layer)
+      return {in.size + (spec.kernel - 1) * in.jump, in.jump * spec.stride, false};
+    case LayerKind::kLrn:  // across channels at one pixel
+      return in;
+    case LayerKind::kFullyConnected:
+      return {input_size, 0, true};
+  }
+  return in;
+}
+
+std::string ReceptiveFieldText(const ReceptiveField& field) {
+  return field.whole_input ? "all" : std::to_string(field.size);
+}
+
+std::string JumpText(const ReceptiveField& field) { return field.whole_input ? "" : std::to_string(field.jump); }
+
+int64_t ActivationBytes(int64_t values) { return values * int64_t(sizeof(float)); }
+
 namespace {
 // Output side of a conv or pooling layer for an input side, or 0 when the window does not fit.
 int SpatialOut(const LayerSpec& spec, int in) {
@@ -74,8 +96,10 @@ Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
   ALEXNET_RETURN_IF_ERROR(CheckVariants(opts));
   std::vector<LayerShape> out;
   int h = opts.input_size, w = opts.input_size, c = 3;
+  ReceptiveField field;  // of an input pixel: itself
   for (const LayerSpec& spec : AlexNetLayers(opts)) {
-    LayerShape s{spec, h, w, c, h, w, c, 0, 0};
+    field = NextReceptiveField(field, spec, opts.input_size);
+    LayerShape s{spec, h, w, c, h, w, c, 0, 0, field, 0};
     switch (spec.kind) {
       case LayerKind::kConv:
         s.out_h = SpatialOut(spec, h);
@@ -106,6 +130,7 @@ Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
           << " size is " << MinimumInputSize(opts);
       return Status::BadInput("", msg.str());
     }
+    s.activation_bytes = ActivationBytes(int64_t(s.out_h) * s.out_w * s.out_c);
     out.push_back(s);
     h = s.out_h;
     w = s.out_w;

@@ -118,6 +118,16 @@ struct ModelOptions {
 // window and stride) and the LRN rows left out when opts.lrn is off.
 std::vector<LayerSpec> AlexNetLayers(const ModelOptions& opts);
 
+// What one output unit of a layer sees of the input image, by the standard recurrence from the
+// input (size 1, jump 1): size_out = size_in + (kernel - 1) * jump_in, jump_out = jump_in * stride.
+// LRN mixes channels at one pixel, so it keeps both. A fully connected unit depends on every
+// input pixel: whole_input, with size = the input size and jump 0 (there is one position).
+struct ReceptiveField {
+  int size = 1;              // side of the square of input pixels, padding included (it can exceed the input)
+  int jump = 1;              // input pixels between neighbouring units: the product of the strides so far
+  bool whole_input = false;  // fully connected
+};
+
 // One row of the derived table: what a layer produces, computed from the spec by formula.
 struct LayerShape {
   LayerSpec spec;  // the row as AlexNetLayers(opts) has it
@@ -125,6 +135,8 @@ struct LayerShape {
   int out_h, out_w, out_c;
   int64_t params;  // weights + biases
   int64_t macs;    // multiply-accumulates of the forward pass, per image
+  ReceptiveField field;      // of one output unit
+  int64_t activation_bytes;  // the output of one image in fp32: out_h * out_w * out_c * 4
 };
 
 // Shapes, parameters and MACs by formula (TensorFlow's shape inference cross-checks them).
@@ -133,6 +145,15 @@ Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts);
 
 // The smallest input size the network accepts (pool5 at least 1 x 1).
 int MinimumInputSize(const ModelOptions& opts);
+
+// The next layer's receptive field from the previous one (the input's is ReceptiveField{}).
+ReceptiveField NextReceptiveField(const ReceptiveField& in, const LayerSpec& spec, int input_size);
+// "11", or "all" for a unit that sees the whole input (fully connected).
+std::string ReceptiveFieldText(const ReceptiveField& field);
+// "4"; "" for a fully connected unit (one position, no neighbours).
+std::string JumpText(const ReceptiveField& field);
+// fp32 bytes of values H x W x C (or units) of one image.
+int64_t ActivationBytes(int64_t values);
 
 int OutChannels(const LayerSpec& spec, const ModelOptions& opts);
 const char* KindName(LayerKind kind);

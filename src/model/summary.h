@@ -21,6 +21,8 @@ struct SummaryRow {
   int64_t macs = 0;      // forward multiply-accumulates per image
   Activation activation = Activation::kNone;  // what follows the layer (the variant's)
   bool dropout = false;  // dropout after the activation (when the model's rate is above 0)
+  ReceptiveField field;          // of one output unit, in input pixels (layers.h)
+  int64_t activation_bytes = 0;  // the output of one image in fp32
 };
 
 struct Summary {
@@ -28,14 +30,17 @@ struct Summary {
   std::vector<SummaryRow> rows;
   int64_t total_params = 0;
   int64_t total_macs = 0;
+  int64_t input_bytes = 0;             // one input image in fp32
+  int64_t total_activation_bytes = 0;  // the input and every row's output, per image
 };
 
 // Builds the inference graph for opts and reads its shapes. Fails e.g. when the input size is
 // too small or TensorFlow's shapes disagree with the formula.
 Result<Summary> BuildSummary(const ModelOptions& opts);
 
+// The table, then a note on the receptive field and activation columns.
 void PrintSummary(const Summary& s, std::ostream& os);
-// The same table as Markdown (docs are generated from it).
+// The same table and note as Markdown (docs are generated from it).
 void PrintSummaryMarkdown(const Summary& s, std::ostream& os);
 
 }  // namespace alexnet::model

@@ -141,13 +141,29 @@ std::string CurvesScript(const std::string& metrics_csv, const std::vector<Metri
   gp << "# Training curves of " << metrics_csv << ", written by alexnet (report/gnuplot.cpp).\n"
      << "# gnuplot writes " << tmp_png << ", which alexnet then renames to " << png_path << ".\n"
      << GnuplotPngTerminal(tmp_png, 1000, 420) << CurvesData(rows)
-     << "set multiplot layout 1,2 title " << GnuplotQuote("run " + fs::path(metrics_csv).parent_path().string())
+     << "set multiplot layout 1,2 title "
+     << GnuplotQuote("run " + RunFolderTitle(fs::path(metrics_csv).parent_path().string()))
      << "\n"
      << CurvesPanels(rows, AnyFinite(rows, &MetricsRow::val_top1)) << "unset multiplot\nset output\n";
   return gp.str();
 }
 
 }  // namespace
+
+std::string RunFolderTitle(const std::string& run_dir) {
+  const fs::path p = fs::path(run_dir).lexically_normal();
+  bool climbs = false;
+  for (const fs::path& part : p) climbs = climbs || part == "..";
+  if (p.is_relative() && !climbs && !p.empty() && p != ".") {
+    std::string s = p.string();
+    if (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+  }
+  std::error_code ec;
+  fs::path full = fs::absolute(p, ec).lexically_normal();
+  if (!full.has_filename()) full = full.parent_path();  // "/tmp/run/" -> "/tmp/run"
+  return full.has_filename() ? full.filename().string() : full.string();
+}
 
 Result<std::vector<MetricsRow>> ReadMetricsCsv(const std::string& path) {
   ALEXNET_ASSIGN_OR_RETURN(const CsvTable table, ReadCsv(path));

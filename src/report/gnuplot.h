@@ -47,8 +47,14 @@ std::string GnuplotQuote(const std::string& s);
 // A number for a gnuplot data block: 6 significant digits, NaN for a missing value.
 std::string GnuplotNumber(double v);
 
+// The run folder as the curves' title names it: a relative path as given ("runs/docs-227"), else
+// (an absolute path, or one with "..") the folder's name alone, so that a figure made in a
+// temporary or home folder shows no machine's paths: "/tmp/exp/docs-model" -> "docs-model".
+std::string RunFolderTitle(const std::string& run_dir);
+
 // <run>/curves.png from <run>/metrics.csv: two panels, loss (train, val) and top-1 (train, val)
-// per epoch. The script is kept as <png without .png>.gp so it can be re-run or edited.
+// per epoch, titled "run " + RunFolderTitle(<run>). The script is kept as <png without .png>.gp
+// so it can be re-run or edited.
 Status DrawTrainingCurves(const std::string& metrics_csv, const std::string& png_path,
                           const std::string& gnuplot = "gnuplot");
 

@@ -1,6 +1,7 @@
 #include "report/inspect.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -20,7 +21,6 @@ namespace {
 
 
 using Stages = std::vector<std::pair<std::string, tensorflow::Tensor>>;
-using TopClasses = std::vector<std::pair<int, float>>;
 
 std::string Html(const std::string& s) {
   std::string o;
@@ -196,8 +196,9 @@ Result<Stages> RunStages(const InspectModel& m, const tensorflow::Tensor& input)
 
 Result<model::Summary> SummaryOf(const model::ModelOptions& options) { return model::BuildSummary(options); }
 
-// The five most probable classes of the softmax, most probable first.
-Result<TopClasses> MostProbable(const Stages& stages) {
+// The five most probable classes of the softmax, most probable first, and the true class's
+// probability and rank when it is known.
+Result<Prediction> MakePrediction(const Stages& stages, const TrueLabel& label) {
   const tensorflow::Tensor* probabilities = nullptr;
   for (const auto& [name, t] : stages) {
     if (name == "softmax") probabilities = &t;
@@ -209,9 +210,25 @@ Result<TopClasses> MostProbable(const Stages& stages) {
   for (int i = 0; i < classes; ++i) order[i] = i;
   const int k = std::min(5, classes);
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) { return p[a] > p[b]; });
-  TopClasses top;
-  for (int i = 0; i < k; ++i) top.emplace_back(order[i], p[order[i]]);
-  return top;
+  Prediction prediction;
+  for (int i = 0; i < k; ++i) prediction.top.emplace_back(order[i], p[order[i]]);
+  if (label.index >= 0 && label.index < classes) {
+    prediction.true_class = label.index;
+    prediction.true_source = label.source;
+    prediction.true_probability = p[label.index];
+    // Its place in the list, or below it (ties with the listed classes rank after them).
+    int greater = 0;
+    for (int i = 0; i < classes; ++i) greater += p[i] > p[label.index];
+    prediction.true_rank = std::max(greater + 1, k + 1);
+    for (int i = 0; i < k; ++i) {
+      if (prediction.top[i].first == label.index) prediction.true_rank = i + 1;
+    }
+  }
+  return prediction;
+}
+
+std::string ClassName(const InspectModel& m, int c) {
+  return c >= 0 && c < static_cast<int>(m.class_names.size()) ? m.class_names[c] : std::to_string(c);
 }
 
 // ---- the stage pictures
@@ -257,19 +274,55 @@ Picture FeatureMapPicture(const float* data, const std::vector<int64_t>& shape, 
                                                    "after a ReLU that means zero everywhere)."};
 }
 
-// fc8: the logits, and the softmax's most probable classes under them.
-Picture ClassesPicture(const std::vector<float>& logits, const InspectModel& m, const TopClasses& top_classes,
+// The class chart's bars: the top classes, the true class marked green (added below the others
+// when it ranks lower), the top prediction orange when it is not the true class.
+std::vector<ClassBar> ClassBars(const InspectModel& m, const Prediction& pr) {
+  std::vector<ClassBar> bars;
+  for (size_t i = 0; i < pr.top.size(); ++i) {
+    const auto& [c, p] = pr.top[i];
+    ClassBar b{ClassName(m, c), p};
+    if (c == pr.true_class) {
+      b.colour = kTrueClassColour;
+      b.text += i == 0 ? "  <- true class, predicted" : "  <- true class";
+    } else if (i == 0) {
+      b.colour = kPredictionColour;
+      b.text += pr.known() ? "  <- top prediction, wrong" : "  <- top prediction";
+    }
+    bars.push_back(b);
+  }
+  if (pr.known() && pr.true_rank > static_cast<int>(pr.top.size())) {
+    ClassBar b{ClassName(m, pr.true_class) + "  <- true class, rank " + std::to_string(pr.true_rank),
+               pr.true_probability, kTrueClassColour, true};
+    bars.push_back(b);
+  }
+  return bars;
+}
+
+// What the colours of fc8's chart mean, for its caption.
+std::string ColourLegend(const InspectModel& m, const Prediction& pr) {
+  if (!pr.known()) return "orange: the top prediction (true class not known: --label NAME)";
+  const std::string truth = "green: the true class, " + ClassName(m, pr.true_class) + " (from " + pr.true_source + ")";
+  return pr.correct() ? truth + ", also the top prediction" : truth + "; orange: the top prediction, wrong";
+}
+
+// fc8: the logits, and the softmax's most probable classes under them, in the same colours.
+Picture ClassesPicture(const std::vector<float>& logits, const InspectModel& m, const Prediction& pr,
                        std::vector<std::string> caption, int chart_width) {
   const int n = static_cast<int>(logits.size());
-  std::vector<std::pair<std::string, float>> top;
-  for (const auto& [c, p] : top_classes) {
-    top.emplace_back(c < static_cast<int>(m.class_names.size()) ? m.class_names[c] : std::to_string(c), p);
-  }
   caption.push_back("logits of the " + std::to_string(n) + " classes; below: softmax, top " +
-                    std::to_string(top.size()));
-  const cv::Mat bars = UnitBarChart(logits, std::min(chart_width, std::max(n * 24, 400)), 200);
-  return {AddCaption(StackVertically({bars, TopClassesChart(top)}), caption),
-          "Most probable: " + top.front().first + " (" + FormatFixed(top.front().second, 3) + ")."};
+                    std::to_string(pr.top.size()));
+  caption.push_back(ColourLegend(m, pr));
+  std::vector<std::pair<int, cv::Scalar>> colours;
+  if (!pr.correct()) colours.emplace_back(pr.top.front().first, kPredictionColour);
+  if (pr.known()) colours.emplace_back(pr.true_class, kTrueClassColour);
+  const cv::Mat bars = UnitBarChart(logits, std::min(chart_width, std::max(n * 24, 400)), 200, colours);
+  std::string note = "Most probable: " + ClassName(m, pr.top.front().first) + " (" +
+                     FormatFixed(pr.top.front().second, 3) + ").";
+  if (pr.known()) {
+    note += " True class: " + ClassName(m, pr.true_class) + " (from " + pr.true_source + "), probability " +
+            FormatFixed(pr.true_probability, 3) + ", rank " + std::to_string(pr.true_rank) + ".";
+  }
+  return {AddCaption(StackVertically({bars, TopClassesChart(ClassBars(m, pr))}), caption), note};
 }
 
 Picture UnitsPicture(const std::vector<float>& v, std::vector<std::string> caption, int chart_width) {
@@ -293,7 +346,7 @@ std::string StageCaption(const std::string& name, const std::vector<int64_t>& sh
 
 // One stage's output drawn, after checking its shape against the summary's.
 Result<StageReport> DrawStage(const std::string& name, const tensorflow::Tensor& t, const model::Summary& summary,
-                              const InspectModel& m, const TopClasses& top, const InspectOptions& options,
+                              const InspectModel& m, const Prediction& prediction, const InspectOptions& options,
                               const std::string& out_dir) {
   const model::LayerSpec* spec = SpecOf(name);
   const model::SummaryRow* row = RowOf(summary, name);
@@ -310,7 +363,7 @@ Result<StageReport> DrawStage(const std::string& name, const tensorflow::Tensor&
   if (t.dims() == 4) return SavePicture(s, FeatureMapPicture(data, s.shape, caption, options.grid_width), out_dir);
   const std::vector<float> values(data, data + s.shape[0]);
   if (spec->out_channels == 0) {
-    return SavePicture(s, ClassesPicture(values, m, top, caption, options.chart_width), out_dir);
+    return SavePicture(s, ClassesPicture(values, m, prediction, caption, options.chart_width), out_dir);
   }
   return SavePicture(s, UnitsPicture(values, caption, options.chart_width), out_dir);
 }
@@ -343,13 +396,26 @@ std::string PageIntro(const InspectModel& m, const std::string& image_path, cons
   return h.str();
 }
 
-std::string PredictionTable(const InspectModel& m, const TopClasses& top) {
+std::string PredictionTable(const InspectModel& m, const Prediction& pr) {
   std::ostringstream h;
-  h << "<h2>Prediction</h2>\n<table><tr><th>class</th><th>probability</th></tr>\n";
-  for (const auto& [c, p] : top) {
-    h << "<tr><td>" << Html(m.class_names[c]) << "</td><td class=\"n\">" << FormatFixed(p, 4) << "</td></tr>\n";
+  h << "<h2>Prediction</h2>\n<table><tr><th>class</th><th>probability</th><th></th></tr>\n";
+  for (size_t i = 0; i < pr.top.size(); ++i) {
+    const auto& [c, p] = pr.top[i];
+    const std::string mark = c == pr.true_class ? "true class" : i == 0 && pr.known() ? "top prediction, wrong" : "";
+    h << "<tr><td>" << Html(ClassName(m, c)) << "</td><td class=\"n\">" << FormatFixed(p, 4) << "</td><td>"
+      << mark << "</td></tr>\n";
   }
-  return h.str() + "</table>\n";
+  if (pr.known() && pr.true_rank > static_cast<int>(pr.top.size())) {
+    h << "<tr><td>" << Html(ClassName(m, pr.true_class)) << "</td><td class=\"n\">"
+      << FormatFixed(pr.true_probability, 4) << "</td><td>true class, rank " << pr.true_rank << "</td></tr>\n";
+  }
+  h << "</table>\n<p>"
+    << (pr.known() ? "The true class, " + Html(ClassName(m, pr.true_class)) + ", is known from " +
+                         Html(pr.true_source) + "."
+                   : std::string("The true class is not known (give it with --label NAME, or name the file as "
+                                 "<code>alexnet extract</code> does: <code>0_Ankle-boot.png</code>)."))
+    << "</p>\n";
+  return h.str();
 }
 
 std::string LayerTable(const model::Summary& summary, const model::ModelOptions& o, int crop) {
@@ -359,17 +425,20 @@ std::string LayerTable(const model::Summary& summary, const model::ModelOptions&
     << o.input_size << "</code>: output shapes from TensorFlow's shape inference, parameters "
     << "(weights + biases) and multiply-accumulates (MACs) of the forward pass per image.</p>\n"
     << "<table><tr><th>stage</th><th>kind</th><th>kernel / stride</th><th>output (H x W x C)</th>"
-       "<th>params</th><th>MACs</th></tr>\n"
+       "<th>params</th><th>MACs</th><th>receptive field</th></tr>\n"
     << "<tr><td><a href=\"#input\">input</a></td><td></td><td></td><td>" << crop << " x " << crop
-    << " x 3</td><td></td><td></td></tr>\n";
+    << " x 3</td><td></td><td></td><td class=\"n\">1</td></tr>\n";
   for (const model::SummaryRow& r : summary.rows) {
     h << "<tr><td><a href=\"#" << r.name << "\">" << r.name << "</a></td><td>" << r.kind << "</td><td>"
       << Html(r.geometry) << "</td><td>" << ShapeText(r.out_shape) << "</td><td class=\"n\">"
       << (r.params ? FormatCount(r.params) : "") << "</td><td class=\"n\">"
-      << (r.macs ? FormatCount(r.macs) : "") << "</td></tr>\n";
+      << (r.macs ? FormatCount(r.macs) : "") << "</td><td class=\"n\">" << model::ReceptiveFieldText(r.field)
+      << "</td></tr>\n";
   }
   h << "<tr><th>total</th><td></td><td></td><td></td><td class=\"n\">" << FormatCount(summary.total_params)
-    << "</td><td class=\"n\">" << FormatCount(summary.total_macs) << "</td></tr>\n</table>\n";
+    << "</td><td class=\"n\">" << FormatCount(summary.total_macs) << "</td><td></td></tr>\n</table>\n"
+    << "<p>Receptive field: the side of the square of input pixels one unit of the stage sees (padding "
+       "included); \"all\": a fully connected unit sees every pixel.</p>\n";
   return h.str();
 }
 
@@ -393,13 +462,155 @@ std::string StageSection(const StageReport& s, const model::Summary& summary, co
 
 std::string InspectPage(const InspectModel& m, const std::string& image_path, const InspectReport& r,
                         const model::Summary& summary, const std::string& command) {
-  std::string page = PageHead(image_path) + PageIntro(m, image_path, r, command) + PredictionTable(m, r.top) +
+  std::string page = PageHead(image_path) + PageIntro(m, image_path, r, command) + PredictionTable(m, r.prediction) +
                      LayerTable(summary, m.options, m.preprocess.crop);
   for (const StageReport& s : r.stages) page += StageSection(s, summary, m.options);
   return page + "</body>\n</html>\n";
 }
 
+// ---- the true class
+
+// A class name as `alexnet extract` writes it in a file name, lower case: "t-shirt-top".
+std::string FileNameForm(const std::string& name) {
+  std::string out = name;
+  for (char& ch : out) {
+    const unsigned char u = static_cast<unsigned char>(ch);
+    ch = std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
+  }
+  return out;
+}
+
+// The one class whose name reads `text` (exactly, or in file-name form), else -1.
+int ClassNamed(const std::string& text, const std::vector<std::string>& class_names) {
+  for (size_t i = 0; i < class_names.size(); ++i) {
+    if (class_names[i] == text) return static_cast<int>(i);
+  }
+  int found = -1;
+  for (size_t i = 0; i < class_names.size(); ++i) {
+    if (FileNameForm(class_names[i]) != FileNameForm(text)) continue;
+    if (found >= 0) return -1;  // ambiguous
+    found = static_cast<int>(i);
+  }
+  return found;
+}
+
+// ---- the numbers of every stage (inspect --text)
+
+StageStats MeasureStage(const std::string& name, const tensorflow::Tensor& t, const model::ReceptiveField& field) {
+  StageStats st;
+  st.name = name;
+  for (int d = 1; d < t.dims(); ++d) st.shape.push_back(t.dim_size(d));
+  const auto v = t.flat<float>();
+  const int64_t n = v.size();
+  if (n == 0) return st;
+  int64_t zeros = 0;
+  double sum = 0;
+  st.min = st.max = v(0);
+  for (int64_t i = 0; i < n; ++i) {
+    zeros += v(i) == 0.0f;
+    sum += v(i);
+    st.min = std::min(st.min, v(i));
+    st.max = std::max(st.max, v(i));
+  }
+  st.zero_fraction = static_cast<double>(zeros) / static_cast<double>(n);
+  st.mean = sum / static_cast<double>(n);
+  st.field = field;
+  return st;
+}
+
+std::string Number4(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
 }  // namespace
+
+Result<TrueLabel> LabelFromFlag(const std::string& label, const std::vector<std::string>& class_names) {
+  TrueLabel t;
+  t.source = "--label";
+  t.index = ClassNamed(label, class_names);
+  if (t.index < 0 && !label.empty() &&
+      label.find_first_not_of("0123456789") == std::string::npos && label.size() < 9) {
+    const int i = std::stoi(label);
+    if (i < static_cast<int>(class_names.size())) t.index = i;
+  }
+  if (t.index >= 0) return t;
+  std::string names;
+  for (size_t i = 0; i < class_names.size() && i < 20; ++i) names += (i ? ", " : "") + class_names[i];
+  if (class_names.size() > 20) names += ", ...";
+  return Status::BadInput("", "--label '" + label + "' is not one of the model's " +
+                                  std::to_string(class_names.size()) + " classes (a name or an index): " + names);
+}
+
+TrueLabel LabelFromPath(const std::string& image_path, const std::vector<std::string>& class_names) {
+  const fs::path path(image_path);
+  std::string stem = path.stem().string();
+  // `alexnet extract`'s <index>_<class>: the class after the index.
+  const size_t underscore = stem.find('_');
+  if (underscore != std::string::npos && underscore > 0 &&
+      stem.find_first_not_of("0123456789") == underscore) {
+    stem = stem.substr(underscore + 1);
+  }
+  if (const int i = ClassNamed(stem, class_names); i >= 0) return {i, "the file name"};
+  const std::string folder = path.parent_path().filename().string();
+  if (!folder.empty()) {
+    if (const int i = ClassNamed(folder, class_names); i >= 0) return {i, "the folder name"};
+  }
+  return {};
+}
+
+std::string PredictionText(const InspectModel& m, const Prediction& p) {
+  std::string out = "most probable: ";
+  for (size_t i = 0; i < p.top.size() && i < 3; ++i) {
+    out += (i ? ", " : "") + ClassName(m, p.top[i].first) + " " + FormatFixed(p.top[i].second, 3);
+  }
+  if (p.known()) {
+    out += "\ntrue class: " + ClassName(m, p.true_class) + " (from " + p.true_source + "): " +
+           FormatFixed(p.true_probability, 3) + ", rank " + std::to_string(p.true_rank) +
+           (p.correct() ? " (predicted)" : " (wrong prediction)");
+  }
+  return out;
+}
+
+Result<StageStatsReport> InspectStageStats(const InspectModel& m, const std::string& image_path,
+                                           const TrueLabel& label) {
+  ALEXNET_ASSIGN_OR_RETURN(const PreparedInput input, PrepareInput(m, image_path));
+  ALEXNET_ASSIGN_OR_RETURN(const Stages stages, RunStages(m, input.tensor));
+  ALEXNET_ASSIGN_OR_RETURN(const std::vector<model::LayerShape> shapes, model::ComputeLayerShapes(m.options));
+  StageStatsReport r;
+  r.mean_note = input.mean_note;
+  ALEXNET_ASSIGN_OR_RETURN(r.prediction, MakePrediction(stages, label));
+  r.stages.push_back(MeasureStage("input", input.tensor, model::ReceptiveField{}));
+  model::ReceptiveField last;
+  for (const auto& [name, t] : stages) {
+    for (const model::LayerShape& s : shapes) {
+      if (name == s.spec.name) last = s.field;
+    }
+    // (softmax: over fc8's units, so fc8's field: the whole input)
+    r.stages.push_back(MeasureStage(name, t, last));
+  }
+  return r;
+}
+
+std::string StageStatsText(const InspectModel& m, const std::string& image_path, const StageStatsReport& r) {
+  std::ostringstream out;
+  out << "image: " << image_path << "\nmodel: " << m.description << "\ninput: minus " << r.mean_note << "\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-8s %-16s %7s %11s %11s %11s %6s\n", "stage", "output", "zeros", "min", "max",
+                "mean", "RF");
+  out << line;
+  for (const StageStats& s : r.stages) {
+    std::snprintf(line, sizeof line, "%-8s %-16s %7.3f %11s %11s %11s %6s\n", s.name.c_str(),
+                  ShapeText(s.shape).c_str(), s.zero_fraction, Number4(s.min).c_str(), Number4(s.max).c_str(),
+                  Number4(s.mean).c_str(), model::ReceptiveFieldText(s.field).c_str());
+    out << line;
+  }
+  out << "zeros: the fraction of values exactly 0 (after a ReLU: the units that are off)\n"
+         "RF: receptive field, the side of the square of input pixels one unit sees (\"all\": every pixel)\n"
+      << PredictionText(m, r.prediction) << "\n";
+  return out.str();
+}
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string s;
@@ -460,10 +671,11 @@ Result<InspectReport> InspectImage(const InspectModel& m, const std::string& ima
   report.mean_note = input.mean_note;
   ALEXNET_ASSIGN_OR_RETURN(const StageReport first, DrawInputStage(m, input, out_dir));
   report.stages.push_back(first);
-  ALEXNET_ASSIGN_OR_RETURN(report.top, MostProbable(stages));
+  ALEXNET_ASSIGN_OR_RETURN(report.prediction, MakePrediction(stages, options.label));
   for (const auto& [name, t] : stages) {
     if (name == "softmax") continue;
-    ALEXNET_ASSIGN_OR_RETURN(const StageReport s, DrawStage(name, t, summary, m, report.top, options, out_dir));
+    ALEXNET_ASSIGN_OR_RETURN(const StageReport s,
+                             DrawStage(name, t, summary, m, report.prediction, options, out_dir));
     report.stages.push_back(s);
   }
   report.html_path = out_dir + "/index.html";

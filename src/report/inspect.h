@@ -46,6 +46,34 @@ Result<InspectModel> OpenRunModel(const std::string& run_dir, const std::string&
 // is subtracted (there is no training set to take a mean from).
 Result<InspectModel> OpenUntrainedModel(const model::ModelOptions& options, int threads);
 
+// The class an image really shows, when known, and how it is known.
+struct TrueLabel {
+  int index = -1;      // into the model's class names; -1: not known
+  std::string source;  // "--label", "the file name", "the folder name"
+};
+
+// --label NAME: a class name as the model has it ("Ankle boot"), as `alexnet extract` writes it
+// in file names ("Ankle-boot", any case), or a class index. An error lists the classes.
+Result<TrueLabel> LabelFromFlag(const std::string& label, const std::vector<std::string>& class_names);
+
+// The class the image's path names, if any: a file written by `alexnet extract`
+// (<index>_<class>.png, "0_Ankle-boot.png") or an image folder's root/<class>/<image>. Names
+// compare as extract writes them (characters other than letters and digits as '-', any case);
+// a name that fits more than one class, or none, gives index -1.
+TrueLabel LabelFromPath(const std::string& image_path, const std::vector<std::string>& class_names);
+
+// What the network made of the image.
+struct Prediction {
+  std::vector<std::pair<int, float>> top;  // (class, probability), most probable first (up to 5)
+  int true_class = -1;                     // TrueLabel::index: -1 when not known
+  std::string true_source;                 // TrueLabel::source
+  float true_probability = 0;
+  int true_rank = 0;                       // 1 = the most probable
+
+  bool known() const { return true_class >= 0; }
+  bool correct() const { return known() && true_rank == 1; }
+};
+
 // One stage of the walk-through, as drawn.
 struct StageReport {
   std::string name;             // input, conv1, lrn1, pool1, ..., fc8 (fc8 includes the softmax)
@@ -57,7 +85,7 @@ struct StageReport {
 
 struct InspectReport {
   std::vector<StageReport> stages;          // input first, then the seed's table in order
-  std::vector<std::pair<int, float>> top;   // (class, probability), most probable first
+  Prediction prediction;                    // the top classes, and the true class's rank when known
   std::array<float, 3> mean_rgb{};          // what was subtracted from the input
   std::string mean_note;                    // where that mean came from
   std::string html_path;                    // <out>/index.html
@@ -67,12 +95,41 @@ struct InspectOptions {
   std::string command;     // shown on the page: how it was made (the tool's command line)
   int grid_width = 1100;   // feature-map grids are upscaled to about this width (smaller files)
   int chart_width = 1024;  // FC bar charts
+  TrueLabel label;         // the image's class, when known: fc8's chart marks it
 };
 
 // Runs `image_path` through the network and writes <out>/<stage>.png for every stage and
 // <out>/index.html.
 Result<InspectReport> InspectImage(const InspectModel& m, const std::string& image_path, const std::string& out_dir,
                                    const InspectOptions& options);
+
+// One stage's numbers, for `alexnet inspect --text` (no pictures).
+struct StageStats {
+  std::string name;              // input, conv1, ..., fc8, softmax
+  std::vector<int64_t> shape;    // H, W, C or units
+  double zero_fraction = 0;      // of the values exactly 0 (after a ReLU: the units that are off)
+  float min = 0, max = 0;
+  double mean = 0;
+  model::ReceptiveField field;   // of one unit, in input pixels (model/layers.h)
+};
+
+struct StageStatsReport {
+  std::vector<StageStats> stages;  // input, the seed's table in order, softmax
+  Prediction prediction;
+  std::string mean_note;           // what was subtracted from the input
+};
+
+// Runs `image_path` through the network and measures every stage's output; writes nothing.
+Result<StageStatsReport> InspectStageStats(const InspectModel& m, const std::string& image_path,
+                                           const TrueLabel& label = {});
+
+// The report as text: a header, one line per stage (shape, zero fraction, min, max, mean,
+// receptive field), the most probable classes and the true class when known.
+std::string StageStatsText(const InspectModel& m, const std::string& image_path, const StageStatsReport& r);
+
+// "most probable: Sneaker 0.559, Ankle boot 0.406, Sandal 0.028", then, when the true class is
+// known, "\ntrue class: Ankle boot (from the file name): 0.406, rank 2"; no final newline.
+std::string PredictionText(const InspectModel& m, const Prediction& p);
 
 // conv1's 96 kernels (11 x 11 x 3) as an 8 x 12 RGB grid (the paper's Figure 3), from the
 // session's current weights, and where its cells are.

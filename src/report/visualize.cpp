@@ -17,7 +17,6 @@ constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 constexpr double kFontScale = 0.5;
 constexpr int kLineHeight = 20;
 const cv::Scalar kText(30, 30, 30);
-const cv::Scalar kBar(180, 110, 40);  // BGR: a muted blue
 const cv::Scalar kAxis(90, 90, 90);
 const cv::Scalar kDeadChannel(60, 60, 60);
 
@@ -136,7 +135,8 @@ cv::Mat InputCropImage(const float* hwc, int h, int w, const float mean_rgb[3], 
   return Upscale(bgr, scale);
 }
 
-cv::Mat UnitBarChart(const std::vector<float>& values, int width, int height) {
+cv::Mat UnitBarChart(const std::vector<float>& values, int width, int height,
+                     const std::vector<std::pair<int, cv::Scalar>>& unit_colours) {
   const int n = static_cast<int>(values.size());
   const int left = 64, right = 12, top = 10, bottom = 26;
   const int bar_w = n >= width ? 1 : std::max(1, width / std::max(n, 1));
@@ -164,8 +164,12 @@ cv::Mat UnitBarChart(const std::vector<float>& values, int width, int height) {
     if (!std::isfinite(v)) continue;
     const int y = y_of(v);
     const int x = left + col * bar_w;
+    cv::Scalar colour = kPlainBarColour;
+    for (const auto& [unit, c] : unit_colours) {
+      if (b - a == 1 && unit == a) colour = c;
+    }
     cv::rectangle(img, cv::Rect(x, std::min(y, y0), bar_w - (bar_w > 3 ? 1 : 0), std::max(1, std::abs(y - y0))),
-                  kBar, cv::FILLED);
+                  colour, cv::FILLED);
   }
   cv::line(img, cv::Point(left - 4, y0), cv::Point(left + plot_w, y0), kAxis, 1);
   cv::line(img, cv::Point(left - 1, top), cv::Point(left - 1, top + plot_h), kAxis, 1);
@@ -178,20 +182,31 @@ cv::Mat UnitBarChart(const std::vector<float>& values, int width, int height) {
   return img;
 }
 
-cv::Mat TopClassesChart(const std::vector<std::pair<std::string, float>>& top, int width) {
+cv::Mat TopClassesChart(const std::vector<ClassBar>& bars, int width) {
   const int row_h = 24, label_w = 64, name_w = 220;
   const int bar_max = std::max(40, width - label_w - name_w - 16);
-  cv::Mat img(static_cast<int>(top.size()) * row_h + 8, width, CV_8UC3, cv::Scalar(255, 255, 255));
-  for (size_t i = 0; i < top.size(); ++i) {
-    const int y = 4 + static_cast<int>(i) * row_h;
-    const float p = std::clamp(top[i].second, 0.0f, 1.0f);
+  int rows = 0, text_w = 0;
+  for (const ClassBar& b : bars) {
+    rows += b.gap_before ? 2 : 1;
+    text_w = std::max(text_w, TextWidth(b.text));
+  }
+  // Wider than asked when a long name after a long bar would not fit.
+  const int needed = label_w + bar_max + 8 + text_w + 8;
+  cv::Mat img(rows * row_h + 8, std::max(width, needed), CV_8UC3, cv::Scalar(255, 255, 255));
+  int y = 4;
+  for (const ClassBar& b : bars) {
+    if (b.gap_before) {
+      Text(img, "...", 6, y + 16);
+      y += row_h;
+    }
+    const float p = std::clamp(b.probability, 0.0f, 1.0f);
     char prob[16];
-    std::snprintf(prob, sizeof prob, "%.3f", top[i].second);
+    std::snprintf(prob, sizeof prob, "%.3f", b.probability);
     Text(img, prob, 6, y + 16);
     const int len = std::max(1, static_cast<int>(std::lround(p * bar_max)));
-    cv::rectangle(img, cv::Rect(label_w, y + 4, len, row_h - 8), i == 0 ? cv::Scalar(60, 150, 60) : kBar,
-                  cv::FILLED);
-    Text(img, top[i].first, label_w + len + 8, y + 16);
+    cv::rectangle(img, cv::Rect(label_w, y + 4, len, row_h - 8), b.colour, cv::FILLED);
+    Text(img, b.text, label_w + len + 8, y + 16);
+    y += row_h;
   }
   return img;
 }

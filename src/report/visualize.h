@@ -52,12 +52,30 @@ cv::Mat FeatureMapGrid(const float* hwc, int h, int w, int c, GridLayout* layout
 // back, clipped to 0..255, upscaled to at least `min_side` pixels.
 cv::Mat InputCropImage(const float* hwc, int h, int w, const float mean_rgb[3], int min_side = 227);
 
+// The colours (BGR) of fc8's classes: the true class, when known, and the top prediction when
+// it is not the true class (or the true class is not known); every other bar is a muted blue.
+// Okabe and Ito's bluish green and orange, which stay apart for red-green colour blindness.
+inline const cv::Scalar kTrueClassColour(115, 158, 0);
+inline const cv::Scalar kPredictionColour(0, 159, 230);
+inline const cv::Scalar kPlainBarColour(180, 110, 40);  // every other bar of every chart
+
 // All n values of an FC layer as a bar chart `width` pixels wide (when n > width, each pixel
 // column shows the largest value of the units that fall in it). Zero line and y range marked.
-cv::Mat UnitBarChart(const std::vector<float>& values, int width = 1024, int height = 220);
+// `unit_colours` colours single units' bars (unit, BGR) where a column shows one unit.
+cv::Mat UnitBarChart(const std::vector<float>& values, int width = 1024, int height = 220,
+                     const std::vector<std::pair<int, cv::Scalar>>& unit_colours = {});
 
-// The most probable classes as horizontal bars, "0.931  Trouser", most probable first.
-cv::Mat TopClassesChart(const std::vector<std::pair<std::string, float>>& top, int width = 640);
+// One bar of the class chart: "0.931  Trouser", drawn in `colour`.
+struct ClassBar {
+  std::string text;   // the class name and what the colour means, e.g. "Ankle boot  <- true class"
+  float probability = 0;
+  cv::Scalar colour = kPlainBarColour;  // or kTrueClassColour, kPredictionColour
+  bool gap_before = false;  // a row of dots before this bar: the true class, ranked below the rest
+};
+
+// Classes as horizontal bars, most probable first; a probability of 1 fills width - 300 pixels.
+// The image is `width` wide, or wider when the longest text would not fit after a full bar.
+cv::Mat TopClassesChart(const std::vector<ClassBar>& bars, int width = 640);
 
 // conv1's kernels, weights in TensorFlow's HWIO layout [k, k, 3, n] (RGB input channels): each
 // kernel min-max normalised over all its k*k*3 values, upscaled `scale` times with nearest

@@ -33,4 +33,15 @@ std::string FormatCount(std::int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
+std::string FormatKiB(std::int64_t bytes) {
+  const double kib = static_cast<double>(bytes) / 1024.0;
+  if (std::fabs(kib) >= 99.95) return FormatCount(std::llround(kib));
+  if (std::fabs(kib) >= 9.995) return FormatFixed(kib, 1);
+  if (kib == 0) return "0";
+  if (std::fabs(kib) >= 0.9995) return FormatFixed(kib, 2);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", kib);
+  return buf;
+}
+
 }  // namespace alexnet

@@ -12,5 +12,9 @@ std::string FormatDuration(double seconds);
 std::string FormatFixed(double value, int digits);
 // Thousands separated by commas: FormatCount(62378344) == "62,378,344".
 std::string FormatCount(std::int64_t n);
+// Bytes in KiB (1024 bytes) to about 3 significant digits, thousands separated, no unit:
+// FormatKiB(1161600) == "1,134", FormatKiB(36864) == "36.0", FormatKiB(4000) == "3.91",
+// FormatKiB(40) == "0.0391". One unit for a whole column, so the sizes compare at a glance.
+std::string FormatKiB(std::int64_t bytes);
 
 }  // namespace alexnet

@@ -58,6 +58,37 @@ TEST(Summary, ParameterCountsMatchThePaper) {
   EXPECT_NEAR(static_cast<double>(s.total_macs) / 1e9, 1.135, 0.001);
 }
 
+// The derived columns (layers_test.cpp checks the recurrence itself) reach the summary and both
+// printouts.
+TEST(Summary, ReceptiveFieldJumpAndActivationMemory) {
+  const Summary s = Build(ModelOptions{});
+  ASSERT_EQ(s.rows.size(), 13u);
+  EXPECT_EQ(s.rows[0].field.size, 11);
+  EXPECT_EQ(s.rows[0].field.jump, 4);
+  EXPECT_EQ(s.rows[9].name, "pool5");
+  EXPECT_EQ(s.rows[9].field.size, 195);
+  EXPECT_EQ(s.rows[9].field.jump, 32);
+  EXPECT_TRUE(s.rows[10].field.whole_input);
+  EXPECT_EQ(s.rows[0].activation_bytes, 55 * 55 * 96 * 4);
+  // Input and every output, values per image: 154,587 + 1,258,760.
+  EXPECT_EQ(s.input_bytes, 227 * 227 * 3 * 4);
+  EXPECT_EQ(s.total_activation_bytes, (154587 + 1258760) * 4);
+  std::ostringstream text, markdown;
+  PrintSummary(s, text);
+  PrintSummaryMarkdown(s, markdown);
+  EXPECT_NE(text.str().find("RF  jump  act. KiB"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("RF (receptive field):"), std::string::npos) << text.str();
+  EXPECT_NE(markdown.str().find("| conv1 | conv | 11x11 /4 pad 0 | 55 x 55 x 96 | 34,944 | 105,415,200 | 11 | 4 "
+                                "| 1,134 | ReLU |"),
+            std::string::npos)
+      << markdown.str();
+  EXPECT_NE(markdown.str().find("| fc6 | fc |  | 4096 | 37,752,832 | 37,748,736 | all |  | 16.0 |"), std::string::npos)
+      << markdown.str();
+  EXPECT_NE(markdown.str().find("| total | | | | 62,378,344 | 1,135,256,096 | | | 5,521 | |"), std::string::npos)
+      << markdown.str();
+  EXPECT_NE(markdown.str().find("\n- receptive field: "), std::string::npos) << markdown.str();
+}
+
 TEST(Summary, TenClassesChangesOnlyTheHead) {
   ModelOptions o;
   o.num_classes = 10;

@@ -6,11 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -131,6 +133,11 @@ TEST(Visualize, BarChartsAndCaptionsAreDrawn) {
   EXPECT_TRUE(IsNonConstant(bars));
   const cv::Mat top = TopClassesChart({{"Trouser", 0.9f}, {"Dress", 0.05f}});
   EXPECT_TRUE(IsNonConstant(top));
+  EXPECT_EQ(top.cols, 640);
+  // A full bar with a long text after it: the chart widens rather than cut the text off.
+  const cv::Mat wide = TopClassesChart({{"Ankle boot  <- true class, predicted, and some more words", 1.0f}});
+  EXPECT_GT(wide.cols, 640);
+  EXPECT_EQ(wide.at<cv::Vec3b>(wide.rows / 2, wide.cols - 1), cv::Vec3b(255, 255, 255));
   int band = 0;
   const cv::Mat captioned = AddCaption(bars, {"fc6  4096", "second line"}, &band);
   EXPECT_EQ(captioned.rows, bars.rows + band);
@@ -232,9 +239,9 @@ TEST_F(UntrainedInspect, ShapesEqualThoseOfSummary) {
     EXPECT_EQ(report_->stages[i + 1].shape, summary.rows[i].out_shape) << summary.rows[i].name;
   }
   EXPECT_EQ(report_->stages.back().shape, (std::vector<int64_t>{10}));
-  ASSERT_EQ(report_->top.size(), 5u);
+  ASSERT_EQ(report_->prediction.top.size(), 5u);
   float sum = 0;
-  for (const auto& [c, p] : report_->top) sum += p;
+  for (const auto& [c, p] : report_->prediction.top) sum += p;
   EXPECT_LE(sum, 1.0001f);
 }
 
@@ -265,6 +272,85 @@ TEST_F(UntrainedInspect, PageLinksEveryStagePictureAndEveryLinkedFileExists) {
   EXPECT_NE(page.find(FormatCount(summary.total_params)), std::string::npos);
   EXPECT_NE(page.find(FormatCount(summary.rows[0].macs)), std::string::npos);
   EXPECT_NE(page.find("own per-channel mean"), std::string::npos);
+}
+
+// Pixels of exactly this colour (bars are drawn without anti-aliasing).
+int CountColour(const cv::Mat& img, const cv::Scalar& colour) {
+  const cv::Vec3b want{uchar(colour[0]), uchar(colour[1]), uchar(colour[2])};
+  int n = 0;
+  for (int y = 0; y < img.rows; ++y) {
+    for (int x = 0; x < img.cols; ++x) n += img.at<cv::Vec3b>(y, x) == want;
+  }
+  return n;
+}
+
+// fc8's chart: with no true class only the top prediction is marked (orange); with one, the
+// true class is green, and the top prediction orange only when it is wrong.
+TEST_F(UntrainedInspect, Fc8ChartMarksTheTrueClassGreenAndAWrongTopPredictionOrange) {
+  ASSERT_EQ(*open_error_, "");
+  ASSERT_FALSE(report_->prediction.known());
+  const cv::Mat unlabelled = cv::imread((*dir_ / "out" / "fc8.png").string(), cv::IMREAD_COLOR);
+  EXPECT_GT(CountColour(unlabelled, kPredictionColour), 100);
+  EXPECT_EQ(CountColour(unlabelled, kTrueClassColour), 0);
+
+  // A class outside the top 5: it gets a bar of its own below them, and the top one is wrong.
+  const std::vector<std::pair<int, float>>& top = report_->prediction.top;
+  int outside = 0;
+  while (std::any_of(top.begin(), top.end(), [&](const auto& t) { return t.first == outside; })) ++outside;
+  const std::string image = WriteTestImage(*dir_).string();
+  InspectOptions wrong;
+  wrong.label = {outside, "a test"};
+  const auto w = InspectImage(*model_, image, (*dir_ / "wrong").string(), wrong);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->prediction.true_class, outside);
+  EXPECT_GT(w->prediction.true_rank, 5);
+  EXPECT_FALSE(w->prediction.correct());
+  const cv::Mat wrong_img = cv::imread((*dir_ / "wrong" / "fc8.png").string(), cv::IMREAD_COLOR);
+  EXPECT_GT(CountColour(wrong_img, kTrueClassColour), 100);
+  EXPECT_GT(CountColour(wrong_img, kPredictionColour), 100);
+  EXPECT_GT(wrong_img.rows, unlabelled.rows);  // the true class's extra row and the legend
+  const std::string page = Slurp(*dir_ / "wrong" / "index.html");
+  EXPECT_NE(page.find("true class, rank " + std::to_string(w->prediction.true_rank)), std::string::npos);
+
+  // The top class as the true one: green, no orange.
+  InspectOptions right;
+  right.label = {top.front().first, "a test"};
+  const auto r = InspectImage(*model_, image, (*dir_ / "right").string(), right);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->prediction.correct());
+  const cv::Mat right_img = cv::imread((*dir_ / "right" / "fc8.png").string(), cv::IMREAD_COLOR);
+  EXPECT_GT(CountColour(right_img, kTrueClassColour), 100);
+  EXPECT_EQ(CountColour(right_img, kPredictionColour), 0);
+}
+
+TEST(TrueLabel, FromExtractsFileNamesImageFoldersAndTheFlag) {
+  const std::vector<std::string> fashion = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  TrueLabel l = LabelFromPath("samples/0_Ankle-boot.png", fashion);
+  EXPECT_EQ(l.index, 9);
+  EXPECT_EQ(l.source, "the file name");
+  EXPECT_EQ(LabelFromPath("/x/samples/12_T-shirt-top.png", fashion).index, 0);
+  l = LabelFromPath("data/Sneaker/image 7.jpg", fashion);
+  EXPECT_EQ(l.index, 7);
+  EXPECT_EQ(l.source, "the folder name");
+  EXPECT_EQ(LabelFromPath("photos/my boot.jpg", fashion).index, -1);
+  EXPECT_EQ(LabelFromPath("x_Ankle-boot.png", fashion).index, -1);  // not extract's <index>_
+  // "class 0" and "class-0" read the same: a name that fits two classes names none.
+  EXPECT_EQ(LabelFromPath("1_CLASS-0.png", {"class 0", "class-0"}).index, -1);
+  EXPECT_EQ(LabelFromPath("1_class-0.png", {"class 0", "class-0"}).index, 1);  // exactly one of them
+
+  auto f = LabelFromFlag("ankle boot", fashion);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->index, 9);
+  EXPECT_EQ(f->source, "--label");
+  f = LabelFromFlag("3", fashion);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->index, 3);
+  f = LabelFromFlag("Zebra", fashion);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("Zebra"), std::string::npos) << f.status().message();
+  EXPECT_NE(f.status().message().find("Ankle boot"), std::string::npos) << f.status().message();
+  EXPECT_FALSE(LabelFromFlag("10", fashion).ok());
 }
 
 TEST_F(UntrainedInspect, MissingImageIsAnErrorNamingTheFile) {
@@ -344,6 +430,19 @@ TEST(Curves, CurvesPngIsDrawnFromMetricsCsv) {
   EXPECT_TRUE(IsNonConstant(img));
   EXPECT_TRUE(fs::exists(dir / "curves.gp"));
   EXPECT_FALSE(fs::exists(dir / "curves.png.tmp.png"));
+  // The title names the run folder, not where it happens to be (here a temporary folder).
+  const std::string script = Slurp(dir / "curves.gp");
+  EXPECT_NE(script.find("set multiplot layout 1,2 title 'run curves'"), std::string::npos) << script;
+  EXPECT_EQ(script.find("title '" + dir.parent_path().string()), std::string::npos) << script;
+}
+
+TEST(Curves, TheTitleNamesTheRunFolderNotAMachinesPath) {
+  EXPECT_EQ(RunFolderTitle("runs/docs-227"), "runs/docs-227");
+  EXPECT_EQ(RunFolderTitle("./runs/docs-227/"), "runs/docs-227");
+  EXPECT_EQ(RunFolderTitle("/tmp/exp/docs-model"), "docs-model");
+  EXPECT_EQ(RunFolderTitle("/tmp/exp/docs-model/"), "docs-model");
+  EXPECT_EQ(RunFolderTitle("../elsewhere/run1"), "run1");
+  EXPECT_EQ(RunFolderTitle("."), fs::current_path().filename().string());
 }
 
 TEST(Curves, MissingGnuplotIsReportedNotFatal) {
@@ -605,6 +704,60 @@ TEST(ReportCli, BadInputNamesTheFileAndExits1) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << c.args << "\n" << out;
     EXPECT_NE(out.find(c.expect), std::string::npos) << c.args << "\n" << out;
   }
+}
+
+// inspect --text at 227 (the paper's input): one line per stage with its numbers, no files.
+TEST(ReportCli, InspectTextPrintsEveryStageAndWritesNothing) {
+  const fs::path dir = TempDir("cli-text");
+  const fs::path image = WriteTestImage(dir);
+  const fs::path named = dir / "3_class-3.png";  // as extract names files: the true class is "class 3"
+  fs::copy_file(image, named);
+  int status = 0;
+  const std::string out = alexnet::testing::RunCommand(
+      "cd '" + dir.string() + "' && " + ALEXNET_BIN + " inspect --untrained --classes 10 --text '" + named.string() +
+          "' 2>'" + (dir / "stderr.txt").string() + "'",
+      &status);
+  ASSERT_EQ(status, 0) << out << Slurp(dir / "stderr.txt");
+  EXPECT_EQ(Slurp(dir / "stderr.txt"), "");
+  // Only the two images and the captured stderr: no pictures, no page.
+  std::set<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) files.insert(e.path().filename().string());
+  EXPECT_EQ(files, (std::set<std::string>{"test image.png", "3_class-3.png", "stderr.txt"}));
+
+  // stage -> its fields: name, shape words..., zeros, min, max, mean, RF
+  std::map<std::string, std::vector<std::string>> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string x; words >> x;) w.push_back(x);
+    if (!w.empty()) lines[w[0]] = w;
+  }
+  std::vector<std::string> stages = {"input"};
+  for (const model::LayerSpec& s : model::AlexNetLayers()) stages.push_back(s.name);
+  stages.push_back("softmax");
+  for (const std::string& name : stages) ASSERT_TRUE(lines.count(name)) << name << " missing:\n" << out;
+  auto field = [&](const std::string& stage, int from_end) {
+    const std::vector<std::string>& w = lines[stage];
+    return w[w.size() - 1 - from_end];
+  };
+  EXPECT_EQ(lines["input"], (std::vector<std::string>{"input", "227", "x", "227", "x", "3", field("input", 4),
+                                                      field("input", 3), field("input", 2), field("input", 1), "1"}));
+  EXPECT_EQ(field("conv1", 0), "11") << out;
+  EXPECT_EQ(field("pool1", 0), "19") << out;
+  EXPECT_EQ(field("pool5", 0), "195") << out;
+  EXPECT_EQ(field("fc6", 0), "all") << out;
+  EXPECT_EQ(field("softmax", 0), "all") << out;
+  EXPECT_NE(out.find("conv1    55 x 55 x 96"), std::string::npos) << out;
+  // After a ReLU some values are exactly 0; before one (the input, fc8's logits), practically none.
+  for (const char* relu : {"conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7"}) {
+    EXPECT_GT(std::stod(field(relu, 4)), 0.0) << relu << "\n" << out;
+    EXPECT_GE(std::stod(field(relu, 3)), 0.0) << relu << ": min below 0 after a ReLU\n" << out;
+  }
+  EXPECT_LT(std::stod(field("input", 4)), 0.05) << out;
+  EXPECT_EQ(std::stod(field("fc8", 4)), 0.0) << out;
+  EXPECT_NEAR(std::stod(field("softmax", 1)), 0.1, 1e-3) << out;  // 10 probabilities summing to 1
+  EXPECT_NE(out.find("true class: class 3 (from the file name)"), std::string::npos) << out;
 }
 
 TEST(ReportCli, InspectUntrainedWritesThePage) {
