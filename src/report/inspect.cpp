@@ -135,7 +135,20 @@ struct PreparedInput {
   tensorflow::Tensor tensor;
   std::array<float, 3> mean_rgb{};
   std::string mean_note;
+  std::string geometry_note;  // decoded size -> square -> crop, in numbers
 };
+
+// The numbers of evaluation's preprocessing for an image of this size: the central square of the
+// decoded image, resized to S x S (so the shorter side becomes S), and the centre C x C crop.
+std::string GeometryNote(const cv::Mat& rgb, const data::PreprocessOptions& p) {
+  const int side = std::min(rgb.cols, rgb.rows);
+  const data::CropSpec crop = data::CenterCrop(p.resize, p.crop);
+  auto size = [](int w, int h) { return std::to_string(w) + " x " + std::to_string(h); };
+  return "decoded " + size(rgb.cols, rgb.rows) + " (width x height) -> its central " + size(side, side) +
+         " square resized to " + size(p.resize, p.resize) + " (the shorter side to " + std::to_string(p.resize) +
+         ") -> the centre " + size(p.crop, p.crop) + " crop at x = " + std::to_string(crop.x) +
+         ", y = " + std::to_string(crop.y);
+}
 
 Result<cv::Mat> DecodeImage(const InspectModel& m, const std::string& image_path) {
   data::DecodeOptions decode;
@@ -175,6 +188,7 @@ Result<PreparedInput> PrepareInput(const InspectModel& m, const std::string& ima
   PreparedInput in;
   std::shared_ptr<const data::ColorStats> stats = m.stats;
   in.mean_note = stats ? TrainedMeanNote(m) : OwnMeanNote(m.preprocess.resize);
+  in.geometry_note = GeometryNote(rgb, m.preprocess);
   if (!stats) stats = OwnMean(rgb, m.preprocess.resize);
   for (int c = 0; c < 3; ++c) in.mean_rgb[c] = static_cast<float>(stats->mean_rgb[c]);
   ALEXNET_ASSIGN_OR_RETURN(const data::Normalization norm, data::MakeNormalization(stats.get(), m.preprocess));
@@ -580,6 +594,8 @@ Result<StageStatsReport> InspectStageStats(const InspectModel& m, const std::str
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<model::LayerShape> shapes, model::ComputeLayerShapes(m.options));
   StageStatsReport r;
   r.mean_note = input.mean_note;
+  r.geometry_note = input.geometry_note;
+  r.mean_rgb = input.mean_rgb;
   ALEXNET_ASSIGN_OR_RETURN(r.prediction, MakePrediction(stages, label));
   r.stages.push_back(MeasureStage("input", input.tensor, model::ReceptiveField{}));
   model::ReceptiveField last;
@@ -595,7 +611,9 @@ Result<StageStatsReport> InspectStageStats(const InspectModel& m, const std::str
 
 std::string StageStatsText(const InspectModel& m, const std::string& image_path, const StageStatsReport& r) {
   std::ostringstream out;
-  out << "image: " << image_path << "\nmodel: " << m.description << "\ninput: minus " << r.mean_note << "\n";
+  out << "image: " << image_path << "\nmodel: " << m.description << "\npreprocessing: " << r.geometry_note
+      << "\ninput: minus (R, G, B) = (" << FormatFixed(r.mean_rgb[0], 1) << ", " << FormatFixed(r.mean_rgb[1], 1) << ", "
+      << FormatFixed(r.mean_rgb[2], 1) << "), " << r.mean_note << "\n";
   char line[256];
   std::snprintf(line, sizeof line, "%-8s %-16s %7s %11s %11s %11s %6s\n", "stage", "output", "zeros", "min", "max",
                 "mean", "RF");

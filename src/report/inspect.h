@@ -117,6 +117,8 @@ struct StageStatsReport {
   std::vector<StageStats> stages;  // input, the seed's table in order, softmax
   Prediction prediction;
   std::string mean_note;           // what was subtracted from the input
+  std::string geometry_note;       // decoded size -> S x S square -> C x C crop, in numbers
+  std::array<float, 3> mean_rgb{};  // the mean subtracted, RGB, 0..255
 };
 
 // Runs `image_path` through the network and measures every stage's output; writes nothing.

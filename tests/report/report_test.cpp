@@ -758,6 +758,12 @@ TEST(ReportCli, InspectTextPrintsEveryStageAndWritesNothing) {
   EXPECT_EQ(std::stod(field("fc8", 4)), 0.0) << out;
   EXPECT_NEAR(std::stod(field("softmax", 1)), 0.1, 1e-3) << out;  // 10 probabilities summing to 1
   EXPECT_NE(out.find("true class: class 3 (from the file name)"), std::string::npos) << out;
+  // The preprocessing in numbers: the 110 x 90 image's central 90 x 90 square to 256 x 256, the
+  // centre 227 x 227 crop at (256 - 227) / 2 = 14 (rounded down).
+  EXPECT_NE(out.find("decoded 110 x 90 (width x height) -> its central 90 x 90 square resized to 256 x 256"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("the centre 227 x 227 crop at x = 14, y = 14"), std::string::npos) << out;
 }
 
 TEST(ReportCli, InspectUntrainedWritesThePage) {
