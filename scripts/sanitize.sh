@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sanitizer runs of everything that does not need TensorFlow (docs/reliability.md, "Sanitizers"):
 #   build-asan  ALEXNET_SANITIZE=address,undefined: the data pipeline's tests, flag parsing and the
-#               run folder's files and the cluster flags (data_tests, flags_test, util_test, schedule_test, resume_options_test,
-#               config_json_test, cluster_test,
+#               run folder's files and the cluster flags, LRN's arithmetic and the hand-written
+#               reference's gradients (data_tests, flags_test, lrn_rows_test, reference_gradient_test,
+#               util_test, schedule_test, resume_options_test, config_json_test, cluster_test,
 #               run_files_fuzz_regression_test)
 #   build-tsan  ALEXNET_SANITIZE=thread: the tests of the threaded code: the loader and the colour
 #               statistics' thread pool (ctest -R "Loader|ColorStats")
@@ -50,7 +51,7 @@ run() {
   return "$rc"
 }
 
-ASAN_TARGETS="data_tests flags_test lrn_rows_test util_test schedule_test resume_options_test config_json_test cluster_test run_files_fuzz_regression_test"
+ASAN_TARGETS="data_tests flags_test lrn_rows_test reference_gradient_test util_test schedule_test resume_options_test config_json_test cluster_test run_files_fuzz_regression_test"
 # Every run goes ahead even when an earlier one found something; the exit status says if any did.
 failed=()
 for r in "${RUNS[@]}"; do
