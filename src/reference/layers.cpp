@@ -52,17 +52,25 @@ Tensor ConvForward(const Tensor& in, const Tensor& weights, const Tensor& biases
   Tensor out({N, OH, OW, OC});
   for (int b = 0; b < N; ++b)
     for (int oy = 0; oy < OH; ++oy)
-      for (int ox = 0; ox < OW; ++ox) {
+      for (int ox = 0; ox < OW; ++ox)
         for (int o = 0; o < OC; ++o) out(b, oy, ox, o) = biases.data[o];
-        for (int i = 0; i < K; ++i)
-          for (int j = 0; j < K; ++j) {
-            const int iy = oy * stride + i - pad, ix = ox * stride + j - pad;
-            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;  // zero padding
-            for (int c = 0; c < C; ++c) {
+  // The sum, one filter tap (i, j, c) at a time: its OC weights w(i, j, c, 0 .. OC-1), contiguous
+  // in HWIO, are added into every output pixel that sees input channel c through that tap. (This
+  // order reads the weights, the large array here, once; any order gives the same sums.)
+  for (int i = 0; i < K; ++i)
+    for (int j = 0; j < K; ++j)
+      for (int c = 0; c < C; ++c) {
+        const double* w = &weights(i, j, c, 0);
+        for (int b = 0; b < N; ++b)
+          for (int oy = 0; oy < OH; ++oy)
+            for (int ox = 0; ox < OW; ++ox) {
+              const int iy = oy * stride + i - pad, ix = ox * stride + j - pad;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;  // zero padding
               const double x = in(b, iy, ix, c);
-              for (int o = 0; o < OC; ++o) out(b, oy, ox, o) += x * weights(i, j, c, o);
+              if (x == 0) continue;  // adds nothing (half the inputs after a ReLU): only saves time
+              double* y = &out(b, oy, ox, 0);  // the OC outputs of this pixel, contiguous in NHWC
+              for (int o = 0; o < OC; ++o) y[o] += x * w[o];
             }
-          }
       }
   return out;
 }
@@ -77,18 +85,20 @@ ConvGradients ConvBackward(const Tensor& d_out, const Tensor& in, const Tensor& 
   for (int b = 0; b < N; ++b)
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox) {
-        for (int o = 0; o < OC; ++o) g.d_biases.data[o] += d_out(b, oy, ox, o);
+        const double* d_y = &d_out(b, oy, ox, 0);  // the OC output gradients of this pixel
+        for (int o = 0; o < OC; ++o) g.d_biases.data[o] += d_y[o];
         for (int i = 0; i < K; ++i)
           for (int j = 0; j < K; ++j) {
             const int iy = oy * stride + i - pad, ix = ox * stride + j - pad;
             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;  // padding: no input, no gradient
             for (int c = 0; c < C; ++c) {
               const double x = in(b, iy, ix, c);
+              const double* w = &weights(i, j, c, 0);
+              double* d_w = &g.d_weights(i, j, c, 0);
               double d_x = 0;
               for (int o = 0; o < OC; ++o) {
-                const double d_y = d_out(b, oy, ox, o);
-                g.d_weights(i, j, c, o) += x * d_y;  // this product's input times its output gradient
-                d_x += weights(i, j, c, o) * d_y;    // its weight times its output gradient
+                d_w[o] += x * d_y[o];  // this product's input times its output gradient
+                d_x += w[o] * d_y[o];  // its weight times its output gradient
               }
               g.d_in(b, iy, ix, c) += d_x;  // an input in several windows (stride < K) collects from each
             }
@@ -222,6 +232,8 @@ Tensor LrnBackward(const Tensor& d_out, const Tensor& a, const model::LrnParams&
 //     row-major order (i, then j) gets the gradient, as TensorFlow's CPU kernels pick it. (A tie
 //     is a kink of the loss: either choice is a valid subgradient. After a ReLU, windows of zeros
 //     tie all the time; the zeros' own gradient stops at the ReLU below anyway.)
+// Where each window's maximum sits, its "switch" (Zeiler and Fergus's word), is all the backward
+// pass needs from the forward pass: MaxPoolSwitches.
 // ============================================================================================
 
 // in (N, H, W, C) -> (N, OH, OW, C)
@@ -241,11 +253,12 @@ Tensor MaxPoolForward(const Tensor& in, int k, int s) {
   return out;
 }
 
-// d_out (N, OH, OW, C), in (N, H, W, C) -> (N, H, W, C)
-Tensor MaxPoolBackward(const Tensor& d_out, const Tensor& in, int k, int s) {
-  const int N = in.dim(0), C = in.dim(3), OH = d_out.dim(1), OW = d_out.dim(2);
-  Expect(d_out.dim(0) == N && d_out.dim(3) == C);
-  Tensor d_in(in.shape);
+// in (N, H, W, C) -> one flat index into in per output (N, OH, OW, C), in NHWC order
+std::vector<size_t> MaxPoolSwitches(const Tensor& in, int k, int s) {
+  const int N = in.dim(0), H = in.dim(1), W = in.dim(2), C = in.dim(3);
+  const int OH = (H - k) / s + 1, OW = (W - k) / s + 1;
+  std::vector<size_t> switches;
+  switches.reserve(size_t(N) * OH * OW * C);
   for (int b = 0; b < N; ++b)
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox)
@@ -257,8 +270,17 @@ Tensor MaxPoolBackward(const Tensor& d_out, const Tensor& in, int k, int s) {
                 best_y = oy * s + i;
                 best_x = ox * s + j;
               }
-          d_in(b, best_y, best_x, c) += d_out(b, oy, ox, c);  // overlapping windows add up
+          switches.push_back(((size_t(b) * H + best_y) * W + best_x) * C + c);
         }
+  return switches;
+}
+
+// d_out (N, OH, OW, C), in (N, H, W, C) -> (N, H, W, C)
+Tensor MaxPoolBackward(const Tensor& d_out, const Tensor& in, int k, int s) {
+  const std::vector<size_t> switches = MaxPoolSwitches(in, k, s);
+  Expect(switches.size() == d_out.size());
+  Tensor d_in(in.shape);
+  for (size_t o = 0; o < d_out.size(); ++o) d_in.data[switches[o]] += d_out.data[o];  // overlapping windows add up
   return d_in;
 }
 
@@ -281,11 +303,18 @@ Tensor FcForward(const Tensor& in, const Tensor& weights, const Tensor& biases) 
   const int N = in.dim(0), IN = weights.dim(0), OUT = weights.dim(1);
   Expect(in.size() == size_t(N) * IN && biases.dim(0) == OUT);
   Tensor out({N, OUT});
-  for (int b = 0; b < N; ++b) {
-    const double* x = &in.data[size_t(b) * IN];  // the image's values, flattened: y, x, channel
+  for (int b = 0; b < N; ++b)
     for (int o = 0; o < OUT; ++o) out(b, o) = biases.data[o];
-    for (int i = 0; i < IN; ++i)
-      for (int o = 0; o < OUT; ++o) out(b, o) += x[i] * weights(i, o);
+  // Row i of W (input i's weights to every output) is read once and added into every image's
+  // outputs; image b's input i is in.data[b * IN + i], its values flattened: y, x, channel.
+  for (int i = 0; i < IN; ++i) {
+    const double* w = &weights(i, 0);  // w(i, o) for o = 0 .. OUT-1
+    for (int b = 0; b < N; ++b) {
+      const double x = in.data[size_t(b) * IN + i];
+      if (x == 0) continue;  // adds nothing (half the inputs after a ReLU): only saves time
+      double* y = &out(b, 0);
+      for (int o = 0; o < OUT; ++o) y[o] += x * w[o];
+    }
   }
   return out;
 }
@@ -298,12 +327,15 @@ FcGradients FcBackward(const Tensor& d_out, const Tensor& in, const Tensor& weig
   for (int b = 0; b < N; ++b) {
     const double* x = &in.data[size_t(b) * IN];
     double* d_x = &g.d_in.data[size_t(b) * IN];  // the same flattening as the forward pass
-    for (int o = 0; o < OUT; ++o) g.d_biases.data[o] += d_out(b, o);
+    const double* d_y = &d_out(b, 0);
+    for (int o = 0; o < OUT; ++o) g.d_biases.data[o] += d_y[o];
     for (int i = 0; i < IN; ++i) {
+      const double* w = &weights(i, 0);
+      double* d_w = &g.d_weights(i, 0);
       double sum = 0;
       for (int o = 0; o < OUT; ++o) {
-        g.d_weights(i, o) += x[i] * d_out(b, o);  // X^T dY
-        sum += weights(i, o) * d_out(b, o);        // dY W^T
+        d_w[o] += x[i] * d_y[o];  // X^T dY
+        sum += w[o] * d_y[o];     // dY W^T
       }
       d_x[i] = sum;
     }
@@ -340,7 +372,10 @@ Tensor DropoutBackward(const Tensor& d_out, const Tensor& mask, double keep_prob
 //
 // forward:  p(b, k) = exp(z(b, k) - m_b) / sum_j exp(z(b, j) - m_b), m_b = max_j z(b, j)
 //           (subtracting the maximum changes nothing mathematically and keeps exp from
-//           overflowing), then L = -1/N sum_b log p(b, label_b).
+//           overflowing), then L = -1/N sum_b log p(b, label_b). The loss is computed from the
+//           logits, -log p(b, y) = log sum_j exp(z(b, j) - m_b) - (z(b, y) - m_b): an untrained
+//           network's logits can be hundreds apart, and a p of exp(-700) would have lost its
+//           digits (or be 0) before its log is taken.
 // backward: for one image, -log p_label = -z_label + log sum_j exp(z_j), whose derivative with
 //           respect to z_k is -[k = label] + p_k. With the mean over N images:
 //             dL/dz(b, k) = (p(b, k) - [k = label_b]) / N
@@ -362,14 +397,18 @@ Tensor SoftmaxForward(const Tensor& logits) {
   return p;
 }
 
-// probabilities (N, K), labels (N)
-double CrossEntropyForward(const Tensor& probabilities, const std::vector<int>& labels) {
-  const int N = probabilities.dim(0), K = probabilities.dim(1);
+// logits (N, K), labels (N)
+double CrossEntropyForward(const Tensor& logits, const std::vector<int>& labels) {
+  const int N = logits.dim(0), K = logits.dim(1);
   Expect(labels.size() == size_t(N));
   double loss = 0;
   for (int b = 0; b < N; ++b) {
     Expect(labels[b] >= 0 && labels[b] < K);
-    loss -= std::log(probabilities(b, labels[b]));
+    double m = logits(b, 0);
+    for (int k = 1; k < K; ++k) m = std::max(m, logits(b, k));
+    double sum = 0;
+    for (int k = 0; k < K; ++k) sum += std::exp(logits(b, k) - m);
+    loss += std::log(sum) - (logits(b, labels[b]) - m);  // -log p(b, label)
   }
   return loss / N;
 }

@@ -48,7 +48,10 @@ Tensor LrnBackward(const Tensor& d_out, const Tensor& a, const model::LrnParams&
 // ---- max pooling (VALID, k x k windows at stride s) ----
 // in (N, H, W, C) -> out (N, (H - k) / s + 1, (W - k) / s + 1, C).
 Tensor MaxPoolForward(const Tensor& in, int k, int s);
-// d_out (N, OH, OW, C), in the forward's input -> d_in (N, H, W, C).
+// Each output's switch: the flat index into `in` of its window's maximum (the first one in
+// row-major order on a tie), one per output (N, OH, OW, C) in NHWC order.
+std::vector<size_t> MaxPoolSwitches(const Tensor& in, int k, int s);
+// d_out (N, OH, OW, C), in the forward's input -> d_in (N, H, W, C): d_out sent to the switches.
 Tensor MaxPoolBackward(const Tensor& d_out, const Tensor& in, int k, int s);
 
 // ---- fully connected ----
@@ -72,8 +75,8 @@ Tensor DropoutBackward(const Tensor& d_out, const Tensor& mask, double keep_prob
 // ---- softmax and cross-entropy, averaged over the batch ----
 // logits (N, K) -> probabilities (N, K), each row exp(z_k - max z) / sum_j exp(z_j - max z).
 Tensor SoftmaxForward(const Tensor& logits);
-// probabilities (N, K), labels (N) in [0, K) -> L = -1/N sum_b log p(b, label_b).
-double CrossEntropyForward(const Tensor& probabilities, const std::vector<int>& labels);
+// logits (N, K), labels (N) in [0, K) -> L = -1/N sum_b log p(b, label_b), p = softmax(logits).
+double CrossEntropyForward(const Tensor& logits, const std::vector<int>& labels);
 // -> dL/d logits (N, K) = (p - onehot(label)) / N.
 Tensor SoftmaxCrossEntropyBackward(const Tensor& probabilities, const std::vector<int>& labels);
 

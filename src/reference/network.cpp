@@ -90,7 +90,24 @@ const Tensor* MaskOf(const DropoutMasks& dropout, size_t layer) {
 
 }  // namespace
 
-Tensor LayerForward(const Network& net, size_t i, const Tensor& in) {
+Switches SwitchesOf(const Network& net, const Activations& acts) {
+  Switches sw;
+  sw.relu.resize(net.layers.size());
+  sw.pool.resize(net.layers.size());
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const model::LayerSpec& spec = net.layers[i].spec;
+    if (spec.activation == Activation::kRelu) {
+      sw.relu[i] = Tensor(acts.activated[i].shape);
+      for (size_t k = 0; k < sw.relu[i].size(); ++k) sw.relu[i].data[k] = acts.activated[i].data[k] > 0 ? 1.0 : 0.0;
+    }
+    if (spec.kind == LayerKind::kMaxPool) {
+      sw.pool[i] = MaxPoolSwitches(i == 0 ? acts.images : acts.output[i - 1], spec.kernel, spec.stride);
+    }
+  }
+  return sw;
+}
+
+Tensor LayerForward(const Network& net, size_t i, const Tensor& in, const Switches* held) {
   const model::LayerSpec& spec = net.layers[i].spec;
   switch (spec.kind) {
     case LayerKind::kConv: {
@@ -98,7 +115,12 @@ Tensor LayerForward(const Network& net, size_t i, const Tensor& in) {
       return ConvForward(in, net.params[w].value, net.params[w + 1].value, spec.stride, spec.pad);
     }
     case LayerKind::kLrn: return LrnForward(in, net.lrn);
-    case LayerKind::kMaxPool: return MaxPoolForward(in, spec.kernel, spec.stride);
+    case LayerKind::kMaxPool: {
+      if (!held) return MaxPoolForward(in, spec.kernel, spec.stride);
+      Tensor out({in.dim(0), net.layers[i].out_h, net.layers[i].out_w, in.dim(3)});
+      for (size_t o = 0; o < out.size(); ++o) out.data[o] = in.data[held->pool[i][o]];
+      return out;
+    }
     case LayerKind::kFullyConnected: {
       const int w = net.weights_index[i];
       return FcForward(in, net.params[w].value, net.params[w + 1].value);
@@ -109,9 +131,15 @@ Tensor LayerForward(const Network& net, size_t i, const Tensor& in) {
 
 namespace {
 
-Tensor Activate(Activation a, const Tensor& x) {
+// The activation; a held ReLU passes x where its switch is on.
+Tensor Activate(Activation a, const Tensor& x, const Tensor* held_relu) {
   switch (a) {
-    case Activation::kRelu: return ReluForward(x);
+    case Activation::kRelu: {
+      if (!held_relu) return ReluForward(x);
+      Tensor y = x;
+      for (size_t k = 0; k < y.size(); ++k) y.data[k] *= held_relu->data[k];
+      return y;
+    }
     case Activation::kTanh: return TanhForward(x);
     case Activation::kNone: break;
   }
@@ -120,8 +148,9 @@ Tensor Activate(Activation a, const Tensor& x) {
 
 // Layer i from its value before the activation: the activation, then dropout. Stores both when
 // `acts` is given.
-Tensor FinishLayer(const Network& net, size_t i, const Tensor& pre, const DropoutMasks& dropout, Activations* acts) {
-  Tensor activated = Activate(net.layers[i].spec.activation, pre);
+Tensor FinishLayer(const Network& net, size_t i, const Tensor& pre, const DropoutMasks& dropout, Activations* acts,
+                   const Switches* held = nullptr) {
+  Tensor activated = Activate(net.layers[i].spec.activation, pre, held ? &held->relu[i] : nullptr);
   const Tensor* mask = MaskOf(dropout, i);
   Tensor out = mask ? DropoutForward(activated, *mask, dropout.keep_prob) : activated;
   if (acts) {
@@ -140,22 +169,56 @@ Activations Forward(const Network& net, const Tensor& images, const std::vector<
   Tensor x = images;
   for (size_t i = 0; i < net.layers.size(); ++i) x = FinishLayer(net, i, LayerForward(net, i, x), dropout, &acts);
   acts.probabilities = SoftmaxForward(x);  // x: the logits (N, classes)
-  acts.loss = CrossEntropyForward(acts.probabilities, labels);
+  acts.loss = CrossEntropyForward(x, labels);
   return acts;
 }
 
 double LossFrom(const Network& net, size_t layer, Entry entry, const Tensor& value, const std::vector<int>& labels,
-                const DropoutMasks& dropout) {
+                const DropoutMasks& dropout, const Switches* held) {
   Tensor x;
   size_t next = layer;
   if (entry == Entry::kPreActivation) {
-    x = FinishLayer(net, layer, value, dropout, nullptr);
+    x = FinishLayer(net, layer, value, dropout, nullptr, held);
     next = layer + 1;
   } else {
     x = value;
   }
-  for (size_t i = next; i < net.layers.size(); ++i) x = FinishLayer(net, i, LayerForward(net, i, x), dropout, nullptr);
-  return CrossEntropyForward(SoftmaxForward(x), labels);
+  for (size_t i = next; i < net.layers.size(); ++i) {
+    x = FinishLayer(net, i, LayerForward(net, i, x, held), dropout, nullptr, held);
+  }
+  return CrossEntropyForward(x, labels);
+}
+
+LayerGradients BackwardLayer(const Network& net, size_t i, const Activations& acts, const Tensor& d_output,
+                             const DropoutMasks& dropout) {
+  const model::LayerSpec& spec = net.layers[i].spec;
+  LayerGradients g;
+  Tensor d = d_output;
+  if (const Tensor* mask = MaskOf(dropout, i)) d = DropoutBackward(d, *mask, dropout.keep_prob);
+  if (spec.activation == Activation::kRelu) d = ReluBackward(d, acts.activated[i]);
+  if (spec.activation == Activation::kTanh) d = TanhBackward(d, acts.activated[i]);
+  if (spec.activation != Activation::kNone) g.pre_activation = d;
+  const Tensor& in = i == 0 ? acts.images : acts.output[i - 1];
+  const int w = net.weights_index[i];
+  switch (spec.kind) {
+    case LayerKind::kConv: {
+      ConvGradients cg = ConvBackward(d, in, net.params[w].value, spec.stride, spec.pad);
+      g.weights = std::move(cg.d_weights);
+      g.biases = std::move(cg.d_biases);
+      g.input = std::move(cg.d_in);
+      break;
+    }
+    case LayerKind::kLrn: g.input = LrnBackward(d, in, net.lrn); break;
+    case LayerKind::kMaxPool: g.input = MaxPoolBackward(d, in, spec.kernel, spec.stride); break;
+    case LayerKind::kFullyConnected: {
+      FcGradients fg = FcBackward(d, in, net.params[w].value);
+      g.weights = std::move(fg.d_weights);
+      g.biases = std::move(fg.d_biases);
+      g.input = std::move(fg.d_in);
+      break;
+    }
+  }
+  return g;
 }
 
 Gradients Backward(const Network& net, const Activations& acts, const std::vector<int>& labels,
@@ -166,34 +229,16 @@ Gradients Backward(const Network& net, const Activations& acts, const std::vecto
   g.input.resize(n);
   g.pre_activation.resize(n);
   g.logits = SoftmaxCrossEntropyBackward(acts.probabilities, labels);
-  Tensor d = g.logits;  // dL/d(layer i's output), from the top down
+  const Tensor* d_output = &g.logits;  // dL/d(layer i's output), from the top down
   for (size_t i = n; i-- > 0;) {
-    const model::LayerSpec& spec = net.layers[i].spec;
-    if (const Tensor* mask = MaskOf(dropout, i)) d = DropoutBackward(d, *mask, dropout.keep_prob);
-    if (spec.activation == Activation::kRelu) d = ReluBackward(d, acts.activated[i]);
-    if (spec.activation == Activation::kTanh) d = TanhBackward(d, acts.activated[i]);
-    if (spec.activation != Activation::kNone) g.pre_activation[i] = d;
-    const Tensor& in = i == 0 ? acts.images : acts.output[i - 1];
-    const int w = net.weights_index[i];
-    switch (spec.kind) {
-      case LayerKind::kConv: {
-        ConvGradients cg = ConvBackward(d, in, net.params[w].value, spec.stride, spec.pad);
-        g.params[w] = std::move(cg.d_weights);
-        g.params[w + 1] = std::move(cg.d_biases);
-        d = std::move(cg.d_in);
-        break;
-      }
-      case LayerKind::kLrn: d = LrnBackward(d, in, net.lrn); break;
-      case LayerKind::kMaxPool: d = MaxPoolBackward(d, in, spec.kernel, spec.stride); break;
-      case LayerKind::kFullyConnected: {
-        FcGradients fg = FcBackward(d, in, net.params[w].value);
-        g.params[w] = std::move(fg.d_weights);
-        g.params[w + 1] = std::move(fg.d_biases);
-        d = std::move(fg.d_in);
-        break;
-      }
+    LayerGradients lg = BackwardLayer(net, i, acts, *d_output, dropout);
+    if (const int w = net.weights_index[i]; w >= 0) {
+      g.params[w] = std::move(lg.weights);
+      g.params[w + 1] = std::move(lg.biases);
     }
-    g.input[i] = d;
+    g.pre_activation[i] = std::move(lg.pre_activation);
+    g.input[i] = std::move(lg.input);
+    d_output = &g.input[i];
   }
   return g;
 }

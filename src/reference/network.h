@@ -73,22 +73,46 @@ struct Gradients {
 // images (N, S, S, 3), labels (N) in [0, classes).
 Activations Forward(const Network& net, const Tensor& images, const std::vector<int>& labels,
                     const DropoutMasks& dropout);
-// The backward pass from the loss down to the images. It reads only what `acts` holds (each
+// The backward pass from the loss down to the images, BackwardLayer from the top layer down. It
+// reads only what `acts` holds (each
 // layer's input, its activated output, the probabilities): `acts` may be another implementation's
 // forward pass (TensorFlow's, in model/gradcheck.h), so that the two gradients see the same
 // ReLU masks and pooling argmaxes.
 Gradients Backward(const Network& net, const Activations& acts, const std::vector<int>& labels,
                    const DropoutMasks& dropout);
 
-// Layer i's own operation (conv, LRN, pooling or FC) on its input, before its activation.
-Tensor LayerForward(const Network& net, size_t layer, const Tensor& in);
+// The switches of a forward pass: which way each ReLU went (on or off) and where each pooling
+// window's maximum was. Away from ties, a small change of the input does not move them; the loss is
+// then a smooth function, which central differences measure exactly.
+struct Switches {
+  std::vector<Tensor> relu;               // per layer with a ReLU: 1 where its output is > 0, else 0
+  std::vector<std::vector<size_t>> pool;  // per pooling layer: MaxPoolSwitches of its input
+};
+// The switches of `acts` (any implementation's forward pass: TensorFlow's, in model/gradcheck.h).
+Switches SwitchesOf(const Network& net, const Activations& acts);
+
+// Layer i's own operation (conv, LRN, pooling or FC) on its input, before its activation; with
+// `held`, pooling takes each window's value at the held switch instead of its maximum.
+Tensor LayerForward(const Network& net, size_t layer, const Tensor& in, const Switches* held = nullptr);
+
+// One layer's backward pass: from dL/d(its output) back through its dropout, its activation and
+// its operation, reading its input and activated output from `acts`.
+struct LayerGradients {
+  Tensor input;           // dL/d(the layer's input)
+  Tensor pre_activation;  // dL/d(its value before the activation); empty without one
+  Tensor weights, biases;  // empty for LRN and pooling
+};
+LayerGradients BackwardLayer(const Network& net, size_t layer, const Activations& acts, const Tensor& d_output,
+                             const DropoutMasks& dropout);
 
 // Where a partial forward pass starts (for finite differences of an intermediate tensor):
 // at layer i's input, or at layer i's value before its activation.
 enum class Entry { kInput, kPreActivation };
 // The loss when layer `layer` is entered at `entry` with `value`, the rest as Forward. layer =
-// layers.size() with kInput enters at the logits.
+// layers.size() with kInput enters at the logits. With `held`, every ReLU and pooling window keeps
+// the switch it had there (a ReLU passes its input where held on, 0 where held off): the loss
+// along that forward pass's path, which is the loss itself as long as no value crosses a tie.
 double LossFrom(const Network& net, size_t layer, Entry entry, const Tensor& value, const std::vector<int>& labels,
-                const DropoutMasks& dropout);
+                const DropoutMasks& dropout, const Switches* held = nullptr);
 
 }  // namespace alexnet::reference

@@ -35,12 +35,12 @@ struct Tensor {
   double& operator()(int a, int b, int c, int d) {
     return data[((size_t(a) * shape[1] + b) * shape[2] + c) * shape[3] + d];
   }
-  double operator()(int a, int b, int c, int d) const {
+  const double& operator()(int a, int b, int c, int d) const {
     return data[((size_t(a) * shape[1] + b) * shape[2] + c) * shape[3] + d];
   }
   // A 2-D element: FC weights (i, o), logits (b, k).
   double& operator()(int a, int b) { return data[size_t(a) * shape[1] + b]; }
-  double operator()(int a, int b) const { return data[size_t(a) * shape[1] + b]; }
+  const double& operator()(int a, int b) const { return data[size_t(a) * shape[1] + b]; }
 };
 
 // "2x15x15x96".

@@ -54,19 +54,20 @@ void PrintHeader() {
 
 // Which values of `x` to perturb: all of them (max_values 0), or the one with the largest hand
 // gradient and others spread evenly over those whose hand gradient is not 0 (a ReLU that never
-// fired leaves whole rows of zeros, which prove nothing). Without the values that are 0 when
-// `skip_zeros` (see CheckWholeNetwork).
-std::vector<size_t> Pick(const Tensor& x, const Tensor& analytic, size_t max_values, bool skip_zeros) {
+// fired leaves whole rows of zeros, which prove nothing).
+std::vector<size_t> Pick(const Tensor& x, const Tensor& analytic, size_t max_values) {
   std::vector<size_t> candidates;
   for (size_t i = 0; i < x.size(); ++i)
-    if ((!skip_zeros || x.data[i] != 0) && (max_values == 0 || analytic.data[i] != 0)) candidates.push_back(i);
+    if (max_values == 0 || analytic.data[i] != 0) candidates.push_back(i);
   if (max_values == 0 || candidates.size() <= max_values) return candidates;
   std::vector<size_t> picked;
   size_t largest = candidates[0];
   for (size_t i : candidates)
     if (std::abs(analytic.data[i]) > std::abs(analytic.data[largest])) largest = i;
   picked.push_back(largest);
-  for (size_t k = 0; k + 1 < max_values; ++k) picked.push_back(candidates[(2 * k + 1) * candidates.size() / (2 * max_values)]);
+  for (size_t k = 0; k + 1 < max_values; ++k) {
+    picked.push_back(candidates[(2 * k + 1) * candidates.size() / (2 * max_values)]);
+  }
   return picked;
 }
 
@@ -95,7 +96,7 @@ double CheckValues(const std::string& name, Tensor* x, const Tensor& analytic, c
 // Central differences of `loss` for every value of *x, against `analytic`.
 double CheckAgainstFiniteDifferences(const std::string& name, Tensor* x, const Tensor& analytic,
                                      const std::function<double()>& loss) {
-  return CheckValues(name, x, analytic, loss, Pick(*x, analytic, 0, false));
+  return CheckValues(name, x, analytic, loss, Pick(*x, analytic, 0));
 }
 
 TEST(HandBackward, ConvolutionWithStrideAndPadding) {
@@ -171,8 +172,8 @@ TEST(HandBackward, MaxPoolingOverlappingAndNot) {
     const Tensor coeff = Random(out.shape, 1.0, rng);
     const Tensor g = MaxPoolBackward(coeff, in, cs.k, cs.s);
     const std::string tag = "maxpool " + std::to_string(cs.k) + "/" + std::to_string(cs.s) + " d_in";
-    EXPECT_LE(CheckAgainstFiniteDifferences(tag, &in, g, [&] { return Weighted(MaxPoolForward(in, cs.k, cs.s), coeff); }),
-              kThreshold);
+    auto loss = [&] { return Weighted(MaxPoolForward(in, cs.k, cs.s), coeff); };
+    EXPECT_LE(CheckAgainstFiniteDifferences(tag, &in, g, loss), kThreshold);
   }
 }
 
@@ -248,7 +249,16 @@ TEST(HandBackward, SoftmaxCrossEntropy) {
   const std::vector<int> labels = {4, 0, 2};
   const Tensor g = SoftmaxCrossEntropyBackward(SoftmaxForward(logits), labels);
   EXPECT_LE(CheckAgainstFiniteDifferences("softmax+CE d_logits", &logits, g,
-                                          [&] { return CrossEntropyForward(SoftmaxForward(logits), labels); }),
+                                          [&] { return CrossEntropyForward(logits, labels); }),
+            kThreshold);
+  // Logits hundreds apart, as an untrained network's can be: p of the label (e^-800) underflows to
+  // 0, the loss does not: 800 + log(1 + e^-1).
+  Tensor far({1, 3});
+  far.data = {0, 800, 799};
+  EXPECT_NEAR(CrossEntropyForward(far, {0}), 800 + std::log(1 + std::exp(-1.0)), 1e-12);
+  EXPECT_LE(CheckAgainstFiniteDifferences("softmax+CE far apart", &far,
+                                          SoftmaxCrossEntropyBackward(SoftmaxForward(far), {0}),
+                                          [&] { return CrossEntropyForward(far, {0}); }),
             kThreshold);
   // Each row of (p - y) / N sums to 0: the probabilities and the one-hot target both sum to 1.
   for (int b = 0; b < 3; ++b) {
@@ -292,43 +302,47 @@ TEST(HandBackward, WrongBackwardIsCaught) {
 // Backward(Forward(...)) against central differences of the loss through the whole network (the
 // forward pass entered where the perturbed tensor is read: LossFrom), for every parameter tensor,
 // every layer's input and every activation's input; `max_values` per tensor, spread evenly.
-// The zeros a ReLU leaves are not perturbed where they enter an LRN or pooling layer: a window of
-// zeros is a kink of the loss (the maximum of ties), where a central difference averages the two
-// one-sided slopes; the layer tests above check the tie rule.
+// The differences hold the forward pass's switches (network.h): a ReLU's zeros fill whole pooling
+// windows, whose maximum is a tie (a kink of the loss, where a central difference would average
+// two one-sided slopes); held, the tie stays broken as the backward pass broke it.
 void CheckWholeNetwork(Network& net, const Tensor& images, const std::vector<int>& labels,
                        const DropoutMasks& dropout, size_t max_values) {
   PrintHeader();
   const Activations acts = Forward(net, images, labels, dropout);
   const Gradients g = Backward(net, acts, labels, dropout);
+  const Switches held = SwitchesOf(net, acts);
   std::printf("loss %.6f\n", acts.loss);
+  // Held where they are, the switches change nothing at the point itself.
+  EXPECT_DOUBLE_EQ(LossFrom(net, 0, Entry::kInput, images, labels, dropout, &held), acts.loss);
   auto input_of = [&](size_t i) { return i == 0 ? acts.images : acts.output[i - 1]; };
   for (size_t i = 0; i <= net.layers.size(); ++i) {
     if (i == net.layers.size()) {  // the loss's input: the logits
       Tensor logits = acts.output.back();
-      auto loss = [&] { return LossFrom(net, i, Entry::kInput, logits, labels, dropout); };
-      EXPECT_LE(CheckValues("softmax+CE input", &logits, g.logits, loss, Pick(logits, g.logits, max_values, false)), kThreshold);
+      auto loss = [&] { return LossFrom(net, i, Entry::kInput, logits, labels, dropout, &held); };
+      EXPECT_LE(CheckValues("softmax+CE input", &logits, g.logits, loss, Pick(logits, g.logits, max_values)),
+                kThreshold);
       break;
     }
     const model::LayerSpec& spec = net.layers[i].spec;
     Tensor input = input_of(i);
     const int w = net.weights_index[i];
-    auto from_input = [&] { return LossFrom(net, i, Entry::kInput, input, labels, dropout); };
+    auto from_input = [&] { return LossFrom(net, i, Entry::kInput, input, labels, dropout, &held); };
     if (w >= 0) {
       for (int k : {w, w + 1}) {
         Tensor& param = net.params[k].value;
-        EXPECT_LE(CheckValues(net.params[k].name, &param, g.params[k], from_input, Pick(param, g.params[k], max_values, false)),
-                  kThreshold);
+        EXPECT_LE(
+            CheckValues(net.params[k].name, &param, g.params[k], from_input, Pick(param, g.params[k], max_values)),
+            kThreshold);
       }
     }
-    const bool zeros_on_a_kink = spec.kind == model::LayerKind::kLrn || spec.kind == model::LayerKind::kMaxPool;
     EXPECT_LE(CheckValues(std::string(spec.name) + " input", &input, g.input[i], from_input,
-                          Pick(input, g.input[i], max_values, zeros_on_a_kink)),
+                          Pick(input, g.input[i], max_values)),
               kThreshold);
     if (spec.activation != model::Activation::kNone) {
       Tensor pre = LayerForward(net, i, input_of(i));
-      auto from_pre = [&] { return LossFrom(net, i, Entry::kPreActivation, pre, labels, dropout); };
+      auto from_pre = [&] { return LossFrom(net, i, Entry::kPreActivation, pre, labels, dropout, &held); };
       EXPECT_LE(CheckValues(std::string(spec.name) + " " + model::ActivationName(spec.activation) + " input", &pre,
-                            g.pre_activation[i], from_pre, Pick(pre, g.pre_activation[i], max_values, false)),
+                            g.pre_activation[i], from_pre, Pick(pre, g.pre_activation[i], max_values)),
                 kThreshold);
     }
   }
@@ -366,7 +380,8 @@ std::vector<model::LayerShape> MiniatureTable(model::Activation activation, int 
 TEST(HandBackward, WholeMiniatureNetworkEveryValue) {
   model::ModelOptions opts;
   opts.init = model::Init::kHe;
-  for (const auto& [activation, pool] : {std::pair{model::Activation::kRelu, 3}, std::pair{model::Activation::kTanh, 2}}) {
+  using model::Activation;
+  for (const auto& [activation, pool] : {std::pair{Activation::kRelu, 3}, std::pair{Activation::kTanh, 2}}) {
     std::printf("miniature table: %s, pooling %d/2, dropout 0.5 with fixed masks\n",
                 model::ActivationName(activation), pool);
     Network net = MakeNetwork(MiniatureTable(activation, pool, 2), opts.lrn_params);
@@ -374,7 +389,7 @@ TEST(HandBackward, WholeMiniatureNetworkEveryValue) {
     std::mt19937_64 rng(22);
     // Pixels of the size of mean-subtracted 0..255 values for the ReLU network: with He's weights
     // conv1's outputs are then in the tens, where LRN's denominator differs from its constant k.
-    // Not for tanh, which they would saturate to exactly +-1 in double: pooling windows of ties.
+    // Not for tanh, which they would saturate: tanh' = 0 in double, and the check would prove nothing.
     const Tensor images = Random({2, 9, 9, 3}, activation == model::Activation::kRelu ? 30.0 : 0.3, rng);
     const DropoutMasks dropout = DrawDropoutMasks(net, 2, 0.5, 23);
     CheckWholeNetwork(net, images, {2, 0}, dropout, 0);
