@@ -350,8 +350,8 @@ std::string FormatGradCheck(const GradCheckReport& r) {
        "        pass in double (in float32, rounding would swamp the differences), through the same ReLU and\n"
        "        pooling switches as TensorFlow's forward pass, at "
     << o.samples
-    << " values of each tensor: its largest gradients and\n"
-       "        random values where a gradient is not 0\n"
+    << " values of each tensor: its largest\n"
+       "        gradients and random values where a gradient is not 0\n"
        "Errors are normalised: max |a - b| / max |gradient| (over the tensor for TF vs hand, over the sampled\n"
        "values for FD); threshold "
     << Sci(r.threshold) << ".\n\n";

@@ -39,8 +39,8 @@ void Expect(bool condition) {
 //                    a "full" convolution of the output gradient (spread out by the stride) with
 //                    the filters flipped in i and j and transposed in c and o: what deep-learning
 //                    libraries call the transposed convolution (TensorFlow's Conv2DBackpropInput).
-// The loops below compute the same sums without flipping anything: they visit each product of
-// the forward pass once and add its share to d_x and d_w.
+// ConvBackward computes the same sums without flipping anything: it visits each product x * w of
+// the forward pass once and adds its share to d_x and d_w.
 // ============================================================================================
 
 // in (N, H, W, C), weights (K, K, C, OC), biases (OC) -> (N, OH, OW, OC)
@@ -231,7 +231,8 @@ Tensor LrnBackward(const Tensor& d_out, const Tensor& a, const model::LrnParams&
 //   - Ties: when several inputs of a window share the maximum, the first one in the window's
 //     row-major order (i, then j) gets the gradient, as TensorFlow's CPU kernels pick it. (A tie
 //     is a kink of the loss: either choice is a valid subgradient. After a ReLU, windows of zeros
-//     tie all the time; the zeros' own gradient stops at the ReLU below anyway.)
+//     tie all the time; whichever zero gets the gradient, it stops at the ReLU below, as LRN in
+//     between passes a zero's gradient to that zero alone.)
 // Where each window's maximum sits, its "switch" (Zeiler and Fergus's word), is all the backward
 // pass needs from the forward pass: MaxPoolSwitches.
 // ============================================================================================
