@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sanitizer runs of everything that does not need TensorFlow (docs/reliability.md, "Sanitizers"):
 #   build-asan  ALEXNET_SANITIZE=address,undefined: the data pipeline's tests, flag parsing, the layer
-#               table's derived columns, the run folder's files and the cluster flags (data_tests,
-#               flags_test, lrn_rows_test, layers_test, util_test, schedule_test, resume_options_test,
+#               table's derived columns, LRN's arithmetic, the hand-written reference's gradients, the
+#               run folder's files and the cluster flags (data_tests, flags_test, lrn_rows_test,
+#               layers_test, reference_gradient_test, util_test, schedule_test, resume_options_test,
 #               config_json_test, cluster_test,
 #               run_files_fuzz_regression_test)
 #   build-tsan  ALEXNET_SANITIZE=thread: the tests of the threaded code: the loader and the colour
@@ -51,7 +52,7 @@ run() {
   return "$rc"
 }
 
-ASAN_TARGETS="data_tests flags_test lrn_rows_test layers_test util_test schedule_test resume_options_test config_json_test cluster_test run_files_fuzz_regression_test"
+ASAN_TARGETS="data_tests flags_test lrn_rows_test layers_test reference_gradient_test util_test schedule_test resume_options_test config_json_test cluster_test run_files_fuzz_regression_test"
 # Every run goes ahead even when an earlier one found something; the exit status says if any did.
 failed=()
 for r in "${RUNS[@]}"; do

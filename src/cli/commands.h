@@ -14,6 +14,7 @@ namespace alexnet::cli {
 Command AddSummaryCommand(CLI::App* app);    // the layer table from the built graph
 Command AddTrainStepCommand(CLI::App* app);  // SGD steps on one random batch
 Command AddTimeCommand(CLI::App* app);       // forward and backward milliseconds per layer
+Command AddGradCheckCommand(CLI::App* app);  // TensorFlow's gradients vs src/reference and finite differences
 
 // train_command.cpp: training, resuming, data-parallel workers.
 Command AddTrainCommand(CLI::App* app);

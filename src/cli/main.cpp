@@ -8,6 +8,7 @@
 //   extract      dataset images as PNG files
 //   train-step   SGD steps on one random batch (a smoke test of the training graph)
 //   time         forward and backward milliseconds per layer
+//   gradcheck    TensorFlow's gradients vs the hand-written backward pass and finite differences
 //   inspect, filters, experiment   the network explaining itself
 // Every subcommand is a Command (command.h, commands.h). This file only parses and runs the one
 // chosen, and is the one place a Status becomes a message and an exit status: 0; 1 after
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
       cli::AddSummaryCommand(&app),     cli::AddTrainCommand(&app),   cli::AddEvalCommand(&app),
       cli::AddPredictCommand(&app),     cli::AddExportCommand(&app),  cli::AddBenchInputCommand(&app),
       cli::AddExtractCommand(&app),     cli::AddTrainStepCommand(&app), cli::AddTimeCommand(&app),
-      cli::AddInspectCommand(&app),     cli::AddFiltersCommand(&app)};
+      cli::AddGradCheckCommand(&app),   cli::AddInspectCommand(&app),   cli::AddFiltersCommand(&app)};
   for (cli::Command& c : cli::AddExperimentCommands(&app)) commands.push_back(std::move(c));
   try {
     app.parse(argc, argv);

@@ -1,10 +1,11 @@
-// summary, train-step, time: the network without data.
+// summary, train-step, time, gradcheck: the network without data.
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/validators.h"
+#include "model/gradcheck.h"
 #include "model/summary.h"
 #include "model/timing.h"
 #include "train/commands.h"
@@ -62,6 +63,41 @@ Command AddTimeCommand(CLI::App* app) {
                       << model::FormatTiming(t);
             return Status::Ok();
           }};
+}
+
+Command AddGradCheckCommand(CLI::App* app) {
+  auto* cmd = app->add_subcommand(
+      "gradcheck", "TensorFlow's gradients vs the hand-written backward pass and finite differences, per tensor");
+  auto o = std::make_shared<model::GradCheckOptions>();
+  o->model.input_size = 67;  // the smallest input the table takes: seconds, not minutes
+  o->model.num_classes = 5;
+  o->model.init = model::Init::kHe;  // activations in the tens: LRN's denominator matters
+  AddShapeOptions(cmd, &o->model);
+  AddModelOptions(cmd, &o->model);
+  AddLrnKernelOption(cmd, &o->model.lrn_kernel);
+  cmd->add_option("--batch", o->batch, "images in the random batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--samples", o->samples, "values per tensor compared with finite differences")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--layer", o->layer, "only this layer's gradients: conv1, lrn1, pool1, ..., fc8, or loss");
+  cmd->add_flag("--unrepaired-lrn-gradient", o->unrepaired_lrn_gradient,
+                "build the graph without FixLrnGradientAttributes, to see TensorFlow 2.21's wrong C++ LRN gradient");
+  auto usage = [o]() -> std::string {
+    if (o->layer.empty()) return "";
+    const std::vector<std::string> names = model::GradCheckLayerNames(o->model);
+    std::string list;
+    for (const std::string& n : names) {
+      if (n == o->layer) return "";
+      list += (list.empty() ? "" : ", ") + n;
+    }
+    return "--layer " + o->layer + ": no such layer; the layers are " + list;
+  };
+  return {cmd,
+          [o](const CommandLine&) -> Status {
+            ALEXNET_ASSIGN_OR_RETURN(const model::GradCheckReport report, model::RunGradCheck(*o));
+            std::cout << model::FormatGradCheck(report);
+            return model::GradCheckVerdict(report);
+          },
+          "", usage};
 }
 
 }  // namespace alexnet::cli

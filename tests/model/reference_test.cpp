@@ -1,6 +1,7 @@
 // Every stage of our AlexNet graph (conv, ReLU, LRN, max pooling, FC, dropout, softmax), checked
-// against naive C++ loops written from the formulas (naive_reference.h); and a gradient checked by
-// finite differences.
+// against the hand-written reference's forward passes (src/reference/layers.h: plain loops in
+// double); and a gradient checked by finite differences. backward_test.cpp compares the backward
+// passes.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,35 +16,21 @@
 #include "model/gradient_fixes.h"
 #include "model/layers.h"
 #include "model/lrn_kernel.h"
+#include "model/reference_tensors.h"
 #include "model/session.h"
+#include "reference/layers.h"
 #include "session_util.h"
-#include "naive_reference.h"
+#include "small_input.h"
 
 namespace alexnet::model {
 namespace {
 
 using tensorflow::Tensor;
 
-// The smallest input size the table accepts whose last feature map (pool5) is at least 2 x 2, so
-// that fc6's flattening of the NHWC maps (y, then x, then channel) is exercised too: at the
-// minimum size (MinimumInputSize) pool5 is 1 x 1 and any flattening order would pass.
-int SmallInputSizeWithSpatialPool5(ModelOptions opts) {
-  for (int size = MinimumInputSize(opts); size > 0 && size < 1024; ++size) {
-    opts.input_size = size;
-    const Result<std::vector<LayerShape>> shapes = ComputeLayerShapes(opts);
-    if (!shapes.ok()) continue;
-    int last_h = 0;
-    for (const LayerShape& s : shapes.value())
-      if (s.spec.kind != LayerKind::kFullyConnected) last_h = s.out_h;
-    if (last_h >= 2) return size;
-  }
-  return -1;
-}
-
 // Every stage of the layer table (conv, ReLU, LRN, max pooling, fully connected, dropout,
-// softmax) from the real session, against naive loops written from the formulas. Each stage's
-// reference is fed the session's output of the previous stage, so errors do not compound and a
-// wrong stage is named. Like llm.c's test_gpt2, the differences are printed for every stage.
+// softmax) from the real session, against the reference's loops written from the formulas. Each
+// stage's reference is fed the session's output of the previous stage, so errors do not compound
+// and a wrong stage is named. Like llm.c's test_gpt2, the differences are printed for every stage.
 void ExpectEveryStageMatchesNaiveLoops(const ModelOptions& variant) {
   SessionConfig cfg;
   cfg.model = variant;
@@ -73,9 +60,9 @@ void ExpectEveryStageMatchesNaiveLoops(const ModelOptions& variant) {
   ASSERT_TRUE(st.ok()) << st.message();
   auto param = [&](const std::string& n) {
     for (auto& p : params)
-      if (p.first == n) return p.second;
+      if (p.first == n) return ToReference(p.second);
     ADD_FAILURE() << "no parameter " << n;
-    return Tensor(tensorflow::DT_FLOAT, {0, 0, 0, 0});
+    return reference::Tensor({0, 0, 0, 0});
   };
   // The table's stages in order, then the softmax of the logits.
   ASSERT_EQ(stages.size(), shapes.size() + 1);
@@ -83,11 +70,11 @@ void ExpectEveryStageMatchesNaiveLoops(const ModelOptions& variant) {
 
   std::printf("input %d x %d x 3, batch %d, %d classes\n", size, size, batch, cfg.model.num_classes);
   std::printf("%-8s %-14s %12s %12s %12s\n", "stage", "shape", "max|ref|", "max abs diff", "max rel diff");
-  naive::Maps previous = naive::FromTensor(images);
+  reference::Tensor previous = ToReference(images);
   for (size_t i = 0; i <= shapes.size(); ++i) {
     const bool softmax = i == shapes.size();
     const std::string name = stages[i].first;
-    naive::Maps expected;
+    reference::Tensor expected;
     // Tolerance on the largest difference relative to the stage's largest value. Convolutions
     // and FC layers sum up to 3,456 (conv4) or 4,096 (fc7) float32 products in an order of
     // TensorFlow's (oneDNN's) choosing: about sqrt(terms) * 6e-8 of the sum's scale, 2e-6 at
@@ -95,49 +82,51 @@ void ExpectEveryStageMatchesNaiveLoops(const ModelOptions& variant) {
     // flattening order is off by far more.
     double tolerance = 2e-5;
     if (softmax) {
-      expected = naive::Softmax(previous);
+      expected = reference::SoftmaxForward(previous);
       tolerance = 1e-6;  // exp and a sum of few terms: float32 rounding
     } else {
       const LayerSpec& spec = shapes[i].spec;
       ASSERT_EQ(name, spec.name) << "stage " << i << " of the session is not the table's";
       switch (spec.kind) {
         case LayerKind::kConv:
-          expected = naive::Conv(previous, param(name + "/weights"), param(name + "/biases"), spec.stride, spec.pad);
+          expected = reference::ConvForward(previous, param(name + "/weights"), param(name + "/biases"), spec.stride,
+                                            spec.pad);
           break;
         case LayerKind::kLrn:
-          expected = naive::Lrn(previous, cfg.model.lrn_params);
+          expected = reference::LrnForward(previous, cfg.model.lrn_params);
           tolerance = 1e-6;  // a pow of five squares: float32 rounding
           break;
         case LayerKind::kMaxPool:
-          expected = naive::MaxPool(previous, spec.kernel, spec.stride);
+          expected = reference::MaxPoolForward(previous, spec.kernel, spec.stride);
           tolerance = 0;  // a maximum picks one of its inputs exactly
           break;
         case LayerKind::kFullyConnected:
-          expected = naive::FullyConnected(previous, param(name + "/weights"), param(name + "/biases"));
+          expected = reference::FcForward(previous, param(name + "/weights"), param(name + "/biases"));
           break;
       }
-      if (spec.activation == Activation::kRelu) expected = naive::Relu(expected);
+      if (spec.activation == Activation::kRelu) expected = reference::ReluForward(expected);
       if (spec.activation == Activation::kTanh) {
-        expected = naive::Tanh(expected);
+        expected = reference::TanhForward(expected);
         // TensorFlow's float tanh (Eigen's) is a rational approximation, not std::tanh: about
         // 5e-5 apart at worst here. A wrong stride, padding or bias is off by far more.
         tolerance = 2e-4;
       }
       // spec.dropout: inverted dropout is the identity at inference (keep_prob 1), which is what
-      // Stages runs; dropout_test.cpp checks it at keep_prob < 1.
+      // Stages runs; dropout_test.cpp checks it at keep_prob < 1, backward_test.cpp with a mask.
     }
-    const naive::Maps actual = naive::FromTensor(stages[i].second);
-    const naive::Difference d = naive::Compare(actual, expected);
-    std::printf("%-8s %-14s %12.4e %12.4e %12.4e%s\n", name.c_str(), naive::ShapeString(actual).c_str(), d.scale,
-                d.max_abs, d.max_rel, d.max_rel <= tolerance ? "" : "  FAIL");
-    ASSERT_TRUE(d.shape_ok) << name << ": session " << naive::ShapeString(actual) << ", reference "
-                            << naive::ShapeString(expected);
-    EXPECT_LE(d.max_rel, tolerance) << name << ": max abs diff " << d.max_abs << ", max rel diff " << d.max_rel
-                                    << " (tolerance " << tolerance << "); worst element " << d.worst
-                                    << ": expected " << expected.v[d.worst] << ", session " << actual.v[d.worst];
+    const reference::Tensor actual = ToReference(stages[i].second);
+    const reference::Difference d = reference::Compare(actual, expected);
+    std::printf("%-8s %-14s %12.4e %12.4e %12.4e%s\n", name.c_str(), reference::ShapeString(actual).c_str(), d.scale,
+                d.max_abs, d.normalised, d.normalised <= tolerance ? "" : "  FAIL");
+    ASSERT_TRUE(d.shape_ok) << name << ": session " << reference::ShapeString(actual) << ", reference "
+                            << reference::ShapeString(expected);
+    EXPECT_LE(d.normalised, tolerance) << name << ": max abs diff " << d.max_abs << ", max rel diff " << d.normalised
+                                       << " (tolerance " << tolerance << "); worst element " << d.worst
+                                       << ": expected " << expected.data[d.worst] << ", session "
+                                       << actual.data[d.worst];
     // A stage that changes nothing proves little: LRN must actually have divided by something.
     if (!softmax && shapes[i].spec.kind == LayerKind::kLrn) {
-      EXPECT_GT(naive::Compare(actual, previous).max_rel, 1e-3) << name << " is (nearly) the identity here";
+      EXPECT_GT(reference::Compare(actual, previous).normalised, 1e-3) << name << " is (nearly) the identity here";
     }
     previous = actual;
   }
