@@ -50,7 +50,7 @@ const model::SummaryRow* RowOf(const model::Summary& summary, const std::string&
   return nullptr;
 }
 
-// ---- what each kind of layer does and why, in the paper's terms (the walkthrough says more)
+// ---- what each kind of layer does and why, in the paper's terms (docs/learn/ says more)
 
 std::string ConvText(const model::LayerSpec& s, const model::ModelOptions& o) {
   std::ostringstream e;
