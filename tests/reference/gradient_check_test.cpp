@@ -365,7 +365,7 @@ std::vector<model::LayerShape> MiniatureTable(model::Activation activation, int 
   std::vector<model::LayerShape> rows;
   int h = 9, c = 3;
   for (const model::LayerSpec& spec : specs) {
-    model::LayerShape s{spec, h, h, c, h, h, c, 0, 0};
+    model::LayerShape s{spec, h, h, c, h, h, c, 0, 0, {}, 0};  // (field and bytes unused here)
     if (spec.kind == K::kConv) s.out_h = s.out_w = (h + 2 * spec.pad - spec.kernel) / spec.stride + 1;
     if (spec.kind == K::kMaxPool) s.out_h = s.out_w = (h - spec.kernel) / spec.stride + 1;
     if (spec.kind == K::kFullyConnected) s.out_h = s.out_w = 1;
