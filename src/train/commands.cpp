@@ -155,13 +155,18 @@ Status ExtractImages(const DataSpec& spec, Split split, int first, int count, co
 }
 
 Status RunTrainSteps(const model::ModelOptions& options, int batch, int steps, float lr, std::ostream& out) {
+  // The batch: pixels N(0, 50), about a mean-subtracted photo's spread, and random labels.
+  constexpr float kPixelStddev = 50.0f;
   model::SessionConfig cfg;
   cfg.model = options;
+  // As the trainer does from the training set's statistics: --init he then scales conv1 to inputs
+  // of this spread (or, with standardize_input, the graph divides them by it).
+  cfg.model.input_stddev = kPixelStddev;
   cfg.training = true;
   ALEXNET_ASSIGN_OR_RETURN(auto session, model::ModelSession::Create(cfg));
   ALEXNET_RETURN_IF_ERROR(session->Initialize());
   std::mt19937 rng(static_cast<unsigned>(options.seed));
-  std::normal_distribution<float> pixel(0.0f, 50.0f);
+  std::normal_distribution<float> pixel(0.0f, kPixelStddev);
   std::uniform_int_distribution<int> label(0, options.num_classes - 1);
   tensorflow::Tensor images(tensorflow::DT_FLOAT, {batch, options.input_size, options.input_size, 3});
   tensorflow::Tensor labels(tensorflow::DT_INT32, {batch});
