@@ -239,7 +239,10 @@ Result<GradCheckReport> RunGradCheck(const GradCheckOptions& options) {
   GradCheckReport report;
   report.options = options;
   report.threshold = kThreshold;
-  const ModelOptions& mo = options.model;
+  // The random pixels' spread is the input's: --init he scales conv1 to it, as training scales it
+  // to the data's, so the logits (and the loss) are of the size training starts from.
+  ModelOptions mo = options.model;
+  mo.input_stddev = static_cast<float>(options.pixel_stddev);
   const std::vector<std::string> names = GradCheckLayerNames(mo);
   if (!options.layer.empty() && std::find(names.begin(), names.end(), options.layer) == names.end()) {
     return Status::BadInput("", "no layer named " + options.layer);
