@@ -13,10 +13,12 @@ Command AddEvalCommand(CLI::App* app) {
   auto* cmd = app->add_subcommand("eval", "top-1/top-5 error, per-class accuracy, confusion matrix");
   auto r = std::make_shared<train::EvalRequest>();
   AddRunOptions(cmd, &r->run_dir, &r->checkpoint);
-  AddSplitOption(cmd, &r->split, {train::Split::kTest, train::Split::kVal},
-                 "test (Fashion-MNIST's 10,000) or val (the run's validation split)");
+  AddSplitOption(cmd, &r->split, {train::Split::kTest, train::Split::kVal, train::Split::kTrain},
+                 "test (Fashion-MNIST's 10,000), val (the run's validation split) or train (the images the "
+                 "run trained on, measured like validation: is it overfitting?)");
   cmd->add_option("--limit", r->limit,
-                  "evaluate only the first N images of the split (0 = all; val: as many as training used)")
+                  "evaluate only the first N images of the split (0 = all; val and train: as many as training "
+                  "used)")
       ->check(kNonNegative)->capture_default_str();
   cmd->add_flag("--ten-crop", r->ten_crop, "also average the softmax over 10 crops (corners, centre, mirrors)");
   cmd->add_option("--batch", r->batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")

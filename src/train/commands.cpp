@@ -1,5 +1,6 @@
 #include "train/commands.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <iomanip>
@@ -57,7 +58,14 @@ Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
   ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, req.session));
   TrainConfig cfg = m->config();
   cfg.run.workers = req.workers;
-  if (req.limit > 0) (req.split == Split::kVal ? cfg.data.val_limit : cfg.data.test_limit) = req.limit;
+  if (req.limit > 0) {
+    // The first images of the split. The training split stays within the images the run trained
+    // on (its own --train-limit), so that "train" means images the network has seen.
+    int64_t& limit = req.split == Split::kVal     ? cfg.data.val_limit
+                     : req.split == Split::kTrain ? cfg.data.train_limit
+                                                  : cfg.data.test_limit;
+    limit = limit > 0 && req.split == Split::kTrain ? std::min<int64_t>(limit, req.limit) : req.limit;
+  }
   ALEXNET_ASSIGN_OR_RETURN(auto ds, OpenDataset(cfg.data, req.split));
   out << "evaluating " << m->checkpoint_prefix() << "\n  on " << ds->description() << " (" << ds->size()
       << " images)\n";

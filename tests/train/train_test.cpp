@@ -211,6 +211,31 @@ TEST_F(TrainedRun, TenCropEvalAveragesTheTenCropsOfEachImage) {
   EXPECT_NEAR(ten.at("loss").get<double>(), loss / n, 1e-4);
 }
 
+// `alexnet eval --split train` measures the images the run trained on the way validation is
+// measured (centre crop, no dropout): with --limit the first N of them, never more than training
+// used.
+TEST_F(TrainedRun, EvalTrainSplitIsTheRunsTrainingImages) {
+  ASSERT_EQ(status_, 0);
+  auto opened = TrainedModel::Open(run().string(), "");
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto ds = OpenDataset(opened.value()->config().data, Split::kTrain);
+  ASSERT_TRUE(ds.ok()) << ds.status().message();
+  const int64_t n = static_cast<int64_t>(ds.value()->size());
+  ASSERT_GT(n, 3);
+  for (const int64_t limit : {int64_t{3}, n + 100}) {
+    EvalRequest request;
+    request.run_dir = run().string();
+    request.split = Split::kTrain;
+    request.limit = limit;
+    request.out_dir = (root_ / ("eval-train-" + std::to_string(limit))).string();
+    std::ostringstream log;
+    const Result<nlohmann::json> evaluated = EvaluateRun(request, log);
+    ASSERT_TRUE(evaluated.ok()) << evaluated.status().message();
+    EXPECT_EQ(evaluated.value().at("centre-crop").at("images").get<int64_t>(), std::min(limit, n)) << log.str();
+    EXPECT_NE(log.str().find("train"), std::string::npos) << log.str();
+  }
+}
+
 // Evaluation with a limit (`alexnet eval --limit 7`, called here as the library function it
 // runs) takes the first 7 images of the split: its top-1 against those images' centre crops
 // predicted one at a time here. The eval.json it writes holds the same report.
