@@ -484,13 +484,11 @@ std::string InspectPage(const InspectModel& m, const std::string& image_path, co
 
 // ---- the true class
 
-// A class name as `alexnet extract` writes it in a file name, lower case: "t-shirt-top".
-std::string FileNameForm(const std::string& name) {
-  std::string out = name;
-  for (char& ch : out) {
-    const unsigned char u = static_cast<unsigned char>(ch);
-    ch = std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
-  }
+// A class name as `alexnet extract` writes it in a file name (FileNameForm), lower case:
+// "t-shirt-top".
+std::string LowerFileNameForm(const std::string& name) {
+  std::string out = FileNameForm(name);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return out;
 }
 
@@ -501,7 +499,7 @@ int ClassNamed(const std::string& text, const std::vector<std::string>& class_na
   }
   int found = -1;
   for (size_t i = 0; i < class_names.size(); ++i) {
-    if (FileNameForm(class_names[i]) != FileNameForm(text)) continue;
+    if (LowerFileNameForm(class_names[i]) != LowerFileNameForm(text)) continue;
     if (found >= 0) return -1;  // ambiguous
     found = static_cast<int>(i);
   }

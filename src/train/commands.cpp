@@ -1,7 +1,6 @@
 #include "train/commands.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <iomanip>
 #include <random>
@@ -149,11 +148,7 @@ Status ExtractImages(const DataSpec& spec, Split split, int first, int count, co
       skipped << rgb.status().message() << "\n";
       continue;
     }
-    std::string label = names[ds->label(i)];
-    for (char& ch : label) {
-      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '-';
-    }
-    const std::string path = out_dir + "/" + std::to_string(i) + "_" + label + ".png";
+    const std::string path = out_dir + "/" + std::to_string(i) + "_" + FileNameForm(names[ds->label(i)]) + ".png";
     cv::Mat bgr;
     cv::cvtColor(rgb.value(), bgr, cv::COLOR_RGB2BGR);
     if (!cv::imwrite(path, bgr)) return Status::Io(path, "cannot write");

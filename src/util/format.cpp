@@ -1,5 +1,6 @@
 #include "util/format.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -42,6 +43,14 @@ std::string FormatKiB(std::int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g", kib);
   return buf;
+}
+
+std::string FileNameForm(const std::string& name) {
+  std::string out = name;
+  for (char& ch : out) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '-';
+  }
+  return out;
 }
 
 }  // namespace alexnet

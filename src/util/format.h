@@ -17,4 +17,8 @@ std::string FormatCount(std::int64_t n);
 // FormatKiB(40) == "0.0391". One unit for a whole column, so the sizes compare at a glance.
 std::string FormatKiB(std::int64_t bytes);
 
+// A name as it goes into a file name, as `alexnet extract` writes <index>_<class>.png: every
+// character but ASCII letters and digits becomes '-'. FileNameForm("T-shirt/top") == "T-shirt-top".
+std::string FileNameForm(const std::string& name);
+
 }  // namespace alexnet

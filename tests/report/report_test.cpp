@@ -21,7 +21,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include "model/summary.h"
-#include "util/format.h"
 #include "report/dropout_experiment.h"
 #include "report/experiment.h"
 #include "report/epoch_report.h"
@@ -32,6 +31,7 @@
 #include "shapes_dataset.h"
 #include "train/events.h"
 #include "util/files.h"
+#include "util/format.h"
 
 namespace alexnet::report {
 namespace {
@@ -330,6 +330,12 @@ TEST(TrueLabel, FromExtractsFileNamesImageFoldersAndTheFlag) {
   EXPECT_EQ(l.index, 9);
   EXPECT_EQ(l.source, "the file name");
   EXPECT_EQ(LabelFromPath("/x/samples/12_T-shirt-top.png", fashion).index, 0);
+  // Every class read back from the name `alexnet extract` gives its image (the one rule both use).
+  EXPECT_EQ(FileNameForm("T-shirt/top"), "T-shirt-top");
+  for (size_t i = 0; i < fashion.size(); ++i) {
+    EXPECT_EQ(LabelFromPath(std::to_string(i) + "_" + FileNameForm(fashion[i]) + ".png", fashion).index, int(i))
+        << fashion[i];
+  }
   l = LabelFromPath("data/Sneaker/image 7.jpg", fashion);
   EXPECT_EQ(l.index, 7);
   EXPECT_EQ(l.source, "the folder name");
