@@ -24,6 +24,9 @@ Command AddEvalCommand(CLI::App* app);
 Command AddPredictCommand(CLI::App* app);
 Command AddExportCommand(CLI::App* app);
 
+// import_command.cpp: weights trained elsewhere as a run folder.
+Command AddImportCommand(CLI::App* app);  // `import caffe`
+
 // data_commands.cpp: the input pipeline alone.
 Command AddBenchInputCommand(CLI::App* app);
 Command AddExtractCommand(CLI::App* app);

@@ -77,6 +77,7 @@ nlohmann::json ToJson(const TrainConfig& c) {
   if (c.cluster.enabled()) {
     j["cluster"] = {{"workers", c.cluster.workers}, {"collective_timeout_s", c.cluster.collective_timeout_s}};
   }
+  if (!c.imported.is_null()) j["imported"] = c.imported;
   return j;
 }
 
@@ -105,6 +106,10 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
     if (j.contains("cluster")) {
       j.at("cluster").at("workers").get_to(c.cluster.workers);
       c.cluster.collective_timeout_s = j.at("cluster").value("collective_timeout_s", c.cluster.collective_timeout_s);
+    }
+    if (j.contains("imported")) {
+      if (!j.at("imported").is_object()) return Status::BadInput("", "\"imported\" is not an object");
+      c.imported = j.at("imported");
     }
     const auto& m = j.at("model");
     model::LrnParams& lrn = c.model.lrn_params;

@@ -71,6 +71,9 @@ struct TrainConfig {
   // config.json as "cluster": {"workers": [...], "collective_timeout_s": ...} only when used;
   // a resumed run takes the cluster of its command line.
   model::ClusterSpec cluster;
+  // Where the weights came from when the run was made by `alexnet import` rather than trained
+  // (files, sizes, SHA-256, the mapping): "imported" in config.json, only in such runs.
+  nlohmann::json imported;
 };
 
 // config.json. Keys missing from a file written by an earlier version take the defaults above;

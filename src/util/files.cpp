@@ -121,4 +121,12 @@ Result<std::unique_ptr<RunFolderLock>> RunFolderLock::Acquire(const std::string&
 
 RunFolderLock::~RunFolderLock() { ::close(fd_); }  // closing releases the lock
 
+int64_t PeakResidentKiB() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
 }  // namespace alexnet

@@ -3,6 +3,7 @@
 // folder is missing.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -42,5 +43,10 @@ Status MakeFolder(const std::string& dir);
 
 // fsync of a directory, so a rename inside it survives a power cut.
 Status SyncDirectory(const std::string& dir);
+
+// The peak resident memory of this process's address space (VmHWM in /proc/self/status), KiB;
+// 0 if unknown. Unlike getrusage's ru_maxrss, a spawned program's figure does not include the
+// memory of its parent, which the kernel counts for the child until its exec.
+int64_t PeakResidentKiB();
 
 }  // namespace alexnet
