@@ -17,6 +17,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev
   libopencv-dev libjpeg62-turbo-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libcsv-dev
+  protobuf-compiler libprotobuf-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   gnuplot-nox

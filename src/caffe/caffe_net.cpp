@@ -33,15 +33,15 @@ std::string TableText(const model::LayerShape& s) {
                                                                         std::to_string(s.out_w));
   switch (r.kind) {
     case LayerKind::kConv:
-      return "convolution, " + std::to_string(s.out_c) + " filters " + std::to_string(r.kernel) + " x " +
+      return std::to_string(s.out_c) + " filters " + std::to_string(r.kernel) + " x " +
              std::to_string(r.kernel) + " / " + std::to_string(r.stride) + " pad " + std::to_string(r.pad) +
              " over " + std::to_string(s.in_c) + " channels" + out;
-    case LayerKind::kLrn: return "LRN" + out;
+    case LayerKind::kLrn: return out.substr(1);
     case LayerKind::kMaxPool:
-      return "max pooling " + std::to_string(r.kernel) + " x " + std::to_string(r.kernel) + " / " +
+      return "max " + std::to_string(r.kernel) + " x " + std::to_string(r.kernel) + " / " +
              std::to_string(r.stride) + out;
     case LayerKind::kFullyConnected:
-      return "fully connected, " + std::to_string(s.in_h * s.in_w * s.in_c) + " inputs" + out;
+      return std::to_string(s.in_h * s.in_w * s.in_c) + " inputs" + out;
   }
   return "";
 }
@@ -67,22 +67,22 @@ Array FromMat(const cv::Mat& m) {
 
 // The Caffe layer's own description, for the messages: its blobs' and output's shapes.
 std::string CaffeText(const CaffeLayer& c, const std::vector<int64_t>& weights_shape) {
-  std::string s = c.type;
+  std::string s;
   if (auto conv = c.layer.dynamicCast<cv::dnn::BaseConvolutionLayer>()) {
     const auto& k = conv->kernel_size;
     const auto& st = conv->strides;
-    s += ", " + std::to_string(conv->numOutput) + " filters " +
+    s += std::to_string(conv->numOutput) + " filters " +
          (k.size() == 2 ? std::to_string(k[0]) + " x " + std::to_string(k[1]) : std::string("?")) + " / " +
          (st.empty() ? std::string("?") : std::to_string(st[0])) + " pad " +
          (conv->pads_begin.empty() ? std::string("?") : std::to_string(conv->pads_begin[0]));
   } else if (auto pool = c.layer.dynamicCast<cv::dnn::PoolingLayer>()) {
     const auto& k = pool->kernel_size;
-    s += std::string(pool->type == 0 ? " max" : " (not max)") + " " +
+    s += std::string(pool->type == 0 ? "max" : "not max") + " " +
          (k.size() == 2 ? std::to_string(k[0]) + " x " + std::to_string(k[1]) : std::string("?")) + " / " +
          (pool->strides.empty() ? std::string("?") : std::to_string(pool->strides[0]));
   }
-  if (!weights_shape.empty()) s += ", weights " + ShapeText(weights_shape);
-  return s + " -> " + Dims(c.out_shape);
+  if (!weights_shape.empty()) s += std::string(s.empty() ? "" : ", ") + "weights " + ShapeText(weights_shape);
+  return s + (s.empty() ? "" : " ") + "-> " + Dims(c.out_shape);
 }
 
 class Reader {
@@ -156,7 +156,7 @@ class Reader {
       }
       const CaffeLayer& c = layers_[i];
       if (c.type != CaffeType(rows[i].kind)) {
-        return Error(c, std::string("where the seed table has ") + rows[i].name + " (" + CaffeType(rows[i].kind) + ")");
+        return Error(c, std::string("the seed table has ") + rows[i].name + " (" + CaffeType(rows[i].kind) + ") here");
       }
       const bool relu = rows[i].activation == model::Activation::kRelu;
       if (c.relu_after != relu) {
@@ -206,7 +206,7 @@ class Reader {
     std::vector<int> got = c.out_shape;
     if (r.kind == LayerKind::kFullyConnected && got.size() == 4 && got[2] == 1 && got[3] == 1) got.resize(2);
     if (got != want) return mismatch();
-    info_.layers.push_back(c.name + " (" + CaffeText(c, weights_shape) + ") -> " + r.name);
+    info_.layers.push_back(c.name + " (" + c.type + ": " + CaffeText(c, weights_shape) + ") as " + r.name);
     if (r.kind == LayerKind::kLrn) return Status::Ok();
     if (r.kind == LayerKind::kMaxPool) {
       auto pool = c.layer.dynamicCast<cv::dnn::PoolingLayer>();

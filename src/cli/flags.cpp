@@ -118,6 +118,32 @@ void AddDataOptions(CLI::App* cmd, train::DataSpec* d) {
                 "skip a damaged JPEG (libjpeg's corrupt-data warnings) instead of using it with a warning");
 }
 
+void AddModelFromRunOption(CLI::App* cmd, std::string* run) {
+  cmd->add_option("--run", *run, "the model of a run folder (its config.json), instead of the model flags");
+}
+
+std::string ModelFromRunConflict(const CLI::App& cmd) {
+  const CLI::Option* run = cmd.get_option_no_throw("--run");
+  if (run == nullptr || run->count() == 0) return "";
+  for (const std::string& name : GivenOptions(cmd)) {
+    for (const char* model_flag : {"--classes", "--input-size", "--dropout", "--lrn", "--activation", "--pool", "--init", "--seed"}) {
+      if (name == model_flag) return name + " describes the model, which --run takes from the run's config.json";
+    }
+  }
+  return "";
+}
+
+Status UseRunModel(const std::string& run, model::ModelOptions* opts) {
+  if (run.empty()) return Status::Ok();
+  ALEXNET_ASSIGN_OR_RETURN(const train::TrainConfig config, train::LoadTrainConfig(run));
+  const model::Precision precision = opts->precision;
+  const model::LrnKernel lrn_kernel = opts->lrn_kernel;
+  *opts = config.model;
+  opts->precision = precision;
+  opts->lrn_kernel = lrn_kernel;
+  return Status::Ok();
+}
+
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint) {
   cmd->add_option("--run", *run_dir, "run folder written by train")->required();
   cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");

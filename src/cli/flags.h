@@ -40,4 +40,14 @@ void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint)
 // train::TrainOverrides reads: which of them a resumed run may change is train/resume_options.h's).
 std::vector<std::string> GivenOptions(const CLI::App& cmd);
 
+// --run RUN for the commands that describe a model without data (summary, time): the model of a
+// run folder (its config.json: classes, input size, LRN constants, ...), a trained or an imported
+// one. Returns "" or the usage error when --run comes with a flag of AddShapeOptions /
+// AddModelOptions, which it replaces.
+void AddModelFromRunOption(CLI::App* cmd, std::string* run);
+std::string ModelFromRunConflict(const CLI::App& cmd);
+// With a run folder: *opts becomes the run's model, keeping opts' precision and LRN kernel (how
+// to run it here, not what it is). Without one: nothing.
+Status UseRunModel(const std::string& run, model::ModelOptions* opts);
+
 }  // namespace alexnet::cli

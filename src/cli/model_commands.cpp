@@ -16,14 +16,19 @@ Command AddSummaryCommand(CLI::App* app) {
   auto* cmd = app->add_subcommand("summary", "print the layer table from the built graph");
   auto opts = std::make_shared<model::ModelOptions>();
   auto markdown = std::make_shared<bool>(false);
+  auto run = std::make_shared<std::string>();
   AddShapeOptions(cmd, opts.get());
   AddModelOptions(cmd, opts.get());
+  AddModelFromRunOption(cmd, run.get());
   cmd->add_flag("--markdown", *markdown, "print the table as Markdown");
-  return {cmd, [opts, markdown](const CommandLine&) -> Status {
+  return {cmd,
+          [opts, markdown, run](const CommandLine&) -> Status {
+            ALEXNET_RETURN_IF_ERROR(UseRunModel(*run, opts.get()));
             ALEXNET_ASSIGN_OR_RETURN(const model::Summary s, model::BuildSummary(*opts));
             (*markdown ? model::PrintSummaryMarkdown : model::PrintSummary)(s, std::cout);
             return Status::Ok();
-          }};
+          },
+          "", [cmd] { return ModelFromRunConflict(*cmd); }};
 }
 
 Command AddTrainStepCommand(CLI::App* app) {
@@ -44,8 +49,10 @@ Command AddTrainStepCommand(CLI::App* app) {
 Command AddTimeCommand(CLI::App* app) {
   auto* cmd = app->add_subcommand("time", "forward and backward milliseconds per layer (as `caffe time`)");
   auto o = std::make_shared<model::TimingOptions>();
+  auto run = std::make_shared<std::string>();
   AddShapeOptions(cmd, &o->model);
   AddModelOptions(cmd, &o->model);
+  AddModelFromRunOption(cmd, run.get());
   AddPrecisionOption(cmd, &o->model.precision, "fp32 or bf16 mixed precision");
   AddLrnKernelOption(cmd, &o->model.lrn_kernel);
   cmd->add_option("--batch", o->batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
@@ -54,7 +61,8 @@ Command AddTimeCommand(CLI::App* app) {
   cmd->add_option("--traced", o->traced, "traced steps for the per-layer table (0: speeds only)")
       ->check(kNonNegative)->capture_default_str();
   cmd->add_option("--threads", o->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
-  return {cmd, [o](const CommandLine&) -> Status {
+  return {cmd, [o, run](const CommandLine&) -> Status {
+            ALEXNET_RETURN_IF_ERROR(UseRunModel(*run, &o->model));
             ALEXNET_ASSIGN_OR_RETURN(const model::TimingReport t, model::TimeLayers(*o));
             std::cout << "alexnet time: batch " << t.batch << ", input " << t.input_size << " x " << t.input_size
                       << ", " << model::PrecisionName(t.precision) << ", LRN kernel "
@@ -62,7 +70,8 @@ Command AddTimeCommand(CLI::App* app) {
                       << " timed steps after 1 warm-up, " << o->traced << " traced\n"
                       << model::FormatTiming(t);
             return Status::Ok();
-          }};
+          },
+          "", [cmd] { return ModelFromRunConflict(*cmd); }};
 }
 
 Command AddGradCheckCommand(CLI::App* app) {

@@ -24,7 +24,14 @@ Command AddEvalCommand(CLI::App* app) {
   cmd->add_option("--batch", r->batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--workers", r->workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--output", r->out_dir, "folder for the CSV files (default <run>/eval-<split>)");
+  cmd->add_option("--output", r->out_dir, "folder for the CSV files (default <run>/eval-<split>, <run>/eval-images)");
+  auto* data = cmd->add_option("--data", r->data,
+                               "evaluate every image of this folder root/<class>/<image> instead of a split "
+                               "(classes: the run's; an imported run has no split of its own)");
+  cmd->add_option("--list", r->list_file,
+                  "evaluate every image of a list file of \"path label\" lines (label: class index or name), e.g. "
+                  "ILSVRC-2012's val.txt")
+      ->excludes(data);
   auto precision = std::make_shared<model::Precision>();
   auto* given = AddPrecisionOption(cmd, precision.get(), "fp32 or bf16 (default: the run's)");
   return {cmd, [r, precision, given](const CommandLine&) {

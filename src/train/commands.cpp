@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "data/image_folder.h"
 #include "data/input_benchmark.h"
 #include "model/freeze.h"
 #include "model/session.h"
@@ -65,11 +66,29 @@ Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
                                                   : cfg.data.test_limit;
     limit = limit > 0 && req.split == Split::kTrain ? std::min<int64_t>(limit, req.limit) : req.limit;
   }
-  ALEXNET_ASSIGN_OR_RETURN(auto ds, OpenDataset(cfg.data, req.split));
+  std::shared_ptr<const data::Dataset> ds;
+  if (!req.data.empty() || !req.list_file.empty()) {
+    data::ImageFolderOptions o;
+    o.root = req.data;
+    o.list_file = req.list_file;
+    o.class_names = m->class_names();
+    o.split.val_fraction = 0;
+    o.split.subset = data::Subset::kAll;
+    o.limit = static_cast<std::size_t>(req.limit);
+    o.decode.strict_jpeg = cfg.data.strict_decode;
+    ALEXNET_ASSIGN_OR_RETURN(ds, data::ImageFolderDataset::Open(o));
+  } else if (cfg.data.source.empty()) {
+    return Status::BadInput(req.run_dir, "the run has no data of its own (it was imported): give the images with "
+                                         "--data DIR or --list FILE");
+  } else {
+    ALEXNET_ASSIGN_OR_RETURN(ds, OpenDataset(cfg.data, req.split));
+  }
   out << "evaluating " << m->checkpoint_prefix() << "\n  on " << ds->description() << " (" << ds->size()
       << " images)\n";
   nlohmann::json report = {{"checkpoint", m->checkpoint_prefix()}, {"data", ds->description()}};
-  const std::string dir = req.out_dir.empty() ? req.run_dir + "/eval-" + SplitName(req.split) : req.out_dir;
+  const std::string dir = !req.out_dir.empty()                          ? req.out_dir
+                          : !req.data.empty() || !req.list_file.empty() ? req.run_dir + "/eval-images"
+                                                                        : req.run_dir + "/eval-" + SplitName(req.split);
   ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
   for (bool ten : {false, true}) {
     if (ten && !req.ten_crop) continue;

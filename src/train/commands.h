@@ -31,6 +31,11 @@ struct EvalRequest {
   int workers = 2;
   std::string out_dir;      // "" = <run>/eval-<split>
   SessionChoice session;
+  // Other images than the run's own data (an imported run has none): every image of an image
+  // folder root/<class>/<image> (the run's class names) or of a list file of "path label" lines
+  // (labels: class indices or the run's class names). Then `split` is not used.
+  std::string data;
+  std::string list_file;
 };
 // Returns the eval.json written (checkpoint, data, and per mode: images, top-1/top-5 accuracy
 // and error, loss, skipped).

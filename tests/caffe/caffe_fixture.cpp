@@ -9,6 +9,7 @@
 //   deploy.prototxt, bvlc_alexnet.caffemodel          current format (`layer`, blobs with shape)
 //   deploy_v1.prototxt, bvlc_alexnet_v1.caffemodel    legacy V1 (`layers`, 4-D num/channels/...)
 //   imagenet_mean.binaryproto                         a 256 x 256 BGR mean image (legacy 4-D)
+//   imagenet_mean_100.binaryproto                     a 100 x 100 one (too small for 227 crops)
 //   mean_bgr_chw.f32                                  the same mean as raw floats (for the probe)
 //   synset_words.txt                                  "n00000000 class 0, zero" lines
 //   images/photo_<i>.png                              photo-like 256 x 256 colour images
@@ -308,6 +309,10 @@ int main(int argc, char** argv) {
     FillBlob(&blob, {1, 3, 256, 256}, mean, true);
     std::ofstream mean_out(out + "/imagenet_mean.binaryproto", std::ios::binary);
     ok = ok && blob.SerializeToOstream(&mean_out);
+    alexnet_caffe::BlobProto small;  // a mean of the wrong size for the refusal test
+    FillBlob(&small, {1, 3, 100, 100}, std::vector<float>(3 * 100 * 100, 110.0f), true);
+    std::ofstream small_out(out + "/imagenet_mean_100.binaryproto", std::ios::binary);
+    ok = ok && small.SerializeToOstream(&small_out);
     std::ofstream raw(out + "/mean_bgr_chw.f32", std::ios::binary);
     raw.write(reinterpret_cast<const char*>(mean.data()), static_cast<std::streamsize>(mean.size() * sizeof(float)));
     std::string words;
