@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <utility>
 
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
 #include <opencv2/dnn.hpp>
 #include <opencv2/dnn/all_layers.hpp>
+
+#include "caffe.pb.h"  // generated from caffe/caffe.proto
+#include "util/files.h"
 
 namespace alexnet::caffe {
 
@@ -85,11 +90,50 @@ std::string CaffeText(const CaffeLayer& c, const std::vector<int64_t>& weights_s
   return s + (s.empty() ? "" : " ") + "-> " + Dims(c.out_shape);
 }
 
+// The k of every LRN layer of the prototxt, in order: OpenCV 4.6 reads Caffe's LRN as `bias`,
+// which Caffe's schema does not have, so it always uses 1 and would import a network with
+// another k wrongly. The prototxt is parsed again with Caffe's schema (the part we have; the
+// other fields are skipped).
+// Keeps the first error; the warnings (one per field our part of the schema lacks) are dropped.
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+    if (error.empty()) error = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " + message;
+  }
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  std::string error;
+};
+
+Result<std::vector<float>> LrnK(const std::string& text, const std::string& origin) {
+  alexnet_caffe::NetParameter net;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  parser.AllowUnknownField(true);
+  parser.AllowUnknownExtension(true);
+  if (!parser.ParseFromString(text, &net)) {
+    return Status::BadInput(origin, "protobuf cannot parse it as a Caffe network description: " + errors.error);
+  }
+  std::vector<float> k;
+  for (const auto& l : net.layer()) {
+    if (l.type() == "LRN") k.push_back(l.lrn_param().k());
+  }
+  for (const auto& l : net.layers()) {
+    if (l.type() == alexnet_caffe::V1LayerParameter::LRN) k.push_back(l.lrn_param().k());
+  }
+  return k;
+}
+
 class Reader {
  public:
   Reader(const CaffeFiles& files, cv::dnn::Net& net) : files_(files), net_(net) {}
 
   Result<CaffeNetInfo> Run(const ParameterSink& sink) {
+    std::string text = files_.prototxt;
+    if (text.empty()) {
+      ALEXNET_ASSIGN_OR_RETURN(text, ReadFile(files_.prototxt_path));
+    }
+    ALEXNET_ASSIGN_OR_RETURN(lrn_k_, LrnK(text, files_.prototxt_path));
     ALEXNET_RETURN_IF_ERROR(Collect());
     ALEXNET_RETURN_IF_ERROR(CheckLayerKinds());
     // The class count is fc8's width; LRN constants from norm1 (norm2 must agree).
@@ -172,12 +216,14 @@ class Reader {
 
   Status ReadLrn() {
     bool first = true;
+    std::size_t index = 0;
     for (const CaffeLayer& c : layers_) {
       auto lrn = c.layer.dynamicCast<cv::dnn::LRNLayer>();
       if (!lrn) continue;
       if (lrn->type != 0 /* across channels */) return Error(c, "normalises within each channel; AlexNet's LRN is across channels");
+      if (index >= lrn_k_.size()) return Error(c, "OpenCV and protobuf do not find the same LRN layers");
       const float alpha = lrn->normBySize ? lrn->alpha : lrn->alpha * static_cast<float>(lrn->size);
-      Result<model::LrnParams> p = LrnFromCaffe(lrn->size, alpha, lrn->beta, lrn->bias);
+      Result<model::LrnParams> p = LrnFromCaffe(lrn->size, alpha, lrn->beta, lrn_k_[index++]);
       if (!p.ok()) return Error(c, p.status().reason());
       if (first) {
         info_.model.lrn_params = *p;
@@ -259,6 +305,7 @@ class Reader {
   cv::dnn::Net& net_;
   CaffeNetInfo info_;
   std::vector<CaffeLayer> layers_;
+  std::vector<float> lrn_k_;  // from the prototxt, in order
   bool softmax_seen_ = false;
 };
 

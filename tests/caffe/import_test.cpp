@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <regex>
@@ -236,6 +237,25 @@ TEST_F(CaffeImport, RunFolderRecordsTheSourceAndCaffesConventions) {
   EXPECT_EQ(stats["mean_rgb"], nlohmann::json({123.0, 117.0, 104.0}));
   std::ifstream mean_cfg(RunDir("mean_file") / "config.json");
   EXPECT_TRUE(nlohmann::json::parse(mean_cfg)["data"]["per_pixel_mean"].get<bool>());
+}
+
+// OpenCV 4.6 reads Caffe's LRN k as 1 whatever the prototxt says; the import reads it itself.
+TEST_F(CaffeImport, LrnKIsReadFromThePrototxt) {
+  std::ifstream in(Files() / "deploy.prototxt");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string beta = "    beta: 0.75\n";
+  for (std::size_t at = text.find(beta); at != std::string::npos; at = text.find(beta, at + beta.size())) {
+    text.insert(at + beta.size(), "    k: 2\n");
+  }
+  std::ofstream(Files() / "deploy_k2.prototxt") << text;
+  const fs::path run = dir_ / "runs" / "k2";
+  const Ran r = Import("deploy_k2.prototxt", "bvlc_alexnet.caffemodel", "--mean-bgr 104,117,123", run);
+  ASSERT_EQ(r.exit, 0) << r.output;
+  std::ifstream config(run / "config.json");
+  const nlohmann::json c = nlohmann::json::parse(config);
+  EXPECT_FLOAT_EQ(c["model"]["lrn_bias"].get<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(c["model"]["lrn_alpha"].get<float>(), 2e-5f);
+  EXPECT_EQ(r.output.find("libprotobuf"), std::string::npos) << r.output;  // no parser noise
 }
 
 TEST_F(CaffeImport, PeakMemoryStaysBelowThreeTimesTheCaffemodel) {
