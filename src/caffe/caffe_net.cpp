@@ -155,6 +155,13 @@ class Reader {
   // the layer before, Dropout and Softmax dropped, anything else refused.
   Status Collect() {
     const int S = info_.model.input_size;
+    for (const std::string& name : net_.getLayerNames()) {
+      const cv::Ptr<cv::dnn::Layer> layer = net_.getLayer(net_.getLayerId(name));
+      if ((layer->type == "Convolution" || layer->type == "InnerProduct") && layer->blobs.empty()) {
+        return Status::BadInput(files_.caffemodel_path, "no weights for layer " + name +
+                                                            " (an empty or cut file, or another network's weights)");
+      }
+    }
     std::vector<int> ids;
     std::vector<std::vector<cv::dnn::MatShape>> in_shapes, out_shapes;
     try {

@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <opencv2/core/utils/logger.hpp>
 
 #include "caffe/caffe_net.h"
 #include "caffe/mean_file.h"
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
   app.add_option("--mean-file", mean_file, "mean image (.binaryproto)");
   app.add_option("--out", out_dir, "existing folder to write into")->required();
   CLI11_PARSE(app, argc, argv);
+  // OpenCV logs what it throws; the exception's message is ours to report, once.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   const Status st = Read(prototxt, weights, mean_file, out_dir);
   if (st.ok()) return 0;
   std::cerr << "alexnet-caffe-read: " << st.message() << "\n";

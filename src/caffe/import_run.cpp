@@ -112,9 +112,11 @@ Status RunReader(const CaffeImportRequest& r, const std::string& reader, const s
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
   Result<std::string> logged = ReadFile(log);
   std::string message = logged.ok() ? *logged : "";
-  while (!message.empty() && message.back() == '\n') message.pop_back();
+  // Its own line (anything a library printed before it is dropped).
   const std::string prefix = "alexnet-caffe-read: ";
-  if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+  const std::size_t line = message.rfind(prefix);
+  message = line == std::string::npos ? "" : message.substr(line + prefix.size());
+  while (!message.empty() && message.back() == '\n') message.pop_back();
   if (message.empty()) {
     message = WIFSIGNALED(status) ? "the Caffe reader died of signal " + std::to_string(WTERMSIG(status))
                                   : "the Caffe reader failed without a message";
