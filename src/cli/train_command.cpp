@@ -76,7 +76,8 @@ void AddFineTuneOptions(CLI::App* cmd, train::FineTune* f) {
                   "fine-tune: start from this run's best (else newest) checkpoint; every layer whose shapes match "
                   "is copied, the others (fc8 for another class count) start anew. The run keeps the source's "
                   "input convention (resize, crop, mean, --standardize, LRN, activation, pooling); a flag "
-                  "contradicting it is an error");
+                  "contradicting it is an error")
+      ->type_name("RUN");
   AddTrainLayersOption(cmd, &f->train_layers,
                        "train only these layers (of conv1-conv5, fc6, fc7, fc8); the others are frozen: no update, "
                        "no weight decay, no backward pass below the lowest one. Also without --init-from (frozen "

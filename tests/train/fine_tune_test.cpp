@@ -147,6 +147,18 @@ TEST_F(FineTune, MatchingLayersStartBitForBitFromTheSourceAndFc8IsSaidToBeNew) {
       EXPECT_TRUE(BitIdentical(value, source.at(name))) << name << " not copied bit for bit";
     }
   }
+  // Momentum accumulators start at zero (the source has none).
+  const fs::path saved_prefix = Root() / "copy_saved" / "model";
+  fs::create_directories(saved_prefix.parent_path());
+  ASSERT_TRUE(run->session()->Save(saved_prefix.string()).ok());
+  int accumulators = 0;
+  for (const auto& [name, value] : ReadCheckpoint(saved_prefix)) {
+    if (name.find("/Momentum") == std::string::npos) continue;
+    ++accumulators;
+    const auto v = value.flat<float>();
+    for (int64_t i = 0; i < v.size(); ++i) ASSERT_EQ(v(i), 0.0f) << name;
+  }
+  EXPECT_EQ(accumulators, 16);
   const std::string said = out.str();
   EXPECT_NE(said.find("fc8: new weights (3 classes here, 4 in " + Source().string() + ")\n"), std::string::npos)
       << said;
