@@ -144,6 +144,20 @@ Status UseRunModel(const std::string& run, model::ModelOptions* opts) {
   return Status::Ok();
 }
 
+CLI::Option* AddTrainLayersOption(CLI::App* cmd, std::vector<std::string>* layers, const std::string& help) {
+  const CLI::Validator layer_names(
+      [](std::string& text) -> std::string {
+        const Result<std::vector<std::string>> parsed = model::ParseTrainLayers(text);
+        return parsed.ok() ? "" : parsed.status().reason();
+      },
+      "", "TrainLayers");
+  return cmd
+      ->add_option_function<std::string>(
+          "--train-layers", [layers](const std::string& text) { *layers = *model::ParseTrainLayers(text); }, help)
+      ->check(layer_names)
+      ->type_name("LAYER,...");
+}
+
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint) {
   cmd->add_option("--run", *run_dir, "run folder written by train")->required();
   cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");

@@ -33,6 +33,9 @@ CLI::Option* AddLrnKernelOption(CLI::App* cmd, model::LrnKernel* kernel);
 // --split, one of `splits`, straight into the enum.
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,
                             const std::string& help);
+// --train-layers a,b,c (fine-tuning: the other layers are frozen), checked against the layers
+// with parameters (a bad name is a usage error naming it and listing the valid ones).
+CLI::Option* AddTrainLayersOption(CLI::App* cmd, std::vector<std::string>* layers, const std::string& help);
 // --run and --checkpoint of the commands that read a trained run.
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint);
 

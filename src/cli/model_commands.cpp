@@ -61,12 +61,17 @@ Command AddTimeCommand(CLI::App* app) {
   cmd->add_option("--traced", o->traced, "traced steps for the per-layer table (0: speeds only)")
       ->check(kNonNegative)->capture_default_str();
   cmd->add_option("--threads", o->threads, "TensorFlow threads (0 = all cores)")->capture_default_str();
+  AddTrainLayersOption(cmd, &o->train_layers,
+                       "time fine-tuning's step: only these layers trained, the others frozen (as train's)");
   return {cmd, [o, run](const CommandLine&) -> Status {
             ALEXNET_RETURN_IF_ERROR(UseRunModel(*run, &o->model));
             ALEXNET_ASSIGN_OR_RETURN(const model::TimingReport t, model::TimeLayers(*o));
+            std::string trained;
+            for (const std::string& l : o->train_layers) trained += (trained.empty() ? "" : ",") + l;
             std::cout << "alexnet time: batch " << t.batch << ", input " << t.input_size << " x " << t.input_size
                       << ", " << model::PrecisionName(t.precision) << ", LRN kernel "
-                      << model::LrnKernelName(o->model.lrn_kernel) << ", " << o->iterations
+                      << model::LrnKernelName(o->model.lrn_kernel)
+                      << (trained.empty() ? "" : ", training " + trained + " only") << ", " << o->iterations
                       << " timed steps after 1 warm-up, " << o->traced << " traced\n"
                       << model::FormatTiming(t);
             return Status::Ok();

@@ -70,6 +70,20 @@ void AddTrainRunOptions(CLI::App* cmd, train::TrainConfig* c) {
       ->capture_default_str();
 }
 
+// Fine-tuning (train/fine_tune.h).
+void AddFineTuneOptions(CLI::App* cmd, train::FineTune* f) {
+  cmd->add_option("--init-from", f->init_from,
+                  "fine-tune: start from this run's best (else newest) checkpoint; every layer whose shapes match "
+                  "is copied, the others (fc8 for another class count) start anew. The run keeps the source's "
+                  "input convention (resize, crop, mean, --standardize, LRN, activation, pooling); a flag "
+                  "contradicting it is an error")
+      ->type_name("RUN");
+  AddTrainLayersOption(cmd, &f->train_layers,
+                       "train only these layers (of conv1-conv5, fc6, fc7, fc8); the others are frozen: no update, "
+                       "no weight decay, no backward pass below the lowest one. Also without --init-from (frozen "
+                       "random layers)");
+}
+
 // The data-parallel flags (docs/scaling.md).
 struct ClusterFlags {
   std::string list;
@@ -148,6 +162,7 @@ Command AddTrainCommand(CLI::App* app) {
   AddPrecisionOption(cmd, &c->model.precision, "fp32, or bf16 mixed precision (--resume: the run's unless given)");
   AddRecipeOptions(cmd, &c->recipe);
   AddTrainRunOptions(cmd, c.get());
+  AddFineTuneOptions(cmd, &c->fine_tune);
   auto cluster = std::make_shared<ClusterFlags>();
   AddClusterOptions(cmd, cluster.get());
   cmd->callback([c, resume] {
@@ -155,7 +170,13 @@ Command AddTrainCommand(CLI::App* app) {
   });
   return {cmd, [cmd, c, resume, cluster](const CommandLine& line) -> Status {
             if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();
-            if (cluster->local_option->count() > 0) return RunLocalWorkers(*cluster, c->run.run_dir, line);
+            if (cluster->local_option->count() > 0) {
+              if (c->fine_tune.used()) {
+                return Status::BadInput("", "--init-from and --train-layers are not supported with --local-workers "
+                                            "yet; fine-tune in one process");
+              }
+              return RunLocalWorkers(*cluster, c->run.run_dir, line);
+            }
             ALEXNET_ASSIGN_OR_RETURN(c->cluster, ClusterOf(*cluster));
             if (c->cluster.enabled() && c->recipe.batch < c->cluster.size()) {
               return Status::BadInput("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +

@@ -1,5 +1,6 @@
 #include "model/layers.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace alexnet::model {
@@ -44,6 +45,45 @@ Status CheckVariants(const ModelOptions& opts) {
     return Status::BadInput("", "pooling window and stride must be at least 1 (got " + PoolText(opts) + ")");
   }
   return Status::Ok();
+}
+
+std::vector<std::string> ParameterLayers() {
+  std::vector<std::string> names;
+  for (const LayerSpec& spec : AlexNetLayers()) {
+    if (spec.kind == LayerKind::kConv || spec.kind == LayerKind::kFullyConnected) names.push_back(spec.name);
+  }
+  return names;
+}
+
+Result<std::vector<std::string>> ParseTrainLayers(const std::string& text) {
+  const std::vector<std::string> valid = ParameterLayers();
+  std::vector<bool> chosen(valid.size(), false);
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto it = std::find(valid.begin(), valid.end(), name);
+    if (it == valid.end()) {
+      std::string list;
+      for (const std::string& v : valid) list += (list.empty() ? "" : ", ") + v;
+      return Status::BadInput("", "'" + name + "' is not a layer with parameters; the layers are " + list);
+    }
+    chosen[static_cast<size_t>(it - valid.begin())] = true;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::vector<std::string> layers;
+  for (size_t i = 0; i < valid.size(); ++i) {
+    if (chosen[i]) layers.push_back(valid[i]);
+  }
+  return layers;
+}
+
+std::string ParameterLayer(const std::string& parameter) { return parameter.substr(0, parameter.find('/')); }
+
+bool IsTrained(const std::string& parameter, const std::vector<std::string>& train_layers) {
+  return train_layers.empty() ||
+         std::find(train_layers.begin(), train_layers.end(), ParameterLayer(parameter)) != train_layers.end();
 }
 
 std::vector<LayerSpec> AlexNetLayers(const ModelOptions& opts) {

@@ -164,4 +164,15 @@ std::string PoolText(const ModelOptions& opts);
 // Refuses a pooling stride or window below 1 (the table's variants are otherwise free).
 Status CheckVariants(const ModelOptions& opts);
 
+// The layers that have parameters (conv1-conv5, fc6, fc7, fc8), in the table's order: what
+// `--train-layers` names (fine-tuning: the others are frozen).
+std::vector<std::string> ParameterLayers();
+// "fc6,fc7,fc8" as layer names in the table's order (duplicates dropped), or an error naming the
+// first name that is not a layer with parameters and listing those that are.
+Result<std::vector<std::string>> ParseTrainLayers(const std::string& text);
+// The layer a parameter belongs to: "fc8" for "fc8/weights".
+std::string ParameterLayer(const std::string& parameter);
+// Whether `parameter` is updated when training `train_layers` (empty: every layer is trained).
+bool IsTrained(const std::string& parameter, const std::vector<std::string>& train_layers);
+
 }  // namespace alexnet::model

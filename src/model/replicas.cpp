@@ -118,9 +118,10 @@ Status Replicas::AddTrainingStep(const Scope& root, SavedVariables* saved, std::
   auto lr = ops::Placeholder(root.WithOpName(names::kLearningRate), tensorflow::DT_FLOAT, ops::Placeholder::Shape({}));
   const Output share = AddShareOfLoss(root);
   ALEXNET_RETURN_IF_TF_ERROR(root.status());
+  // Frozen layers (fine-tuning) as in a single process: only the trained parameters' gradients.
+  const std::vector<Parameter> trained = TrainedParameters(owner_.net_, owner_.config_.train_layers);
   std::vector<Output> local_grads;
-  ALEXNET_RETURN_IF_TF_ERROR(
-      tensorflow::AddSymbolicGradients(root, {share}, ParameterValues(owner_.net_), &local_grads));
+  ALEXNET_RETURN_IF_TF_ERROR(tensorflow::AddSymbolicGradients(root, {share}, ParameterValues(trained), &local_grads));
   for (const Output& g : local_grads) owner_.gradient_names_.push_back(g.name());
   // The sum over the replicas of their shares' gradients is the gradient of the global batch.
   const ClusterSpec& c = cluster();
@@ -131,7 +132,7 @@ Status Replicas::AddTrainingStep(const Scope& root, SavedVariables* saved, std::
         AllReduceSum(s, local_grads[i], c, instance_keys::kGradient + static_cast<int>(i), c.collective_timeout_s);
   }
   ALEXNET_RETURN_IF_TF_ERROR(root.status());
-  AddMomentumUpdate(root, owner_.net_, lr, owner_.config_.momentum, grads, share, saved, init_ops);
+  AddMomentumUpdate(root, trained, owner_.net_, lr, owner_.config_.momentum, grads, share, saved, init_ops);
   AddSyncOps(root, *saved);
   return Status::Ok();
 }
@@ -148,7 +149,7 @@ Status Replicas::AddTrainingStep(const Scope& root, SavedVariables* saved, std::
 Output Replicas::AddShareOfLoss(const Scope& root) {
   const Network& net = owner_.net_;
   const Loss local = AddLoss(root, net, owner_.config_.model.num_classes, owner_.config_.weight_decay,
-                             names::kLocalCrossEntropy, names::kLocalLoss);
+                             names::kLocalCrossEntropy, names::kLocalLoss, owner_.config_.train_layers);
   owner_.local_loss_name_ = names::kLocalLoss;
   owner_.local_cross_entropy_name_ = names::kLocalCrossEntropy;
   const Output& xent = local.per_image;

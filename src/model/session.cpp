@@ -5,6 +5,7 @@
 #include "model/replicas.h"
 #include "model/train_step.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <tensorflow/cc/ops/standard_ops.h>
@@ -24,6 +25,8 @@ constexpr char kInit[] = "initialize_all";
 constexpr char kSavePrefix[] = "save/prefix";
 constexpr char kSave[] = "save/SaveV2";
 constexpr char kRestore[] = "restore/all";
+// "set/conv1/weights" feeds the value that "set/conv1/weights/assign" assigns (AssignParameters).
+constexpr char kSet[] = "set/";
 }  // namespace names
 
 namespace {
@@ -111,6 +114,9 @@ Status ModelSession::Build() {
     const bool first = p.name == net_.parameters.front().name;
     init_ops.push_back(ops::Assign(s, p.value, InitialValue(s, p, config_.model, first, seed2)));
     if (p.is_weight) ++seed2;  // one random stream per weight tensor, as runs have always drawn them
+    auto value = ops::Placeholder(root.WithOpName(names::kSet + p.name), tensorflow::DT_FLOAT,
+                                  ops::Placeholder::Shape(p.shape));
+    ops::Assign(root.WithOpName(names::kSet + p.name + "/assign"), p.value, value);
   }
   // The training step (train_step.cpp), or a replica's (replicas.cpp): where the graph of a
   // replica differs from a single process's (StartSession then places it on its task's device).
@@ -206,6 +212,23 @@ Status ModelSession::ReadParameters(std::vector<std::pair<std::string, Tensor>>*
     params->emplace_back(net_.parameters[i].name, tensorflow::tensor::DeepCopy(out[i]));
   }
   return Status::Ok();
+}
+
+Status ModelSession::AssignParameters(const std::vector<std::pair<std::string, Tensor>>& values) {
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  std::vector<std::string> targets;
+  for (const auto& [name, value] : values) {
+    const auto p = std::find_if(net_.parameters.begin(), net_.parameters.end(),
+                                [&](const Parameter& q) { return q.name == name; });
+    if (p == net_.parameters.end()) return Status::Internal("no parameter " + name + " in the network");
+    if (value.dtype() != tensorflow::DT_FLOAT || value.shape() != p->shape) {
+      return Status::Internal(name + " is " + p->shape.DebugString() + " in the network, " +
+                              value.shape().DebugString() + " in the values given");
+    }
+    feeds.emplace_back(names::kSet + name, value);
+    targets.push_back(names::kSet + name + "/assign");
+  }
+  return FromTf(session_->Run(feeds, {}, targets, nullptr));
 }
 
 Status ModelSession::Gradients(const Tensor& images, const Tensor& labels, std::vector<Tensor>* grads,

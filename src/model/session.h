@@ -27,6 +27,11 @@ struct SessionConfig {
   bool training = false;       // add loss, gradients, momentum and their accumulators
   float weight_decay = 5e-4f;  // paper: 0.0005, on weights only
   float momentum = 0.9f;       // paper: 0.9
+  // Fine-tuning: the layers whose parameters the training step updates (ParseTrainLayers); empty:
+  // every layer. A frozen layer has no gradient, no weight decay term and no momentum accumulator,
+  // and no backward op runs below the lowest trained layer (the gradients are taken with respect
+  // to the trained parameters only).
+  std::vector<std::string> train_layers;
   int threads = 0;             // intra-op threads; 0 = all cores
   // Run the ops of a step one after another in the calling thread (TensorFlow's
   // inter_op_parallelism_threads = -1), each with all intra-op threads: then a traced step's op
@@ -77,7 +82,10 @@ class ModelSession {
                 std::vector<std::pair<std::string, tensorflow::Tensor>>* stages);
   // Parameters by name ("conv1/weights", ...), in layer order.
   Status ReadParameters(std::vector<std::pair<std::string, tensorflow::Tensor>>* out);
-  // Gradients of the loss w.r.t. every parameter for one batch (dropout off); training only.
+  // Sets the named parameters to the given values, bit for bit (fine-tuning: the weights of
+  // another run). A name the network does not have, or a shape that differs, is an error.
+  Status AssignParameters(const std::vector<std::pair<std::string, tensorflow::Tensor>>& values);
+  // Gradients of the loss w.r.t. every trained parameter for one batch (dropout off); training only.
   Status Gradients(const tensorflow::Tensor& images, const tensorflow::Tensor& labels,
                    std::vector<tensorflow::Tensor>* grads, float* loss);
 

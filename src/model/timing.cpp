@@ -180,6 +180,7 @@ Result<TimingReport> TimeLayers(const TimingOptions& o) {
   sc.model = o.model;
   sc.training = true;
   sc.threads = o.threads;
+  sc.train_layers = o.train_layers;
   ALEXNET_RETURN_IF_ERROR(ComputeLayerShapes(o.model).status());
   ALEXNET_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::Create(sc));
   ALEXNET_RETURN_IF_ERROR(session->Initialize());
@@ -194,6 +195,7 @@ Result<TimingReport> TimeLayers(const TimingOptions& o) {
   report.precision = session->config().model.precision;
   report.batch = o.batch;
   report.input_size = o.model.input_size;
+  report.train_layers = o.train_layers;
   ALEXNET_ASSIGN_OR_RETURN(report.train_step_ms, MeanMilliseconds(o.iterations, train));
   ALEXNET_ASSIGN_OR_RETURN(report.forward_ms, MeanMilliseconds(o.iterations, infer));
   if (o.traced == 0) return report;
@@ -219,9 +221,13 @@ void PrintLayerTable(const TimingReport& t, std::ostream& out) {
                 "MACs/image", "fwd GFLOP/s", "bwd GFLOP/s");
   out << line;
   double forward = 0, backward = 0;
+  // The lowest trained layer: conv1, or with frozen layers the first of train_layers.
+  const std::string lowest = t.train_layers.empty() ? AlexNetLayers().front().name : t.train_layers.front();
   for (const LayerTime& r : t.rows) {
-    // Backward does two products of the forward's size (input and weight gradients), conv1 only one.
-    const double backward_macs = r.macs * (r.layer == AlexNetLayers().front().name ? 1.0 : 2.0);
+    // Backward does up to two products of the forward's size: the weight gradient (trained layers
+    // only) and the input gradient (only above the lowest trained layer).
+    const int products = int(IsTrained(r.layer, t.train_layers)) + int(LayerIndex(r.layer) > LayerIndex(lowest));
+    const double backward_macs = double(r.macs) * products;
     auto rate = [&](double macs, double ms) {
       return macs > 0 && ms > 0 ? std::to_string(static_cast<int>(2 * macs * t.batch / (ms * 1e6) + 0.5)) : "-";
     };

@@ -24,6 +24,8 @@ struct TimingOptions {
   int iterations = 5;   // timed steps and inference batches (after one warm-up of each)
   int traced = 3;       // traced steps for the per-layer times (0: speeds only, no table)
   int threads = 0;      // TensorFlow intra-op threads (0 = all cores)
+  // Fine-tuning's step: only these layers trained (SessionConfig::train_layers); empty = all.
+  std::vector<std::string> train_layers;
 };
 
 struct LayerTime {
@@ -37,6 +39,7 @@ struct TimingReport {
   Precision precision = Precision::kFp32;  // the one that ran
   int batch = 0;
   int input_size = 0;
+  std::vector<std::string> train_layers;  // as in TimingOptions: empty = all
   std::vector<LayerTime> rows;    // the table's layers in order, then loss, update, other
   double train_step_ms = 0;       // wall time of an untraced training step (mean)
   double forward_ms = 0;          // wall time of an untraced inference batch (mean)

@@ -19,15 +19,18 @@ using tensorflow::Tensor;
 // Softmax cross-entropy averaged over the batch, plus weight decay: d/dw (wd * w^2 / 2) = wd * w,
 // which is the paper's "- 0.0005 * lr * w" term of the momentum update.
 // (SparseSoftmaxCrossEntropyWithLogits has no C++ gradient in TF 2.21; the dense op has.)
+// Fine-tuning: only the weights of the trained layers have a weight decay term (a frozen
+// layer's would be a constant, whose gradient no variable receives).
 Loss AddLoss(const Scope& root, const Network& net, int classes, float weight_decay,
-             const std::string& cross_entropy_name, const std::string& loss_name) {
+             const std::string& cross_entropy_name, const std::string& loss_name,
+             const std::vector<std::string>& train_layers) {
   Loss loss;
   loss.labels = ops::Placeholder(root.WithOpName(names::kLabels), tensorflow::DT_INT32, ops::Placeholder::Shape({-1}));
   auto onehot = ops::OneHot(root, loss.labels, classes, 1.0f, 0.0f);
   loss.per_image = ops::SoftmaxCrossEntropyWithLogits(root, net.logits, onehot).loss;
   loss.cross_entropy = ops::Mean(root.WithOpName(cross_entropy_name), loss.per_image, {0});
   std::vector<Output> l2;
-  for (const Parameter& p : net.parameters) {
+  for (const Parameter& p : TrainedParameters(net, train_layers)) {
     if (p.is_weight) l2.push_back(ops::L2Loss(root, p.value));
   }
   loss.weight_decay = ops::Mul(root, ops::AddN(root, l2), ops::Const(root, weight_decay));
@@ -35,9 +38,9 @@ Loss AddLoss(const Scope& root, const Network& net, int classes, float weight_de
   return loss;
 }
 
-void AddMomentumUpdate(const Scope& root, const Network& net, Output learning_rate, float momentum,
-                       const std::vector<Output>& gradients, Output loss, SavedVariables* saved,
-                       std::vector<Output>* init_ops) {
+void AddMomentumUpdate(const Scope& root, const std::vector<Parameter>& trained, const Network& net,
+                       Output learning_rate, float momentum, const std::vector<Output>& gradients, Output loss,
+                       SavedVariables* saved, std::vector<Output>* init_ops) {
   // No variable is updated before every gradient, the loss and the logits are computed (TF1's
   // GATE_GRAPH). Without this gate TensorFlow may run fc8's update while the backward pass still
   // reads fc8's weights to propagate the error to fc7 (variables are updated in place), so the
@@ -49,8 +52,8 @@ void AddMomentumUpdate(const Scope& root, const Network& net, Output learning_ra
   const auto ready = ops::NoOp(root.WithOpName("gradients_ready").WithControlDependencies(Ops(computed)));
   const Scope update = root.NewSubScope("momentum").WithControlDependencies({ready.operation});
   std::vector<Output> updates;
-  for (size_t i = 0; i < net.parameters.size(); ++i) {
-    const Parameter& p = net.parameters[i];
+  for (size_t i = 0; i < trained.size(); ++i) {
+    const Parameter& p = trained[i];
     // ApplyMomentum: accum = momentum * accum + grad; var -= lr * accum. With a constant
     // learning rate this equals the paper's v = 0.9 v - lr * grad; w += v (v = -lr * accum).
     auto accum = ops::Variable(root.WithOpName(p.name + "/Momentum"), p.shape, tensorflow::DT_FLOAT);
@@ -68,12 +71,15 @@ void AddMomentumUpdate(const Scope& root, const Network& net, Output learning_ra
 Status ModelSession::AddTrainingStep(const Scope& root, SavedVariables* saved, std::vector<Output>* init_ops) {
   auto lr = ops::Placeholder(root.WithOpName(names::kLearningRate), tensorflow::DT_FLOAT, ops::Placeholder::Shape({}));
   const Loss loss = AddLoss(root, net_, config_.model.num_classes, config_.weight_decay, names::kCrossEntropy,
-                            names::kLoss);
+                            names::kLoss, config_.train_layers);
   ALEXNET_RETURN_IF_TF_ERROR(root.status());
+  // With frozen layers (fine-tuning), the gradients of the trained parameters only: TensorFlow
+  // then adds no backward op for what lies below the lowest trained layer.
+  const std::vector<Parameter> trained = TrainedParameters(net_, config_.train_layers);
   std::vector<Output> grads;
-  ALEXNET_RETURN_IF_TF_ERROR(tensorflow::AddSymbolicGradients(root, {loss.total}, ParameterValues(net_), &grads));
+  ALEXNET_RETURN_IF_TF_ERROR(tensorflow::AddSymbolicGradients(root, {loss.total}, ParameterValues(trained), &grads));
   for (const Output& g : grads) gradient_names_.push_back(g.name());
-  AddMomentumUpdate(root, net_, lr, config_.momentum, grads, loss.total, saved, init_ops);
+  AddMomentumUpdate(root, trained, net_, lr, config_.momentum, grads, loss.total, saved, init_ops);
   return Status::Ok();
 }
 
@@ -107,9 +113,17 @@ Status ModelSession::RunTrainStep(const Tensor& images, const Tensor& labels, fl
   return Run(feeds, fetches, {names::kTrain}, out, trace);
 }
 
-std::vector<Output> ParameterValues(const Network& net) {
+std::vector<Parameter> TrainedParameters(const Network& net, const std::vector<std::string>& train_layers) {
+  std::vector<Parameter> trained;
+  for (const Parameter& p : net.parameters) {
+    if (IsTrained(p.name, train_layers)) trained.push_back(p);
+  }
+  return trained;
+}
+
+std::vector<Output> ParameterValues(const std::vector<Parameter>& parameters) {
   std::vector<Output> values;
-  for (const Parameter& p : net.parameters) values.push_back(p.value);
+  for (const Parameter& p : parameters) values.push_back(p.value);
   return values;
 }
 

@@ -43,18 +43,23 @@ struct Loss {
 };
 
 // labels -> one-hot -> softmax cross-entropy of the logits, averaged over the batch, plus
-// weight decay on the weights (L2).
+// weight decay on the weights (L2) of the layers in `train_layers` (empty: every layer).
 Loss AddLoss(const tensorflow::Scope& root, const Network& net, int classes, float weight_decay,
-             const std::string& cross_entropy_name, const std::string& loss_name);
+             const std::string& cross_entropy_name, const std::string& loss_name,
+             const std::vector<std::string>& train_layers = {});
 
-// One momentum accumulator per parameter (saved, initialised to 0) and the "train" op that
-// applies `gradients` with SGD with momentum, once the gradients, `loss` and the logits are computed.
-void AddMomentumUpdate(const tensorflow::Scope& root, const Network& net, tensorflow::Output learning_rate,
-                       float momentum, const std::vector<tensorflow::Output>& gradients, tensorflow::Output loss,
+// One momentum accumulator per trained parameter (saved, initialised to 0) and the "train" op
+// that applies `gradients` (one per entry of `trained`) with SGD with momentum, once the
+// gradients, `loss` and the logits of `net` are computed. Frozen parameters have neither.
+void AddMomentumUpdate(const tensorflow::Scope& root, const std::vector<Parameter>& trained, const Network& net,
+                       tensorflow::Output learning_rate, float momentum,
+                       const std::vector<tensorflow::Output>& gradients, tensorflow::Output loss,
                        SavedVariables* saved, std::vector<tensorflow::Output>* init_ops);
 
+// The parameters of the layers in `train_layers` (empty: all), in order.
+std::vector<Parameter> TrainedParameters(const Network& net, const std::vector<std::string>& train_layers);
 // The parameters' variables, in order.
-std::vector<tensorflow::Output> ParameterValues(const Network& net);
+std::vector<tensorflow::Output> ParameterValues(const std::vector<Parameter>& parameters);
 // The operations of `outputs`, as control dependencies.
 std::vector<tensorflow::Operation> Ops(const std::vector<tensorflow::Output>& outputs);
 // Images of the batch whose arg-max logit is the label.

@@ -23,6 +23,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Recipe, batch, epochs, time_budg
                                                 flip, pca_color)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunOptions, workers, threads, checkpoint_every, keep_checkpoints,
                                                 log_every_s)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FineTune, init_from, init_checkpoint, init_step, train_layers)
 
 }  // namespace alexnet::train
 
@@ -62,6 +63,17 @@ Status CheckActivation(const nlohmann::json& model) {
                                a.dump());
 }
 
+// Every name in "fine_tune.train_layers" must be a layer with parameters: an unknown one would
+// otherwise freeze every layer but those named and train nothing it says.
+Status CheckTrainLayers(const std::vector<std::string>& layers) {
+  for (const std::string& name : layers) {
+    if (Result<std::vector<std::string>> parsed = model::ParseTrainLayers(name); !parsed.ok()) {
+      return Status::BadInput("", "\"fine_tune.train_layers\": " + parsed.status().reason());
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 nlohmann::json ToJson(const TrainConfig& c) {
@@ -78,6 +90,7 @@ nlohmann::json ToJson(const TrainConfig& c) {
     j["cluster"] = {{"workers", c.cluster.workers}, {"collective_timeout_s", c.cluster.collective_timeout_s}};
   }
   if (!c.imported.is_null()) j["imported"] = c.imported;
+  if (c.fine_tune.used()) j["fine_tune"] = c.fine_tune;
   return j;
 }
 
@@ -94,7 +107,9 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
     }
   }
   // Before the macros' get<int>(): a float there (1e300) would be an undefined cast (json_fields.h).
-  ALEXNET_RETURN_IF_ERROR(data::CheckIntegerFields(ToJson(TrainConfig{}), j));
+  TrainConfig every_section;  // with the sections written only when used
+  every_section.fine_tune.init_from = "-";
+  ALEXNET_RETURN_IF_ERROR(data::CheckIntegerFields(ToJson(every_section), j));
   ALEXNET_RETURN_IF_ERROR(CheckActivation(j.at("model")));
   TrainConfig c;
   try {
@@ -111,6 +126,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
       if (!j.at("imported").is_object()) return Status::BadInput("", "\"imported\" is not an object");
       c.imported = j.at("imported");
     }
+    if (j.contains("fine_tune")) j.at("fine_tune").get_to(c.fine_tune);
     const auto& m = j.at("model");
     model::LrnParams& lrn = c.model.lrn_params;
     lrn.depth_radius = m.value("lrn_depth_radius", lrn.depth_radius);
@@ -121,6 +137,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
     return Status::BadInput("", e.what());  // a value of the wrong type
   }
   ALEXNET_RETURN_IF_ERROR(data::CheckIntegersKept(j, ToJson(c)));  // none wrapped into its field
+  ALEXNET_RETURN_IF_ERROR(CheckTrainLayers(c.fine_tune.train_layers));
   return c;
 }
 

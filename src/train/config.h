@@ -62,6 +62,17 @@ struct RunOptions {
   double log_every_s = 10;     // progress line interval when not on a terminal
 };
 
+// Fine-tuning (`--init-from`, `--train-layers`): where the first weights came from, and which
+// layers train. In config.json as "fine_tune" only when used; a resumed run keeps it and does
+// not read the source again.
+struct FineTune {
+  std::string init_from;        // the source run folder ("" = the weights were initialised)
+  std::string init_checkpoint;  // the source's checkpoint prefix the weights were read from
+  int64_t init_step = 0;        // that checkpoint's step (0 for an imported model)
+  std::vector<std::string> train_layers;  // the layers that train (model::ParseTrainLayers); empty = all
+  bool used() const { return !init_from.empty() || !train_layers.empty(); }
+};
+
 struct TrainConfig {
   DataSpec data;
   model::ModelOptions model;
@@ -74,6 +85,7 @@ struct TrainConfig {
   // Where the weights came from when the run was made by `alexnet import` rather than trained
   // (files, sizes, SHA-256, the mapping): "imported" in config.json, only in such runs.
   nlohmann::json imported;
+  FineTune fine_tune;
 };
 
 // config.json. Keys missing from a file written by an earlier version take the defaults above;

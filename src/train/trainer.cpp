@@ -7,9 +7,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "data/color_stats.h"
 #include "train/batch_tensors.h"
+#include "train/fine_tune.h"
 #include "train/evaluate.h"
 #include "train/loader_options.h"
 #include "train/open_dataset.h"
@@ -38,6 +40,15 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
+// Data-parallel fine-tuning is not supported: the graph of a replica trains only the given layers
+// (replicas.cpp), but the other replicas would need the source's input convention and statistics,
+// which only the chief reads. Refused rather than half done.
+Status RefuseFineTuningInCluster(const TrainConfig& c) {
+  if (!c.cluster.enabled() || !c.fine_tune.used()) return Status::Ok();
+  return Status::BadInput("", "--init-from and --train-layers are not supported with data-parallel training "
+                              "(--cluster, --local-workers, TF_CONFIG) yet; fine-tune in one process");
+}
+
 // The run folder's saved config, with what a resumed run may change taken from `given`.
 Result<TrainConfig> ResumedConfig(const TrainConfig& given, const TrainOverrides& overrides) {
   Result<TrainConfig> loaded = LoadTrainConfig(given.run.run_dir);
@@ -54,6 +65,14 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
                                                        const TrainOverrides& overrides, EpochHook on_epoch_end,
                                                        std::ostream& out) {
   const std::string dir = config.run.run_dir;
+  // Fine-tuning's source, before anything is written: a bad source or a flag that contradicts it
+  // leaves no run folder behind.
+  ALEXNET_RETURN_IF_ERROR(RefuseFineTuningInCluster(config));
+  std::optional<InitSource> source;
+  if (!resume && !config.fine_tune.init_from.empty()) {
+    ALEXNET_ASSIGN_OR_RETURN(source, OpenInitSource(config.fine_tune.init_from, config.run.threads));
+    ALEXNET_RETURN_IF_ERROR(AdoptSourceConvention(*source, overrides.given, &config));
+  }
   // A replica's server first: a port in use or a bad cluster list is said before any work.
   ALEXNET_ASSIGN_OR_RETURN(std::unique_ptr<ReplicaRun> replica,
                            ReplicaRun::Start(config.cluster, config.run.threads, out));
@@ -77,6 +96,7 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
           << "/config.json (a new --run can change them)\n";
     }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
+    ALEXNET_RETURN_IF_ERROR(RefuseFineTuningInCluster(config));
   }
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
   run->lock_ = std::move(lock);
@@ -87,7 +107,7 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
   ALEXNET_RETURN_IF_ERROR(run->CreateSession());
   // A resumed run records what its command line changed, so that the next --resume keeps it.
   if (chief && (!resume || overrides.Any())) ALEXNET_RETURN_IF_ERROR(run->WriteRunFiles());
-  ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume));
+  ALEXNET_RETURN_IF_ERROR(run->OpenModel(resume, source ? &*source : nullptr));
   ALEXNET_RETURN_IF_ERROR(run->OpenLoader());
   return run;
 }
@@ -123,10 +143,20 @@ Status TrainingRun::LoadStatistics() {
     const size_t n = o.max_images && o.max_images < train_set_->size() ? o.max_images : train_set_->size();
     out_ << "computing mean and RGB principal components over " << n << " training images..." << std::endl;
     ALEXNET_ASSIGN_OR_RETURN(data::ColorStats computed, data::ComputeColorStats(*train_set_, o));
+    // Fine-tuning subtracts the source's mean (the weights were learnt with it, and it is in the
+    // config already: the source's resize and mean mode); the principal components that the
+    // PCA colour augmentation uses are the new data's own.
+    if (!config_.fine_tune.init_from.empty()) {
+      ALEXNET_ASSIGN_OR_RETURN(data::ColorStats source,
+                               data::LoadColorStats(config_.fine_tune.init_from + "/color_stats.json"));
+      computed = WithSourceMean(std::move(computed), source);
+    }
     // The other replicas compute the same numbers (same images, same seed) and keep them.
     if (chief_) ALEXNET_RETURN_IF_ERROR(data::SaveColorStats(computed, path));
     stats_ = std::make_shared<data::ColorStats>(std::move(computed));
   }
+  // A fine-tuned run keeps its source's input scale (in its config.json from the first session on).
+  if (!config_.fine_tune.init_from.empty()) return Status::Ok();
   const auto& cov = stats_->covariance;  // of values / 255
   config_.model.input_stddev = static_cast<float>(255.0 * std::sqrt((cov[0][0] + cov[1][1] + cov[2][2]) / 3.0));
   if (!(config_.model.input_stddev > 0)) config_.model.input_stddev = 1.0f;
@@ -151,6 +181,7 @@ Status TrainingRun::CreateSession() {
   sc.weight_decay = config_.recipe.weight_decay;
   sc.momentum = config_.recipe.momentum;
   sc.threads = config_.run.threads;
+  sc.train_layers = config_.fine_tune.train_layers;
   if (replica_) replica_->ConfigureSession(&sc);
   ALEXNET_ASSIGN_OR_RETURN(session_, model::ModelSession::Create(sc));
   config_.model.precision = session_->config().model.precision;
@@ -158,14 +189,16 @@ Status TrainingRun::CreateSession() {
 }
 
 // The weights, initialised or restored from the newest checkpoint; a replica then takes the
-// chief's (the others initialise only to have values to overwrite).
-Status TrainingRun::OpenModel(bool resume) {
+// chief's (the others initialise only to have values to overwrite). A new fine-tuning run then
+// takes the layers that match from its source.
+Status TrainingRun::OpenModel(bool resume, const InitSource* source) {
   state_.learning_rate = config_.recipe.lr;
   if (chief_) checkpoints_ = std::make_unique<CheckpointManager>(config_.run.run_dir, config_.run.keep_checkpoints);
   if (resume && chief_) {
     ALEXNET_RETURN_IF_ERROR(RestoreCheckpoint());
   } else {
     ALEXNET_RETURN_IF_ERROR(session_->Initialize());
+    if (source) ALEXNET_RETURN_IF_ERROR(CopyMatchingLayers(*source, session_.get(), out_));
   }
   return replica_ ? replica_->SyncFromChief(session_.get(), &state_) : Status::Ok();
 }
@@ -210,7 +243,20 @@ void TrainingRun::PrintHeader() const {
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
        << ", " << FormatCount(session_->network().ParameterCount())
-       << " parameters\n  run folder: " << config_.run.run_dir << std::endl;
+       << " parameters\n";
+  const FineTune& ft = config_.fine_tune;
+  if (!ft.init_from.empty()) {
+    out_ << "  fine-tuning " << ft.init_from << " (" << ft.init_checkpoint << ", step " << ft.init_step << ")\n";
+  }
+  if (!ft.train_layers.empty()) {
+    std::vector<std::string> frozen;
+    for (const std::string& layer : model::ParameterLayers()) {
+      if (!model::IsTrained(layer, ft.train_layers)) frozen.push_back(layer);
+    }
+    out_ << "  training " << JoinNames(ft.train_layers) << "; frozen " << (frozen.empty() ? "none" : JoinNames(frozen))
+         << "\n";
+  }
+  out_ << "  run folder: " << config_.run.run_dir << std::endl;
   if (replica_) replica_->PrintHeader(config_.recipe.batch);
 }
 

@@ -49,6 +49,8 @@ struct StepEnd {
 };
 using StepHook = std::function<void(const StepEnd&)>;
 
+struct InitSource;  // fine_tune.h
+
 class TrainingRun {
  public:
   // With resume, the run folder's config.json and newest checkpoint are used (epochs and time
@@ -65,6 +67,8 @@ class TrainingRun {
 
   const TrainConfig& config() const { return config_; }
   const TrainState& state() const { return state_; }
+  // The training session, its weights as Open() left them until Run() (the fine-tuning tests).
+  model::ModelSession* session() { return session_.get(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -75,7 +79,7 @@ class TrainingRun {
   Status LoadStatistics();
   Status CreateSession();
   Status WriteRunFiles();
-  Status OpenModel(bool resume);
+  Status OpenModel(bool resume, const InitSource* source);
   Status RestoreCheckpoint();
   Status OpenLoader();
   Status Step(const data::Batch& batch, const model::StopVotes& votes, model::StepResult* r);
