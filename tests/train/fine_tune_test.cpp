@@ -98,7 +98,7 @@ void WriteImportedRun(const fs::path& dir) {
   ASSERT_TRUE(WriteFileAtomic((dir / "checkpoints" / "best" / "state.json").string(), ToJson(TrainState{}).dump(2)).ok());
 }
 
-class FineTune : public ::testing::Test {
+class FineTuning : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fs::remove_all(Root());
@@ -130,7 +130,7 @@ class FineTune : public ::testing::Test {
   }
 };
 
-TEST_F(FineTune, MatchingLayersStartBitForBitFromTheSourceAndFc8IsSaidToBeNew) {
+TEST_F(FineTuning, MatchingLayersStartBitForBitFromTheSourceAndFc8IsSaidToBeNew) {
   std::ostringstream out;
   auto opened = TrainingRun::Open(Config("copy", {}), false, {}, nullptr, out);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
@@ -186,7 +186,7 @@ TEST_F(FineTune, MatchingLayersStartBitForBitFromTheSourceAndFc8IsSaidToBeNew) {
   EXPECT_NE(stats->covariance[0][1], 0.001);  // the new data's own colour covariance
 }
 
-TEST_F(FineTune, FrozenLayersStayBitIdenticalInEveryCheckpointAndTrainedOnesChange) {
+TEST_F(FineTuning, FrozenLayersStayBitIdenticalInEveryCheckpointAndTrainedOnesChange) {
   const std::vector<std::string> trained = {"fc6", "fc7", "fc8"};
   const TrainConfig c = Config("frozen", trained);
   std::ostringstream out;
@@ -234,7 +234,7 @@ TEST_F(FineTune, FrozenLayersStayBitIdenticalInEveryCheckpointAndTrainedOnesChan
   EXPECT_NE(out2.str().find("fc6, fc7, fc8\n"), std::string::npos) << out2.str();
 }
 
-TEST_F(FineTune, ResumeTrainsOnFromItsOwnCheckpointWithoutReadingTheSource) {
+TEST_F(FineTuning, ResumeTrainsOnFromItsOwnCheckpointWithoutReadingTheSource) {
   const std::vector<std::string> trained = {"fc7", "fc8"};
   TrainConfig c = Config("resumed", trained);
   c.recipe.epochs = 1;
@@ -273,7 +273,7 @@ TEST_F(FineTune, ResumeTrainsOnFromItsOwnCheckpointWithoutReadingTheSource) {
   EXPECT_EQ(saved->recipe.epochs, 2);
 }
 
-TEST_F(FineTune, ABadSourceIsRefusedNamingItsPathAndLeavesNoRunFolder) {
+TEST_F(FineTuning, ABadSourceIsRefusedNamingItsPathAndLeavesNoRunFolder) {
   fs::create_directories(Root() / "not_a_run");
   const fs::path damaged = Root() / "damaged";
   fs::copy(Source(), damaged, fs::copy_options::recursive);
@@ -290,7 +290,7 @@ TEST_F(FineTune, ABadSourceIsRefusedNamingItsPathAndLeavesNoRunFolder) {
   }
 }
 
-TEST_F(FineTune, AFlagThatContradictsTheSourceIsRefused) {
+TEST_F(FineTuning, AFlagThatContradictsTheSourceIsRefused) {
   struct Case {
     const char* flag;
     void (*set)(TrainConfig&);
@@ -322,7 +322,7 @@ TEST_F(FineTune, AFlagThatContradictsTheSourceIsRefused) {
   EXPECT_TRUE(TrainingRun::Open(same, false, overrides, nullptr, out).ok());
 }
 
-TEST_F(FineTune, DataParallelFineTuningIsRefused) {
+TEST_F(FineTuning, DataParallelFineTuningIsRefused) {
   TrainConfig c = Config("cluster", {"fc8"});
   c.fine_tune.init_from.clear();  // --train-layers alone is refused too
   c.cluster.workers = {"127.0.0.1:1", "127.0.0.1:2"};
