@@ -298,6 +298,20 @@ TEST_F(CaffeImport, OtherCommandsReadTheImportedRun) {
   const Ran no_data = Shell(std::string(ALEXNET_BIN) + " eval" + run);
   EXPECT_EQ(no_data.exit, 1);
   EXPECT_NE(no_data.output.find("--list"), std::string::npos) << no_data.output;
+  // Fine-tuning from it: two classes of photos, fc8 anew, only fc7 and fc8 trained.
+  for (int c = 0; c < 2; ++c) {
+    fs::create_directories(dir_ / "mine" / ("class" + std::to_string(c)));
+    for (int i = 0; i < 4; ++i) {
+      fs::copy_file(Files() / "images" / ("photo_" + std::to_string(c) + ".png"),
+                    dir_ / "mine" / ("class" + std::to_string(c)) / ("p" + std::to_string(i) + ".png"));
+    }
+  }
+  const Ran tuned = Shell(std::string(ALEXNET_BIN) + " train --data " + Q(dir_ / "mine") + " --init-from " +
+                          Q(RunDir("bgr")) + " --train-layers fc7,fc8 --epochs 1 --batch 4 --val-fraction 0.25 --run " +
+                          Q(dir_ / "runs" / "mine"));
+  ASSERT_EQ(tuned.exit, 0) << tuned.output;
+  EXPECT_NE(tuned.output.find("fc8: new weights (2 classes here, 1000 in"), std::string::npos) << tuned.output;
+  EXPECT_NE(tuned.output.find("frozen conv1, conv2, conv3, conv4, conv5, fc6"), std::string::npos) << tuned.output;
 }
 
 // Another network: refused, naming the layer (and, with it, Caffe's and the table's shapes).
