@@ -274,7 +274,7 @@ Result<std::vector<NamedTensor>> ReadZip(const std::string& path) {
 
   zip_uint64_t index = 0;
   uint64_t size = 0;
-  if (FindZipEntry(z, root + "byteorder", &index, &size)) {  // absent in files of PyTorch < 1.10: little
+  if (FindZipEntry(z, root + "byteorder", &index, &size)) {  // PyTorch >= 2.0 writes it; without: little
     std::string order(static_cast<std::size_t>(std::min<uint64_t>(size, 16)), '\0');
     ALEXNET_RETURN_IF_ERROR(ReadZipEntry(z, index, order.data(), order.size(), path, root + "byteorder"));
     if (order != "little") {
