@@ -32,6 +32,9 @@ const char* KindName(Kind k) {
   return "?";
 }
 
+// "a list", "an int": for messages.
+std::string A(Kind k) { return (k == Kind::kInt || k == Kind::kBigInt ? "an " : "a ") + std::string(KindName(k)); }
+
 // Owned by the Unpickler's arena and pointed to by raw pointers: the memo and the stack share
 // values, lists may contain themselves, and nothing is freed before the whole parse ends.
 struct Value {
@@ -361,7 +364,7 @@ Status Unpickler::Step(uint8_t op, bool* stop) {
       Value *item = nullptr, *list = nullptr;
       ALEXNET_RETURN_IF_ERROR(Pop(&item));
       ALEXNET_RETURN_IF_ERROR(Top(&list));
-      if (list->kind != Kind::kList) return Fail(std::string("APPEND to a ") + KindName(list->kind));
+      if (list->kind != Kind::kList) return Fail("APPEND to " + A(list->kind));
       list->items.push_back(item);
       return Status::Ok();
     }
@@ -370,7 +373,7 @@ Status Unpickler::Step(uint8_t op, bool* stop) {
       ALEXNET_RETURN_IF_ERROR(PopMark(&items));
       Value* list = nullptr;
       ALEXNET_RETURN_IF_ERROR(Top(&list));
-      if (list->kind != Kind::kList) return Fail(std::string("APPENDS to a ") + KindName(list->kind));
+      if (list->kind != Kind::kList) return Fail("APPENDS to " + A(list->kind));
       list->items.insert(list->items.end(), items.begin(), items.end());
       return Status::Ok();
     }
@@ -443,7 +446,7 @@ Status Unpickler::Step(uint8_t op, bool* stop) {
 }
 
 Status Unpickler::AddItems(Value* dict, const std::vector<Value*>& kv) {
-  if (dict->kind != Kind::kDict) return Fail(std::string("SETITEM on a ") + KindName(dict->kind));
+  if (dict->kind != Kind::kDict) return Fail("SETITEM on " + A(dict->kind));
   if (kv.size() % 2) return Fail("SETITEMS with an odd number of items");
   for (std::size_t i = 0; i < kv.size(); i += 2) dict->entries.emplace_back(kv[i], kv[i + 1]);
   return Status::Ok();
@@ -465,7 +468,7 @@ Status Unpickler::Reduce() {
   Value *args = nullptr, *callable = nullptr;
   ALEXNET_RETURN_IF_ERROR(Pop(&args));
   ALEXNET_RETURN_IF_ERROR(Pop(&callable));
-  if (callable->kind != Kind::kGlobal) return Fail(std::string("REDUCE calls a ") + KindName(callable->kind));
+  if (callable->kind != Kind::kGlobal) return Fail("REDUCE calls " + A(callable->kind));
   if (args->kind != Kind::kTuple) return Fail("REDUCE with arguments that are not a tuple");
   const std::string& f = callable->text;
   const std::vector<Value*>& a = args->items;
@@ -482,7 +485,7 @@ Status Unpickler::Reduce() {
       return Fail("_rebuild_tensor_v2 with " + std::to_string(a.size()) + " arguments (6 or 7 expected)");
     }
     Value* t = New(Kind::kTensor);
-    if (a[0]->kind != Kind::kStorage) return Fail("_rebuild_tensor_v2 of a " + std::string(KindName(a[0]->kind)) + ", not a storage");
+    if (a[0]->kind != Kind::kStorage) return Fail("_rebuild_tensor_v2 of " + A(a[0]->kind) + ", not a storage");
     t->tensor.storage = a[0]->storage;
     if (a[1]->kind != Kind::kInt || a[1]->integer < 0) return Fail("_rebuild_tensor_v2 with a storage offset that is not an int >= 0");
     t->tensor.storage_offset = a[1]->integer;
@@ -512,7 +515,7 @@ Status Unpickler::Build() {
   ALEXNET_RETURN_IF_ERROR(Pop(&state));
   ALEXNET_RETURN_IF_ERROR(Top(&obj));
   if (obj->kind != Kind::kDict || !obj->flag) {
-    return Fail(std::string("BUILD (setting attributes) on a ") + KindName(obj->kind) +
+    return Fail("BUILD (setting attributes) on " + A(obj->kind) +
                 ", which a state_dict never needs (only its OrderedDict's _metadata)");
   }
   auto attributes = [](const Value* d) {
@@ -586,15 +589,15 @@ Status CheckGeometry(const TensorRef& t, const std::string& origin) {
 // The root of a state_dict pickle as tensors.
 Result<std::vector<TensorRef>> StateDictTensors(const Value* root, const std::string& origin) {
   if (root->kind != Kind::kDict) {
-    return Status::BadInput(origin, std::string("the pickle holds a ") + KindName(root->kind) +
+    return Status::BadInput(origin, "the pickle holds " + A(root->kind) +
                                         ", not a state_dict (an OrderedDict of names to tensors)");
   }
   std::vector<TensorRef> tensors;
   std::set<std::string> names;
   for (const auto& [key, value] : root->entries) {
-    if (key->kind != Kind::kString) return Status::BadInput(origin, std::string("a state_dict key that is a ") + KindName(key->kind));
+    if (key->kind != Kind::kString) return Status::BadInput(origin, "a state_dict key that is " + A(key->kind));
     if (value->kind != Kind::kTensor) {
-      return Status::BadInput(origin, "'" + key->text + "' holds a " + KindName(value->kind) +
+      return Status::BadInput(origin, "'" + key->text + "' holds " + A(value->kind) +
                                           ", not a tensor: not a state_dict (a checkpoint holding one? save model.state_dict())");
     }
     if (!names.insert(key->text).second) return Status::BadInput(origin, "tensor '" + key->text + "' appears twice");

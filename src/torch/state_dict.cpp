@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <new>
 #include <string_view>
 
 #include "torch/pickle.h"
@@ -235,19 +236,31 @@ Status ReadZipEntry(zip_t* z, zip_uint64_t index, char* dst, uint64_t size, cons
   return Status::Ok();
 }
 
-// The entry's index and uncompressed size, or not found.
-bool FindZipEntry(zip_t* z, const std::string& name, zip_uint64_t* index, uint64_t* size) {
+// The entry's index and uncompressed size, or not found. A size the entry's compressed bytes
+// cannot hold (more than deflate's best ratio, 1032:1, or compressed bytes beyond the file) is
+// refused here, before anything is allocated for it.
+Status FindZipEntry(zip_t* z, const std::string& name, uint64_t file_size, zip_uint64_t* index, uint64_t* size,
+                    bool* found, const std::string& path) {
+  *found = false;
   const zip_int64_t i = zip_name_locate(z, name.c_str(), 0);
-  if (i < 0) return false;
+  if (i < 0) return Status::Ok();
   zip_stat_t st;
   zip_stat_init(&st);
-  if (zip_stat_index(z, static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) return false;
+  if (zip_stat_index(z, static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
+      !(st.valid & ZIP_STAT_COMP_SIZE)) {
+    return Status::BadInput(path, "cannot stat " + name + " in the zip: " + zip_strerror(z));
+  }
+  if (st.comp_size > file_size || st.size / 1032 > st.comp_size) {
+    return Status::BadInput(path, name + " in the zip claims " + std::to_string(st.size) + " bytes from " +
+                                      std::to_string(st.comp_size) + " compressed: damaged");
+  }
   *index = static_cast<zip_uint64_t>(i);
   *size = st.size;
-  return true;
+  *found = true;
+  return Status::Ok();
 }
 
-Result<std::vector<NamedTensor>> ReadZip(const std::string& path) {
+Result<std::vector<NamedTensor>> ReadZip(const std::string& path, uint64_t file_size) {
   int error = 0;
   std::unique_ptr<zip_t, ZipDiscard> zip(zip_open(path.c_str(), ZIP_RDONLY, &error));
   if (!zip) return Status::BadInput(path, "not a readable zip (truncated or damaged?): " + ZipErrorText(error));
@@ -274,7 +287,9 @@ Result<std::vector<NamedTensor>> ReadZip(const std::string& path) {
 
   zip_uint64_t index = 0;
   uint64_t size = 0;
-  if (FindZipEntry(z, root + "byteorder", &index, &size)) {  // PyTorch >= 2.0 writes it; without: little
+  bool found_entry = false;
+  ALEXNET_RETURN_IF_ERROR(FindZipEntry(z, root + "byteorder", file_size, &index, &size, &found_entry, path));
+  if (found_entry) {  // PyTorch >= 2.0 writes it; without: little
     std::string order(static_cast<std::size_t>(std::min<uint64_t>(size, 16)), '\0');
     ALEXNET_RETURN_IF_ERROR(ReadZipEntry(z, index, order.data(), order.size(), path, root + "byteorder"));
     if (order != "little") {
@@ -282,7 +297,8 @@ Result<std::vector<NamedTensor>> ReadZip(const std::string& path) {
     }
   }
 
-  if (!FindZipEntry(z, root + "data.pkl", &index, &size)) return Status::BadInput(path, "cannot stat " + root + "data.pkl");
+  ALEXNET_RETURN_IF_ERROR(FindZipEntry(z, root + "data.pkl", file_size, &index, &size, &found_entry, path));
+  if (!found_entry) return Status::BadInput(path, "cannot find " + root + "data.pkl");
   if (size > kMaxPickleBytes) {
     return Status::BadInput(path, root + "data.pkl is " + std::to_string(size) + " bytes: not a state_dict's pickle");
   }
@@ -295,7 +311,8 @@ Result<std::vector<NamedTensor>> ReadZip(const std::string& path) {
   std::vector<NamedTensor> out = Shells(refs);
   for (const StorageUse& use : uses) {
     const std::string name = root + "data/" + use.storage.key;
-    if (!FindZipEntry(z, name, &index, &size)) {
+    ALEXNET_RETURN_IF_ERROR(FindZipEntry(z, name, file_size, &index, &size, &found_entry, path));
+    if (!found_entry) {
       return Status::BadInput(path, "tensor '" + refs[use.tensors[0]].name + "': its storage " + name +
                                         " is not in the zip");
     }
@@ -338,6 +355,9 @@ Result<std::vector<NamedTensor>> ReadSafetensors(std::FILE* f, uint64_t file_siz
   return out;
 }
 
+// ReadStateDict without its guard against running out of memory.
+Result<std::vector<NamedTensor>> ReadStateDictFile(const std::string& path);
+
 }  // namespace
 
 int64_t ElementCount(const std::vector<int64_t>& shape) {
@@ -347,6 +367,18 @@ int64_t ElementCount(const std::vector<int64_t>& shape) {
 }
 
 Result<std::vector<NamedTensor>> ReadStateDict(const std::string& path) {
+  // Every size is checked against the file before anything is allocated for it; a file whose
+  // tensors are simply larger than the memory left is still an error, not an exception.
+  try {
+    return ReadStateDictFile(path);
+  } catch (const std::bad_alloc&) {
+    return Status::Io(path, "not enough memory to hold its tensors");
+  }
+}
+
+namespace {
+
+Result<std::vector<NamedTensor>> ReadStateDictFile(const std::string& path) {
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) return Status::Error(ErrnoCode(errno), path, std::string("cannot open: ") + std::strerror(errno));
   if (std::fseek(f.get(), 0, SEEK_END) != 0) return Status::Io(path, std::string("cannot seek: ") + std::strerror(errno));
@@ -358,12 +390,14 @@ Result<std::vector<NamedTensor>> ReadStateDict(const std::string& path) {
 
   if (head.size() >= 4 && (head.compare(0, 4, "PK\x03\x04") == 0 || head.compare(0, 4, "PK\x05\x06") == 0)) {
     f.reset();
-    return ReadZip(path);
+    return ReadZip(path, size);
   }
   if (head.size() >= 2 && uint8_t(head[0]) == 0x80 && uint8_t(head[1]) <= 5) return ReadLegacy(f.get(), size, path);
   if (head.size() >= 9 && head[8] == '{') return ReadSafetensors(f.get(), size, path);
   if (size == 0) return Status::BadInput(path, "empty file: not a PyTorch state_dict");
   return Status::BadInput(path, "not a PyTorch state_dict: neither torch.save's zip or legacy format nor .safetensors");
 }
+
+}  // namespace
 
 }  // namespace alexnet::torch

@@ -277,7 +277,7 @@ TEST(Unpickler, RefusesWhatAStateDictNeverHas) {
   ExpectPickleError(Pickle().Op("e").b, "no MARK");
   ExpectPickleError(Pickle().Op("X\xff\xff\xff\xff").b, "truncated");  // a 4 GB string in a short file
   ExpectPickleError(Pickle().Op("\x8d\xff\xff\xff\xff\xff\xff\xff\x7f").b, "truncated");
-  ExpectPickleError(Pickle().Op("]K\x01").Op(".").b, "the pickle holds a int, not a state_dict");
+  ExpectPickleError(Pickle().Op("]K\x01").Op(".").b, "the pickle holds an int, not a state_dict");
   ExpectPickleError(Pickle().Global("torch", "FloatStorage").Op(")R.").b, "never calls it");
   ExpectPickleError(OneTensor(6, 1, {2, 3}, {3, 1}), "tensor 'w' reaches element 6 of storage '0', which has 6");
   ExpectPickleError(OneTensor(4, 0, {2, 3}, {3, 1}), "reaches element");
