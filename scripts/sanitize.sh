@@ -5,7 +5,7 @@
 #               run folder's files and the cluster flags (data_tests, flags_test, lrn_rows_test,
 #               layers_test, reference_gradient_test, util_test, schedule_test, resume_options_test,
 #               config_json_test, cluster_test,
-#               run_files_fuzz_regression_test)
+#               run_files_fuzz_regression_test, caffe_mapping_test, torch_state_dict_test)
 #   build-tsan  ALEXNET_SANITIZE=thread: the tests of the threaded code: the loader and the colour
 #               statistics' thread pool (ctest -R "Loader|ColorStats")
 # Both are configured with ALEXNET_TF=OFF as Debug builds (-O0 compiles in half the time of -O1;

@@ -161,7 +161,7 @@ TEST_F(TorchFiles, ViewsOfOneStorageAreMaterialised) {  // spelled out, beside t
 TEST_F(TorchFiles, TorchvisionAlexNetFullSizeBothFormats) {
   const std::string cmd = "/usr/bin/python3 " ALEXNET_TORCH_SCRIPT " " + Path("") + " --alexnet";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "failed: " << cmd;
-  const long before = PeakRssMb();
+  [[maybe_unused]] const long before = PeakRssMb();
   for (const char* file : {"alexnet.zip.pt", "alexnet.legacy.pt"}) {
     SCOPED_TRACE(file);
     auto r = ReadStateDict(Path(file));
