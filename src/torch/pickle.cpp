@@ -60,13 +60,15 @@ const std::set<std::string>& StorageClasses() {
 }
 constexpr const char* kOrderedDict = "collections.OrderedDict";
 constexpr const char* kRebuildTensorV2 = "torch._utils._rebuild_tensor_v2";
+constexpr const char* kRebuildTensor = "torch._utils._rebuild_tensor";  // PyTorch 0.3's files
 constexpr const char* kRebuildParameter = "torch._utils._rebuild_parameter";
 
 bool IsStorageClass(const std::string& global) {
   return global.rfind("torch.", 0) == 0 && StorageClasses().count(global.substr(6)) > 0;
 }
 bool IsAllowedGlobal(const std::string& global) {
-  return global == kOrderedDict || global == kRebuildTensorV2 || global == kRebuildParameter || IsStorageClass(global);
+  return global == kOrderedDict || global == kRebuildTensorV2 || global == kRebuildTensor || global == kRebuildParameter ||
+         IsStorageClass(global);
 }
 
 // Names of the opcodes we refuse, so the error says what the pickle asked for.
@@ -479,10 +481,12 @@ Status Unpickler::Reduce() {
     stack_.push_back(dict);
     return Status::Ok();
   }
-  if (f == kRebuildTensorV2) {
-    // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-    if (a.size() != 6 && a.size() != 7) {
-      return Fail("_rebuild_tensor_v2 with " + std::to_string(a.size()) + " arguments (6 or 7 expected)");
+  if (f == kRebuildTensorV2 || f == kRebuildTensor) {
+    // v2: (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]);
+    // v1, PyTorch 0.3: (storage, storage_offset, size, stride)
+    const bool v1 = f == kRebuildTensor;
+    if (v1 ? a.size() != 4 : a.size() != 6 && a.size() != 7) {
+      return Fail(f + " with " + std::to_string(a.size()) + " arguments (" + (v1 ? "4" : "6 or 7") + " expected)");
     }
     Value* t = New(Kind::kTensor);
     if (a[0]->kind != Kind::kStorage) return Fail("_rebuild_tensor_v2 of " + A(a[0]->kind) + ", not a storage");
@@ -492,6 +496,10 @@ Status Unpickler::Reduce() {
     if (!NonNegativeInts(a[2], &t->tensor.shape)) return Fail("_rebuild_tensor_v2 with a size that is not a tuple of ints >= 0");
     if (!NonNegativeInts(a[3], &t->tensor.stride)) return Fail("_rebuild_tensor_v2 with a stride that is not a tuple of ints >= 0");
     if (t->tensor.shape.size() != t->tensor.stride.size()) return Fail("_rebuild_tensor_v2 with a size and a stride of different lengths");
+    if (v1) {
+      stack_.push_back(t);
+      return Status::Ok();
+    }
     if (a[4]->kind != Kind::kBool) return Fail("_rebuild_tensor_v2 with requires_grad that is not a bool");
     if (a[5]->kind != Kind::kDict) return Fail("_rebuild_tensor_v2 with backward hooks that are not an OrderedDict");
     if (a.size() == 7 && a[6]->kind != Kind::kNone && a[6]->kind != Kind::kDict) {

@@ -1,9 +1,10 @@
 // PyTorch's pickles, read by our own allow-list unpickler: only what a state_dict needs, as
 // torch.load(weights_only=True) accepts. Nothing in a pickle is ever executed: the few callables
 // a state_dict names (collections.OrderedDict, torch._utils._rebuild_tensor_v2, the storage
-// classes) are recognised by name and their effect built here; any other GLOBAL is refused with
-// an error naming it. Every length, memo index and stack access is bounds-checked, so any bytes
-// give either a value or an error (fuzz/fuzz_torch_pickle.cpp).
+// classes; _rebuild_tensor and _rebuild_parameter too) are recognised by name and their effect
+// built here; any other GLOBAL is refused with an error naming it. Every length, memo index and
+// stack access is bounds-checked, so any bytes give either a value or an error
+// (fuzz/fuzz_torch_pickle.cpp).
 //
 // Opcodes: those of protocols 0-2 that pickle and torch.save (protocol 2) emit for dicts, lists,
 // tuples, ints, floats, strings, bools and None, the memo, GLOBAL, REDUCE, BUILD and BINPERSID;
@@ -46,7 +47,8 @@ struct TensorRef {
 
 // The state_dict pickle (the zip format's data.pkl, the legacy format's fourth pickle) starting at
 // `begin` in `bytes`: an OrderedDict (or dict) from names to tensors rebuilt by
-// torch._utils._rebuild_tensor_v2 (or _rebuild_parameter), in the pickle's order. Storages of any
+// torch._utils._rebuild_tensor_v2 (or PyTorch 0.3's _rebuild_tensor, or _rebuild_parameter), in
+// the pickle's order. Storages of any
 // type are returned (the caller refuses those that are not float32, naming the tensor).
 // `origin` names the file in errors. `end`, when not null, receives the offset after STOP.
 // `ran_out`, when not null, is set when the error is that the bytes ended before STOP (a reader

@@ -249,6 +249,17 @@ TEST(Unpickler, ReadsATensorItBuiltByHand) {
   EXPECT_EQ((*r)[0].stride, (std::vector<int64_t>{3, 1}));
 }
 
+TEST(Unpickler, ReadsPyTorch03sRebuildTensor) {  // _rebuild_tensor(storage, offset, size, stride)
+  Pickle p;
+  p.OrderedDict().Str("w").Global("torch._utils", "_rebuild_tensor").Op("(");
+  p.Op("(").Str("storage").Global("torch", "FloatStorage").Str("0").Str("cpu").Int(6).Op("tQ");
+  p.Int(2).Int(4).Op("\x85").Int(1).Op("\x85tRs.");
+  const auto r = ParseStateDictPickle(p.b, "p");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].storage_offset, 2);
+  EXPECT_EQ((*r)[0].shape, std::vector<int64_t>{4});
+}
+
 TEST(Unpickler, EveryTruncationIsAnErrorThatRanOut) {
   const std::string full = OneTensor(6, 0, {2, 3}, {3, 1});
   for (std::size_t n = 0; n < full.size(); ++n) {
