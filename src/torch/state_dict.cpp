@@ -304,7 +304,9 @@ Result<std::vector<NamedTensor>> ReadZip(const std::string& path, uint64_t file_
   }
   std::string pickle(static_cast<std::size_t>(size), '\0');
   ALEXNET_RETURN_IF_ERROR(ReadZipEntry(z, index, pickle.data(), size, path, root + "data.pkl"));
-  ALEXNET_ASSIGN_OR_RETURN(const auto refs, ParseStateDictPickle(pickle, path + ":" + root + "data.pkl"));
+  auto parsed = ParseStateDictPickle(pickle, path);
+  if (!parsed.ok()) return parsed.status().With(root + "data.pkl");  // the file stays the Status's path
+  const std::vector<TensorRef> refs = std::move(parsed).value();
   pickle = std::string();
   ALEXNET_ASSIGN_OR_RETURN(const auto uses, GroupByStorage(refs, path));
 
