@@ -1,16 +1,19 @@
 """Writes the PyTorch files tests/torch/state_dict_test.cpp reads, with Debian's PyTorch.
 
     /usr/bin/python3 tests/torch/make_state_dicts.py OUT [--seeds FUZZ_CORPUS_DIR]
-    /usr/bin/python3 tests/torch/make_state_dicts.py OUT --alexnet
+    /usr/bin/python3 tests/torch/make_state_dicts.py OUT --alexnet   # or --many
 
-For each set of tensors (`small`: a Conv2d + Linear state_dict plus views that share one storage:
-a transposed tensor, a row at a storage offset, a strided column, a scalar, an empty tensor, and
-special floats; with --alexnet only `alexnet`: torchvision's AlexNet with random weights,
-61,100,840 floats) it writes the same state_dict with torch.save in the zip format (<set>.zip.pt) and the
-legacy format (<set>.legacy.pt), `small` also as .safetensors written by hand (struct + json),
-and the expected tensors: <set>.json ([{name, shape}] in order) and <set>.f32 (every tensor's
-values, contiguous float32, concatenated in that order). Then the damaged and hostile files the
-readers must refuse. --seeds writes the fuzz targets' seed corpora (fuzz/corpus/).
+For each set of tensors it writes the same state_dict with torch.save in the zip format
+(<set>.zip.pt) and the legacy format (<set>.legacy.pt), and the expected tensors: <set>.json
+([{name, shape}] in order) and <set>.f32 (every tensor's values, contiguous float32,
+concatenated in that order). The sets:
+  small     (default) a Conv2d + Linear state_dict plus views that share one storage: a
+            transposed tensor, a row at a storage offset, a strided column, a block, a scalar,
+            an empty tensor; and special floats. Also as .safetensors written by hand
+            (struct + json). Then the damaged and hostile files the readers must refuse.
+  alexnet   (--alexnet, alone) torchvision's AlexNet with random weights, 61,100,840 floats
+  many      (--many, alone, legacy only) 12,000 tensors: the legacy pickles exceed 1 MiB
+--seeds writes the fuzz targets' seed corpora (fuzz/corpus/).
 """
 import collections
 import io
@@ -109,6 +112,13 @@ def main():
         torch.save(big, os.path.join(out, "alexnet.zip.pt"))
         torch.save(big, os.path.join(out, "alexnet.legacy.pt"), _use_new_zipfile_serialization=False)
         write_expected(out, "alexnet", big)
+        return
+    if "--many" in sys.argv:  # its own run too (2 s)
+        # The legacy format's pickles over 1 MiB (12,000 tensors with long names): the reader
+        # parses a prefix of the file first and must read more.
+        many = collections.OrderedDict(("block%05d." % i + "w" * 90, torch.full((2,), float(i))) for i in range(12000))
+        torch.save(many, os.path.join(out, "many.legacy.pt"), _use_new_zipfile_serialization=False)
+        write_expected(out, "many", many)
         return
     sd = small_state_dict()
     torch.save(sd, os.path.join(out, "small.zip.pt"))

@@ -126,6 +126,14 @@ TEST_F(TorchFiles, LegacyFormatEqualsPyTorchBitForBit) {
   ExpectSet(*r, "small");
 }
 
+TEST_F(TorchFiles, LegacyFormatWithPicklesOverOneMegabyte) {  // read from a prefix that grows
+  const std::string cmd = "/usr/bin/python3 " ALEXNET_TORCH_SCRIPT " " + Path("") + " --many";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "failed: " << cmd;
+  const auto r = ReadStateDict(Path("many.legacy.pt"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ExpectSet(*r, "many");
+}
+
 TEST_F(TorchFiles, SafetensorsEqualsPyTorchBitForBit) {
   const auto r = ReadStateDict(Path("small.safetensors"));
   ASSERT_TRUE(r.ok()) << r.status().message();
