@@ -17,7 +17,7 @@ shift $(($# > 0 ? 1 : 0))
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(fuzz_decode_image fuzz_idx fuzz_idx_gzip fuzz_list_file fuzz_color_stats fuzz_config fuzz_state
-           fuzz_caffe_labels fuzz_caffe_mean fuzz_caffe_prototxt)
+           fuzz_caffe_labels fuzz_caffe_mean fuzz_caffe_prototxt fuzz_torch_pickle fuzz_safetensors)
 fi
 BUILD="$ROOT/build-fuzz"
 JOBS="$(nproc)"

@@ -5,7 +5,7 @@
 #               run folder's files and the cluster flags (data_tests, flags_test, lrn_rows_test,
 #               layers_test, reference_gradient_test, util_test, schedule_test, resume_options_test,
 #               config_json_test, cluster_test,
-#               run_files_fuzz_regression_test)
+#               run_files_fuzz_regression_test, caffe_mapping_test, torch_state_dict_test)
 #   build-tsan  ALEXNET_SANITIZE=thread: the tests of the threaded code: the loader and the colour
 #               statistics' thread pool (ctest -R "Loader|ColorStats")
 # Both are configured with ALEXNET_TF=OFF as Debug builds (-O0 compiles in half the time of -O1;
@@ -52,7 +52,7 @@ run() {
   return "$rc"
 }
 
-ASAN_TARGETS="data_tests flags_test lrn_rows_test layers_test reference_gradient_test util_test schedule_test resume_options_test config_json_test cluster_test run_files_fuzz_regression_test caffe_mapping_test"
+ASAN_TARGETS="data_tests flags_test lrn_rows_test layers_test reference_gradient_test util_test schedule_test resume_options_test config_json_test cluster_test run_files_fuzz_regression_test caffe_mapping_test torch_state_dict_test"
 # Every run goes ahead even when an earlier one found something; the exit status says if any did.
 failed=()
 for r in "${RUNS[@]}"; do

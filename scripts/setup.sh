@@ -2,7 +2,8 @@
 # Installs everything the project needs, idempotently:
 #   - Debian packages (compiler, CMake, OpenCV, CLI11, nlohmann-json, gnuplot, GoogleTest,
 #     Google Benchmark, clang with libFuzzer for scripts/fuzz.sh, the Fashion-MNIST dataset
-#     package), with sudo when not root;
+#     package, libzip and Debian's PyTorch for the PyTorch readers and their tests), with sudo
+#     when not root;
 #   - a project-local virtual environment .venv with the pinned TensorFlow wheel, whose
 #     headers and shared libraries the C++ code is compiled and linked against.
 # Re-running it does nothing when everything is already there.
@@ -17,10 +18,11 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev
   libopencv-dev libjpeg62-turbo-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libcsv-dev
-  protobuf-compiler libprotobuf-dev libssl-dev
+  protobuf-compiler libprotobuf-dev libssl-dev libzip-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   gnuplot-nox
+  python3-torch python3-torchvision
   dataset-fashion-mnist
 )
 
