@@ -10,20 +10,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
-#include <tensorflow/core/platform/env.h>
-#include <tensorflow/core/util/tensor_bundle/tensor_bundle.h>
+#include <tensorflow/core/framework/tensor.h>
 
 #include "caffe/mapping.h"
 #include "data/color_stats.h"
 #include "model/layers.h"
 #include "model/tf_status.h"
 #include "train/config.h"
-#include "train/train_state.h"
+#include "train/imported_run.h"
 #include "util/files.h"
 #include "util/format.h"
 
@@ -34,57 +33,6 @@ namespace alexnet::caffe {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Removes the staging folder unless the import got to the end.
-class StagingFolder {
- public:
-  explicit StagingFolder(std::string dir) : dir_(std::move(dir)) {}
-  ~StagingFolder() {
-    if (!kept_) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-  void Keep() { kept_ = true; }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-  bool kept_ = false;
-};
-
-Result<std::string> Sha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(ErrnoCode(errno), path, "cannot open");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    EVP_DigestUpdate(ctx, buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(ctx, digest, &n);
-  EVP_MD_CTX_free(ctx);
-  if (in.bad()) return Status::Io(path, "read failed");
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
-
-// {"file": name, "bytes": size, "sha256": ...} of an input file (path as given in "path").
-Result<nlohmann::json> FileRecord(const std::string& path) {
-  std::error_code ec;
-  const auto bytes = fs::file_size(path, ec);
-  if (ec) return Status::Error(ErrnoCode(ec.value()), path, "cannot read: " + ec.message());
-  ALEXNET_ASSIGN_OR_RETURN(const std::string sha, Sha256(path));
-  return nlohmann::json{{"path", path}, {"file", fs::path(path).filename().string()}, {"bytes", bytes}, {"sha256", sha}};
-}
 
 // Runs the reader; its one-line error becomes ours. Returns its peak memory from its manifest.
 Status RunReader(const CaffeImportRequest& r, const std::string& reader, const std::string& out_dir) {
@@ -125,23 +73,6 @@ Status RunReader(const CaffeImportRequest& r, const std::string& reader, const s
   return Status::BadInput("", message);  // "<file>: <reason>", the file named by the reader
 }
 
-// Our parameter names and shapes, from the table (graph.cpp builds the same).
-std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedParameters(const std::vector<model::LayerShape>& shapes) {
-  std::vector<std::pair<std::string, std::vector<int64_t>>> p;
-  for (const model::LayerShape& s : shapes) {
-    const std::string name = s.spec.name;
-    if (s.spec.kind == model::LayerKind::kConv) {
-      p.push_back({name + "/weights", {s.spec.kernel, s.spec.kernel, s.in_c, s.out_c}});
-    } else if (s.spec.kind == model::LayerKind::kFullyConnected) {
-      p.push_back({name + "/weights", {int64_t(s.in_h) * s.in_w * s.in_c, s.out_c}});
-    } else {
-      continue;
-    }
-    p.push_back({name + "/biases", {s.out_c}});
-  }
-  return p;
-}
-
 Result<nlohmann::json> ReadManifest(const std::string& dir) {
   ALEXNET_ASSIGN_OR_RETURN(const std::string text, ReadFile(dir + "/manifest.json"));
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
@@ -157,32 +88,20 @@ Status ReadFloats(std::ifstream& in, const std::string& path, int64_t offset, in
   return Status::Ok();
 }
 
-// The checkpoint: every parameter, one at a time (the file's bytes are never all in memory).
-Status WriteCheckpoint(const std::string& reader_dir, const nlohmann::json& manifest,
-                       const model::ModelOptions& opts, const std::string& prefix, int64_t* parameters) {
-  ALEXNET_ASSIGN_OR_RETURN(const std::vector<model::LayerShape> shapes, model::ComputeLayerShapes(opts));
-  const auto expected = ExpectedParameters(shapes);
-  const nlohmann::json& given = manifest.at("parameters");
-  if (given.size() != expected.size()) return Status::Internal("the Caffe reader wrote the wrong number of parameters");
+// The reader's parameters, in the graph's order, one at a time from its file (the file's bytes
+// are never all in memory).
+train::ImportStaging::ParameterValue ReaderParameters(const std::string& reader_dir, const nlohmann::json& manifest,
+                                                      std::shared_ptr<std::ifstream> in, std::shared_ptr<std::size_t> next) {
   const std::string path = reader_dir + "/" + manifest.at("parameters_file").get<std::string>();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Internal(path + ": cannot open");
-  tensorflow::BundleWriter writer(tensorflow::Env::Default(), prefix);
-  ALEXNET_RETURN_IF_TF_ERROR(writer.status());
-  *parameters = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const auto& [name, shape] = expected[i];
-    if (given[i].at("name") != name || given[i].at("shape").get<std::vector<int64_t>>() != shape) {
-      return Status::Internal("the Caffe reader's " + given[i].at("name").get<std::string>() + " is not our " + name +
-                              " " + ShapeText(shape));
+  return [path, &manifest, in, next](const std::string& name, tensorflow::Tensor* t) -> Status {
+    const nlohmann::json& given = manifest.at("parameters");
+    if (*next >= given.size() || given[*next].at("name") != name ||
+        given[*next].at("shape").get<std::vector<int64_t>>() != std::vector<int64_t>(t->shape().dim_sizes().begin(), t->shape().dim_sizes().end())) {
+      return Status::Internal("the Caffe reader's parameters are not our " + name + " " + t->shape().DebugString());
     }
-    tensorflow::Tensor t(tensorflow::DT_FLOAT, tensorflow::TensorShape(shape));
-    ALEXNET_RETURN_IF_ERROR(
-        ReadFloats(in, path, given[i].at("offset").get<int64_t>(), t.NumElements(), t.flat<float>().data()));
-    ALEXNET_RETURN_IF_TF_ERROR(writer.Add(name, t));
-    *parameters += t.NumElements();
-  }
-  return model::FromTf(writer.Finish(), prefix);
+    if (!in->is_open()) in->open(path, std::ios::binary);
+    return ReadFloats(*in, path, given[(*next)++].at("offset").get<int64_t>(), t->NumElements(), t->flat<float>().data());
+  };
 }
 
 }  // namespace
@@ -193,26 +112,20 @@ Result<CaffeImportOutcome> ImportCaffe(const CaffeImportRequest& r, std::ostream
     return Status::BadInput("", "give the mean as either --mean-bgr B,G,R or --mean-file FILE");
   }
   std::error_code ec;
-  if (fs::exists(r.run_dir, ec)) {
-    return Status::BadInput(r.run_dir, "exists already; the import writes a new run folder (remove it or choose another --run)");
-  }
+  ALEXNET_ASSIGN_OR_RETURN(train::ImportStaging staging, train::ImportStaging::Begin(r.run_dir));
   // Every input, readable, before any work (and their records for config.json).
   nlohmann::json imported = {{"format", "caffe"}, {"command", "alexnet import caffe"}};
-  ALEXNET_ASSIGN_OR_RETURN(imported["prototxt"], FileRecord(r.prototxt));
-  ALEXNET_ASSIGN_OR_RETURN(imported["weights"], FileRecord(r.weights));
-  ALEXNET_ASSIGN_OR_RETURN(imported["labels"], FileRecord(r.labels));
+  ALEXNET_ASSIGN_OR_RETURN(imported["prototxt"], train::ImportedFileRecord(r.prototxt));
+  ALEXNET_ASSIGN_OR_RETURN(imported["weights"], train::ImportedFileRecord(r.weights));
+  ALEXNET_ASSIGN_OR_RETURN(imported["labels"], train::ImportedFileRecord(r.labels));
   if (!r.mean_file.empty()) {
-    ALEXNET_ASSIGN_OR_RETURN(imported["mean_file"], FileRecord(r.mean_file));
+    ALEXNET_ASSIGN_OR_RETURN(imported["mean_file"], train::ImportedFileRecord(r.mean_file));
   } else {
     imported["mean_bgr"] = *r.mean_bgr;
   }
   ALEXNET_ASSIGN_OR_RETURN(const std::string labels_text, ReadFile(r.labels));
   ALEXNET_ASSIGN_OR_RETURN(const std::vector<std::string> classes, ParseLabels(labels_text, r.labels));
 
-  const fs::path run = fs::path(r.run_dir);
-  if (run.has_parent_path()) ALEXNET_RETURN_IF_ERROR(MakeFolder(run.parent_path().string()));
-  StagingFolder staging(r.run_dir + ".importing");
-  fs::remove_all(staging.dir(), ec);  // left by an import that was killed
   const std::string reader_dir = staging.dir() + "/caffe";
   ALEXNET_RETURN_IF_ERROR(MakeFolder(reader_dir));
   std::string reader = r.reader;
@@ -273,24 +186,17 @@ Result<CaffeImportOutcome> ImportCaffe(const CaffeImportRequest& r, std::ostream
   }
   config.imported = imported;
 
-  const std::string best = staging.dir() + "/checkpoints/best";
-  ALEXNET_RETURN_IF_ERROR(MakeFolder(best));
   out << "writing the checkpoint ..." << std::endl;
-  ALEXNET_RETURN_IF_ERROR(WriteCheckpoint(reader_dir, manifest, config.model, best + "/model", &outcome.parameters));
-  train::TrainState state;
-  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(best + "/state.json", train::ToJson(state).dump(2) + "\n"));
-  ALEXNET_RETURN_IF_ERROR(data::SaveColorStats(stats, staging.dir() + "/color_stats.json"));
-  std::string names;
-  for (const std::string& c : classes) names += c + "\n";
-  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(staging.dir() + "/classes.txt", names));
+  {
+    auto in = std::make_shared<std::ifstream>();
+    ALEXNET_ASSIGN_OR_RETURN(outcome.parameters,
+                             staging.WriteCheckpoint(config.model, ReaderParameters(reader_dir, manifest, in,
+                                                                                    std::make_shared<std::size_t>(0))));
+  }
   fs::remove_all(reader_dir, ec);
   outcome.writer_peak_kib = PeakResidentKiB();
   config.imported["peak_memory_mib"] = {{"reader", outcome.reader_peak_kib / 1024}, {"writer", outcome.writer_peak_kib / 1024}};
-  ALEXNET_RETURN_IF_ERROR(WriteFileAtomic(staging.dir() + "/config.json", train::ToJson(config).dump(2) + "\n"));
-  fs::rename(staging.dir(), r.run_dir, ec);
-  if (ec) return Status::Io(r.run_dir, "cannot rename " + staging.dir() + " to it: " + ec.message());
-  staging.Keep();
-  if (run.has_parent_path()) ALEXNET_RETURN_IF_ERROR(SyncDirectory(run.parent_path().string()));
+  ALEXNET_RETURN_IF_ERROR(staging.Finish(config, classes, stats));
   outcome.num_classes = config.model.num_classes;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto mib = [](int64_t kib) { return std::to_string((kib + 512) / 1024) + " MiB"; };

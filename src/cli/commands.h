@@ -25,7 +25,7 @@ Command AddPredictCommand(CLI::App* app);
 Command AddExportCommand(CLI::App* app);
 
 // import_command.cpp: weights trained elsewhere as a run folder.
-Command AddImportCommand(CLI::App* app);  // `import caffe`
+std::vector<Command> AddImportCommands(CLI::App* app);  // `import caffe`, `import torchvision`
 
 // data_commands.cpp: the input pipeline alone.
 Command AddBenchInputCommand(CLI::App* app);

@@ -94,6 +94,14 @@ void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o) {
 }
 
 void AddModelOptions(CLI::App* cmd, model::ModelOptions* o) {
+  AddEnumOption(cmd, "--architecture", &o->architecture, model::kArchitectureNames,
+                "the table: alexnet (the seed's, the paper's network) or torchvision (torchvision's one-GPU "
+                "variant: 64-192-384-256-256 filters, no LRN, input 224 unless --input-size)");
+  // Once the values are set: the table's own input size unless one was given.
+  cmd->parse_complete_callback([cmd, o] {
+    const CLI::Option* size = cmd->get_option_no_throw("--input-size");
+    if (size == nullptr || size->count() == 0) o->input_size = model::DefaultInputSize(o->architecture);
+  });
   cmd->add_option("--dropout", o->dropout_rate, "dropout rate on fc6/fc7 (0 = off)")
       ->check(CLI::Range(0.0f, 0.95f))->capture_default_str();
   cmd->add_flag("--lrn,!--no-lrn", o->lrn, "local response normalisation after conv1/conv2 (default: on)");
@@ -126,7 +134,7 @@ std::string ModelFromRunConflict(const CLI::App& cmd) {
   const CLI::Option* run = cmd.get_option_no_throw("--run");
   if (run == nullptr || run->count() == 0) return "";
   for (const std::string& name : GivenOptions(cmd)) {
-    for (const char* model_flag : {"--classes", "--input-size", "--dropout", "--lrn", "--activation", "--pool", "--init", "--seed"}) {
+    for (const char* model_flag : {"--architecture", "--classes", "--input-size", "--dropout", "--lrn", "--activation", "--pool", "--init", "--seed"}) {
       if (name == model_flag) return name + " describes the model, which --run takes from the run's config.json";
     }
   }

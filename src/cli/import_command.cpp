@@ -5,12 +5,36 @@
 
 #include "caffe/import_run.h"
 #include "cli/commands.h"
+#include "torch/import_torchvision.h"
 
 namespace alexnet::cli {
 
-Command AddImportCommand(CLI::App* app) {
-  auto* import = app->add_subcommand("import", "weights trained elsewhere as a run folder (Caffe's bvlc_alexnet)");
+Command AddImportCaffeCommand(CLI::App* import);
+
+namespace {
+
+Command AddImportTorchvisionCommand(CLI::App* import) {
+  auto* cmd = import->add_subcommand("torchvision", "torchvision's AlexNet (a state_dict: .pth or .safetensors) as a run "
+                                                   "folder of the torchvision table");
+  auto r = std::make_shared<torch::TorchvisionImportRequest>();
+  cmd->add_option("--weights", r->weights,
+                  "the state_dict: torch.save's file (zip or the older format, e.g. alexnet-owt-7be5be79.pth) or .safetensors")
+      ->required()->check(CLI::ExistingFile);
+  cmd->add_option("--labels", r->labels, "class names, one a line (imagenet_classes.txt)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--run", r->run_dir, "the run folder to create")->required();
+  return {cmd, [r](const CommandLine&) { return torch::ImportTorchvision(*r, std::cout).status(); }, "import torchvision"};
+}
+
+}  // namespace
+
+std::vector<Command> AddImportCommands(CLI::App* app) {
+  auto* import = app->add_subcommand("import", "weights trained elsewhere as a run folder (Caffe's, torchvision's AlexNet)");
   import->require_subcommand(1);
+  std::vector<Command> commands = {AddImportCaffeCommand(import), AddImportTorchvisionCommand(import)};
+  return commands;
+}
+
+Command AddImportCaffeCommand(CLI::App* import) {
   auto* cmd = import->add_subcommand("caffe", "Caffe's AlexNet (deploy.prototxt + .caffemodel) as a run folder");
   auto r = std::make_shared<caffe::CaffeImportRequest>();
   auto mean = std::make_shared<std::vector<float>>();

@@ -4,7 +4,7 @@
 //   eval         top-1/top-5 error (centre crop, ten-crop), per-class accuracy, confusion
 //   predict      top-5 classes of image files or folders
 //   export       frozen inference graph (.pb)
-//   import caffe Caffe's bvlc_alexnet as a run folder
+//   import       Caffe's bvlc_alexnet or torchvision's AlexNet as a run folder
 //   bench-input  throughput of the input pipeline
 //   extract      dataset images as PNG files
 //   train-step   SGD steps on one random batch (a smoke test of the training graph)
@@ -35,10 +35,10 @@ int main(int argc, char** argv) {
   namespace cli = alexnet::cli;
   std::vector<cli::Command> commands = {
       cli::AddSummaryCommand(&app),     cli::AddTrainCommand(&app),   cli::AddEvalCommand(&app),
-      cli::AddPredictCommand(&app),     cli::AddExportCommand(&app),  cli::AddImportCommand(&app),
-      cli::AddBenchInputCommand(&app),
+      cli::AddPredictCommand(&app),     cli::AddExportCommand(&app),  cli::AddBenchInputCommand(&app),
       cli::AddExtractCommand(&app),     cli::AddTrainStepCommand(&app), cli::AddTimeCommand(&app),
       cli::AddGradCheckCommand(&app),   cli::AddInspectCommand(&app),   cli::AddFiltersCommand(&app)};
+  for (cli::Command& c : cli::AddImportCommands(&app)) commands.push_back(std::move(c));
   for (cli::Command& c : cli::AddExperimentCommands(&app)) commands.push_back(std::move(c));
   try {
     app.parse(argc, argv);

@@ -25,6 +25,14 @@ const char* LrnKernelName(LrnKernel kernel) { return NameIn(kLrnKernelNames, ker
 
 const char* InitName(Init init) { return NameIn(kInitNames, init); }
 
+const char* ArchitectureName(Architecture a) { return NameIn(kArchitectureNames, a); }
+
+const std::vector<LayerSpec>& TableOf(Architecture a) {
+  return a == Architecture::kTorchvision ? TorchvisionLayers() : AlexNetLayers();
+}
+
+int DefaultInputSize(Architecture a) { return a == Architecture::kTorchvision ? 224 : 227; }
+
 const char* ActivationName(Activation a) { return a == Activation::kNone ? "none" : NameIn(kActivationNames, a); }
 
 const char* ActivationLabel(Activation a) {
@@ -88,7 +96,7 @@ bool IsTrained(const std::string& parameter, const std::vector<std::string>& tra
 
 std::vector<LayerSpec> AlexNetLayers(const ModelOptions& opts) {
   std::vector<LayerSpec> layers;
-  for (LayerSpec spec : AlexNetLayers()) {
+  for (LayerSpec spec : TableOf(opts.architecture)) {
     if (spec.kind == LayerKind::kLrn && !opts.lrn) continue;
     if (spec.activation != Activation::kNone) spec.activation = opts.activation;
     if (spec.kind == LayerKind::kMaxPool) {
@@ -169,6 +177,13 @@ Result<std::vector<LayerShape>> ComputeLayerShapes(const ModelOptions& opts) {
           << " would get a " << h << " x " << w << " input and produce nothing; the smallest input"
           << " size is " << MinimumInputSize(opts);
       return Status::BadInput("", msg.str());
+    }
+    if (opts.architecture == Architecture::kTorchvision && spec.kind == LayerKind::kFullyConnected && out.back().spec.kind == LayerKind::kMaxPool &&
+        (h != 6 || w != 6)) {
+      return Status::BadInput("", "input size " + std::to_string(opts.input_size) + ": torchvision's AlexNet averages pool5's " +
+                                      std::to_string(h) + " x " + std::to_string(w) +
+                                      " maps to 6 x 6 (adaptive average pooling), which this table has only where it is the "
+                                      "identity: pool5 of 6 x 6, inputs 223 to 254 (224 is torchvision's)");
     }
     s.activation_bytes = ActivationBytes(int64_t(s.out_h) * s.out_w * s.out_c);
     out.push_back(s);

@@ -58,6 +58,40 @@ inline const std::vector<LayerSpec>& AlexNetLayers() {
   return kLayers;
 }
 
+// torchvision's AlexNet (torchvision.models.alexnet), the one-GPU variant of Krizhevsky's "One
+// weird trick for parallelizing convolutional neural networks" (2014) that most "pretrained
+// AlexNet" means today: 64-192-384-256-256 filters, conv1 padded by 2, no LRN, dropout before fc6
+// and fc7 (here: after pool5 and after fc6's ReLU, the same places), input 224 x 224. Its
+// adaptive 6 x 6 average pooling before fc6 is the identity when pool5 is 6 x 6 (inputs 223 to
+// 254); ComputeLayerShapes refuses other sizes. 61,100,840 parameters for 1,000 classes.
+inline const std::vector<LayerSpec>& TorchvisionLayers() {
+  using K = LayerKind;
+  constexpr Activation R = Activation::kRelu, N = Activation::kNone;
+  static const std::vector<LayerSpec> kLayers = {
+      // name    kind                 k   s  pad  out   act  drop   bias1
+      {"conv1", K::kConv,           11, 4, 2,   64,   R,   false, false},
+      {"pool1", K::kMaxPool,         3, 2, 0,    0,   N,   false, false},
+      {"conv2", K::kConv,            5, 1, 2,  192,   R,   false, false},
+      {"pool2", K::kMaxPool,         3, 2, 0,    0,   N,   false, false},
+      {"conv3", K::kConv,            3, 1, 1,  384,   R,   false, false},
+      {"conv4", K::kConv,            3, 1, 1,  256,   R,   false, false},
+      {"conv5", K::kConv,            3, 1, 1,  256,   R,   false, false},
+      {"pool5", K::kMaxPool,         3, 2, 0,    0,   N,   true,  false},
+      {"fc6",   K::kFullyConnected,  0, 0, 0, 4096,   R,   true,  false},
+      {"fc7",   K::kFullyConnected,  0, 0, 0, 4096,   R,   false, false},
+      {"fc8",   K::kFullyConnected,  0, 0, 0,    0,   N,   false, false},
+  };
+  return kLayers;
+}
+
+// Which table a model is built from: the seed's (the paper's network) or torchvision's.
+enum class Architecture { kAlexNet, kTorchvision };
+inline constexpr EnumNames<Architecture, 2> kArchitectureNames = {
+    {{Architecture::kAlexNet, "alexnet"}, {Architecture::kTorchvision, "torchvision"}}};
+const char* ArchitectureName(Architecture a);  // "alexnet", "torchvision"
+const std::vector<LayerSpec>& TableOf(Architecture a);
+int DefaultInputSize(Architecture a);  // 227, 224
+
 // LRN constants of the paper in TensorFlow's parametrisation: b = a / (k + alpha*sum a^2)^beta
 // over 2*depth_radius+1 = 5 channels. TF does not divide alpha by n (Caffe and PyTorch do).
 struct LrnParams {
@@ -87,6 +121,7 @@ inline constexpr EnumNames<LrnKernel, 2> kLrnKernelNames = {
 const char* LrnKernelName(LrnKernel kernel);  // "alexnet", "tensorflow"
 
 struct ModelOptions {
+  Architecture architecture = Architecture::kAlexNet;  // the table: the seed's or torchvision's
   int num_classes = 1000;
   int input_size = 227;       // square input, H = W
   bool lrn = true;            // LRN after conv1/conv2
@@ -114,7 +149,7 @@ struct ModelOptions {
   LrnKernel lrn_kernel = LrnKernel::kOwn;
 };
 
-// The table this model uses: the seed's rows with opts' variants applied (activation, pooling
+// The table this model uses (opts.architecture's): its rows with opts' variants applied (activation, pooling
 // window and stride) and the LRN rows left out when opts.lrn is off.
 std::vector<LayerSpec> AlexNetLayers(const ModelOptions& opts);
 

@@ -158,9 +158,9 @@ void PrintWrapped(std::ostream& os, const std::string& first_prefix, const std::
 
 void PrintSummary(const Summary& s, std::ostream& os) {
   const int width = 116;
-  os << "AlexNet: input " << s.options.input_size << " x " << s.options.input_size << " x 3, "
+  os << (s.options.architecture == Architecture::kTorchvision ? "torchvision's AlexNet" : "AlexNet") << ": input " << s.options.input_size << " x " << s.options.input_size << " x 3, "
      << s.options.num_classes << " classes, " << ActivationLabel(s.options.activation) << ", LRN "
-     << (s.options.lrn ? "on" : "off") << ", max pooling " << PoolText(s.options) << ", dropout "
+     << (s.options.lrn && s.options.architecture == Architecture::kAlexNet ? "on" : "off") << ", max pooling " << PoolText(s.options) << ", dropout "
      << s.options.dropout_rate << "  (shapes from TensorFlow shape inference)\n";
   os << std::left << std::setw(7) << "layer" << std::setw(9) << "kind" << std::setw(16) << "kernel/stride"
      << std::setw(16) << "output (HxWxC)" << std::right << std::setw(13) << "params" << std::setw(16)

@@ -34,11 +34,13 @@ ALEXNET_JSON_ENUM(Init, kInitNames)
 ALEXNET_JSON_ENUM(Precision, kPrecisionNames)
 // An unknown "activation" is refused by TrainConfigFromJson before it gets here.
 ALEXNET_JSON_ENUM(Activation, kActivationNames)
+// A config.json from before the second table has no "architecture": the seed's.
+ALEXNET_JSON_ENUM(Architecture, kArchitectureNames)
 // activation, pool_kernel and pool_stride came with the design-claim experiments: a config.json
 // from before has none of them and reads as the paper's ReLU and 3/2 pooling.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, num_classes, input_size, lrn, dropout_rate, init,
                                                 init_stddev, input_stddev, standardize_input, seed, precision,
-                                                activation, pool_kernel, pool_stride)
+                                                activation, pool_kernel, pool_stride, architecture)
 
 }  // namespace alexnet::model
 
@@ -55,12 +57,18 @@ const std::pair<const char*, std::vector<const char*>> kRequiredKeys[] = {
 
 // The model's nonlinearity, if given, must be one the graph builds: nlohmann would read an
 // unknown string as "relu" and a run would silently train another network than it says.
+template <typename E, std::size_t N>
+Status CheckEnumField(const nlohmann::json& model, const char* key, const EnumNames<E, N>& names) {
+  if (!model.contains(key)) return Status::Ok();
+  const nlohmann::json& a = model.at(key);
+  if (a.is_string() && ValueIn(names, a.get<std::string>())) return Status::Ok();
+  return Status::BadInput("", std::string("\"model.") + key + "\" must be one of " + Choices(names) + ", not " + a.dump());
+}
+
 Status CheckActivation(const nlohmann::json& model) {
-  if (!model.contains("activation")) return Status::Ok();
-  const nlohmann::json& a = model.at("activation");
-  if (a.is_string() && ValueIn(model::kActivationNames, a.get<std::string>())) return Status::Ok();
-  return Status::BadInput("", "\"model.activation\" must be one of " + Choices(model::kActivationNames) + ", not " +
-                               a.dump());
+  ALEXNET_RETURN_IF_ERROR(CheckEnumField(model, "activation", model::kActivationNames));
+  // Likewise the table: an unknown one would read as the seed's.
+  return CheckEnumField(model, "architecture", model::kArchitectureNames);
 }
 
 // Every name in "fine_tune.train_layers" must be a layer with parameters: an unknown one would
