@@ -47,6 +47,39 @@ void ExpectFields(const std::vector<LayerShape>& shapes, const std::vector<Expec
 }
 
 // rf_out = rf_in + (k - 1) * jump_in, jump_out = jump_in * stride, from rf 1 and jump 1 at the input.
+// torchvision's AlexNet, counted by hand from torchvision.models.alexnet: 61,100,840 parameters.
+TEST(TorchvisionTable, ParametersAndShapesAt224) {
+  ModelOptions o;
+  o.architecture = Architecture::kTorchvision;
+  o.input_size = DefaultInputSize(o.architecture);
+  EXPECT_EQ(o.input_size, 224);
+  const Result<std::vector<LayerShape>> shapes = ComputeLayerShapes(o);
+  ASSERT_TRUE(shapes.ok()) << shapes.status().message();
+  int64_t params = 0;
+  std::vector<std::string> names;
+  for (const LayerShape& s : *shapes) {
+    params += s.params;
+    names.push_back(s.spec.name);
+  }
+  EXPECT_EQ(params, 23296 + 307392 + 663936 + 884992 + 590080 + 37752832 + 16781312 + 4097000);
+  EXPECT_EQ(params, 61100840);
+  EXPECT_EQ(names, (std::vector<std::string>{"conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8"}));
+  EXPECT_EQ(shapes->front().out_h, 55);  // (224 + 2 * 2 - 11) / 4 + 1
+  EXPECT_EQ((*shapes)[7].out_h, 6);      // pool5: torchvision's adaptive 6 x 6 pooling is the identity
+  // Dropout where torchvision has it: before fc6 (after pool5) and before fc7 (after fc6).
+  EXPECT_TRUE((*shapes)[7].spec.dropout);
+  EXPECT_TRUE((*shapes)[8].spec.dropout);
+  EXPECT_FALSE((*shapes)[9].spec.dropout);
+  for (const int size : {223, 254}) {
+    o.input_size = size;
+    EXPECT_TRUE(ComputeLayerShapes(o).ok()) << size;
+  }
+  for (const int size : {222, 255, 99}) {
+    o.input_size = size;
+    EXPECT_FALSE(ComputeLayerShapes(o).ok()) << size;  // pool5 not 6 x 6: the adaptive pooling is not the identity
+  }
+}
+
 TEST(ReceptiveField, ThePapersNetworkAt227) {
   ExpectFields(Shapes(ModelOptions{}),
                {

@@ -113,6 +113,7 @@ TEST(ConfigJson, WritesTheSameKeysAndValuesAsTheEarlierCode) {
   expected["model"]["activation"] = "relu";
   expected["model"]["pool_kernel"] = 3;
   expected["model"]["pool_stride"] = 2;
+  expected["model"]["architecture"] = "alexnet";  // a run from before the second table: the seed's
   EXPECT_EQ(ToJson(*c), expected) << ToJson(*c).dump(2);
 }
 
@@ -121,7 +122,9 @@ TEST(ConfigJson, ModelVariantsAreSavedAndReadBack) {
   c.model.activation = model::Activation::kTanh;
   c.model.pool_kernel = 2;
   c.model.pool_stride = 2;
+  c.model.architecture = model::Architecture::kTorchvision;
   const nlohmann::json j = ToJson(c);
+  EXPECT_EQ(j["model"]["architecture"], "torchvision");
   EXPECT_EQ(j["model"]["activation"], "tanh");
   EXPECT_EQ(j["model"]["pool_kernel"], 2);
   const Result<TrainConfig> back = TrainConfigFromJson(j);
@@ -129,6 +132,7 @@ TEST(ConfigJson, ModelVariantsAreSavedAndReadBack) {
   EXPECT_EQ(back->model.activation, model::Activation::kTanh);
   EXPECT_EQ(back->model.pool_kernel, 2);
   EXPECT_EQ(back->model.pool_stride, 2);
+  EXPECT_EQ(back->model.architecture, model::Architecture::kTorchvision);
 }
 
 // nlohmann reads an unknown enum string as the first entry; a run must not silently train ReLUs
@@ -139,6 +143,11 @@ TEST(ConfigJson, AnUnknownActivationOrAFloatPoolIsRefused) {
   Result<TrainConfig> c = TrainConfigFromJson(j);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().reason().find("sigmoid"), std::string::npos) << c.status().reason();
+  j = ToJson(TrainConfig{});
+  j["model"]["architecture"] = "vgg";
+  c = TrainConfigFromJson(j);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().reason().find("vgg"), std::string::npos) << c.status().reason();
   j = ToJson(TrainConfig{});
   j["model"]["pool_kernel"] = 1e300;
   c = TrainConfigFromJson(j);
