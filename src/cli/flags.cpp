@@ -50,6 +50,19 @@ CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vecto
       ->default_str(train::SplitName(*split));
 }
 
+CLI::Option* AddArchitectureOption(CLI::App* cmd, model::ModelOptions* o, const std::string& prefix) {
+  CLI::Option* option = AddEnumOption(
+      cmd, "--architecture", &o->architecture, model::kArchitectureNames,
+      prefix + "the table: alexnet (the seed's, the paper's network) or torchvision (torchvision's one-GPU variant: "
+               "64-192-384-256-256 filters, no LRN, input 224 unless --input-size)");
+  // Once the values are set: the table's own input size unless one was given.
+  cmd->parse_complete_callback([cmd, o] {
+    const CLI::Option* size = cmd->get_option_no_throw("--input-size");
+    if (size == nullptr || size->count() == 0) o->input_size = model::DefaultInputSize(o->architecture);
+  });
+  return option;
+}
+
 CLI::Option* AddActivationOption(CLI::App* cmd, model::Activation* activation) {
   return AddEnumOption(cmd, "--activation", activation, model::kActivationNames,
                        "nonlinearity after conv1-conv5, fc6, fc7: relu (the paper's) or tanh");
@@ -94,14 +107,7 @@ void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o) {
 }
 
 void AddModelOptions(CLI::App* cmd, model::ModelOptions* o) {
-  AddEnumOption(cmd, "--architecture", &o->architecture, model::kArchitectureNames,
-                "the table: alexnet (the seed's, the paper's network) or torchvision (torchvision's one-GPU "
-                "variant: 64-192-384-256-256 filters, no LRN, input 224 unless --input-size)");
-  // Once the values are set: the table's own input size unless one was given.
-  cmd->parse_complete_callback([cmd, o] {
-    const CLI::Option* size = cmd->get_option_no_throw("--input-size");
-    if (size == nullptr || size->count() == 0) o->input_size = model::DefaultInputSize(o->architecture);
-  });
+  AddArchitectureOption(cmd, o, "");
   cmd->add_option("--dropout", o->dropout_rate, "dropout rate on fc6/fc7 (0 = off)")
       ->check(CLI::Range(0.0f, 0.95f))->capture_default_str();
   cmd->add_flag("--lrn,!--no-lrn", o->lrn, "local response normalisation after conv1/conv2 (default: on)");

@@ -20,6 +20,9 @@ void AddShapeOptions(CLI::App* cmd, model::ModelOptions* o);
 void AddModelOptions(CLI::App* cmd, model::ModelOptions* o);
 // --activation relu|tanh: the nonlinearity of conv1-conv5, fc6 and fc7.
 CLI::Option* AddActivationOption(CLI::App* cmd, model::Activation* activation);
+// --architecture alexnet|torchvision into o->architecture; the input size becomes the table's own
+// (227, 224) unless --input-size is given. `prefix` starts the help text.
+CLI::Option* AddArchitectureOption(CLI::App* cmd, model::ModelOptions* o, const std::string& prefix);
 // --pool K/S: window and stride of pool1, pool2 and pool5 (the paper's 3/2 overlaps; 2/2 does not).
 CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o);
 // --data, --list, --fashion-dir, --resize, --crop.

@@ -253,6 +253,7 @@ Command AddInspectCommand(CLI::App* app) {
   i->add_option("--input-size", p->untrained_model.input_size, "with --untrained: input height = width")
       ->check(CLI::PositiveNumber)->capture_default_str();
   AddInitOption(i, &p->untrained_model.init, "with --untrained: paper (N(0, 0.01), biases 1/0) or he");
+  AddArchitectureOption(i, &p->untrained_model, "with --untrained: ");
   i->add_option("--seed", p->untrained_model.seed, "with --untrained: initialisation seed")->capture_default_str();
   i->add_option("--grid-width", p->grid_width, "feature-map grids are upscaled to about this width")
       ->check(CLI::Range(100, 8000))->capture_default_str();
