@@ -170,6 +170,8 @@ Command AddTrainCommand(CLI::App* app) {
   });
   return {cmd, [cmd, c, resume, cluster](const CommandLine& line) -> Status {
             if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();
+            // The table's own input unless --crop says otherwise (torchvision's: 224).
+            if (cmd->get_option("--crop")->count() == 0) c->data.crop = model::DefaultInputSize(c->model.architecture);
             if (cluster->local_option->count() > 0) {
               if (c->fine_tune.used()) {
                 return Status::BadInput("", "--init-from and --train-layers are not supported with --local-workers "

@@ -28,6 +28,9 @@ std::string OnOff(bool on) { return on ? "on" : "off"; }
 
 const std::vector<Convention>& Conventions() {
   static const std::vector<Convention> kConventions = {
+      {"--architecture", "--architecture",
+       [](const TrainConfig& c) { return std::string("the ") + model::ArchitectureName(c.model.architecture) + " table"; },
+       [](const TrainConfig& f, TrainConfig& t) { t.model.architecture = f.model.architecture; }},
       {"--resize", "--resize", [](const TrainConfig& c) { return "resize " + std::to_string(c.data.resize); },
        [](const TrainConfig& f, TrainConfig& t) { t.data.resize = f.data.resize; }},
       {"--crop", "--crop", [](const TrainConfig& c) { return "input (crop) " + std::to_string(c.data.crop); },

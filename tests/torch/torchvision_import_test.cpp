@@ -193,6 +193,28 @@ TEST_F(TorchvisionImport, EveryFileFormatGivesTheSameRun) {
   EXPECT_NE(summary.output.find("61,100,840"), std::string::npos) << summary.output;
 }
 
+// Fine-tuning from the import keeps torchvision's table and its 224 input.
+TEST_F(TorchvisionImport, FineTuningKeepsTheTorchvisionTable) {
+  for (int c = 0; c < 2; ++c) {
+    fs::create_directories(dir_ / "mine" / ("class" + std::to_string(c)));
+    for (int i = 0; i < 4; ++i) {
+      fs::copy_file(Files() / "images" / ("photo_" + std::to_string(c) + ".png"),
+                    dir_ / "mine" / ("class" + std::to_string(c)) / ("p" + std::to_string(i) + ".png"));
+    }
+  }
+  const Ran tuned = Shell(std::string(ALEXNET_BIN) + " train --data " + Q(dir_ / "mine") + " --init-from " +
+                          Q(RunDir(kFormats[0])) + " --train-layers fc8 --epochs 1 --batch 4 --val-fraction 0.25 --run " +
+                          Q(dir_ / "runs" / "mine"));
+  ASSERT_EQ(tuned.exit, 0) << tuned.output;
+  EXPECT_NE(tuned.output.find("input 224 x 224"), std::string::npos) << tuned.output;
+  // 61,100,840 - fc8's 4,097,000 + 4,096 x 2 + 2
+  EXPECT_NE(tuned.output.find("57,012,034 parameters"), std::string::npos) << tuned.output;
+  const Ran other = Shell(std::string(ALEXNET_BIN) + " train --data " + Q(dir_ / "mine") + " --init-from " +
+                          Q(RunDir(kFormats[0])) + " --architecture alexnet --epochs 1 --run " + Q(dir_ / "runs" / "other_table"));
+  EXPECT_EQ(other.exit, 1) << other.output;
+  EXPECT_NE(other.output.find("torchvision table"), std::string::npos) << other.output;
+}
+
 TEST_F(TorchvisionImport, RefusesOtherNetworksAndDamagedFiles) {
   // A state_dict of another network: a name torchvision's AlexNet has not, and a shape it has not.
   const fs::path other = dir_ / "other.pth", wide = dir_ / "wide.pth";
