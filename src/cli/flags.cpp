@@ -55,10 +55,11 @@ CLI::Option* AddArchitectureOption(CLI::App* cmd, model::ModelOptions* o, const 
       cmd, "--architecture", &o->architecture, model::kArchitectureNames,
       prefix + "the table: alexnet (the seed's, the paper's network) or torchvision (torchvision's one-GPU variant: "
                "64-192-384-256-256 filters, no LRN, input 224 unless --input-size)");
-  // Once the values are set: the table's own input size unless one was given.
-  cmd->parse_complete_callback([cmd, o] {
+  // Once the values are set: a table given gets its own input size unless one was given (a
+  // command's own default, e.g. gradcheck's 67, stays when --architecture is not given).
+  cmd->parse_complete_callback([cmd, o, option] {
     const CLI::Option* size = cmd->get_option_no_throw("--input-size");
-    if (size == nullptr || size->count() == 0) o->input_size = model::DefaultInputSize(o->architecture);
+    if (option->count() > 0 && (size == nullptr || size->count() == 0)) o->input_size = model::DefaultInputSize(o->architecture);
   });
   return option;
 }
