@@ -95,8 +95,9 @@ train::ImportStaging::ParameterValue ReaderParameters(const std::string& reader_
   const std::string path = reader_dir + "/" + manifest.at("parameters_file").get<std::string>();
   return [path, &manifest, in, next](const std::string& name, tensorflow::Tensor* t) -> Status {
     const nlohmann::json& given = manifest.at("parameters");
+    const auto dims = t->shape().dim_sizes();  // one object: begin and end of the same vector
     if (*next >= given.size() || given[*next].at("name") != name ||
-        given[*next].at("shape").get<std::vector<int64_t>>() != std::vector<int64_t>(t->shape().dim_sizes().begin(), t->shape().dim_sizes().end())) {
+        given[*next].at("shape").get<std::vector<int64_t>>() != std::vector<int64_t>(dims.begin(), dims.end())) {
       return Status::Internal("the Caffe reader's parameters are not our " + name + " " + t->shape().DebugString());
     }
     if (!in->is_open()) in->open(path, std::ios::binary);
