@@ -89,10 +89,11 @@ Status ReadFloats(std::ifstream& in, const std::string& path, int64_t offset, in
 }
 
 // The reader's parameters, in the graph's order, one at a time from its file (the file's bytes
-// are never all in memory).
-train::ImportStaging::ParameterValue ReaderParameters(const std::string& reader_dir, const nlohmann::json& manifest,
-                                                      std::shared_ptr<std::ifstream> in, std::shared_ptr<std::size_t> next) {
+// are never all in memory). `manifest` must outlive the function returned.
+train::ImportStaging::ParameterValue ReaderParameters(const std::string& reader_dir, const nlohmann::json& manifest) {
   const std::string path = reader_dir + "/" + manifest.at("parameters_file").get<std::string>();
+  auto in = std::make_shared<std::ifstream>();  // shared: std::function copies its target
+  auto next = std::make_shared<std::size_t>(0);
   return [path, &manifest, in, next](const std::string& name, tensorflow::Tensor* t) -> Status {
     const nlohmann::json& given = manifest.at("parameters");
     const auto dims = t->shape().dim_sizes();  // one object: begin and end of the same vector
@@ -188,12 +189,8 @@ Result<CaffeImportOutcome> ImportCaffe(const CaffeImportRequest& r, std::ostream
   config.imported = imported;
 
   out << "writing the checkpoint ..." << std::endl;
-  {
-    auto in = std::make_shared<std::ifstream>();
-    ALEXNET_ASSIGN_OR_RETURN(outcome.parameters,
-                             staging.WriteCheckpoint(config.model, ReaderParameters(reader_dir, manifest, in,
-                                                                                    std::make_shared<std::size_t>(0))));
-  }
+  ALEXNET_ASSIGN_OR_RETURN(outcome.parameters,
+                           staging.WriteCheckpoint(config.model, ReaderParameters(reader_dir, manifest)));
   fs::remove_all(reader_dir, ec);
   outcome.writer_peak_kib = PeakResidentKiB();
   config.imported["peak_memory_mib"] = {{"reader", outcome.reader_peak_kib / 1024}, {"writer", outcome.writer_peak_kib / 1024}};
