@@ -178,6 +178,21 @@ void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint)
   cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");
 }
 
+std::function<std::string()> AddRunOrModelOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint,
+                                                  std::string* model_dir) {
+  auto* run = cmd->add_option("--run", *run_dir, "run folder written by train");
+  auto* ckpt = cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  cmd->add_option("--model", *model_dir,
+                  "a SavedModel folder written by `export --format saved_model` instead of a run (its classes and "
+                  "preprocessing come from inside it)")
+      ->excludes(run)
+      ->excludes(ckpt);
+  return [run, model_dir] {
+    return run->count() == 0 && model_dir->empty() ? std::string("give either --run RUN_DIR or --model SAVED_MODEL_DIR")
+                                                   : std::string();
+  };
+}
+
 std::vector<std::string> GivenOptions(const CLI::App& cmd) {
   std::vector<std::string> given;
   for (const CLI::Option* o : cmd.get_options()) {

@@ -1,6 +1,7 @@
 // Flags shared by several subcommands of `alexnet`, each registered in one place.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vecto
 CLI::Option* AddTrainLayersOption(CLI::App* cmd, std::vector<std::string>* layers, const std::string& help);
 // --run and --checkpoint of the commands that read a trained run.
 void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint);
+// --run and --checkpoint, or --model (a SavedModel) instead; returns the usage check "one of them".
+std::function<std::string()> AddRunOrModelOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint,
+                                                  std::string* model_dir);
 
 // The names of the options given on `cmd`'s command line, in the order it declares them (what
 // train::TrainOverrides reads: which of them a resumed run may change is train/resume_options.h's).

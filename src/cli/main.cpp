@@ -3,7 +3,7 @@
 //   train        train on an image folder or Fashion-MNIST (paper recipe), resumable
 //   eval         top-1/top-5 error (centre crop, ten-crop), per-class accuracy, confusion
 //   predict      top-5 classes of image files or folders
-//   export       frozen inference graph (.pb)
+//   export       frozen inference graph (.pb) or SavedModel
 //   import       Caffe's bvlc_alexnet or torchvision's AlexNet as a run folder
 //   bench-input  throughput of the input pipeline
 //   extract      dataset images as PNG files

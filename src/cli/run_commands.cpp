@@ -6,13 +6,14 @@
 #include "cli/flags.h"
 #include "cli/validators.h"
 #include "train/commands.h"
+#include "train/saved_model.h"
 
 namespace alexnet::cli {
 
 Command AddEvalCommand(CLI::App* app) {
   auto* cmd = app->add_subcommand("eval", "top-1/top-5 error, per-class accuracy, confusion matrix");
   auto r = std::make_shared<train::EvalRequest>();
-  AddRunOptions(cmd, &r->run_dir, &r->checkpoint);
+  auto usage = AddRunOrModelOptions(cmd, &r->run_dir, &r->checkpoint, &r->model_dir);
   AddSplitOption(cmd, &r->split, {train::Split::kTest, train::Split::kVal, train::Split::kTrain},
                  "test (Fashion-MNIST's 10,000), val (the run's validation split) or train (the images the "
                  "run trained on, measured like validation: is it overfitting?)");
@@ -24,7 +25,8 @@ Command AddEvalCommand(CLI::App* app) {
   cmd->add_option("--batch", r->batch, "crops per forward pass (ten-crop: batch/10 images x 10 crops)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--workers", r->workers, "input pipeline threads")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--output", r->out_dir, "folder for the CSV files (default <run>/eval-<split>, <run>/eval-images)");
+  cmd->add_option("--output", r->out_dir,
+                  "folder for the CSV files (default <run>/eval-<split>, <run>/eval-images; with --model ./eval-*)");
   auto* data = cmd->add_option("--data", r->data,
                                "evaluate every image of this folder root/<class>/<image> instead of a split "
                                "(classes: the run's; an imported run has no split of its own)");
@@ -34,17 +36,19 @@ Command AddEvalCommand(CLI::App* app) {
       ->excludes(data);
   auto precision = std::make_shared<model::Precision>();
   auto* given = AddPrecisionOption(cmd, precision.get(), "fp32 or bf16 (default: the run's)");
-  return {cmd, [r, precision, given](const CommandLine&) {
+  return {cmd,
+          [r, precision, given](const CommandLine&) {
             if (given->count() > 0) r->session.precision = *precision;
             return train::EvaluateRun(*r, std::cout).status();
-          }};
+          },
+          "", usage};
 }
 
 Command AddPredictCommand(CLI::App* app) {
   auto* cmd = app->add_subcommand("predict", "top classes of image files or folders");
   auto r = std::make_shared<train::PredictRequest>();
   auto json = std::make_shared<bool>(false);
-  AddRunOptions(cmd, &r->run_dir, &r->checkpoint);
+  auto usage = AddRunOrModelOptions(cmd, &r->run_dir, &r->checkpoint, &r->model_dir);
   cmd->add_option("inputs", r->inputs, "image files or folders")->required();
   cmd->add_flag("--json", *json, "print JSON");
   cmd->add_option("--top", r->top, "classes to show")->check(CLI::PositiveNumber)->capture_default_str();
@@ -61,16 +65,28 @@ Command AddPredictCommand(CLI::App* app) {
             if (o.failed() == 0) return Status::Ok();
             return Status::BadInput("", std::to_string(o.failed()) + " of " + std::to_string(o.results.size()) +
                                          " inputs could not be read");
-          }};
+          },
+          "", usage};
 }
 
 Command AddExportCommand(CLI::App* app) {
-  auto* cmd = app->add_subcommand("export", "write a frozen inference graph (.pb)");
+  auto* cmd = app->add_subcommand("export", "write a frozen inference graph (.pb) or a SavedModel");
   auto run_dir = std::make_shared<std::string>(), checkpoint = std::make_shared<std::string>(),
-       output = std::make_shared<std::string>();
+       output = std::make_shared<std::string>(), format = std::make_shared<std::string>("frozen");
+  auto overwrite = std::make_shared<bool>(false);
   AddRunOptions(cmd, run_dir.get(), checkpoint.get());
-  cmd->add_option("--output", *output, "output file (default <run>/alexnet_frozen.pb)");
+  cmd->add_option("--format", *format,
+                  "frozen: one GraphDef of constants (OpenCV's DNN module, TensorFlow 1 code); saved_model: "
+                  "TensorFlow's deployment folder (Serving, tf.saved_model.load), preprocessing and classes inside")
+      ->check(CLI::IsMember({"frozen", "saved_model"}))
+      ->capture_default_str();
+  cmd->add_option("--output", *output,
+                  "output file or folder (default <run>/alexnet_frozen.pb, <run>/saved_model/1)");
+  cmd->add_flag("--overwrite", *overwrite, "saved_model: replace a non-empty --output folder");
   return {cmd, [=](const CommandLine&) {
+            if (*format == "saved_model") {
+              return train::ExportSavedModel(*run_dir, *checkpoint, *output, *overwrite, std::cout).status();
+            }
             return train::ExportFrozenGraph(*run_dir, *checkpoint, *output, std::cout).status();
           }};
 }

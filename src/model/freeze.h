@@ -17,4 +17,13 @@ namespace alexnet::model {
 Result<tensorflow::GraphDef> FreezeInferenceGraph(
     const ModelOptions& opts, const std::vector<std::pair<std::string, tensorflow::Tensor>>& params);
 
+// The frozen graph with its preprocessing inside, for a SavedModel: input node "images"
+// [N, S, S, 3] float, RGB 0..255 (the centre crops); "mean_subtracted" = images - mean, where
+// `mean` is [3] (per channel) or [S, S, 3] (the centre crop of the per-pixel mean image); then the
+// network of FreezeInferenceGraph (whose "input" node becomes an Identity of "mean_subtracted");
+// outputs "probabilities" [N, classes] and "top_class" [N] int64. Always fp32.
+Result<tensorflow::GraphDef> FreezeServingGraph(const ModelOptions& opts,
+                                                const std::vector<std::pair<std::string, tensorflow::Tensor>>& params,
+                                                const tensorflow::Tensor& mean);
+
 }  // namespace alexnet::model

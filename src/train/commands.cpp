@@ -16,6 +16,7 @@
 #include "train/evaluate.h"
 #include "train/loader_options.h"
 #include "train/open_dataset.h"
+#include "train/saved_model.h"
 #include "util/files.h"
 #include "util/format.h"
 
@@ -39,12 +40,16 @@ std::string EvalLine(const std::string& mode, const EvalResult& r) {
 }
 
 // One evaluation mode (centre crop or ten-crop) over the whole split, with its CSV files.
-Result<EvalResult> EvaluateMode(TrainedModel* m, const TrainConfig& cfg, std::shared_ptr<const data::Dataset> ds,
+Result<EvalResult> EvaluateMode(Classifier* m, const TrainConfig& cfg, std::shared_ptr<const data::Dataset> ds,
                                 bool ten, const EvalRequest& req, const std::string& dir, std::ostream& out) {
-  ALEXNET_ASSIGN_OR_RETURN(auto loader,
-                           data::Loader::Create(ds, EvalLoaderOptions(cfg, m->stats(), ten, req.batch)));
-  ALEXNET_ASSIGN_OR_RETURN(EvalResult r,
-                           Evaluate(m->session(), loader.get(), cfg.model.num_classes, EvalProgress::kTerminalOrLog));
+  data::LoaderOptions options = EvalLoaderOptions(cfg, m->stats(), ten, req.batch);
+  options.preprocess = m->preprocess();  // a SavedModel subtracts the mean itself
+  ALEXNET_ASSIGN_OR_RETURN(auto loader, data::Loader::Create(ds, options));
+  const PredictFunction predict = [m](const tensorflow::Tensor& images, tensorflow::Tensor* probs) {
+    return m->Predict(images, probs);
+  };
+  ALEXNET_ASSIGN_OR_RETURN(EvalResult r, Evaluate(predict, loader.get(), static_cast<int>(m->class_names().size()),
+                                                  EvalProgress::kTerminalOrLog));
   const std::string mode = ten ? "ten-crop" : "centre-crop";
   out << EvalLine(mode, r);
   ALEXNET_RETURN_IF_ERROR(WriteEvalCsv(r, m->class_names(), dir + "/confusion-" + mode + ".csv",
@@ -54,8 +59,19 @@ Result<EvalResult> EvaluateMode(TrainedModel* m, const TrainConfig& cfg, std::sh
 
 }  // namespace
 
+Result<std::unique_ptr<Classifier>> OpenClassifier(const std::string& run_dir, const std::string& checkpoint,
+                                                   const std::string& model_dir, const SessionChoice& session) {
+  std::unique_ptr<Classifier> m;
+  if (!model_dir.empty()) {
+    ALEXNET_ASSIGN_OR_RETURN(m, SavedModelClassifier::Open(model_dir, session));
+  } else {
+    ALEXNET_ASSIGN_OR_RETURN(m, TrainedModel::Open(run_dir, checkpoint, session));
+  }
+  return m;
+}
+
 Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
-  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, req.session));
+  ALEXNET_ASSIGN_OR_RETURN(auto m, OpenClassifier(req.run_dir, req.checkpoint, req.model_dir, req.session));
   TrainConfig cfg = m->config();
   cfg.run.workers = req.workers;
   if (req.limit > 0) {
@@ -78,17 +94,20 @@ Result<nlohmann::json> EvaluateRun(const EvalRequest& req, std::ostream& out) {
     o.decode.strict_jpeg = cfg.data.strict_decode;
     ALEXNET_ASSIGN_OR_RETURN(ds, data::ImageFolderDataset::Open(o));
   } else if (cfg.data.source.empty()) {
-    return Status::BadInput(req.run_dir, "the run has no data of its own (it was imported): give the images with "
-                                         "--data DIR or --list FILE");
+    return Status::BadInput(req.model_dir.empty() ? req.run_dir : req.model_dir,
+                            "the run has no data of its own (it was imported): give the images with --data DIR or "
+                            "--list FILE");
   } else {
     ALEXNET_ASSIGN_OR_RETURN(ds, OpenDataset(cfg.data, req.split));
   }
-  out << "evaluating " << m->checkpoint_prefix() << "\n  on " << ds->description() << " (" << ds->size()
-      << " images)\n";
-  nlohmann::json report = {{"checkpoint", m->checkpoint_prefix()}, {"data", ds->description()}};
+  out << "evaluating " << m->origin() << "\n  on " << ds->description() << " (" << ds->size() << " images)\n";
+  nlohmann::json report = {{req.model_dir.empty() ? "checkpoint" : "saved_model", m->origin()},
+                           {"data", ds->description()}};
+  // A SavedModel's folder stays as exported: its reports go to the current folder.
+  const std::string base = req.model_dir.empty() ? req.run_dir + "/" : "";
   const std::string dir = !req.out_dir.empty()                          ? req.out_dir
-                          : !req.data.empty() || !req.list_file.empty() ? req.run_dir + "/eval-images"
-                                                                        : req.run_dir + "/eval-" + SplitName(req.split);
+                          : !req.data.empty() || !req.list_file.empty() ? base + "eval-images"
+                                                                        : base + "eval-" + SplitName(req.split);
   ALEXNET_RETURN_IF_ERROR(MakeFolder(dir));
   for (bool ten : {false, true}) {
     if (ten && !req.ten_crop) continue;
@@ -107,7 +126,7 @@ int PredictOutcome::failed() const {
 }
 
 Result<PredictOutcome> PredictRun(const PredictRequest& req) {
-  ALEXNET_ASSIGN_OR_RETURN(auto m, TrainedModel::Open(req.run_dir, req.checkpoint, req.session));
+  ALEXNET_ASSIGN_OR_RETURN(auto m, OpenClassifier(req.run_dir, req.checkpoint, req.model_dir, req.session));
   PredictOutcome o;
   o.class_names = m->class_names();
   const std::vector<std::string> files = ExpandImageInputs(req.inputs, &o.results);

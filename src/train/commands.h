@@ -23,6 +23,7 @@ namespace alexnet::train {
 // optionally ten-crop too), per-class accuracy and confusion matrix as CSV, eval.json.
 struct EvalRequest {
   std::string run_dir;
+  std::string model_dir;    // a SavedModel (saved_model.h) instead of the run; reports then go to ./eval-*
   std::string checkpoint;   // "" = the run's best (else newest)
   Split split = Split::kTest;  // kTest or kVal
   int64_t limit = 0;        // only the first N images (0 = all)
@@ -37,6 +38,9 @@ struct EvalRequest {
   std::string data;
   std::string list_file;
 };
+// Opens a SavedModel when model_dir is given, else the run's checkpoint.
+Result<std::unique_ptr<Classifier>> OpenClassifier(const std::string& run_dir, const std::string& checkpoint,
+                                                   const std::string& model_dir, const SessionChoice& session);
 // Returns the eval.json written (checkpoint, data, and per mode: images, top-1/top-5 accuracy
 // and error, loss, skipped).
 Result<nlohmann::json> EvaluateRun(const EvalRequest& request, std::ostream& out);
@@ -45,6 +49,7 @@ Result<nlohmann::json> EvaluateRun(const EvalRequest& request, std::ostream& out
 // with an error, not a failure; the model not opening is a failure.
 struct PredictRequest {
   std::string run_dir;
+  std::string model_dir;    // a SavedModel (saved_model.h) instead of the run
   std::string checkpoint;
   std::vector<std::string> inputs;
   int top = 5;

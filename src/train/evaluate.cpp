@@ -53,6 +53,12 @@ bool EvalProgressLineDue(long long done, long long total) {
 }
 
 Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, EvalProgress progress) {
+  return Evaluate([session](const tensorflow::Tensor& images,
+                            tensorflow::Tensor* probs) { return session->Predict(images, probs); },
+                  loader, classes, progress);
+}
+
+Result<EvalResult> Evaluate(const PredictFunction& predict, data::Loader* loader, int classes, EvalProgress progress) {
   EvalResult result;
   EvalResult* r = &result;
   data::Batch batch;
@@ -61,7 +67,7 @@ Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, 
   while (loader->Next(batch)) {
     if (batch.size == 0) continue;  // a replica's empty shard of a small last batch
     tensorflow::Tensor probs;
-    const Status st = session->Predict(ImagesTensor(batch), &probs);
+    const Status st = predict(ImagesTensor(batch), &probs);
     if (!st.ok()) return st.With("evaluation failed");
     ALEXNET_RETURN_IF_ERROR(Accumulate(probs, batch, classes, r));
     const long long done = batch.index + 1, total = loader->batches_per_epoch();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,10 @@ Status Accumulate(const tensorflow::Tensor& probabilities, const data::Batch& ba
 // (at most ten lines, one per tenth of the batches).
 enum class EvalProgress { kNone, kTerminalOnly, kTerminalOrLog };
 
-// Runs the whole loader through the model.
+// Runs the whole loader through the model: a session, or any function from images to probabilities.
 Result<EvalResult> Evaluate(model::ModelSession* session, data::Loader* loader, int classes, EvalProgress progress);
+using PredictFunction = std::function<Status(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities)>;
+Result<EvalResult> Evaluate(const PredictFunction& predict, data::Loader* loader, int classes, EvalProgress progress);
 
 // Whether the non-terminal progress line is due after batch `done` of `total`: when done crosses a
 // tenth of total (at most ten times; never for fewer than ten batches).

@@ -37,15 +37,13 @@ std::vector<std::string> ExpandImageInputs(const std::vector<std::string>& input
   return files;
 }
 
-std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std::string>& files, int top_k,
+std::vector<Prediction> PredictFiles(Classifier* model, const std::vector<std::string>& files, int top_k,
                                      int batch) {
   std::vector<Prediction> results(files.size());
   const data::PreprocessOptions pre = model->preprocess();
   const int c = pre.crop;
   const int classes = static_cast<int>(model->class_names().size());
-  data::DecodeOptions decode;
-  if (model->config().data.max_pixels > 0) decode.max_pixels = model->config().data.max_pixels;
-  decode.strict_jpeg = model->config().data.strict_decode;
+  const data::DecodeOptions decode = model->decode();
   cv::Mat rgb;
   for (size_t start = 0; start < files.size(); start += batch) {
     const size_t end = std::min(files.size(), start + batch);
@@ -66,7 +64,7 @@ std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std:
     }
     if (good.empty()) continue;
     tensorflow::Tensor probs;
-    const Status st = model->session()->Predict(images.Slice(0, static_cast<int64_t>(good.size())), &probs);
+    const Status st = model->Predict(images.Slice(0, static_cast<int64_t>(good.size())), &probs);
     for (size_t k = 0; k < good.size(); ++k) {
       Prediction& p = results[good[k]];
       if (!st.ok()) {

@@ -1,4 +1,4 @@
-// Prediction on image files with a trained model (trained_model.h): the files a list of
+// Prediction on image files with a classifier (a run, trained_model.h, or a SavedModel): the files a list of
 // inputs names, and each file's most probable classes.
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/trained_model.h"
+#include "train/classifier.h"
 
 namespace alexnet::train {
 
@@ -21,9 +21,9 @@ struct Prediction {
 std::vector<std::string> ExpandImageInputs(const std::vector<std::string>& inputs,
                                            std::vector<Prediction>* missing);
 
-// Decodes, preprocesses (centre crop, the run's mean) and classifies files, `batch` at a time.
+// Decodes, preprocesses (centre crop, the model's mean) and classifies files, `batch` at a time.
 // A bad file gets an error and does not stop the others.
-std::vector<Prediction> PredictFiles(TrainedModel* model, const std::vector<std::string>& files,
+std::vector<Prediction> PredictFiles(Classifier* model, const std::vector<std::string>& files,
                                      int top_k, int batch);
 
 }  // namespace alexnet::train

@@ -10,6 +10,7 @@
 #include "data/color_stats.h"
 #include "data/preprocess.h"
 #include "model/session.h"
+#include "train/classifier.h"
 #include "train/config.h"
 #include "util/status.h"
 
@@ -21,18 +22,23 @@ struct SessionChoice {
   std::optional<model::Precision> precision;   // unset: the precision the run was trained in
 };
 
-class TrainedModel {
+class TrainedModel : public Classifier {
  public:
   // run_dir: a folder written by `alexnet train`. checkpoint: "" for the best (else newest)
   // checkpoint of the run, or a checkpoint folder/prefix.
   static Result<std::unique_ptr<TrainedModel>> Open(const std::string& run_dir, const std::string& checkpoint,
                                                     const SessionChoice& choice = {});
 
-  const TrainConfig& config() const { return config_; }
-  const std::vector<std::string>& class_names() const { return classes_; }
-  std::shared_ptr<const data::ColorStats> stats() const { return stats_; }
-  const data::Normalization& normalization() const { return norm_; }
-  data::PreprocessOptions preprocess() const;
+  const TrainConfig& config() const override { return config_; }
+  const std::vector<std::string>& class_names() const override { return classes_; }
+  std::shared_ptr<const data::ColorStats> stats() const override { return stats_; }
+  const data::Normalization& normalization() const override { return norm_; }
+  data::PreprocessOptions preprocess() const override;
+  data::DecodeOptions decode() const override;  // the run's decode limits
+  Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities) override {
+    return session_->Predict(images, probabilities);
+  }
+  const std::string& origin() const override { return prefix_; }
   model::ModelSession* session() { return session_.get(); }
   const std::string& checkpoint_prefix() const { return prefix_; }
 
