@@ -33,7 +33,11 @@ CLI::Option* AddLrnKernelOption(CLI::App* cmd, model::LrnKernel* kernel) {
 
 CLI::Option* AddLrScheduleOption(CLI::App* cmd, train::LrSchedule* schedule) {
   return AddEnumOption(cmd, "--lr-schedule", schedule, train::kLrScheduleNames,
-                       "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs");
+                       "plateau: /10 when validation top-1 stops improving; step: /10 every --lr-step epochs; "
+                       "cosine: every step, from --lr down to near 0 at the last step of --epochs; onecycle: "
+                       "every step, from --lr/25 up to --lr over the first 30% of the steps (or --warmup-steps), "
+                       "then down to --lr/250000 at the last step (PyTorch's OneCycleLR, cosine-shaped). cosine "
+                       "and onecycle span --epochs x steps per epoch; with --time-budget, give --epochs");
 }
 
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,

@@ -28,7 +28,7 @@ CLI::Option* AddArchitectureOption(CLI::App* cmd, model::ModelOptions* o, const 
 CLI::Option* AddPoolOption(CLI::App* cmd, model::ModelOptions* o);
 // --data, --list, --fashion-dir, --resize, --crop.
 void AddDataOptions(CLI::App* cmd, train::DataSpec* d);
-// --lr-schedule plateau|step, straight into the enum.
+// --lr-schedule plateau|step|cosine|onecycle, straight into the enum.
 CLI::Option* AddLrScheduleOption(CLI::App* cmd, train::LrSchedule* schedule);
 // --precision fp32|bf16, straight into the enum.
 CLI::Option* AddPrecisionOption(CLI::App* cmd, model::Precision* precision, const std::string& help);

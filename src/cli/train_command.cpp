@@ -41,6 +41,14 @@ void AddRecipeOptions(CLI::App* cmd, train::Recipe* r) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lr-patience", r->patience, "epochs without improvement before /10 (plateau)")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--warmup-steps", r->warmup_steps,
+                  "linear warm-up: step s < N trains at (s+1)/N of the schedule's rate (any schedule; onecycle: "
+                  "the length of its rise instead of 30% of the steps); 0 = none, as in the paper")
+      ->check(kNonNegative)->capture_default_str();
+  cmd->add_option("--label-smoothing", r->label_smoothing,
+                  "train against (1-EPS) x one-hot + EPS/classes; the training loss shown is against these "
+                  "targets, validation's against the labels; 0 = off, as in the paper")
+      ->type_name("EPS")->check(kFraction)->capture_default_str();
   cmd->add_option("--momentum", r->momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--weight-decay", r->weight_decay, "L2 weight decay on weights")->capture_default_str();
   cmd->add_flag("--random-crop,!--no-random-crop", r->random_crop, "random C x C crops (default: on)");
@@ -165,8 +173,16 @@ Command AddTrainCommand(CLI::App* app) {
   AddFineTuneOptions(cmd, &c->fine_tune);
   auto cluster = std::make_shared<ClusterFlags>();
   AddClusterOptions(cmd, cluster.get());
-  cmd->callback([c, resume] {
+  cmd->callback([cmd, c, resume] {
     if (*resume && c->run.run_dir.empty()) throw CLI::ValidationError("--resume", "needs --run <run folder>");
+    // A time budget does not say how many steps a run will take, and cosine and onecycle must know
+    // where their last step is: the run's --epochs, which the default 90 would silently be.
+    if (!*resume && train::PerStepSchedule(c->recipe.schedule) && cmd->get_option("--time-budget")->count() > 0 &&
+        cmd->get_option("--epochs")->count() == 0) {
+      throw CLI::ValidationError("--lr-schedule", std::string(NameIn(train::kLrScheduleNames, c->recipe.schedule)) +
+                                                      " with --time-budget needs --epochs: the schedule spans the "
+                                                      "run's epochs, which a time budget does not fix");
+    }
   });
   return {cmd, [cmd, c, resume, cluster](const CommandLine& line) -> Status {
             if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();

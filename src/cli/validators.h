@@ -17,4 +17,13 @@ inline const CLI::Validator kNonNegative(
     },
     "NUMBER>=0", "NonNegative");
 
+// A number in [0, 1): a share of something that must leave some of it.
+inline const CLI::Validator kFraction(
+    [](std::string& text) -> std::string {
+      double value = 0;
+      if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number";
+      return value >= 0 && value < 1 ? std::string() : "must be at least 0 and below 1, got " + text;
+    },
+    "[0,1)", "Fraction");
+
 }  // namespace alexnet::cli

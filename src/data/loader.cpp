@@ -88,7 +88,7 @@ Result<std::unique_ptr<Loader>> Loader::Create(std::shared_ptr<const Dataset> da
     return Status::BadInput("", "loader: PCA colour augmentation needs colour statistics "
                              "(set LoaderOptions::stats, or augmentation.pca_color = false)");
   }
-  const std::int64_t bpe = o.drop_last ? n / o.batch_size : (n + o.batch_size - 1) / o.batch_size;
+  const std::int64_t bpe = BatchesPerEpoch(n, o);
   if (bpe == 0) {
     return Status::BadInput("", "loader: drop_last with batch_size " + std::to_string(o.batch_size) +
                                  " > dataset size " + std::to_string(n) + " leaves no batch");
@@ -105,6 +105,11 @@ Result<std::unique_ptr<Loader>> Loader::Create(std::shared_ptr<const Dataset> da
   }
   if (o.single_threaded_opencv) cv::setNumThreads(0);
   return std::unique_ptr<Loader>(new Loader(std::move(dataset), o, *norm, bpe));
+}
+
+std::int64_t Loader::BatchesPerEpoch(std::int64_t samples, const LoaderOptions& o) {
+  if (o.batch_size < 1) return 0;  // refused by Create
+  return o.drop_last ? samples / o.batch_size : (samples + o.batch_size - 1) / o.batch_size;
 }
 
 Loader::Loader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options,

@@ -90,6 +90,10 @@ class Loader {
  public:
   static Result<std::unique_ptr<Loader>> Create(std::shared_ptr<const Dataset> dataset,
                                                 const LoaderOptions& options);
+  // Batches per epoch of `samples` samples with `options`' batch size and drop_last, as
+  // batches_per_epoch() of a loader made with them (0 when drop_last leaves none, or for a
+  // batch size below 1, which Create refuses).
+  static std::int64_t BatchesPerEpoch(std::int64_t samples, const LoaderOptions& options);
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;

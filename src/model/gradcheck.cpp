@@ -53,7 +53,8 @@ Result<std::unique_ptr<GradientGraph>> GradientGraph::Create(const ModelOptions&
     return ops::Placeholder(s.WithOpName(p.name), tensorflow::DT_FLOAT, ops::Placeholder::Shape(p.shape));
   };
   ALEXNET_RETURN_IF_ERROR(BuildAlexNet(root, opts, /*with_dropout=*/true, placeholder, &g->net_));
-  const Loss loss = AddLoss(root, g->net_, opts.num_classes, /*weight_decay=*/0.0f, "cross_entropy", "loss");
+  const Loss loss = AddLoss(root, g->net_, opts.num_classes, /*weight_decay=*/0.0f, /*label_smoothing=*/0.0f,
+                            "cross_entropy", "loss");
   ALEXNET_RETURN_IF_TF_ERROR(root.status());
   g->loss_name_ = loss.cross_entropy.name();
   g->labels_name_ = loss.labels.name();

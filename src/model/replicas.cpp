@@ -149,7 +149,8 @@ Status Replicas::AddTrainingStep(const Scope& root, SavedVariables* saved, std::
 Output Replicas::AddShareOfLoss(const Scope& root) {
   const Network& net = owner_.net_;
   const Loss local = AddLoss(root, net, owner_.config_.model.num_classes, owner_.config_.weight_decay,
-                             names::kLocalCrossEntropy, names::kLocalLoss, owner_.config_.train_layers);
+                             owner_.config_.label_smoothing, names::kLocalCrossEntropy, names::kLocalLoss,
+                             owner_.config_.train_layers);
   owner_.local_loss_name_ = names::kLocalLoss;
   owner_.local_cross_entropy_name_ = names::kLocalCrossEntropy;
   const Output& xent = local.per_image;

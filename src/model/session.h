@@ -27,6 +27,9 @@ struct SessionConfig {
   bool training = false;       // add loss, gradients, momentum and their accumulators
   float weight_decay = 5e-4f;  // paper: 0.0005, on weights only
   float momentum = 0.9f;       // paper: 0.9
+  // The training targets: (1 - label_smoothing) * one-hot + label_smoothing / classes; 0 = the
+  // paper's one-hot labels (train_step.h: SmoothedCrossEntropy).
+  float label_smoothing = 0.0f;
   // Fine-tuning: the layers whose parameters the training step updates (ParseTrainLayers); empty:
   // every layer. A frozen layer has no gradient, no weight decay term and no momentum accumulator,
   // and no backward op runs below the lowest trained layer (the gradients are taken with respect
@@ -47,7 +50,7 @@ struct SessionConfig {
 
 struct StepResult {
   float loss = 0;           // cross-entropy + weight decay
-  float cross_entropy = 0;  // mean over the batch
+  float cross_entropy = 0;  // mean over the batch; with label smoothing, against the smoothed targets
   int correct_top1 = 0;     // images whose arg-max logit is the label
   int batch = 0;            // images (a replica's step: over all replicas)
   int signal_votes = 0;     // replicas that asked to stop (a replica's step only, replicas.h)

@@ -21,13 +21,22 @@ using tensorflow::Tensor;
 // (SparseSoftmaxCrossEntropyWithLogits has no C++ gradient in TF 2.21; the dense op has.)
 // Fine-tuning: only the weights of the trained layers have a weight decay term (a frozen
 // layer's would be a constant, whose gradient no variable receives).
-Loss AddLoss(const Scope& root, const Network& net, int classes, float weight_decay,
+// Label smoothing (Szegedy et al. 2016, Inception v3) puts label_smoothing / classes on every
+// class and the rest on the label: the one-hot op's on and off values. The dense op's gradient,
+// softmax - target, holds for any target distribution.
+Output SmoothedCrossEntropy(const Scope& root, Output logits, Output labels, int classes, float label_smoothing) {
+  const float off = label_smoothing / static_cast<float>(classes);  // 0 without smoothing
+  const float on = 1.0f - label_smoothing + off;                     // 1 without smoothing
+  auto target = ops::OneHot(root, labels, classes, on, off);
+  return ops::SoftmaxCrossEntropyWithLogits(root, logits, target).loss;
+}
+
+Loss AddLoss(const Scope& root, const Network& net, int classes, float weight_decay, float label_smoothing,
              const std::string& cross_entropy_name, const std::string& loss_name,
              const std::vector<std::string>& train_layers) {
   Loss loss;
   loss.labels = ops::Placeholder(root.WithOpName(names::kLabels), tensorflow::DT_INT32, ops::Placeholder::Shape({-1}));
-  auto onehot = ops::OneHot(root, loss.labels, classes, 1.0f, 0.0f);
-  loss.per_image = ops::SoftmaxCrossEntropyWithLogits(root, net.logits, onehot).loss;
+  loss.per_image = SmoothedCrossEntropy(root, net.logits, loss.labels, classes, label_smoothing);
   loss.cross_entropy = ops::Mean(root.WithOpName(cross_entropy_name), loss.per_image, {0});
   std::vector<Output> l2;
   for (const Parameter& p : TrainedParameters(net, train_layers)) {
@@ -70,8 +79,8 @@ void AddMomentumUpdate(const Scope& root, const std::vector<Parameter>& trained,
 // parameter (TensorFlow's symbolic differentiation), and the momentum update.
 Status ModelSession::AddTrainingStep(const Scope& root, SavedVariables* saved, std::vector<Output>* init_ops) {
   auto lr = ops::Placeholder(root.WithOpName(names::kLearningRate), tensorflow::DT_FLOAT, ops::Placeholder::Shape({}));
-  const Loss loss = AddLoss(root, net_, config_.model.num_classes, config_.weight_decay, names::kCrossEntropy,
-                            names::kLoss, config_.train_layers);
+  const Loss loss = AddLoss(root, net_, config_.model.num_classes, config_.weight_decay, config_.label_smoothing,
+                            names::kCrossEntropy, names::kLoss, config_.train_layers);
   ALEXNET_RETURN_IF_TF_ERROR(root.status());
   // With frozen layers (fine-tuning), the gradients of the trained parameters only: TensorFlow
   // then adds no backward op for what lies below the lowest trained layer.

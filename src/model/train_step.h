@@ -33,19 +33,27 @@ struct SavedVariables {
   }
 };
 
-// The loss of a batch and its parts.
+// The loss of a batch and its parts. With label smoothing, cross_entropy is against the smoothed
+// targets (what the step minimises, as PyTorch's CrossEntropyLoss(label_smoothing) reports it),
+// not against the labels; evaluation computes the plain one from the probabilities.
 struct Loss {
   tensorflow::Output labels;         // the "labels" placeholder, [N] int32
-  tensorflow::Output per_image;      // softmax cross-entropy of each image, [N]
+  tensorflow::Output per_image;      // softmax cross-entropy of each image against its target, [N]
   tensorflow::Output weight_decay;   // weight_decay * sum of w^2 / 2 over the weights
   tensorflow::Output cross_entropy;  // per_image averaged over the batch, named `cross_entropy_name`
   tensorflow::Output total;          // cross_entropy + weight_decay, named `loss_name`
 };
 
-// labels -> one-hot -> softmax cross-entropy of the logits, averaged over the batch, plus
-// weight decay on the weights (L2) of the layers in `train_layers` (empty: every layer).
+// Softmax cross-entropy of each row of `logits` [N, classes] against the target
+// (1 - label_smoothing) * one-hot(label) + label_smoothing / classes, [N]: with label_smoothing 0
+// the one-hot labels themselves, the graph as it has always been.
+tensorflow::Output SmoothedCrossEntropy(const tensorflow::Scope& root, tensorflow::Output logits,
+                                        tensorflow::Output labels, int classes, float label_smoothing);
+
+// labels -> (smoothed) one-hot -> softmax cross-entropy of the logits, averaged over the batch,
+// plus weight decay on the weights (L2) of the layers in `train_layers` (empty: every layer).
 Loss AddLoss(const tensorflow::Scope& root, const Network& net, int classes, float weight_decay,
-             const std::string& cross_entropy_name, const std::string& loss_name,
+             float label_smoothing, const std::string& cross_entropy_name, const std::string& loss_name,
              const std::vector<std::string>& train_layers = {});
 
 // One momentum accumulator per trained parameter (saved, initialised to 0) and the "train" op

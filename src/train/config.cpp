@@ -18,9 +18,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSpec, source, list_file, fas
                                                 val_limit, split_seed, resize, crop, per_pixel_mean, stats_images,
                                                 max_pixels)
 ALEXNET_JSON_ENUM(LrSchedule, kLrScheduleNames)
+// warmup_steps and label_smoothing came with the fast-training options: a config.json from before
+// has neither and reads as no warm-up and no smoothing, the run it was.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Recipe, batch, epochs, time_budget_s, lr, schedule, patience,
                                                 max_lr_drops, step_epochs, momentum, weight_decay, random_crop,
-                                                flip, pca_color)
+                                                flip, pca_color, warmup_steps, label_smoothing)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunOptions, workers, threads, checkpoint_every, keep_checkpoints,
                                                 log_every_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FineTune, init_from, init_checkpoint, init_step, train_layers)
@@ -55,20 +57,37 @@ const std::pair<const char*, std::vector<const char*>> kRequiredKeys[] = {
     {"recipe", {"batch", "epochs", "lr"}},
 };
 
-// The model's nonlinearity, if given, must be one the graph builds: nlohmann would read an
-// unknown string as "relu" and a run would silently train another network than it says.
+// An enum field, if given, must be one of its table's names: nlohmann would read an unknown
+// string as the table's first entry (an unknown activation as "relu") and a run would silently
+// train another network, or with another recipe, than it says.
 template <typename E, std::size_t N>
-Status CheckEnumField(const nlohmann::json& model, const char* key, const EnumNames<E, N>& names) {
-  if (!model.contains(key)) return Status::Ok();
-  const nlohmann::json& a = model.at(key);
+Status CheckEnumField(const nlohmann::json& j, const char* section, const char* key, const EnumNames<E, N>& names) {
+  const nlohmann::json& s = j.at(section);
+  if (!s.contains(key)) return Status::Ok();
+  const nlohmann::json& a = s.at(key);
   if (a.is_string() && ValueIn(names, a.get<std::string>())) return Status::Ok();
-  return Status::BadInput("", std::string("\"model.") + key + "\" must be one of " + Choices(names) + ", not " + a.dump());
+  return Status::BadInput("", std::string("\"") + section + "." + key + "\" must be one of " + Choices(names) +
+                                  ", not " + a.dump());
 }
 
-Status CheckActivation(const nlohmann::json& model) {
-  ALEXNET_RETURN_IF_ERROR(CheckEnumField(model, "activation", model::kActivationNames));
-  // Likewise the table: an unknown one would read as the seed's.
-  return CheckEnumField(model, "architecture", model::kArchitectureNames);
+Status CheckEnums(const nlohmann::json& j) {
+  ALEXNET_RETURN_IF_ERROR(CheckEnumField(j, "model", "activation", model::kActivationNames));
+  // Likewise the table: an unknown one would read as the seed's; and the schedule, as plateau.
+  ALEXNET_RETURN_IF_ERROR(CheckEnumField(j, "model", "architecture", model::kArchitectureNames));
+  return CheckEnumField(j, "recipe", "schedule", kLrScheduleNames);
+}
+
+// What the command line refuses, refused in a file too: a negative warm-up, and a smoothing
+// outside [0, 1) (1 would train every class towards the same probability).
+Status CheckRecipe(const Recipe& r) {
+  if (r.warmup_steps < 0) {
+    return Status::BadInput("", "\"recipe.warmup_steps\" must be 0 or more, not " + std::to_string(r.warmup_steps));
+  }
+  if (!(r.label_smoothing >= 0.0f && r.label_smoothing < 1.0f)) {
+    return Status::BadInput("", "\"recipe.label_smoothing\" must be in [0, 1), not " +
+                                    nlohmann::json(r.label_smoothing).dump());
+  }
+  return Status::Ok();
 }
 
 // Every name in "fine_tune.train_layers" must be a layer with parameters: an unknown one would
@@ -118,7 +137,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
   TrainConfig every_section;  // with the sections written only when used
   every_section.fine_tune.init_from = "-";
   ALEXNET_RETURN_IF_ERROR(data::CheckIntegerFields(ToJson(every_section), j));
-  ALEXNET_RETURN_IF_ERROR(CheckActivation(j.at("model")));
+  ALEXNET_RETURN_IF_ERROR(CheckEnums(j));
   TrainConfig c;
   try {
     j.at("data").get_to(c.data);
@@ -146,6 +165,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
   }
   ALEXNET_RETURN_IF_ERROR(data::CheckIntegersKept(j, ToJson(c)));  // none wrapped into its field
   ALEXNET_RETURN_IF_ERROR(CheckTrainLayers(c.fine_tune.train_layers));
+  ALEXNET_RETURN_IF_ERROR(CheckRecipe(c.recipe));
   return c;
 }
 

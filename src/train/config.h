@@ -33,9 +33,15 @@ struct DataSpec {
 };
 
 // plateau: divide the learning rate by 10 when validation top-1 stops improving (the paper);
-// step: divide it every Recipe::step_epochs epochs. Written "plateau" / "step" in config.json.
-enum class LrSchedule { kPlateau, kStep };
-inline constexpr EnumNames<LrSchedule, 2> kLrScheduleNames = {{{LrSchedule::kPlateau, "plateau"}, {LrSchedule::kStep, "step"}}};
+// step: divide it every Recipe::step_epochs epochs; cosine: from lr down to 0 over the run's
+// steps; onecycle: Smith's one cycle, up from lr/25 to lr, then down to lr/250000 (PyTorch's
+// OneCycleLR). plateau and step change the rate at epoch ends, cosine and onecycle at every step
+// (schedule.h: LearningRateAt). Written "plateau" / "step" / "cosine" / "onecycle" in config.json.
+enum class LrSchedule { kPlateau, kStep, kCosine, kOneCycle };
+inline constexpr EnumNames<LrSchedule, 4> kLrScheduleNames = {{{LrSchedule::kPlateau, "plateau"},
+                                                                {LrSchedule::kStep, "step"},
+                                                                {LrSchedule::kCosine, "cosine"},
+                                                                {LrSchedule::kOneCycle, "onecycle"}}};
 
 struct Recipe {
   int batch = 128;
@@ -46,6 +52,14 @@ struct Recipe {
   int patience = 1;            // plateau: epochs without improvement before dividing
   int max_lr_drops = 3;        // the paper divided 3 times
   int step_epochs = 30;        // step: divide every this many epochs
+  // Linear warm-up: step s < warmup_steps (0-based) trains at (s + 1) / warmup_steps of the
+  // schedule's rate; onecycle: the length of its rising phase instead (default: 30 % of the
+  // steps). 0 = none, as in the paper.
+  int64_t warmup_steps = 0;
+  // Cross-entropy against (1 - label_smoothing) * one-hot + label_smoothing / classes instead of
+  // the one-hot labels; 0 = the plain cross-entropy of the paper. Training only: evaluation's
+  // loss is always the plain cross-entropy.
+  float label_smoothing = 0.0f;
   float momentum = 0.9f;
   float weight_decay = 5e-4f;
   bool random_crop = true;

@@ -8,6 +8,8 @@ const std::vector<ResumeOption>& ResumeOptions() {
   static const std::vector<ResumeOption> kOptions = {
       {"--run", nullptr, true},
       {"--resume", nullptr, true},
+      // cosine and onecycle then span the new length (the rate continues on the curve of that
+      // length); --lr-schedule, --warmup-steps and --label-smoothing are the recipe's, fixed
       {"--epochs", [](const TrainConfig& g, TrainConfig& r) { r.recipe.epochs = g.recipe.epochs; }, false},
       {"--time-budget", [](const TrainConfig& g, TrainConfig& r) { r.recipe.time_budget_s = g.recipe.time_budget_s; },
        false},

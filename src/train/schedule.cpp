@@ -1,5 +1,7 @@
 #include "train/schedule.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "util/csv.h"
@@ -8,7 +10,94 @@
 namespace alexnet::train {
 
 namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// From `start` at pct 0 to `end` at pct 1 along half a cosine (PyTorch's _annealing_cos).
+double AnnealCos(double start, double end, double pct) { return end + (start - end) / 2 * (std::cos(kPi * pct) + 1); }
+
+// 0 below, 1 above.
+double Clamp01(double x) { return std::min(1.0, std::max(0.0, x)); }
+
+double Cosine(double peak, int64_t warmup, int64_t step, int64_t total_steps) {
+  if (step < warmup) return peak * WarmupFactor(warmup, step);
+  const double decay_steps = static_cast<double>(std::max<int64_t>(total_steps - warmup, 1));
+  return AnnealCos(peak, 0.0, Clamp01(static_cast<double>(step - warmup) / decay_steps));
+}
+
+// The rising phase ends (at the peak) at step `rise_end`, a fraction of a step in PyTorch when 30 %
+// of the steps is not a whole number; the falling phase ends at the last step. A phase without a
+// step's length (1-step warm-up, a run shorter than the warm-up) takes its start value.
+double OneCycle(double peak, int64_t warmup, int64_t step, int64_t total_steps) {
+  const double initial = peak / kOneCycleDivFactor;
+  const double final_lr = initial / kOneCycleFinalDivFactor;
+  const double rise_end =
+      warmup > 0 ? static_cast<double>(warmup) - 1 : kOneCyclePctStart * static_cast<double>(total_steps) - 1;
+  const double fall_end = static_cast<double>(total_steps) - 1;
+  const double s = static_cast<double>(step);
+  if (s <= rise_end) return AnnealCos(initial, peak, rise_end > 0 ? s / rise_end : 0.0);
+  return AnnealCos(peak, final_lr, fall_end > rise_end ? Clamp01((s - rise_end) / (fall_end - rise_end)) : 0.0);
+}
+
 }  // namespace
+
+bool PerStepSchedule(LrSchedule schedule) {
+  return schedule == LrSchedule::kCosine || schedule == LrSchedule::kOneCycle;
+}
+
+double WarmupFactor(int64_t warmup_steps, int64_t step) {
+  if (step >= warmup_steps) return 1.0;
+  return static_cast<double>(std::max<int64_t>(step, 0) + 1) / static_cast<double>(warmup_steps);
+}
+
+float LearningRateAt(const Recipe& recipe, int64_t step, int64_t total_steps) {
+  const double peak = recipe.lr;
+  switch (recipe.schedule) {
+    case LrSchedule::kCosine:
+      return static_cast<float>(Cosine(peak, recipe.warmup_steps, step, total_steps));
+    case LrSchedule::kOneCycle:
+      return static_cast<float>(OneCycle(peak, recipe.warmup_steps, step, total_steps));
+    case LrSchedule::kPlateau:
+    case LrSchedule::kStep:
+      break;
+  }
+  return static_cast<float>(peak * WarmupFactor(recipe.warmup_steps, step));
+}
+
+float NextLearningRate(const Recipe& recipe, const TrainState& state, int64_t total_steps) {
+  if (PerStepSchedule(recipe.schedule)) return LearningRateAt(recipe, state.step, total_steps);
+  return static_cast<float>(state.learning_rate * WarmupFactor(recipe.warmup_steps, state.step));
+}
+
+std::string RecipeText(const Recipe& r, int64_t total_steps) {
+  std::string text = "lr " + CsvNumber(r.lr) + ", ";
+  const std::string steps = std::to_string(total_steps) + " steps";
+  switch (r.schedule) {
+    case LrSchedule::kPlateau:
+      text += "/10 when validation top-1 has not improved for " + std::to_string(r.patience) + " epoch" +
+              (r.patience == 1 ? "" : "s") + " (at most " + std::to_string(r.max_lr_drops) + " times)";
+      break;
+    case LrSchedule::kStep:
+      text += "/10 every " + std::to_string(r.step_epochs) + " epochs";
+      break;
+    case LrSchedule::kCosine:
+      text += "cosine over " + steps + " to 0";
+      break;
+    case LrSchedule::kOneCycle: {
+      const double rise = r.warmup_steps > 0 ? static_cast<double>(r.warmup_steps)
+                                             : kOneCyclePctStart * static_cast<double>(total_steps);
+      text += "one-cycle over " + steps + ": from " + CsvNumber(r.lr / kOneCycleDivFactor) + " up to " +
+              CsvNumber(r.lr) + " in " + CsvNumber(std::round(rise)) + " steps, then down to " +
+              CsvNumber(r.lr / kOneCycleDivFactor / kOneCycleFinalDivFactor);
+      break;
+    }
+  }
+  if (r.schedule != LrSchedule::kOneCycle) {
+    text += r.warmup_steps > 0 ? ", warm-up " + std::to_string(r.warmup_steps) + " steps" : ", no warm-up";
+  }
+  text += r.label_smoothing > 0 ? ", label smoothing " + CsvNumber(r.label_smoothing) : ", no label smoothing";
+  return text + ", momentum " + CsvNumber(r.momentum) + ", weight decay " + CsvNumber(r.weight_decay);
+}
 
 std::string MetricsCsvHeader() {
   return CsvRow({"epoch", "step", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr",
@@ -43,7 +132,7 @@ ScheduleDecision AfterEpoch(const Recipe& recipe, TrainState state, int64_t epoc
   } else if (!partial) {
     state.epochs_without_improvement += 1;
   }
-  if (!partial) {
+  if (!partial && !PerStepSchedule(recipe.schedule)) {
     if (recipe.schedule == LrSchedule::kStep) {
       d.lr_dropped = epoch % recipe.step_epochs == 0;
     } else {

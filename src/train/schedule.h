@@ -1,6 +1,7 @@
-// The bookkeeping at the end of an epoch, as small pure functions: the learning-rate schedule
-// (the paper: divide by 10 when validation error stops improving) and the metrics record (one
-// row of metrics.csv, one epoch line on the terminal). No I/O here, so each is unit-tested.
+// The learning-rate schedule and the bookkeeping at the end of an epoch, as small pure functions:
+// the rate of every step (warm-up, cosine, one-cycle), the epoch-end schedules (the paper: divide
+// by 10 when validation error stops improving) and the metrics record (one row of metrics.csv,
+// one epoch line on the terminal). No I/O here, so each is unit-tested.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,7 @@ struct EpochRecord {
   double train_loss = 0;  // mean cross-entropy over the epoch's batches
   double train_top1 = 0;
   std::optional<ValMetrics> val;  // none without a validation split
-  float learning_rate = 0;
+  float learning_rate = 0;  // of the epoch's last step
   double images_per_s = 0;
   double train_seconds = 0;
 };
@@ -45,8 +46,46 @@ struct ScheduleDecision {
 
 // The schedule after epoch `epoch` (1-based). A partial epoch (time budget) can be the best but
 // never counts towards the schedule. plateau: divide when validation top-1 has not improved for
-// `patience` epochs, at most `max_lr_drops` times; step: divide every `step_epochs` epochs.
+// `patience` epochs, at most `max_lr_drops` times; step: divide every `step_epochs` epochs;
+// cosine and onecycle: never (their rate is the step's, LearningRateAt).
 ScheduleDecision AfterEpoch(const Recipe& recipe, TrainState state, int64_t epoch, bool partial,
                             std::optional<double> val_top1);
+
+// The rate of every step. Steps are counted from 0 (TrainState::step: the steps done, so the one
+// about to be taken); `total_steps` is the run's, epochs x steps per epoch. The rate depends on
+// nothing else, so a resumed run (its step from state.json) continues on the same curve; a
+// resumed run given another --epochs continues on the curve of its new length.
+//   warm-up (--warmup-steps W, any schedule but onecycle): step s < W trains at (s + 1) / W of
+//     the schedule's rate, from lr / W up to lr at step W - 1;
+//   cosine: after the warm-up, lr * (1 + cos(pi * t / D)) / 2 with t = s - W of D = total - W
+//     steps: lr at step W, near 0 at the last step (PyTorch's CosineAnnealingLR, T_max = D);
+//   onecycle: PyTorch's OneCycleLR (anneal_strategy "cos", three_phase false): from lr / 25 at
+//     step 0 up to lr at step P - 1, P = 30 % of the steps or W when given, then down to
+//     lr / 25 / 1e4 at the last step, both halves cosine-shaped;
+//   plateau and step: the rate is TrainState::learning_rate, divided at epoch ends (AfterEpoch),
+//     times the warm-up's factor.
+inline constexpr double kOneCycleDivFactor = 25;        // onecycle starts at lr / 25,
+inline constexpr double kOneCycleFinalDivFactor = 1e4;  // ends at lr / 25 / 1e4,
+inline constexpr double kOneCyclePctStart = 0.3;        // and rises over 30 % of the steps (PyTorch's defaults)
+
+// Whether the schedule sets the rate of each step from its number (cosine, onecycle) rather than
+// dividing it at epoch ends (plateau, step).
+bool PerStepSchedule(LrSchedule schedule);
+
+// The warm-up's factor of step `step`: (step + 1) / warmup_steps during the warm-up, else 1.
+double WarmupFactor(int64_t warmup_steps, int64_t step);
+
+// The rate of step `step` of a run of `total_steps` steps. plateau and step: recipe.lr (their rate
+// before any division) times the warm-up's factor.
+float LearningRateAt(const Recipe& recipe, int64_t step, int64_t total_steps);
+
+// The rate the next step of a run in `state` trains at: LearningRateAt(recipe, state.step, ...)
+// for cosine and onecycle; for plateau and step, state.learning_rate (after its divisions) times
+// the warm-up's factor.
+float NextLearningRate(const Recipe& recipe, const TrainState& state, int64_t total_steps);
+
+// The recipe as a run's header shows it: "lr 0.01, cosine over 4680 steps to 0, warm-up 100
+// steps, label smoothing 0.1, momentum 0.9, weight decay 0.0005".
+std::string RecipeText(const Recipe& recipe, int64_t total_steps);
 
 }  // namespace alexnet::train

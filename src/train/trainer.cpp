@@ -97,6 +97,10 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
     }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
     ALEXNET_RETURN_IF_ERROR(RefuseFineTuningInCluster(config));
+    if (overrides.Given("--epochs") && PerStepSchedule(config.recipe.schedule)) {
+      out << "note: the " << NameIn(kLrScheduleNames, config.recipe.schedule)
+          << " schedule now spans the new --epochs: the learning rate continues on the curve of that length\n";
+    }
   }
   std::unique_ptr<TrainingRun> run(new TrainingRun(std::move(config), std::move(on_epoch_end), out));
   run->lock_ = std::move(lock);
@@ -122,6 +126,8 @@ Status TrainingRun::OpenData() {
   }
   config_.model.num_classes = static_cast<int>(train_set_->class_names().size());
   config_.model.input_size = config_.data.crop;
+  total_steps_ = config_.recipe.epochs * data::Loader::BatchesPerEpoch(static_cast<int64_t>(train_set_->size()),
+                                                                       TrainLoaderOptions(config_, nullptr));
   return Status::Ok();
 }
 
@@ -180,6 +186,7 @@ Status TrainingRun::CreateSession() {
   sc.training = true;
   sc.weight_decay = config_.recipe.weight_decay;
   sc.momentum = config_.recipe.momentum;
+  sc.label_smoothing = config_.recipe.label_smoothing;
   sc.threads = config_.run.threads;
   sc.train_layers = config_.fine_tune.train_layers;
   if (replica_) replica_->ConfigureSession(&sc);
@@ -215,7 +222,7 @@ Status TrainingRun::RestoreCheckpoint() {
     out_ << (ec ? "could not move " + damaged + " aside: " + ec.message() : "kept as " + damaged + ".damaged") << "\n";
   }
   out_ << "resumed from " << latest->prefix << " at step " << state_.step << " (epoch " << state_.epoch << ", batch "
-       << state_.batch_in_epoch << ", lr " << state_.learning_rate << ")\n";
+       << state_.batch_in_epoch << ", lr " << LearningRate() << ")\n";
   return Status::Ok();
 }
 
@@ -237,8 +244,8 @@ void TrainingRun::PrintHeader() const {
   out_ << "training AlexNet on " << train_set_->description() << "\n  " << train_set_->size() << " training images"
        << (val_set_ ? ", " + std::to_string(val_set_->size()) + " validation images" : "") << ", "
        << m.num_classes << " classes, input " << config_.data.crop << " x " << config_.data.crop << ", batch "
-       << config_.recipe.batch << ", lr " << state_.learning_rate << ", " << loader_->batches_per_epoch()
-       << " steps per epoch\n  model: init " << model::InitName(m.init) << ", "
+       << config_.recipe.batch << ", " << loader_->batches_per_epoch() << " steps per epoch\n  recipe: "
+       << RecipeText(config_.recipe, total_steps_) << "\n  model: init " << model::InitName(m.init) << ", "
        << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
@@ -264,6 +271,8 @@ double TrainingRun::Seconds() const {
   return seconds_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
 }
 
+float TrainingRun::LearningRate() const { return NextLearningRate(config_.recipe, state_, total_steps_); }
+
 Status TrainingRun::Run() {
   PrintHeader();
   if (state_.epoch >= config_.recipe.epochs) {
@@ -275,6 +284,7 @@ Status TrainingRun::Run() {
   tty_ = &out_ == &std::cout && ::isatty(STDOUT_FILENO);
   start_ = last_log_ = window_start_ = Clock::now();
   seconds_before_ = state_.train_seconds;
+  last_lr_ = LearningRate();
   data::Batch batch;
   Stop stop = Stop::kDone;
   while (true) {
@@ -309,12 +319,14 @@ Status TrainingRun::Run() {
 // One SGD step on one batch, then the running totals and the progress line.
 Status TrainingRun::Step(const data::Batch& batch, const model::StopVotes& votes, model::StepResult* result) {
   model::StepResult& r = *result;
+  const float lr = LearningRate();
   const Clock::time_point step_start = Clock::now();
-  const Status st = replica_ ? replica_->Step(session_.get(), batch, state_.learning_rate, votes, &r)
-                             : session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), state_.learning_rate, &r);
+  const Status st = replica_ ? replica_->Step(session_.get(), batch, lr, votes, &r)
+                             : session_->TrainStep(ImagesTensor(batch), LabelsTensor(batch), lr, &r);
   const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
   if (!st.ok()) return st.With("training step " + std::to_string(state_.step + 1));
   if (!std::isfinite(r.loss)) return NonFiniteLoss(r.loss);
+  last_lr_ = lr;
   state_.step += 1;
   state_.images_seen += r.batch;  // of all replicas
   state_.last_loss = r.loss;
@@ -345,7 +357,7 @@ Status TrainingRun::NonFiniteLoss(float loss) const {
       checkpoints_ ? checkpoints_->Latest() : Result<CheckpointInfo>(Status::Internal("not the chief"));
   return Status::NonFiniteLoss(std::string("the loss became ") + (std::isnan(loss) ? "NaN" : "infinite") +
                                " at step " + std::to_string(state_.step + 1) + " (learning rate " +
-                               std::to_string(state_.learning_rate) + "); stopping without saving. " +
+                               std::to_string(LearningRate()) + "); stopping without saving. " +
                                (last.ok() ? "The last good checkpoint is " + last->prefix + " (step " +
                                                 std::to_string(last->state.step) + ")"
                                      : std::string("No checkpoint was written yet")) +
@@ -369,11 +381,12 @@ void TrainingRun::PrintProgress(const data::Batch& batch, const model::StepResul
   }
   char line[320];
   std::snprintf(line, sizeof line,
-                "step %lld  epoch %.2f  loss %.4f  (+ weight decay %.3f)  top-1 %.3f  %.1f images/s  ETA %s %s",
+                "step %lld  epoch %.2f  loss %.4f  (+ weight decay %.3f)  top-1 %.3f  lr %.6g  %.1f images/s  "
+                "ETA %s %s",
                 static_cast<long long>(state_.step), double(batch.epoch) + double(batch.index + 1) / steps_per_epoch,
                 r.cross_entropy, r.loss - r.cross_entropy,
-                epoch_images_ ? double(epoch_correct_) / epoch_images_ : 0.0, images_per_s_, eta_what,
-                FormatDuration(eta).c_str());
+                epoch_images_ ? double(epoch_correct_) / epoch_images_ : 0.0, double(last_lr_), images_per_s_,
+                eta_what, FormatDuration(eta).c_str());
   if (tty_) {
     out_ << "\r" << line << "\033[K" << std::flush;
   } else {
@@ -384,7 +397,7 @@ void TrainingRun::PrintProgress(const data::Batch& batch, const model::StepResul
   events_->Scalar("train/loss", state_.step, r.loss);
   events_->Scalar("train/cross_entropy", state_.step, r.cross_entropy);
   events_->Scalar("train/top1", state_.step, double(r.correct_top1) / std::max(r.batch, 1));
-  events_->Scalar("train/learning_rate", state_.step, state_.learning_rate);
+  events_->Scalar("train/learning_rate", state_.step, last_lr_);
   events_->Scalar("train/images_per_s", state_.step, images_per_s_);
 }
 
@@ -411,7 +424,7 @@ Status TrainingRun::EndEpoch(int64_t finished_epoch, bool partial) {
   rec.train_loss = epoch_images_ ? epoch_loss_ / epoch_images_ : 0;
   rec.train_top1 = epoch_images_ ? double(epoch_correct_) / epoch_images_ : 0;
   rec.val = val;
-  rec.learning_rate = state_.learning_rate;
+  rec.learning_rate = last_lr_;
   rec.images_per_s = images_per_s_;
   rec.train_seconds = Seconds();
   out_ << (tty_ ? "\r\033[K" : "") << EpochLine(rec) << std::endl;

@@ -91,6 +91,7 @@ class TrainingRun {
   void PrintHeader() const;
   void PrintProgress(const data::Batch& batch, const model::StepResult& r);
   double Seconds() const;  // training time of the run so far, earlier sessions included
+  float LearningRate() const;  // of the next step (schedule.h: NextLearningRate)
 
   std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime (the chief's only)
   // Only the chief of a cluster (or a single process) writes the run folder.
@@ -108,6 +109,8 @@ class TrainingRun {
   std::unique_ptr<data::Loader> loader_;
   std::unique_ptr<EventLog> events_;
   TrainState state_;
+  int64_t total_steps_ = 0;  // epochs x steps per epoch: what cosine and onecycle span
+  float last_lr_ = 0;        // the rate of the latest step (progress line, epoch record)
   std::string metrics_path_;
 
   // This session's clock and the epoch's running totals.

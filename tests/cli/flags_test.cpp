@@ -219,6 +219,39 @@ TEST(Flags, NonNegativeTakesZeroAndRefusesNegatives) {
   EXPECT_NE(not_number.find("'many' is not a number"), std::string::npos) << not_number;
 }
 
+TEST(Flags, FractionTakesZeroAndRefusesOneAndNegatives) {
+  CLI::App app;
+  float eps = 0.5f;
+  app.add_option("--label-smoothing", eps)->check(kFraction);
+  ASSERT_EQ(Parse(app, {"--label-smoothing", "0"}), "");
+  EXPECT_EQ(eps, 0.0f);
+  for (const char* bad : {"1", "-0.1", "1.5"}) {
+    CLI::App refused;
+    refused.add_option("--label-smoothing", eps)->check(kFraction);
+    const std::string error = Parse(refused, {"--label-smoothing", bad});
+    EXPECT_NE(error.find(std::string("--label-smoothing: must be at least 0 and below 1, got ") + bad),
+              std::string::npos)
+        << error;
+  }
+}
+
+TEST(Flags, LrScheduleTakesEveryScheduleByName) {
+  for (const auto& [name, value] : {std::pair{"plateau", train::LrSchedule::kPlateau},
+                                    std::pair{"step", train::LrSchedule::kStep},
+                                    std::pair{"cosine", train::LrSchedule::kCosine},
+                                    std::pair{"onecycle", train::LrSchedule::kOneCycle}}) {
+    CLI::App app;
+    train::LrSchedule schedule = train::LrSchedule::kPlateau;
+    AddLrScheduleOption(&app, &schedule);
+    ASSERT_EQ(Parse(app, {"--lr-schedule", name}), "") << name;
+    EXPECT_EQ(schedule, value) << name;
+  }
+  CLI::App app;
+  train::LrSchedule schedule = train::LrSchedule::kPlateau;
+  AddLrScheduleOption(&app, &schedule);
+  EXPECT_NE(Parse(app, {"--lr-schedule", "linear"}), "");
+}
+
 // What `train --resume` would silently ignore is named: the options of the data, model and
 // recipe given again; the epochs, the run's own options and the flags never given are not.
 TEST(Flags, OptionsFixedOnResumeAreTheGivenRecipeAndModelOptions) {

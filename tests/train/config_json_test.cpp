@@ -103,7 +103,8 @@ TEST(ConfigJson, LoadsAConfigWrittenByTheEarlierCode) {
 }
 
 // Every key of v1 is written again with its value; the only additions are the keys that came
-// later, at the values a v1 run had: the precision (fp32) and the model variants (the paper's).
+// later, at the values a v1 run had: the precision (fp32), the model variants (the paper's), no
+// warm-up and no label smoothing.
 TEST(ConfigJson, WritesTheSameKeysAndValuesAsTheEarlierCode) {
   const nlohmann::json v1 = ReadJson(kV1 + "/config.json");
   const Result<TrainConfig> c = TrainConfigFromJson(v1);
@@ -114,6 +115,8 @@ TEST(ConfigJson, WritesTheSameKeysAndValuesAsTheEarlierCode) {
   expected["model"]["pool_kernel"] = 3;
   expected["model"]["pool_stride"] = 2;
   expected["model"]["architecture"] = "alexnet";  // a run from before the second table: the seed's
+  expected["recipe"]["warmup_steps"] = 0;
+  expected["recipe"]["label_smoothing"] = 0.0;
   EXPECT_EQ(ToJson(*c), expected) << ToJson(*c).dump(2);
 }
 
@@ -174,8 +177,40 @@ TEST(ConfigJson, MissingKeysTakeTheDefaults) {
   EXPECT_FLOAT_EQ(c->model.lrn_params.beta, d.model.lrn_params.beta);
   EXPECT_EQ(c->recipe.schedule, LrSchedule::kPlateau);
   EXPECT_EQ(c->recipe.patience, d.recipe.patience);
+  EXPECT_EQ(c->recipe.warmup_steps, 0);
+  EXPECT_EQ(c->recipe.label_smoothing, 0.0f);
   EXPECT_EQ(c->run.workers, d.run.workers);
   EXPECT_EQ(c->run.checkpoint_every, d.run.checkpoint_every);
+}
+
+// The fast-training options (--lr-schedule cosine|onecycle, --warmup-steps, --label-smoothing)
+// are saved and read back; a file asking for a schedule this version lacks, a negative warm-up or
+// a smoothing outside [0, 1) is refused rather than read as another recipe.
+TEST(ConfigJson, PerStepSchedulesWarmUpAndLabelSmoothingAreSavedAndReadBack) {
+  for (LrSchedule schedule : {LrSchedule::kCosine, LrSchedule::kOneCycle}) {
+    TrainConfig c;
+    c.recipe.schedule = schedule;
+    c.recipe.warmup_steps = 500;
+    c.recipe.label_smoothing = 0.1f;
+    const nlohmann::json j = ToJson(c);
+    EXPECT_EQ(j["recipe"]["schedule"], NameIn(kLrScheduleNames, schedule));
+    EXPECT_EQ(j["recipe"]["warmup_steps"], 500);
+    const Result<TrainConfig> back = TrainConfigFromJson(j);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->recipe.schedule, schedule);
+    EXPECT_EQ(back->recipe.warmup_steps, 500);
+    EXPECT_EQ(back->recipe.label_smoothing, 0.1f);
+  }
+  const std::pair<const char*, nlohmann::json> refused[] = {
+      {"schedule", "linear"}, {"schedule", 2}, {"warmup_steps", -1}, {"warmup_steps", 1.5},
+      {"label_smoothing", 1.0}, {"label_smoothing", -0.1}};
+  for (const auto& [key, value] : refused) {
+    nlohmann::json j = ToJson(TrainConfig{});
+    j["recipe"][key] = value;
+    const Result<TrainConfig> c = TrainConfigFromJson(j);
+    ASSERT_FALSE(c.ok()) << key << " " << value.dump();
+    EXPECT_NE(c.status().reason().find(key), std::string::npos) << c.status().reason();
+  }
 }
 
 // --strict-decode is saved only when set, so a run without it writes what earlier versions did.

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <filesystem>
 #include <regex>
@@ -140,6 +141,56 @@ TEST_F(Process, SigintSavesAndPrintsHowToResume) {
     have_ckpt |= fs::exists(e.path() / "model.index") && fs::exists(e.path() / "state.json");
   }
   EXPECT_TRUE(have_ckpt);
+}
+
+// Progress lines "step N ... lr R ..." as N -> R, as printed (%.6g: equal text, equal rate).
+std::map<long, std::string> StepRates(const std::string& log) {
+  std::map<long, std::string> out;
+  const std::regex re(R"(step (\d+)  epoch .*  lr ([0-9.eE+-]+)  )");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+    out[std::stol((*it)[1])] = (*it)[2];
+  }
+  return out;
+}
+
+// The per-step schedules with --resume: a run stopped by SIGINT and resumed trains every later
+// step at the rate the uninterrupted run did (the rate is a function of the step and the run's
+// length, schedule.h), warm-up included; label smoothing on, as it would be in such a recipe.
+TEST_F(Process, CosineScheduleResumedAfterSigintTrainsAtTheUninterruptedRates) {
+  const std::vector<std::string> recipe = {"--epochs", "4", "--lr-schedule", "cosine", "--warmup-steps", "5",
+                                           "--label-smoothing", "0.1"};
+  std::vector<std::string> args = TrainArgs((root_ / "whole").string(), 1000);
+  args.insert(args.end(), recipe.begin(), recipe.end());
+  Child whole = Start(args, (root_ / "whole.log").string());
+  ASSERT_EQ(Wait(whole), 0) << Slurp(whole.log);
+  const std::string whole_log = Slurp(whole.log);
+  // 48 training images / 8 = 6 steps per epoch, 24 in all.
+  EXPECT_NE(whole_log.find("recipe: lr 0.0003, cosine over 24 steps to 0, warm-up 5 steps, label smoothing 0.1"),
+            std::string::npos)
+      << whole_log;
+  const std::map<long, std::string> expected = StepRates(whole_log);
+  ASSERT_EQ(expected.size(), 24u) << whole_log;
+  EXPECT_EQ(expected.at(1), "6e-05");  // 0.0003 / 5
+  EXPECT_EQ(expected.at(5), "0.0003");
+
+  args = TrainArgs((root_ / "stopped").string(), 1000);
+  args.insert(args.end(), recipe.begin(), recipe.end());
+  Child first = Start(args, (root_ / "first.log").string());
+  ASSERT_TRUE(LogShows(first, "step 3 ", 240)) << Slurp(first.log);
+  ::kill(first.pid, SIGINT);
+  ASSERT_EQ(Wait(first), 0) << Slurp(first.log);
+  const std::string first_log = Slurp(first.log);
+  ASSERT_NE(first_log.find("stopped by SIGINT"), std::string::npos) << first_log;
+  Child second = Start({"train", "--run", (root_ / "stopped").string(), "--resume", "--workers", "1", "--threads", "1"},
+                       (root_ / "second.log").string());
+  ASSERT_EQ(Wait(second), 0) << Slurp(second.log);
+  std::map<long, std::string> rates = StepRates(first_log);
+  const long stopped_at = rates.empty() ? 0 : rates.rbegin()->first;
+  const std::map<long, std::string> resumed = StepRates(Slurp(second.log));
+  ASSERT_FALSE(resumed.empty()) << Slurp(second.log);
+  EXPECT_EQ(resumed.begin()->first, stopped_at + 1);
+  rates.insert(resumed.begin(), resumed.end());
+  EXPECT_EQ(rates, expected) << first_log << Slurp(second.log);
 }
 
 TEST_F(Process, NanLossStopsWithAClearMessageAndKeepsTheLastCheckpoint) {

@@ -34,6 +34,26 @@ TEST(ResumeOptions, OnlyEverySessionOptionsChangeNothingConfigJsonRecords) {
   EXPECT_TRUE((TrainOverrides{{"--keep"}}.Any()));
 }
 
+// The schedule, its warm-up and the label smoothing are the run's recipe: a resumed run keeps them
+// (a note names them as not used), so that its learning rate continues on the curve it was on.
+TEST(ResumeOptions, TheScheduleWarmUpAndLabelSmoothingAreTheRunsOwn) {
+  TrainConfig run;
+  run.recipe.schedule = LrSchedule::kCosine;
+  run.recipe.warmup_steps = 100;
+  run.recipe.label_smoothing = 0.1f;
+  TrainConfig given;
+  given.recipe.schedule = LrSchedule::kOneCycle;
+  given.recipe.warmup_steps = 7;
+  given.recipe.label_smoothing = 0.2f;
+  const TrainOverrides o{{"--run", "--resume", "--lr-schedule", "--warmup-steps", "--label-smoothing"}};
+  const TrainConfig resumed = ApplyResumeOptions(run, given, o);
+  EXPECT_EQ(resumed.recipe.schedule, LrSchedule::kCosine);
+  EXPECT_EQ(resumed.recipe.warmup_steps, 100);
+  EXPECT_EQ(resumed.recipe.label_smoothing, 0.1f);
+  EXPECT_EQ(o.Fixed(), (std::vector<std::string>{"--lr-schedule", "--warmup-steps", "--label-smoothing"}));
+  EXPECT_FALSE(o.Any());
+}
+
 // Every flag in the table is one a person can type: no empty or misspelt names.
 TEST(ResumeOptions, EveryRowIsAFlag) {
   for (const ResumeOption& r : ResumeOptions()) {
