@@ -3,6 +3,7 @@
 // says; the classifier turns the batch into probabilities.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +28,13 @@ class Classifier {
   virtual data::PreprocessOptions preprocess() const = 0;
   virtual const data::Normalization& normalization() const = 0;
   virtual std::shared_ptr<const data::ColorStats> stats() const = 0;  // nullptr when nothing is subtracted
-  virtual data::DecodeOptions decode() const = 0;
+  // The run's decode limits.
+  data::DecodeOptions decode() const {
+    data::DecodeOptions d;
+    if (config().data.max_pixels > 0) d.max_pixels = static_cast<std::uint64_t>(config().data.max_pixels);
+    d.strict_jpeg = config().data.strict_decode;
+    return d;
+  }
   // images [N, C, C, 3] preprocessed as above -> probabilities [N, classes].
   virtual Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities) = 0;
   // What was loaded, for messages and reports: a checkpoint prefix or a SavedModel folder.

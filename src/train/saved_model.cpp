@@ -306,13 +306,6 @@ data::PreprocessOptions SavedModelClassifier::preprocess() const {
   return p;
 }
 
-data::DecodeOptions SavedModelClassifier::decode() const {
-  data::DecodeOptions d;
-  if (config_.data.max_pixels > 0) d.max_pixels = static_cast<std::uint64_t>(config_.data.max_pixels);
-  d.strict_jpeg = config_.data.strict_decode;
-  return d;
-}
-
 Status SavedModelClassifier::Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities) {
   std::vector<tensorflow::Tensor> out;
   ALEXNET_RETURN_IF_TF_ERROR(bundle_->session->Run({{input_tensor_, images}}, {output_tensor_}, {}, &out));

@@ -52,7 +52,6 @@ class SavedModelClassifier : public Classifier {
   data::PreprocessOptions preprocess() const override;
   const data::Normalization& normalization() const override { return none_; }
   std::shared_ptr<const data::ColorStats> stats() const override { return nullptr; }
-  data::DecodeOptions decode() const override;
   Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities) override;
   const std::string& origin() const override { return dir_; }
   // The run's configuration as recorded in the export (its data, for `eval --model` on a split),

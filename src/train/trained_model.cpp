@@ -55,11 +55,4 @@ data::PreprocessOptions TrainedModel::preprocess() const {
   return p;
 }
 
-data::DecodeOptions TrainedModel::decode() const {
-  data::DecodeOptions d;
-  if (config_.data.max_pixels > 0) d.max_pixels = static_cast<std::uint64_t>(config_.data.max_pixels);
-  d.strict_jpeg = config_.data.strict_decode;
-  return d;
-}
-
 }  // namespace alexnet::train

@@ -34,7 +34,6 @@ class TrainedModel : public Classifier {
   std::shared_ptr<const data::ColorStats> stats() const override { return stats_; }
   const data::Normalization& normalization() const override { return norm_; }
   data::PreprocessOptions preprocess() const override;
-  data::DecodeOptions decode() const override;  // the run's decode limits
   Status Predict(const tensorflow::Tensor& images, tensorflow::Tensor* probabilities) override {
     return session_->Predict(images, probabilities);
   }
