@@ -17,7 +17,8 @@ shift $(($# > 0 ? 1 : 0))
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(fuzz_decode_image fuzz_idx fuzz_idx_gzip fuzz_list_file fuzz_color_stats fuzz_config fuzz_state
-           fuzz_caffe_labels fuzz_caffe_mean fuzz_caffe_prototxt fuzz_torch_pickle fuzz_safetensors)
+           fuzz_caffe_labels fuzz_caffe_mean fuzz_caffe_prototxt fuzz_torch_pickle fuzz_safetensors
+           fuzz_saved_model_record)
 fi
 BUILD="$ROOT/build-fuzz"
 JOBS="$(nproc)"
@@ -47,7 +48,7 @@ fuzz_one() {
   seeds=$(find "$ROOT/fuzz/corpus/$t" -type f | wc -l)
   cp "$ROOT/fuzz/corpus/$t/"* "$corpus/"
   case $t in  # JSON syntax and the files' keys: without them the fuzzer took minutes to reach the fields
-    fuzz_color_stats | fuzz_config | fuzz_state) dict=(-dict="$ROOT/fuzz/json.dict") ;;
+    fuzz_color_stats | fuzz_config | fuzz_state | fuzz_saved_model_record) dict=(-dict="$ROOT/fuzz/json.dict") ;;
   esac
   t0=$(date +%s)
   # -rss_limit_mb also bounds a single allocation (malloc_limit_mb); -timeout is per input.

@@ -1,7 +1,6 @@
 #include "train/saved_model.h"
 
 #include <filesystem>
-#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -147,14 +146,6 @@ Status Rename(const fs::path& from, const fs::path& to) {
   return Status::Ok();
 }
 
-Result<int> IntField(const nlohmann::json& j, const char* key, const std::string& path) {
-  if (!j.contains(key) || !j[key].is_number_integer() || j[key].get<int64_t>() < 1 ||
-      j[key].get<int64_t>() > std::numeric_limits<int>::max()) {
-    return Status::BadInput(path, std::string("\"") + key + "\" missing or not a positive integer");
-  }
-  return static_cast<int>(j[key].get<int64_t>());
-}
-
 }  // namespace
 
 Status WriteSavedModel(TrainedModel* m, const std::string& output_path, bool overwrite) {
@@ -226,26 +217,9 @@ Result<std::unique_ptr<SavedModelClassifier>> SavedModelClassifier::Open(const s
                                      ": not a SavedModel written by `alexnet export --format saved_model`");
   }
   ALEXNET_ASSIGN_OR_RETURN(const std::string text, ReadFile(record_path));
-  const nlohmann::json record = nlohmann::json::parse(text, nullptr, false);
-  if (!record.is_object()) return Status::BadInput(record_path, "not a JSON object");
-  if (record.value("format", std::string()) != kSavedModelFormat) {
-    return Status::BadInput(record_path, std::string("\"format\" is not \"") + kSavedModelFormat + "\"");
-  }
-  if (record.contains("run_config")) {
-    Result<TrainConfig> cfg = TrainConfigFromJson(record["run_config"]);
-    if (!cfg.ok()) return Status::BadInput(record_path, "\"run_config\": " + cfg.status().reason());
-    m->config_ = std::move(cfg).value();
-  }
-  ALEXNET_ASSIGN_OR_RETURN(m->config_.data.resize, IntField(record, "resize", record_path));
-  ALEXNET_ASSIGN_OR_RETURN(m->config_.data.crop, IntField(record, "crop", record_path));
-  ALEXNET_ASSIGN_OR_RETURN(const int classes, IntField(record, "classes", record_path));
-  ALEXNET_RETURN_IF_ERROR(data::CheckPreprocessOptions(m->preprocess()).With(record_path));
-  const nlohmann::json decode = record.value("decode", nlohmann::json::object());
-  m->config_.data.max_pixels = decode.is_object() && decode.value("max_pixels", nlohmann::json(0)).is_number_integer()
-                                   ? decode.value("max_pixels", int64_t{0})
-                                   : 0;
-  m->config_.data.strict_decode = decode.is_object() && decode.value("strict_jpeg", nlohmann::json(false)).is_boolean() &&
-                                  decode.value("strict_jpeg", false);
+  ALEXNET_ASSIGN_OR_RETURN(ServingRecord record, ParseServingRecord(text, record_path));
+  m->config_ = std::move(record.config);
+  const int classes = record.classes;
   const std::string classes_path = dir + "/assets/" + kClassesAsset;
   ALEXNET_ASSIGN_OR_RETURN(const std::string names, ReadFile(classes_path));
   std::istringstream lines(names);

@@ -22,6 +22,7 @@
 
 #include "train/classifier.h"
 #include "train/config.h"
+#include "train/serving_record.h"
 #include "train/trained_model.h"
 
 namespace tensorflow {
@@ -29,8 +30,6 @@ struct SavedModelBundle;
 }
 
 namespace alexnet::train {
-
-inline constexpr char kSavedModelFormat[] = "alexnet-saved-model";
 
 // Writes `model` as a SavedModel folder `output`, first into <output>.exporting and renamed when
 // complete (an interrupted export leaves no half SavedModel at `output`). An existing non-empty
