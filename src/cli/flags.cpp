@@ -177,15 +177,25 @@ CLI::Option* AddTrainLayersOption(CLI::App* cmd, std::vector<std::string>* layer
       ->type_name("LAYER,...");
 }
 
-void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint) {
-  cmd->add_option("--run", *run_dir, "run folder written by train")->required();
+namespace {
+
+// --run and --checkpoint, not required; returns --run.
+CLI::Option* AddRunAndCheckpoint(CLI::App* cmd, std::string* run_dir, std::string* checkpoint) {
+  CLI::Option* run = cmd->add_option("--run", *run_dir, "run folder written by train");
   cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  return run;
+}
+
+}  // namespace
+
+void AddRunOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint) {
+  AddRunAndCheckpoint(cmd, run_dir, checkpoint)->required();
 }
 
 std::function<std::string()> AddRunOrModelOptions(CLI::App* cmd, std::string* run_dir, std::string* checkpoint,
                                                   std::string* model_dir) {
-  auto* run = cmd->add_option("--run", *run_dir, "run folder written by train");
-  auto* ckpt = cmd->add_option("--checkpoint", *checkpoint, "checkpoint folder or prefix (default: the run's best)");
+  CLI::Option* run = AddRunAndCheckpoint(cmd, run_dir, checkpoint);
+  CLI::Option* ckpt = cmd->get_option("--checkpoint");
   cmd->add_option("--model", *model_dir,
                   "a SavedModel folder written by `export --format saved_model` instead of a run (its classes and "
                   "preprocessing come from inside it)")

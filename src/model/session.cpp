@@ -1,4 +1,5 @@
 #include "model/session.h"
+#include "model/session_options.h"
 
 #include "model/gradient_fixes.h"
 #include "model/precision.h"
@@ -134,14 +135,19 @@ Status ModelSession::Build() {
   return StartSession();
 }
 
-Status ModelSession::StartSession() {
+tensorflow::SessionOptions BaseSessionOptions(int threads, Precision precision) {
   tensorflow::SessionOptions so;
-  if (config_.threads > 0) {
-    so.config.set_intra_op_parallelism_threads(config_.threads);
+  if (threads > 0) {
+    so.config.set_intra_op_parallelism_threads(threads);
     so.config.set_inter_op_parallelism_threads(1);
   }
+  ApplyPrecision(precision, &so.config);
+  return so;
+}
+
+Status ModelSession::StartSession() {
+  tensorflow::SessionOptions so = BaseSessionOptions(config_.threads, config_.model.precision);
   if (config_.one_op_at_a_time) so.config.set_inter_op_parallelism_threads(-1);
-  ApplyPrecision(config_.model.precision, &so.config);
   if (replicas_) replicas_->ConfigureSession(&graph_def_, &so);  // its task's device, its server
   session_.reset(tensorflow::NewSession(so));
   if (!session_) return Status::Internal("could not create a TensorFlow session");

@@ -11,6 +11,7 @@
 
 #include "model/freeze.h"
 #include "model/precision.h"
+#include "model/session_options.h"
 #include "model/tf_status.h"
 #include "util/files.h"
 
@@ -231,12 +232,8 @@ Result<std::unique_ptr<SavedModelClassifier>> SavedModelClassifier::Open(const s
                                               " classes (" + kPreprocessingAsset + ")");
   }
 
-  tensorflow::SessionOptions so;
-  if (choice.threads > 0) {
-    so.config.set_intra_op_parallelism_threads(choice.threads);
-    so.config.set_inter_op_parallelism_threads(1);
-  }
-  model::ApplyPrecision(model::UsablePrecision(choice.precision.value_or(model::Precision::kFp32)), &so.config);
+  const tensorflow::SessionOptions so = model::BaseSessionOptions(
+      choice.threads, model::UsablePrecision(choice.precision.value_or(model::Precision::kFp32)));
   m->bundle_ = std::make_unique<tensorflow::SavedModelBundle>();
   const absl::Status loaded = tensorflow::LoadSavedModel(so, tensorflow::RunOptions(), dir, {"serve"}, m->bundle_.get());
   if (!loaded.ok()) return Status::BadInput(dir, "TensorFlow cannot load it: " + std::string(loaded.message()));
