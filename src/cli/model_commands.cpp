@@ -6,6 +6,7 @@
 #include "cli/flags.h"
 #include "cli/validators.h"
 #include "model/gradcheck.h"
+#include "model/precision.h"
 #include "model/summary.h"
 #include "model/timing.h"
 #include "train/commands.h"
@@ -69,7 +70,8 @@ Command AddTimeCommand(CLI::App* app) {
             std::string trained;
             for (const std::string& l : o->train_layers) trained += (trained.empty() ? "" : ",") + l;
             std::cout << "alexnet time: batch " << t.batch << ", input " << t.input_size << " x " << t.input_size
-                      << ", " << model::PrecisionName(t.precision) << ", LRN kernel "
+                      << ", " << model::PrecisionName(t.precision) << " on " << model::TensorFlowKernels()
+                      << " kernels, LRN kernel "
                       << model::LrnKernelName(o->model.lrn_kernel)
                       << (trained.empty() ? "" : ", training " + trained + " only") << ", " << o->iterations
                       << " timed steps after 1 warm-up, " << o->traced << " traced\n"

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "cli/opencv_limit.h"
+#include "cli/start_environment.h"
 
 namespace alexnet::cli {
 namespace {
@@ -55,8 +55,9 @@ bool CaptureStderr() {
 // instead of calling getenv().
 __attribute__((constructor)) void BeginQuietStart(int argc, char** argv, char** envp) {
   if (WantsQuietStart(argc, argv, envp) && CaptureStderr()) return;  // EndQuietStart restarts
-  // No restart by EndQuietStart to come: OpenCV's limit needs one of its own (opencv_limit.h).
-  if (!OpenCvLimitIsSet(envp)) RestartWithOpenCvLimit(argv, envp);
+  // No restart by EndQuietStart to come: the load-time variables need one of their own
+  // (start_environment.h).
+  if (!StartEnvironmentIsSet(envp)) RestartWithStartEnvironment(argv, envp);
 }
 
 // TensorFlow's start-up lines that say nothing to a user of this tool.
@@ -93,7 +94,7 @@ void EndQuietStart(char** argv) {
   if (std::getenv(kReexecMarker) == nullptr) {
     setenv("TF_CPP_MIN_LOG_LEVEL", "2", 1);
     setenv(kReexecMarker, "1", 1);
-    SetOpenCvLimitForRestart();  // read by OpenCV while it loads, like TF_CPP_MIN_LOG_LEVEL
+    SetStartEnvironmentForRestart();  // read by OpenCV and TensorFlow while they load
     execv("/proc/self/exe", argv);  // returns only on failure: carry on, a little noisier
   }
   unsetenv(kReexecMarker);

@@ -8,9 +8,10 @@
 //     TF_CPP_MIN_LOG_LEVEL=2 (errors only), so that TensorFlow stays quiet after start-up too;
 //  3. in that second run the start-up lines are captured again, and EndQuietStart shows what
 //     start-up wrote to stderr less TensorFlow's informational lines (a real error still shows).
-// The restart also carries OpenCV's decode limit, which OpenCV reads while it loads too
-// (opencv_limit.h); when there is no restart (--verbose, the user's TF_CPP_MIN_LOG_LEVEL), the
-// constructor restarts the program for that alone, unless the user set the limit.
+// The restart also carries OpenCV's decode limit and TensorFlow's oneDNN switch, which the
+// libraries read while they load too (start_environment.h); when there is no restart (--verbose,
+// the user's TF_CPP_MIN_LOG_LEVEL), the constructor restarts the program for those alone, unless
+// the user set them.
 #pragma once
 
 namespace alexnet::cli {

@@ -7,6 +7,7 @@
 
 #include <tensorflow/core/protobuf/config.pb.h>
 #include <tensorflow/core/protobuf/rewriter_config.pb.h>
+#include <tensorflow/core/util/port.h>
 #include <tsl/platform/cpu_info.h>
 
 namespace alexnet::model {
@@ -27,6 +28,8 @@ Precision UsablePrecision(Precision requested) {
   });
   return Precision::kFp32;
 }
+
+const char* TensorFlowKernels() { return tensorflow::IsMklEnabled() ? "oneDNN" : "Eigen"; }
 
 void ApplyPrecision(Precision precision, tensorflow::ConfigProto* config) {
   if (precision != Precision::kBf16) return;

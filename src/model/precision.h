@@ -26,6 +26,11 @@ bool CpuHasBf16();
 // process on stderr.
 Precision UsablePrecision(Precision requested);
 
+// "oneDNN" when TensorFlow runs its oneDNN kernels (convolutions, matrix products, pooling and
+// their gradients), else "Eigen". The `alexnet` program turns oneDNN on for every x86 CPU before
+// TensorFlow loads (cli/start_environment.h); TF_ENABLE_ONEDNN_OPTS=0 turns it off.
+const char* TensorFlowKernels();
+
 // Sets (bf16) or leaves off (fp32) the mixed-precision rewrite in a session's configuration.
 void ApplyPrecision(Precision precision, tensorflow::ConfigProto* config);
 

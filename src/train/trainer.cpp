@@ -16,6 +16,7 @@
 #include "train/loader_options.h"
 #include "train/open_dataset.h"
 #include "util/files.h"
+#include "model/precision.h"
 #include "model/summary.h"
 #include "util/format.h"
 
@@ -249,7 +250,7 @@ void TrainingRun::PrintHeader() const {
        << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
-       << ", " << FormatCount(session_->network().ParameterCount())
+       << " on " << model::TensorFlowKernels() << " kernels, " << FormatCount(session_->network().ParameterCount())
        << " parameters\n";
   const FineTune& ft = config_.fine_tune;
   if (!ft.init_from.empty()) {

@@ -430,20 +430,20 @@ TEST(RunPrecision, RecordedInConfigAndKeptOnResumeUnlessGiven) {
   std::ostringstream out1, out2, out3;
   ASSERT_TRUE(Train(c, false, {}, nullptr, out1).ok()) << out1.str();
   EXPECT_STREQ(precision_in_config(), "bf16");
-  EXPECT_NE(out1.str().find(", bf16, "), std::string::npos) << out1.str();
+  EXPECT_NE(out1.str().find(", bf16 on "), std::string::npos) << out1.str();
   c.model.precision = model::Precision::kFp32;  // the default of the command line, not given
   c.recipe.epochs = 2;
   TrainOverrides epochs_given;
   epochs_given.given = {"--epochs"};
   ASSERT_TRUE(Train(c, true, epochs_given, nullptr, out2).ok()) << out2.str();
   EXPECT_STREQ(precision_in_config(), "bf16");
-  EXPECT_NE(out2.str().find(", bf16, "), std::string::npos) << out2.str();
+  EXPECT_NE(out2.str().find(", bf16 on "), std::string::npos) << out2.str();
   c.recipe.epochs = 3;
   TrainOverrides precision_given = epochs_given;
   precision_given.given.push_back("--precision");
   ASSERT_TRUE(Train(c, true, precision_given, nullptr, out3).ok()) << out3.str();
   EXPECT_STREQ(precision_in_config(), "fp32");
-  EXPECT_NE(out3.str().find(", fp32, "), std::string::npos) << out3.str();
+  EXPECT_NE(out3.str().find(", fp32 on "), std::string::npos) << out3.str();
   fs::remove_all(root);
 }
 
