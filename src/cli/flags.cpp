@@ -37,7 +37,8 @@ CLI::Option* AddLrScheduleOption(CLI::App* cmd, train::LrSchedule* schedule) {
                        "cosine: every step, from --lr down to near 0 at the last step of --epochs; onecycle: "
                        "every step, from --lr/25 up to --lr over the first 30% of the steps (or --warmup-steps), "
                        "then down to --lr/250000 at the last step (PyTorch's OneCycleLR, cosine-shaped). cosine "
-                       "and onecycle span --epochs x steps per epoch; with --time-budget, give --epochs");
+                       "and onecycle span --epochs x steps per epoch, or, with --time-budget and no --epochs, "
+                       "the budget: its steps counted once the first steps are timed (one process)");
 }
 
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,

@@ -164,7 +164,7 @@ Command AddTrainCommand(CLI::App* app) {
   AddStandardizeFlag(cmd, &c->model.standardize_input);
   cmd->add_flag("--resume", *resume, "continue the run in --run from its newest checkpoint");
   cmd->add_option("--epochs", c->recipe.epochs, "epochs")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--time-budget", c->recipe.time_budget_s, "stop after this many seconds of training (0 = none)")
+  cmd->add_option("--time-budget", c->recipe.time_budget_s, "stop after this many seconds of training (0 = none); cosine and onecycle span it without --epochs")
       ->check(kNonNegative)
       ->capture_default_str();
   AddPrecisionOption(cmd, &c->model.precision, "fp32, or bf16 mixed precision (--resume: the run's unless given)");
@@ -175,20 +175,32 @@ Command AddTrainCommand(CLI::App* app) {
   AddClusterOptions(cmd, cluster.get());
   cmd->callback([cmd, c, resume] {
     if (*resume && c->run.run_dir.empty()) throw CLI::ValidationError("--resume", "needs --run <run folder>");
-    // A time budget does not say how many steps a run will take, and cosine and onecycle must know
-    // where their last step is: the run's --epochs, which the default 90 would silently be.
-    if (!*resume && train::PerStepSchedule(c->recipe.schedule) && cmd->get_option("--time-budget")->count() > 0 &&
-        cmd->get_option("--epochs")->count() == 0) {
-      throw CLI::ValidationError("--lr-schedule", std::string(NameIn(train::kLrScheduleNames, c->recipe.schedule)) +
-                                                      " with --time-budget needs --epochs: the schedule spans the "
-                                                      "run's epochs, which a time budget does not fix");
+    // cosine and onecycle must know where their last step is: with --epochs, at the end of the
+    // run's epochs (a time budget may cut it); with a time budget alone, where the budget ends
+    // (the length is fixed once the first steps are timed: schedule.h, StepsInBudget).
+    if (!*resume && train::PerStepSchedule(c->recipe.schedule) && cmd->get_option("--epochs")->count() == 0) {
+      if (c->recipe.time_budget_s > 0) {
+        c->recipe.schedule_over_budget = true;
+      } else if (cmd->get_option("--time-budget")->count() > 0) {
+        throw CLI::ValidationError("--lr-schedule", std::string(NameIn(train::kLrScheduleNames, c->recipe.schedule)) +
+                                                        " needs --epochs or a --time-budget above 0: the length "
+                                                        "the schedule spans");
+      }
     }
   });
   return {cmd, [cmd, c, resume, cluster](const CommandLine& line) -> Status {
             if (c->run.run_dir.empty()) c->run.run_dir = DefaultRunDir();
             // The table's own input unless --crop says otherwise (torchvision's: 224).
             if (cmd->get_option("--crop")->count() == 0) c->data.crop = model::DefaultInputSize(c->model.architecture);
+            // Each process would time its own steps and train on a curve of its own length.
+            const Status one_process =
+                c->recipe.schedule_over_budget
+                    ? Status::BadInput("", "--lr-schedule " + std::string(NameIn(train::kLrScheduleNames, c->recipe.schedule)) +
+                                               " over a --time-budget without --epochs is for one process; give --epochs "
+                                               "with --local-workers or a cluster")
+                    : Status::Ok();
             if (cluster->local_option->count() > 0) {
+              ALEXNET_RETURN_IF_ERROR(one_process);
               if (c->fine_tune.used()) {
                 return Status::BadInput("", "--init-from and --train-layers are not supported with --local-workers "
                                             "yet; fine-tune in one process");
@@ -196,6 +208,7 @@ Command AddTrainCommand(CLI::App* app) {
               return RunLocalWorkers(*cluster, c->run.run_dir, line);
             }
             ALEXNET_ASSIGN_OR_RETURN(c->cluster, ClusterOf(*cluster));
+            if (c->cluster.enabled()) ALEXNET_RETURN_IF_ERROR(one_process);
             if (c->cluster.enabled() && c->recipe.batch < c->cluster.size()) {
               return Status::BadInput("", "--batch " + std::to_string(c->recipe.batch) + " is smaller than the " +
                                            std::to_string(c->cluster.size()) + " workers that share it");

@@ -11,8 +11,9 @@ namespace alexnet::train {
 
 // On disk (config.json) every struct is an object keyed by its field names, except that the
 // run folder and the test limit are not saved and the LRN constants sit flat in "model" as
-// lrn_depth_radius, lrn_bias, lrn_alpha, lrn_beta, and data.strict_decode is written only when
-// set (ToJson), so a run that does not use it writes the same file as before. A key missing
+// lrn_depth_radius, lrn_bias, lrn_alpha, lrn_beta, and data.strict_decode and
+// recipe.schedule_over_budget are written only when set (ToJson), so a run that does not use them
+// writes the same file as before. A key missing
 // from a file takes the field's default (the macros read it from a default-constructed struct).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataSpec, source, list_file, fashion_dir, val_fraction, train_limit,
                                                 val_limit, split_seed, resize, crop, per_pixel_mean, stats_images,
@@ -112,7 +113,9 @@ nlohmann::json ToJson(const TrainConfig& c) {
   model["lrn_beta"] = lrn.beta;
   nlohmann::json data = c.data;
   if (c.data.strict_decode) data["strict_decode"] = true;
-  nlohmann::json j = {{"data", std::move(data)}, {"model", std::move(model)}, {"recipe", c.recipe}, {"run", c.run}};
+  nlohmann::json recipe = c.recipe;
+  if (c.recipe.schedule_over_budget) recipe["schedule_over_budget"] = true;
+  nlohmann::json j = {{"data", std::move(data)}, {"model", std::move(model)}, {"recipe", std::move(recipe)}, {"run", c.run}};
   if (c.cluster.enabled()) {
     j["cluster"] = {{"workers", c.cluster.workers}, {"collective_timeout_s", c.cluster.collective_timeout_s}};
   }
@@ -144,6 +147,7 @@ Result<TrainConfig> TrainConfigFromJson(const nlohmann::json& j) {
     c.data.strict_decode = j.at("data").value("strict_decode", false);
     j.at("model").get_to(c.model);
     j.at("recipe").get_to(c.recipe);
+    c.recipe.schedule_over_budget = j.at("recipe").value("schedule_over_budget", false);
     if (j.contains("run")) j.at("run").get_to(c.run);
     if (j.contains("cluster")) {
       j.at("cluster").at("workers").get_to(c.cluster.workers);

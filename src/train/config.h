@@ -60,6 +60,10 @@ struct Recipe {
   // the one-hot labels; 0 = the plain cross-entropy of the paper. Training only: evaluation's
   // loss is always the plain cross-entropy.
   float label_smoothing = 0.0f;
+  // cosine and onecycle over the time budget instead of the epochs (train's --time-budget without
+  // --epochs): the schedule's length in steps is the budget divided by the time of the first steps
+  // (TrainState::schedule_steps), and the run ends at its last step. One process only.
+  bool schedule_over_budget = false;
   float momentum = 0.9f;
   float weight_decay = 5e-4f;
   bool random_crop = true;

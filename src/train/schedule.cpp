@@ -50,7 +50,18 @@ double WarmupFactor(int64_t warmup_steps, int64_t step) {
   return static_cast<double>(std::max<int64_t>(step, 0) + 1) / static_cast<double>(warmup_steps);
 }
 
+namespace {
+constexpr int64_t kUnknownLength = int64_t(1) << 40;  // steps: "a very long run"
+}  // namespace
+
+int64_t StepsInBudget(int64_t steps_done, double seconds_done, double budget_s, double seconds_per_step) {
+  const double left = std::max(0.0, budget_s - seconds_done);
+  const double more = seconds_per_step > 0 ? std::floor(left / seconds_per_step * (1.0 - kScheduleMargin)) : 0.0;
+  return steps_done + std::max<int64_t>(1, static_cast<int64_t>(std::min(more, 1e12)));
+}
+
 float LearningRateAt(const Recipe& recipe, int64_t step, int64_t total_steps) {
+  if (total_steps <= 0) total_steps = kUnknownLength;
   const double peak = recipe.lr;
   switch (recipe.schedule) {
     case LrSchedule::kCosine:
@@ -71,7 +82,7 @@ float NextLearningRate(const Recipe& recipe, const TrainState& state, int64_t to
 
 std::string RecipeText(const Recipe& r, int64_t total_steps) {
   std::string text = "lr " + CsvNumber(r.lr) + ", ";
-  const std::string steps = std::to_string(total_steps) + " steps";
+  const std::string steps = total_steps > 0 ? std::to_string(total_steps) + " steps" : "the time budget";
   switch (r.schedule) {
     case LrSchedule::kPlateau:
       text += "/10 when validation top-1 has not improved for " + std::to_string(r.patience) + " epoch" +
@@ -86,8 +97,10 @@ std::string RecipeText(const Recipe& r, int64_t total_steps) {
     case LrSchedule::kOneCycle: {
       const double rise = r.warmup_steps > 0 ? static_cast<double>(r.warmup_steps)
                                              : kOneCyclePctStart * static_cast<double>(total_steps);
+      const std::string rise_text = r.warmup_steps > 0 || total_steps > 0 ? CsvNumber(std::round(rise)) + " steps"
+                                                                          : "30 % of the steps";
       text += "one-cycle over " + steps + ": from " + CsvNumber(r.lr / kOneCycleDivFactor) + " up to " +
-              CsvNumber(r.lr) + " in " + CsvNumber(std::round(rise)) + " steps, then down to " +
+              CsvNumber(r.lr) + " in " + rise_text + ", then down to " +
               CsvNumber(r.lr / kOneCycleDivFactor / kOneCycleFinalDivFactor);
       break;
     }

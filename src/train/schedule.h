@@ -76,8 +76,20 @@ bool PerStepSchedule(LrSchedule schedule);
 double WarmupFactor(int64_t warmup_steps, int64_t step);
 
 // The rate of step `step` of a run of `total_steps` steps. plateau and step: recipe.lr (their rate
-// before any division) times the warm-up's factor.
+// before any division) times the warm-up's factor. total_steps 0: the length is not known yet (a
+// schedule over a time budget before its first steps are timed): the rates of a very long run,
+// that is the start of the curve (onecycle: lr / 25; cosine: lr, after the warm-up's rise).
 float LearningRateAt(const Recipe& recipe, int64_t step, int64_t total_steps);
+
+// A cosine or one-cycle schedule over a time budget (Recipe::schedule_over_budget) takes its length
+// from the time of the first steps of the process: kScheduleTimingSteps steps after the first one
+// (which also sets the graph up) are timed, and the length is then the steps done plus as many as
+// the rest of the budget holds at that time per step, less kScheduleMargin of them, so that the
+// curve ends before the budget when later steps are a little slower (progress lines, checkpoints,
+// a busier machine). At least one step more than done.
+inline constexpr int64_t kScheduleTimingSteps = 4;
+inline constexpr double kScheduleMargin = 0.03;
+int64_t StepsInBudget(int64_t steps_done, double seconds_done, double budget_s, double seconds_per_step);
 
 // The rate the next step of a run in `state` trains at: LearningRateAt(recipe, state.step, ...)
 // for cosine and onecycle; for plateau and step, state.learning_rate (after its divisions) times
@@ -85,7 +97,8 @@ float LearningRateAt(const Recipe& recipe, int64_t step, int64_t total_steps);
 float NextLearningRate(const Recipe& recipe, const TrainState& state, int64_t total_steps);
 
 // The recipe as a run's header shows it: "lr 0.01, cosine over 4680 steps to 0, warm-up 100
-// steps, label smoothing 0.1, momentum 0.9, weight decay 0.0005".
+// steps, label smoothing 0.1, momentum 0.9, weight decay 0.0005". total_steps 0 (a schedule over a
+// time budget, its length not known yet): "cosine over the time budget to 0, ...".
 std::string RecipeText(const Recipe& recipe, int64_t total_steps);
 
 }  // namespace alexnet::train

@@ -22,6 +22,10 @@ struct TrainState {
   int64_t images_seen = 0;
   double train_seconds = 0;
   float last_loss = 0;
+  // A cosine or one-cycle schedule over a time budget (Recipe::schedule_over_budget): its length in
+  // steps, fixed once the first steps were timed (0: not yet). Kept so that a resumed run
+  // continues on the same curve.
+  int64_t schedule_steps = 0;
 };
 
 // state.json. Keys missing from a file written by an earlier version take the defaults above;

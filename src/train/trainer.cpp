@@ -98,6 +98,11 @@ Result<std::unique_ptr<TrainingRun>> TrainingRun::Open(TrainConfig config, bool 
     }
     ALEXNET_ASSIGN_OR_RETURN(config, ResumedConfig(config, overrides));
     ALEXNET_RETURN_IF_ERROR(RefuseFineTuningInCluster(config));
+    if (overrides.Given("--epochs")) config.recipe.schedule_over_budget = false;  // the schedule spans them now
+    if (config.recipe.schedule_over_budget && config.cluster.enabled()) {
+      return Status::BadInput("", "this run's schedule spans its time budget, which is for one process; resume it "
+                                  "in one process, or give --epochs");
+    }
     if (overrides.Given("--epochs") && PerStepSchedule(config.recipe.schedule)) {
       out << "note: the " << NameIn(kLrScheduleNames, config.recipe.schedule)
           << " schedule now spans the new --epochs: the learning rate continues on the curve of that length\n";
@@ -246,7 +251,7 @@ void TrainingRun::PrintHeader() const {
        << (val_set_ ? ", " + std::to_string(val_set_->size()) + " validation images" : "") << ", "
        << m.num_classes << " classes, input " << config_.data.crop << " x " << config_.data.crop << ", batch "
        << config_.recipe.batch << ", " << loader_->batches_per_epoch() << " steps per epoch\n  recipe: "
-       << RecipeText(config_.recipe, total_steps_) << "\n  model: init " << model::InitName(m.init) << ", "
+       << RecipeText(config_.recipe, ScheduleSteps()) << "\n  model: init " << model::InitName(m.init) << ", "
        << model::ActivationLabel(m.activation) << ", max pooling " << model::PoolText(m) << ", dropout "
        << m.dropout_rate << ", LRN " << (m.lrn ? "on" : "off") << ", standardised input "
        << (m.standardize_input ? "on" : "off") << ", " << model::PrecisionName(session_->config().model.precision)
@@ -272,7 +277,32 @@ double TrainingRun::Seconds() const {
   return seconds_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
 }
 
-float TrainingRun::LearningRate() const { return NextLearningRate(config_.recipe, state_, total_steps_); }
+float TrainingRun::LearningRate() const { return NextLearningRate(config_.recipe, state_, ScheduleSteps()); }
+
+int64_t TrainingRun::ScheduleSteps() const {
+  return config_.recipe.schedule_over_budget ? state_.schedule_steps : total_steps_;
+}
+
+bool TrainingRun::ScheduleEnded() const {
+  return config_.recipe.schedule_over_budget && state_.schedule_steps > 0 && state_.step >= state_.schedule_steps;
+}
+
+void TrainingRun::TimeSchedule() {
+  if (!config_.recipe.schedule_over_budget || state_.schedule_steps > 0) return;
+  if (timed_from_step_ < 0) {  // after the first step of this process, which also set the graph up
+    timed_from_step_ = state_.step;
+    timed_from_ = Clock::now();
+    return;
+  }
+  const int64_t timed = state_.step - timed_from_step_;
+  if (timed < kScheduleTimingSteps) return;
+  const double per_step = std::chrono::duration<double>(Clock::now() - timed_from_).count() / double(timed);
+  state_.schedule_steps = StepsInBudget(state_.step, Seconds(), config_.recipe.time_budget_s, per_step);
+  out_ << (tty_ ? "\n" : "") << "schedule: " << NameIn(kLrScheduleNames, config_.recipe.schedule) << " over "
+       << state_.schedule_steps << " steps (" << FormatFixed(per_step, 2) << " s per step over steps "
+       << timed_from_step_ + 1 << "-" << state_.step << ", " << FormatDuration(config_.recipe.time_budget_s - Seconds())
+       << " of the time budget left): " << RecipeText(config_.recipe, state_.schedule_steps) << "\n";
+}
 
 Status TrainingRun::Run() {
   PrintHeader();
@@ -280,6 +310,11 @@ Status TrainingRun::Run() {
     out_ << "this run has already trained its " << config_.recipe.epochs << " epochs; to train it further:\n"
          << "  alexnet train --run " << config_.run.run_dir << " --resume --epochs <more than "
          << config_.recipe.epochs << ">\n";
+  }
+  if (ScheduleEnded()) {
+    out_ << "this run has already trained the " << state_.schedule_steps << " steps of its schedule; to train it "
+         << "further:\n  alexnet train --run " << config_.run.run_dir << " --resume --epochs <more than "
+         << state_.epoch << ">\n";
   }
   InstallSignalHandlers();
   tty_ = &out_ == &std::cout && ::isatty(STDOUT_FILENO);
@@ -297,12 +332,17 @@ Status TrainingRun::Run() {
       stop = votes.signal ? Stop::kSignal : Stop::kTimeBudget;
       break;
     }
+    if (ScheduleEnded()) {  // one process only (train_command.cpp)
+      stop = Stop::kScheduleEnd;
+      break;
+    }
     if (!loader_->Next(batch)) {
       ALEXNET_RETURN_IF_ERROR(loader_->status());
       break;
     }
     model::StepResult r;
     ALEXNET_RETURN_IF_ERROR(Step(batch, votes, &r));
+    TimeSchedule();
     if (batch.last_in_epoch) {
       ALEXNET_RETURN_IF_ERROR(EndEpoch(batch.epoch + 1, false));
     } else if (config_.run.checkpoint_every > 0 && state_.step % config_.run.checkpoint_every == 0) {
@@ -472,9 +512,15 @@ Status TrainingRun::Finish(Stop stop) {
          << ". Resume with:\n  alexnet train --run " << config_.run.run_dir << " --resume\n";
     return Status::Ok();
   }
-  if (stop == Stop::kTimeBudget) {
-    out_ << "time budget of " << FormatDuration(config_.recipe.time_budget_s) << " reached at step " << state_.step
-         << "\n";
+  if (stop == Stop::kTimeBudget || stop == Stop::kScheduleEnd) {
+    if (stop == Stop::kTimeBudget) {
+      out_ << "time budget of " << FormatDuration(config_.recipe.time_budget_s) << " reached at step " << state_.step
+           << (state_.schedule_steps > state_.step ? " of the schedule's " + std::to_string(state_.schedule_steps) : "")
+           << "\n";
+    } else {
+      out_ << "the schedule's last step, " << state_.step << ", done after " << FormatDuration(Seconds())
+           << " of the time budget of " << FormatDuration(config_.recipe.time_budget_s) << "\n";
+    }
     if (epoch_images_ > 0 || state_.best_val_top1 < 0) {
       ALEXNET_RETURN_IF_ERROR(EndEpoch(state_.epoch + 1, true));
     } else {

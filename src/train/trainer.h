@@ -72,7 +72,7 @@ class TrainingRun {
 
  private:
   using Clock = std::chrono::steady_clock;
-  enum class Stop { kDone, kTimeBudget, kSignal };
+  enum class Stop { kDone, kTimeBudget, kScheduleEnd, kSignal };
 
   TrainingRun(TrainConfig config, EpochHook hook, std::ostream& out);
   Status OpenData();
@@ -92,6 +92,12 @@ class TrainingRun {
   void PrintProgress(const data::Batch& batch, const model::StepResult& r);
   double Seconds() const;  // training time of the run so far, earlier sessions included
   float LearningRate() const;  // of the next step (schedule.h: NextLearningRate)
+  // What cosine and onecycle span: total_steps_, or over a time budget the length fixed by
+  // TimeSchedule (0 until then).
+  int64_t ScheduleSteps() const;
+  // Over a time budget: times the first steps of this process and then fixes the schedule's length.
+  void TimeSchedule();
+  bool ScheduleEnded() const;  // over a time budget: its last step is done
 
   std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime (the chief's only)
   // Only the chief of a cluster (or a single process) writes the run folder.
@@ -111,6 +117,8 @@ class TrainingRun {
   TrainState state_;
   int64_t total_steps_ = 0;  // epochs x steps per epoch: what cosine and onecycle span
   float last_lr_ = 0;        // the rate of the latest step (progress line, epoch record)
+  int64_t timed_from_step_ = -1;  // TimeSchedule: the step its clock started after
+  Clock::time_point timed_from_;
   std::string metrics_path_;
 
   // This session's clock and the epoch's running totals.

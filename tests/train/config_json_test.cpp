@@ -257,6 +257,31 @@ TEST(StateJson, LoadsAStateWrittenByTheEarlierCode) {
   EXPECT_EQ(ToJson(*s), v1) << ToJson(*s).dump(2);
 }
 
+// A schedule over a time budget: the flag in config.json's recipe and the fixed length in
+// state.json, each written only when set (earlier files read as without them).
+TEST(ConfigJson, ScheduleOverBudgetAndItsLengthAreSavedOnlyWhenSet) {
+  TrainConfig c;
+  EXPECT_FALSE(ToJson(c)["recipe"].contains("schedule_over_budget"));
+  c.recipe.schedule = LrSchedule::kOneCycle;
+  c.recipe.schedule_over_budget = true;
+  const Result<TrainConfig> back = TrainConfigFromJson(ToJson(c));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->recipe.schedule_over_budget);
+  nlohmann::json wrong = ToJson(c);
+  wrong["recipe"]["schedule_over_budget"] = "yes";
+  EXPECT_FALSE(TrainConfigFromJson(wrong).ok());
+  TrainState s;
+  EXPECT_FALSE(ToJson(s).contains("schedule_over_budget"));
+  EXPECT_FALSE(ToJson(s).contains("schedule_steps"));
+  s.schedule_steps = 77;
+  const Result<TrainState> state = TrainStateFromJson(ToJson(s));
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  EXPECT_EQ(state->schedule_steps, 77);
+  nlohmann::json huge = ToJson(s);
+  huge["schedule_steps"] = 1e300;
+  EXPECT_FALSE(TrainStateFromJson(huge).ok());
+}
+
 TEST(StateJson, MissingKeysTakeTheDefaultsAndTheCoreKeysAreRequired) {
   const Result<TrainState> s = TrainStateFromJson(
       nlohmann::json::parse(R"({"step": 5, "epoch": 1, "batch_in_epoch": 2, "learning_rate": 0.1})"));

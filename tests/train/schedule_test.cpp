@@ -311,6 +311,33 @@ TEST(LearningRate, TheHeaderSaysTheRecipe) {
             "lr 0.1, /10 every 4 epochs, warm-up 5 steps, no label smoothing, momentum 0.9, weight decay 0.0005");
 }
 
+// Over a time budget: before the length is fixed (total 0) the rates are those of the start of
+// the curve (onecycle: lr / 25 at every early step; cosine: the warm-up's rise, then the peak),
+// and the header names the budget instead of a number of steps.
+TEST(ScheduleOverBudget, BeforeItsLengthIsFixedTheCurveIsAtItsStart) {
+  const Recipe one_cycle = WithSchedule(LrSchedule::kOneCycle);
+  for (int64_t step = 0; step < 6; ++step) EXPECT_NEAR(LearningRateAt(one_cycle, step, 0), 0.1 / 25, 1e-9) << step;
+  const Recipe cosine = WithSchedule(LrSchedule::kCosine, 4);
+  EXPECT_FLOAT_EQ(LearningRateAt(cosine, 0, 0), 0.1f / 4);
+  EXPECT_FLOAT_EQ(LearningRateAt(cosine, 3, 0), 0.1f);
+  EXPECT_FLOAT_EQ(LearningRateAt(cosine, 5, 0), 0.1f);
+  EXPECT_EQ(RecipeText(one_cycle, 0),
+            "lr 0.1, one-cycle over the time budget: from 0.004 up to 0.1 in 30 % of the steps, then down to "
+            "4e-07, no label smoothing, momentum 0.9, weight decay 0.0005");
+  EXPECT_EQ(RecipeText(cosine, 0).rfind("lr 0.1, cosine over the time budget to 0, warm-up 4 steps", 0), 0u);
+}
+
+// The length: the steps done plus what the rest of the budget holds at the timed pace, less the
+// margin; at least one step more.
+TEST(ScheduleOverBudget, StepsInBudgetFillsTheRestOfTheBudgetLessTheMargin) {
+  // 5 steps done in 30 s of a 480 s budget at 6 s per step: 450 / 6 = 75 more, less 3 %: 72.
+  EXPECT_EQ(StepsInBudget(5, 30, 480, 6.0), 5 + 72);
+  EXPECT_EQ(StepsInBudget(5, 30, 480, 6.0), 5 + int64_t(std::floor(75 * (1 - kScheduleMargin))));
+  EXPECT_EQ(StepsInBudget(5, 500, 480, 6.0), 6);  // the budget is already spent
+  EXPECT_EQ(StepsInBudget(5, 30, 480, 0.0), 6);   // no time measured
+  EXPECT_EQ(StepsInBudget(0, 0, 1e30, 1e-30), 1000000000000);  // bounded, no overflow
+}
+
 EpochRecord Record() {
   EpochRecord r;
   r.epoch = 3;

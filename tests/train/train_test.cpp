@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,7 @@
 #include "util/files.h"
 #include "train/predict.h"
 #include "train/trained_model.h"
+#include "train/schedule.h"
 #include "train/trainer.h"
 
 namespace alexnet::train {
@@ -505,6 +508,62 @@ TEST(RunEpochs, ANewTargetIsRecordedARecipeChangeNamedAndAFinishedRunSaysHowToGo
   EXPECT_EQ(epochs_in_config(), 2);
   EXPECT_NE(out3.str().find("already trained its 2 epochs"), std::string::npos) << out3.str();
   EXPECT_NE(out3.str().find("--resume --epochs"), std::string::npos) << out3.str();
+  fs::remove_all(root);
+}
+
+// --lr-schedule onecycle over a --time-budget without --epochs: the first steps are timed, the
+// schedule's length is then fixed and recorded in state.json, every step trains at the rate of
+// that curve, and the run ends at its last step (or at the budget, if later steps were much
+// slower); resuming the finished run says so. The length itself depends on this machine's speed.
+TEST(RunScheduleOverBudget, FixesTheLengthFromTheFirstStepsAndEndsOnTheCurve) {
+  const fs::path root = fs::temp_directory_path() / ("alexnet_over_budget_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  alexnet::testing::WriteShapesDataset(root / "shapes", 8, 5);
+  TrainConfig c = SmallConfig(root / "shapes", root / "run");
+  c.recipe.epochs = 100000;  // not what the schedule spans
+  c.recipe.schedule = LrSchedule::kOneCycle;
+  c.recipe.time_budget_s = 8;
+  c.recipe.schedule_over_budget = true;
+  std::ostringstream out;
+  ASSERT_TRUE(Train(c, false, {}, nullptr, out).ok()) << out.str();
+  EXPECT_NE(out.str().find("one-cycle over the time budget"), std::string::npos) << out.str();  // the header
+  EXPECT_NE(out.str().find("schedule: onecycle over "), std::string::npos) << out.str();
+  // The newest checkpoint's state and the last row of metrics.csv.
+  int64_t newest = -1;
+  for (const auto& e : fs::directory_iterator(root / "run" / "checkpoints")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("ckpt-", 0) == 0) newest = std::max<int64_t>(newest, std::stoll(name.substr(5)));
+  }
+  ASSERT_GT(newest, 0);
+  std::ifstream state_file(root / "run" / "checkpoints" / ("ckpt-" + std::to_string(newest)) / "state.json");
+  const nlohmann::json state = nlohmann::json::parse(state_file);
+  const int64_t length = state.value("schedule_steps", int64_t(0));
+  EXPECT_GT(length, 1 + kScheduleTimingSteps) << state.dump();
+  std::ifstream metrics(root / "run" / "metrics.csv");
+  std::string line, last;
+  while (std::getline(metrics, line)) last = line;
+  std::vector<std::string> fields;
+  for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
+    comma = last.find(',', start);
+    fields.push_back(last.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+  }
+  ASSERT_EQ(fields.size(), 10u) << last;
+  const int64_t step = std::stoll(fields[1]);
+  EXPECT_EQ(step, newest);
+  // The last step (number step - 1, counted from 0) trained at the rate of the recorded curve.
+  EXPECT_FLOAT_EQ(std::stof(fields[7]), LearningRateAt(c.recipe, step - 1, length)) << last;
+  if (out.str().find("the schedule's last step") != std::string::npos) {
+    EXPECT_EQ(step, length);
+    std::ostringstream again;
+    ASSERT_TRUE(Train(c, true, {}, nullptr, again).ok()) << again.str();
+    EXPECT_NE(again.str().find("already trained the " + std::to_string(length) + " steps of its schedule"),
+              std::string::npos)
+        << again.str();
+  } else {  // a machine that slowed down after the timed steps
+    EXPECT_NE(out.str().find("reached at step " + std::to_string(step) + " of the schedule's " + std::to_string(length)),
+              std::string::npos)
+        << out.str();
+  }
   fs::remove_all(root);
 }
 
