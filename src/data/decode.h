@@ -17,7 +17,10 @@
 //      PNG, BMP, Netpbm P1-P6: the size is read from the header by us (image_header.h, which
 //        reads these headers anyway for what OpenCV cannot do: truncation, EXIF) and refused
 //        the same way before decoding.
-//      Every other format (WebP, TIFF, PAM, PFM, Sun raster, HDR, EXR, JPEG 2000): OpenCV
+//      PFM, Sun raster: the same; OpenCV decodes them from a temporary file in /tmp, which its
+//        own refusal of a size would leave behind (image_header.h). These and the formats above
+//        are held to OpenCV's limits below by us as well, before OpenCV sees them.
+//      Every other format (WebP, TIFF, PAM, HDR, EXR, JPEG 2000): OpenCV
 //        refuses a header above its own limits before allocating (OPENCV_IO_MAX_IMAGE_PIXELS,
 //        default 2^30; OPENCV_IO_MAX_IMAGE_WIDTH and _HEIGHT, default 2^20), reported as "...
 //        OpenCV's decode limit of N (...; refused before decoding)"; max_pixels is checked again

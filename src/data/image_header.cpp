@@ -229,6 +229,58 @@ void ProbePnm(const u8* d, std::size_t n, ImageHeader& h) {
   }
 }
 
+// PFM: "PF" (colour) or "Pf" (grey), a line break, then width, height and scale in ASCII. The
+// size is read because OpenCV 4.6 decodes PFM from a temporary file, and a size it then refuses
+// leaves that file in /tmp (image_header.h). Its reader takes each number as the bytes up to the
+// next whitespace byte (atoi, no skipping), so "4  3" has height 0 for it: the same runs of bytes
+// are read here, each must be decimal digits, and a header cut short is truncated.
+void ProbePfm(const u8* d, std::size_t n, ImageHeader& h) {
+  if (d[2] != '\n') {  // OpenCV's reader wants exactly this line break
+    h.problem = std::string("corrupt PFM header (no line break after \"P") + static_cast<char>(d[1]) + "\")";
+    return;
+  }
+  const auto space = [](u8 c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  const char* kNames[] = {"width", "height", "scale"};
+  std::uint64_t size[2] = {0, 0};
+  std::size_t pos = 3;
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t start = pos;
+    while (pos < n && !space(d[pos])) ++pos;
+    if (pos >= n) {
+      h.problem = "truncated PFM header (the file ends in its " + std::string(kNames[i]) + ")";
+      return;
+    }
+    if (i < 2) {
+      // At most 10 digits, which every size OpenCV can read (an int) has.
+      bool digits = pos > start && pos - start <= 10;
+      for (std::size_t k = start; digits && k < pos; ++k) {
+        digits = d[k] >= '0' && d[k] <= '9';
+        size[i] = size[i] * 10 + (d[k] - '0');
+      }
+      if (!digits) {
+        h.problem = "corrupt PFM header (the " + std::string(kNames[i]) + at(start) +
+                    " is not a number of 1 to 10 digits)";
+        return;
+      }
+    }
+    ++pos;  // the one whitespace byte after each number
+  }
+  h.width = size[0];
+  h.height = size[1];
+}
+
+// Sun raster: a 32-byte big-endian header (magic, width, height, depth, length, type, colour map
+// type and length). The size is read for the reason PFM's is: OpenCV 4.6 decodes it from a
+// temporary file, which a size it refuses leaves in /tmp (image_header.h).
+void ProbeSunRaster(const u8* d, std::size_t n, ImageHeader& h) {
+  if (n < 32) {
+    h.problem = "truncated Sun raster header (" + std::to_string(n) + " of 32 bytes)";
+    return;
+  }
+  h.width = be32(d + 4);
+  h.height = be32(d + 8);
+}
+
 // Every format OpenCV reads, by its first bytes: only to name it in an error message.
 ImageFormat SniffFormat(const u8* d, std::size_t n) {
   if (StartsWith(d, n, "\xFF\xD8\xFF", 3)) return ImageFormat::kJpeg;
@@ -305,10 +357,13 @@ ImageHeader ProbeImageHeader(const std::uint8_t* d, std::size_t n) {
     case ImageFormat::kWebp: ProbeWebp(d, n, h); break;
     case ImageFormat::kTiff: ProbeTiff(d, n, h); break;
     case ImageFormat::kPnm: ProbePnm(d, n, h); break;
+    case ImageFormat::kPfm: ProbePfm(d, n, h); break;
+    case ImageFormat::kSunRaster: ProbeSunRaster(d, n, h); break;
     default: break;  // JPEG: libjpeg reads it (jpeg_decode.h); the rest: OpenCV alone
   }
   const bool size_read = h.format == ImageFormat::kPng || h.format == ImageFormat::kBmp ||
-                         (h.format == ImageFormat::kPnm && d[1] != '7');
+                         (h.format == ImageFormat::kPnm && d[1] != '7') || h.format == ImageFormat::kPfm ||
+                         h.format == ImageFormat::kSunRaster;
   if (h.problem.empty() && size_read && (h.width == 0 || h.height == 0)) {
     h.problem = std::string(FormatName(h.format)) + " header declares an empty image (" +
                 std::to_string(h.width) + " x " + std::to_string(h.height) + ")";

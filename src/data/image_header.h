@@ -4,9 +4,9 @@
 // The split:
 //  - OpenCV refuses an image whose header declares more than OPENCV_IO_MAX_IMAGE_PIXELS (or
 //    _WIDTH, _HEIGHT) before it allocates anything; the alexnet program sets that limit to
-//    kDefaultMaxPixels at start-up (src/cli/opencv_limit.h). For WebP, TIFF, PAM, PFM, Sun
-//    raster, Radiance HDR, OpenEXR and JPEG 2000 that is the only check before decoding, so
-//    their width and height are not read here (reported as 0).
+//    kDefaultMaxPixels at start-up (src/cli/opencv_limit.h). For WebP, TIFF, PAM, Radiance HDR,
+//    OpenEXR and JPEG 2000 that is the only check before decoding, so their width and height are
+//    not read here (reported as 0).
 //  - JPEG is decoded by libjpeg ourselves (jpeg_decode.h), which reads its header (size, EXIF
 //    orientation) and checks its truncation there: only its format is recognised here.
 //  - What OpenCV 4.6 cannot do is read here:
@@ -20,6 +20,13 @@
 //            size, so it is read (and held to max_pixels) too.
 //      TIFF: truncation (the first directory, which libtiff writes after the pixels, lies past
 //            the end of the file), so the error says "truncated" rather than only "corrupt".
+//      PFM, Sun raster: the size (PFM's ASCII width and height after "PF\n" or "Pf\n"; Sun
+//            raster's from its 32-byte big-endian header), to refuse 0 or more than max_pixels or
+//            OpenCV's limits before cv::imdecode runs. OpenCV 4.6 cannot decode these from memory:
+//            imdecode writes the bytes to a temporary file /tmp/__opencv_temp.XXXXXX, reads the
+//            header from it, and its size check then throws past the file's removal, so each
+//            such file would stay in /tmp (one per bad file per epoch). A header too short or
+//            unparsable is refused here too.
 //    OpenCV applies no EXIF orientation with IMREAD_UNCHANGED (which keeps 16-bit depth and
 //    alpha), so decode() applies the one read here or by jpeg_decode.h.
 //  - The format of every other file OpenCV reads is recognised from its first bytes only, to
@@ -51,8 +58,8 @@ const char* FormatName(ImageFormat format);
 
 struct ImageHeader {
   ImageFormat format = ImageFormat::kUnknown;
-  // The declared size for PNG, BMP and Netpbm P1-P6; 0 x 0 for the others (JPEG's is read by
-  // libjpeg, jpeg_decode.h; the rest only OpenCV's limit checks before decoding).
+  // The declared size for PNG, BMP, Netpbm P1-P6, PFM and Sun raster; 0 x 0 for the others
+  // (JPEG's is read by libjpeg, jpeg_decode.h; the rest only OpenCV's limit checks before decoding).
   std::uint64_t width = 0;
   std::uint64_t height = 0;
   // EXIF orientation 1..8 (1 = as stored) from PNG eXIf or WebP EXIF (JPEG's: jpeg_decode.h).

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include <filesystem>
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -295,6 +296,134 @@ TEST(BadInput, DISABLED_AbsurdSizeInChildWithTheProgramsOpenCvLimit) {
 TEST(BadInput, AbsurdSizeIsRefusedByOpenCvsLimit) {
   EXPECT_TRUE(passes_in_child("DISABLED_AbsurdSizeInChildWithTheProgramsOpenCvLimit",
                               "OPENCV_IO_MAX_IMAGE_PIXELS=" + std::to_string(kDefaultMaxPixels)));
+}
+
+// PFM bytes: `header` as given ("PF\n<width> <height>\n<scale>\n" when well formed), then
+// `pixel_bytes` zero bytes.
+std::vector<std::uint8_t> pfm(const std::string& header, std::size_t pixel_bytes = 0) {
+  std::vector<std::uint8_t> b(header.begin(), header.end());
+  b.resize(b.size() + pixel_bytes, 0);
+  return b;
+}
+
+// A Sun raster file declaring w x h (24-bit, no colour map) with `pixel_bytes` zero bytes.
+std::vector<std::uint8_t> sun_raster(std::uint32_t w, std::uint32_t h, std::size_t pixel_bytes = 0) {
+  std::vector<std::uint8_t> b(32 + pixel_bytes, 0);
+  const std::uint32_t fields[8] = {0x59a66a95, w, h, 24, static_cast<std::uint32_t>(pixel_bytes), 1, 0, 0};
+  for (int f = 0; f < 8; ++f) {
+    for (int i = 0; i < 4; ++i) b[4 * f + i] = static_cast<std::uint8_t>(fields[f] >> (24 - 8 * i));
+  }
+  return b;
+}
+
+struct BadHeader {
+  std::string name;
+  std::vector<std::uint8_t> bytes;
+  std::string reason;  // part of the expected reason
+};
+
+// PFM and Sun raster files whose size OpenCV 4.6 would refuse (after writing them to a temporary
+// file, image_header.h) or whose header is cut short or unparsable.
+std::vector<BadHeader> bad_pfm_and_sun_raster() {
+  std::vector<std::uint8_t> cut_sun = sun_raster(4, 4, 48);
+  cut_sun.resize(20);
+  return {
+      {"pfm-width-0.pfm", pfm("PF\n0 4\n-1.0\n", 48), "PFM header declares an empty image (0 x 4)"},
+      {"pfm-height-0.pfm", pfm("Pf\n4 0\n-1.0\n"), "PFM header declares an empty image (4 x 0)"},
+      {"pfm-wide.pfm", pfm("PF\n2000000 1\n-1.0\n", 64), "image is wider than OpenCV's decode limit"},
+      {"pfm-tall.pfm", pfm("Pf\n1 2000000\n-1\n", 64), "image is taller than OpenCV's decode limit"},
+      {"pfm-huge.pfm", pfm("PF\n100000 100000\n-1.0\n", 64),
+       "PFM header declares 100000 x 100000 = 10000000000 pixels, above the limit of 64000000"},
+      {"pfm-10-digits.pfm", pfm("PF\n9999999999 1\n-1\n", 64), "PFM header declares 9999999999 x 1"},
+      {"pfm-11-digits.pfm", pfm("PF\n12345678901 1\n-1\n", 64),
+       "corrupt PFM header (the width at byte 3 is not a number of 1 to 10 digits)"},
+      {"pfm-cut-after-magic.pfm", pfm("PF\n"), "truncated PFM header (the file ends in its width)"},
+      {"pfm-cut-in-height.pfm", pfm("PF\n4 3"), "truncated PFM header (the file ends in its height)"},
+      {"pfm-cut-in-scale.pfm", pfm("Pf\n4 3\n-1.0"), "truncated PFM header (the file ends in its scale)"},
+      // OpenCV reads the bytes up to the next whitespace byte as a number: height "" = 0 here.
+      {"pfm-two-spaces.pfm", pfm("PF\n4  3\n-1.0\n", 144), "corrupt PFM header (the height at byte 5"},
+      {"pfm-words.pfm", pfm("PF\nfour 3\n-1\n", 144), "corrupt PFM header (the width at byte 3"},
+      {"pfm-negative.pfm", pfm("PF\n-4 3\n-1\n", 144), "corrupt PFM header (the width at byte 3"},
+      {"pfm-crlf.pfm", pfm("PF\r\n4 3\n-1\n", 144), "corrupt PFM header (no line break after \"PF\")"},
+      {"sun-width-0.ras", sun_raster(0, 3, 36), "Sun raster header declares an empty image (0 x 3)"},
+      {"sun-height-0.ras", sun_raster(5, 0, 36), "Sun raster header declares an empty image (5 x 0)"},
+      {"sun-wide.ras", sun_raster(2000000, 3, 36), "image is wider than OpenCV's decode limit"},
+      {"sun-tall.ras", sun_raster(3, 2000000, 36), "image is taller than OpenCV's decode limit"},
+      {"sun-huge.ras", sun_raster(100000, 100000, 36),
+       "Sun raster header declares 100000 x 100000 = 10000000000 pixels, above the limit of 64000000"},
+      {"sun-negative-int.ras", sun_raster(0x80000000u, 1, 36), "Sun raster header declares 2147483648 x 1"},
+      {"sun-cut-header.ras", cut_sun, "truncated Sun raster header (20 of 32 bytes)"},
+      {"sun-magic-only.ras", {0x59, 0xa6, 0x6a, 0x95}, "truncated Sun raster header (4 of 32 bytes)"},
+  };
+}
+
+// Files named __opencv_temp.* in `dir`.
+int opencv_temp_files(const std::string& dir) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    n += entry.path().filename().string().rfind("__opencv_temp.", 0) == 0;
+  }
+  return n;
+}
+
+// Points OpenCV's temporary files (cv::tempfile(), which reads OPENCV_TEMP_PATH at each call;
+// /tmp when unset) at `dir` while in scope, so that counting them there is not disturbed by other
+// processes sharing /tmp.
+class OpenCvTempPath {
+ public:
+  explicit OpenCvTempPath(const std::string& dir) {
+    if (const char* old = std::getenv("OPENCV_TEMP_PATH")) old_ = old;
+    setenv("OPENCV_TEMP_PATH", dir.c_str(), 1);
+  }
+  ~OpenCvTempPath() {
+    if (old_.empty()) unsetenv("OPENCV_TEMP_PATH");
+    else setenv("OPENCV_TEMP_PATH", old_.c_str(), 1);
+  }
+  OpenCvTempPath(const OpenCvTempPath&) = delete;
+  OpenCvTempPath& operator=(const OpenCvTempPath&) = delete;
+
+ private:
+  std::string old_;
+};
+
+// Formats OpenCV 4.6 decodes from a temporary file: a size of 0 or above a limit, and a header
+// cut short or unparsable, are refused by our header check with the format and the reason.
+TEST(BadInput, PfmAndSunRasterHeadersAreRefusedBeforeDecoding) {
+  TempDir dir, temp;
+  const OpenCvTempPath redirect(temp.path().string());  // not /tmp, should one be left behind
+  for (const BadHeader& c : bad_pfm_and_sun_raster()) {
+    write_bytes(dir.file(c.name), c.bytes);
+    expect_refused(dir.file(c.name), c.reason);
+  }
+}
+
+// OpenCV 4.6's imdecode writes a PFM or Sun raster to /tmp/__opencv_temp.XXXXXX and reads the
+// header from there; its size check then throws past the removal of that file. Before the header
+// check refused these, every such bad file (each epoch, each `predict`) left one in /tmp.
+TEST(BadInput, RefusedPfmAndSunRasterLeaveNoOpenCvTempFile) {
+  TempDir dir, temp;
+  const OpenCvTempPath redirect(temp.path().string());
+  ASSERT_EQ(cv::tempfile().rfind(temp.file("__opencv_temp."), 0), 0u)
+      << "OpenCV does not follow OPENCV_TEMP_PATH: " << cv::tempfile();
+  for (const BadHeader& c : bad_pfm_and_sun_raster()) {
+    const std::string path = dir.file(c.name);
+    write_bytes(path, c.bytes);
+    const int before = opencv_temp_files(temp.path().string());
+    cv::Mat rgb;
+    EXPECT_FALSE(DecodeImageFile(path, {}, rgb).ok()) << c.name;
+    EXPECT_FALSE(DecodeImageBytes(c.bytes.data(), c.bytes.size(), c.name, {}, rgb).ok()) << c.name;
+    EXPECT_EQ(opencv_temp_files(temp.path().string()), before) << c.name << " left a temporary file";
+  }
+  // Valid ones go through the temporary file and remove it.
+  const cv::Mat bgr8(3, 5, CV_8UC3, cv::Scalar(64, 128, 192));
+  cv::Mat bgr32;
+  bgr8.convertTo(bgr32, CV_32F, 1.0 / 255);
+  for (const auto& bytes : {encode(bgr32, ".pfm"), encode(bgr8, ".sr")}) {
+    cv::Mat rgb;
+    EXPECT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "valid", {}, rgb).ok()) << bytes[0];
+    EXPECT_EQ(rgb.size(), cv::Size(5, 3));
+    EXPECT_EQ(opencv_temp_files(temp.path().string()), 0) << bytes[0];
+  }
 }
 
 TEST(BadInput, PixelLimitCanBeRaised) {

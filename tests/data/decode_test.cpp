@@ -1,6 +1,8 @@
 // Decoding every format Debian's OpenCV reads into RGB8, and EXIF orientation.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -33,7 +35,8 @@ void expect_rgb8(const cv::Mat& m, int w, int h) {
 // The formats whose declared size image_header.h reads (JPEG's: libjpeg; the others: OpenCV's
 // limit, decode.h).
 bool size_is_read(const std::vector<std::uint8_t>& bytes, ImageFormat format) {
-  return format == ImageFormat::kPng || format == ImageFormat::kBmp || (format == ImageFormat::kPnm && bytes[1] != '7');
+  return format == ImageFormat::kPng || format == ImageFormat::kBmp || format == ImageFormat::kPfm ||
+         format == ImageFormat::kSunRaster || (format == ImageFormat::kPnm && bytes[1] != '7');
 }
 
 // The image decoded from `bytes` as RGB8, with a header probe that recognises the format and,
@@ -225,17 +228,70 @@ TEST(Decode, LosslessFormatsAreExact) {
 }
 
 // Which headers image_header.h reads the size of: those it walks anyway for truncation (and
-// EXIF). JPEG's is read by libjpeg (jpeg_decode.h); WebP's and TIFF's (and the rest's) are
-// left to OpenCV's limit.
-TEST(Decode, HeaderSizeIsReadForPngBmpAndNetpbmOnly) {
+// EXIF), and PFM's and Sun raster's (OpenCV refusing their size leaves a temporary file).
+// JPEG's is read by libjpeg (jpeg_decode.h); WebP's and TIFF's (and the rest's) are left to
+// OpenCV's limit.
+TEST(Decode, HeaderSizeIsReadForPngBmpNetpbmPfmAndSunRasterOnly) {
   const cv::Mat bgr = to_bgr(pattern_image(21, 13, 5));
-  for (const char* ext : {".jpg", ".png", ".bmp", ".ppm", ".webp", ".tiff", ".pam", ".sr"}) {
+  for (const char* ext : {".jpg", ".png", ".bmp", ".ppm", ".webp", ".tiff", ".pam", ".sr", ".pfm"}) {
     const auto bytes = encode(bgr, ext);
     const ImageHeader h = ProbeImageHeader(bytes.data(), bytes.size());
-    const bool expected = std::string(".png.bmp.ppm").find(ext) != std::string::npos;
+    const bool expected = std::string(".png.bmp.ppm.sr.pfm").find(ext) != std::string::npos;
     EXPECT_EQ(h.width, expected ? 21u : 0u) << ext;
     EXPECT_EQ(h.height, expected ? 13u : 0u) << ext;
   }
+}
+
+// PFM and Sun raster, whose header image_header.h reads: files written by cv::imwrite, and
+// crafted ones (grey PFM with its rows stored bottom-up; Sun raster with rows padded to an even
+// length), decode to their size and pixels.
+TEST(Decode, PfmAndSunRasterDecodeToTheirSizeAndPixels) {
+  TempDir dir;
+  const cv::Mat src = pattern_image(21, 13, 2);  // odd width: Sun raster pads each row
+  cv::Mat src32;
+  src.convertTo(src32, CV_32F, 1.0 / 255);  // PFM holds floats, decoded as nominal 0..1
+  write_rgb(dir.file("a.pfm"), src32);
+  write_rgb(dir.file("a.sr"), src);
+  for (const char* name : {"a.pfm", "a.sr"}) {
+    const auto rgb = DecodeImageFile(dir.file(name));
+    ASSERT_TRUE(rgb.ok()) << rgb.status().message();
+    expect_rgb8(*rgb, 21, 13);
+    EXPECT_EQ(cv::norm(*rgb, src, cv::NORM_INF), 0) << name;
+    const auto bytes = read_bytes(dir.file(name));
+    const ImageHeader h = ProbeImageHeader(bytes.data(), bytes.size());
+    EXPECT_EQ(h.width, 21u) << name;
+    EXPECT_EQ(h.height, 13u) << name;
+    EXPECT_EQ(h.problem, "") << name;
+  }
+
+  // 3 x 2 grey PFM, little-endian (negative scale), bottom row first.
+  const std::string header = "Pf\n3 2\n-1.0\n";
+  std::vector<std::uint8_t> pfm(header.begin(), header.end());
+  for (const float v : {0.25f, 0.75f, 2.0f, 0.0f, 0.5f, 1.0f}) {
+    std::uint8_t le[4];
+    std::memcpy(le, &v, 4);  // x86: little-endian
+    pfm.insert(pfm.end(), le, le + 4);
+  }
+  const cv::Mat g = decode_bytes(pfm, "grey pfm");
+  expect_rgb8(g, 3, 2);
+  EXPECT_EQ(g.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 0));
+  EXPECT_EQ(g.at<cv::Vec3b>(0, 1), cv::Vec3b(128, 128, 128));  // 0.5 * 255, rounded to even
+  EXPECT_EQ(g.at<cv::Vec3b>(0, 2), cv::Vec3b(255, 255, 255));
+  EXPECT_EQ(g.at<cv::Vec3b>(1, 0), cv::Vec3b(64, 64, 64));
+  EXPECT_EQ(g.at<cv::Vec3b>(1, 1), cv::Vec3b(191, 191, 191));
+  EXPECT_EQ(g.at<cv::Vec3b>(1, 2), cv::Vec3b(255, 255, 255));  // 2.0 clipped
+
+  // 3 x 2 Sun raster, 24-bit (BGR, as OpenCV writes it), each 9-byte row padded to 10.
+  const std::vector<std::uint8_t> sun = {0x59, 0xa6, 0x6a, 0x95, 0, 0, 0, 3,  0,  0,  0,  2,  0,  0,  0,  24,
+                                         0,    0,    0,    20,   0, 0, 0, 1,  0,  0,  0,  0,  0,  0,  0,  0,
+                                         10,   20,   30,   40,   50, 60, 70, 80, 90, 0,
+                                         11,   21,   31,   41,   51, 61, 71, 81, 91, 0};
+  const cv::Mat r = decode_bytes(sun, "sun raster");
+  expect_rgb8(r, 3, 2);
+  EXPECT_EQ(r.at<cv::Vec3b>(0, 0), cv::Vec3b(30, 20, 10));
+  EXPECT_EQ(r.at<cv::Vec3b>(0, 2), cv::Vec3b(90, 80, 70));
+  EXPECT_EQ(r.at<cv::Vec3b>(1, 1), cv::Vec3b(61, 51, 41));
+  EXPECT_EQ(r.at<cv::Vec3b>(1, 2), cv::Vec3b(91, 81, 71));
 }
 
 TEST(Decode, LossyWebpAnd16BitTiff) {
