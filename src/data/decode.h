@@ -28,7 +28,7 @@
 //    OpenCV 4.6 reads those variables in static initialisers of libopencv_imgcodecs, when the
 //    library is loaded, before main(); a setenv() in the program changes nothing. The alexnet
 //    program therefore sets OPENCV_IO_MAX_IMAGE_PIXELS to kDefaultMaxPixels (decode_limits.h)
-//    unless it is set, before OpenCV loads (src/cli/opencv_limit.h). OpenCV's limit thus
+//    unless it is set, before OpenCV loads (src/cli/start_environment.h). OpenCV's limit thus
 //    follows the environment, not a dataset's max_pixels (DataSpec::max_pixels): to accept
 //    larger WebP/TIFF/... images, raise OPENCV_IO_MAX_IMAGE_PIXELS too. Other programs linking
 //    this library get OpenCV's default unless their environment sets it (tests and fuzz

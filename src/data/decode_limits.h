@@ -1,5 +1,5 @@
 // The default pixel limit of decoding, in a header of its own so that the program's start-up
-// code (src/cli/opencv_limit.h, which sets OpenCV's limit to it before OpenCV loads) can use
+// code (src/cli/start_environment.h, which sets OpenCV's limit to it before OpenCV loads) can use
 // the same number without depending on OpenCV.
 #pragma once
 

@@ -4,7 +4,7 @@
 // The split:
 //  - OpenCV refuses an image whose header declares more than OPENCV_IO_MAX_IMAGE_PIXELS (or
 //    _WIDTH, _HEIGHT) before it allocates anything; the alexnet program sets that limit to
-//    kDefaultMaxPixels at start-up (src/cli/opencv_limit.h). For WebP, TIFF, PAM, Radiance HDR,
+//    kDefaultMaxPixels at start-up (src/cli/start_environment.h). For WebP, TIFF, PAM, Radiance HDR,
 //    OpenEXR and JPEG 2000 that is the only check before decoding, so their width and height are
 //    not read here (reported as 0).
 //  - JPEG is decoded by libjpeg ourselves (jpeg_decode.h), which reads its header (size, EXIF
