@@ -264,7 +264,7 @@ void limit_address_space_growth(std::uint64_t bytes) {
 }
 
 // WebP and TIFF, whose size image_header.h does not read: OpenCV's limit, at the alexnet
-// program's default (set in the environment as src/cli/opencv_limit.cpp does), refuses them before
+// program's default (set in the environment as src/cli/start_environment.cpp does), refuses them before
 // allocating. 12000 x 12000 is under OpenCV's own default (2^30 pixels), so only the
 // environment's limit stops it; the address space may grow by 256 MB, and decoding it would
 // ask for 432 MB.
