@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // --verbose may follow the subcommand
   bool verbose = false;  // acted on before main (quiet_start.cpp); registered so CLI11 accepts it
-  app.add_flag("--verbose", verbose, "show TensorFlow's own log messages (also: set TF_CPP_MIN_LOG_LEVEL)");
+  app.add_flag("--verbose", verbose, "show TensorFlow's own log messages (also: TF_CPP_MIN_LOG_LEVEL=0)");
   namespace cli = alexnet::cli;
   std::vector<cli::Command> commands = {
       cli::AddSummaryCommand(&app),     cli::AddTrainCommand(&app),   cli::AddEvalCommand(&app),

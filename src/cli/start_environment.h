@@ -18,7 +18,7 @@
 // (checked: the variable was unset again in main). So the variables reach the libraries only
 // through the environment of a new start of the program. quiet_start.cpp already starts the
 // program again (for TensorFlow's log level); these add the variables to that restart, or restart
-// for them alone when there is none (--verbose, the user's TF_CPP_MIN_LOG_LEVEL), before any other
+// for them alone when there is none (--verbose, the user's TF_CPP_MIN_LOG_LEVEL=0), before any other
 // library's initialiser has run.
 //
 // A variable the user set, whatever its value, is kept: TF_ENABLE_ONEDNN_OPTS=0 gives TensorFlow's
