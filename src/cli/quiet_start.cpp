@@ -21,22 +21,13 @@ int g_capture = -1;       // the in-memory file it goes to meanwhile
 constexpr char kReexecMarker[] = "ALEXNET_QUIET_REEXEC";  // set for the second run by EndQuietStart
 bool g_quiet_restarted = false;  // this process is that second run
 
-// The value of variable `name` in `envp`, or nullptr.
-const char* VariableIn(char** envp, const char* name) {
-  const size_t n = std::strlen(name);
-  for (char** e = envp; e && *e; ++e) {
-    if (std::strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
-  }
-  return nullptr;
-}
-
 // Whether stderr is to be captured during start-up: not when the user asks for TensorFlow's
 // lines (--verbose, or their own TF_CPP_MIN_LOG_LEVEL=0). A user's higher level asks for fewer
 // lines, which TensorFlow's start-up lines ignore (the oneDNN notice comes with level 2 too):
 // those are captured and filtered as without it.
 bool WantsQuietStart(int argc, char** argv, char** envp) {
-  const char* level = VariableIn(envp, "TF_CPP_MIN_LOG_LEVEL");
-  if (level != nullptr && std::strcmp(level, "0") == 0 && VariableIn(envp, kReexecMarker) == nullptr) return false;
+  const char* level = ValueIn(envp, "TF_CPP_MIN_LOG_LEVEL");
+  if (level != nullptr && std::strcmp(level, "0") == 0 && ValueIn(envp, kReexecMarker) == nullptr) return false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--verbose") == 0) return false;
   }

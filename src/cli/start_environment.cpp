@@ -24,39 +24,41 @@ void Fill(char* entry, const char* name, const char* value) {
   std::strcpy(entry + n + 1, value);  // every value below fits (kEntrySize)
 }
 
+constexpr int kVariables = 2;
+constexpr const char* kNames[kVariables] = {"OPENCV_IO_MAX_IMAGE_PIXELS", "TF_ENABLE_ONEDNN_OPTS"};
+
 char* OpenCvEntry() {
   static char entry[kEntrySize];
   char value[24];
   const auto end = std::to_chars(value, value + sizeof(value) - 1, data::kDefaultMaxPixels);
   *end.ptr = '\0';
-  Fill(entry, "OPENCV_IO_MAX_IMAGE_PIXELS", value);
+  Fill(entry, kNames[0], value);
   return entry;
 }
 
 char* OneDnnEntry() {
   static char entry[kEntrySize];
-  Fill(entry, "TF_ENABLE_ONEDNN_OPTS", "1");
+  Fill(entry, kNames[1], "1");
   return entry;
 }
 
-constexpr int kVariables = 2;
 char* EntryAt(int i) { return i == 0 ? OpenCvEntry() : OneDnnEntry(); }
 
-std::size_t NameLength(const char* entry) { return static_cast<std::size_t>(std::strchr(entry, '=') - entry); }
-
-bool IsSet(char** envp, const char* entry) {
-  const std::size_t n = NameLength(entry);
-  for (char** e = envp; e && *e; ++e) {
-    if (std::strncmp(*e, entry, n) == 0 && (*e)[n] == '=') return true;
-  }
-  return false;
-}
+bool IsSet(char** envp, int i) { return ValueIn(envp, kNames[i]) != nullptr; }
 
 }  // namespace
 
+const char* ValueIn(char** envp, const char* name) {
+  const std::size_t n = std::strlen(name);
+  for (char** e = envp; e && *e; ++e) {
+    if (std::strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
+  }
+  return nullptr;
+}
+
 bool StartEnvironmentIsSet(char** envp) {
   for (int i = 0; i < kVariables; ++i) {
-    if (!IsSet(envp, EntryAt(i))) return false;
+    if (!IsSet(envp, i)) return false;
   }
   return true;
 }
@@ -72,7 +74,7 @@ void RestartWithStartEnvironment(char** argv, char** envp) {
   char** env = static_cast<char**>(memory);
   std::memcpy(env, envp, count * sizeof(char*));
   for (int i = 0; i < kVariables; ++i) {
-    if (!IsSet(envp, EntryAt(i))) env[count++] = EntryAt(i);
+    if (!IsSet(envp, i)) env[count++] = EntryAt(i);
   }
   env[count] = nullptr;
   execve("/proc/self/exe", argv, env);
@@ -81,11 +83,7 @@ void RestartWithStartEnvironment(char** argv, char** envp) {
 
 void SetStartEnvironmentForRestart() {
   for (int i = 0; i < kVariables; ++i) {
-    char* entry = EntryAt(i);
-    const std::size_t n = NameLength(entry);
-    entry[n] = '\0';  // the name alone for setenv, then the entry again
-    setenv(entry, entry + n + 1, /*overwrite=*/0);
-    entry[n] = '=';
+    setenv(kNames[i], EntryAt(i) + std::strlen(kNames[i]) + 1, /*overwrite=*/0);
   }
 }
 

@@ -28,7 +28,11 @@
 
 namespace alexnet::cli {
 
-// Whether the environment `envp` (as a constructor receives it) sets every one of the variables.
+// The value of variable `name` in the environment `envp` (as a constructor receives it, before
+// libc's getenv works), or nullptr.
+const char* ValueIn(char** envp, const char* name);
+
+// Whether the environment `envp` sets every one of the variables.
 bool StartEnvironmentIsSet(char** envp);
 
 // Starts the program again at once (execve of /proc/self/exe: same PID and arguments) with the
