@@ -90,10 +90,14 @@ std::string CaffeText(const CaffeLayer& c, const std::vector<int64_t>& weights_s
   return s + (s.empty() ? "" : " ") + "-> " + Dims(c.out_shape);
 }
 
-// The k of every LRN layer of the prototxt, in order: OpenCV 4.6 reads Caffe's LRN as `bias`,
-// which Caffe's schema does not have, so it always uses 1 and would import a network with
-// another k wrongly. The prototxt is parsed again with Caffe's schema (the part we have; the
-// other fields are skipped).
+// What the import reads from the prototxt with Caffe's schema (the part we have; the other
+// fields are skipped) before OpenCV builds any layer from it:
+// - the k of every LRN layer, in order: OpenCV 4.6 reads Caffe's LRN as `bias`, which Caffe's
+//   schema does not have, so it always uses 1 and would import a network with another k wrongly;
+// - the layer types and the convolution and pooling geometry: OpenCV builds a layer of any type
+//   it knows when asked for it, and divides by a group or a stride of 0 (a crash, SIGFPE, found
+//   by fuzz_caffe_prototxt), so a type the seed table does not have and these values are refused
+//   here, naming the layer.
 // Keeps the first error; the warnings (one per field our part of the schema lacks) are dropped.
 class FirstError : public google::protobuf::io::ErrorCollector {
  public:
@@ -104,7 +108,77 @@ class FirstError : public google::protobuf::io::ErrorCollector {
   std::string error;
 };
 
-Result<std::vector<float>> LrnK(const std::string& text, const std::string& origin) {
+// Caffe's type names of the layers a deploy.prototxt of the seed table's AlexNet has (Input is the
+// data layer; Caffe's V1 format names them with an enum, mapped here).
+const char* KnownType(alexnet_caffe::V1LayerParameter::LayerType type) {
+  using V1 = alexnet_caffe::V1LayerParameter;
+  switch (type) {
+    case V1::CONVOLUTION: return "Convolution";
+    case V1::RELU: return "ReLU";
+    case V1::LRN: return "LRN";
+    case V1::POOLING: return "Pooling";
+    case V1::INNER_PRODUCT: return "InnerProduct";
+    case V1::DROPOUT: return "Dropout";
+    case V1::SOFTMAX: return "Softmax";
+    default: return nullptr;
+  }
+}
+
+bool KnownType(const std::string& type) {
+  for (const char* t : {"Input", "Convolution", "ReLU", "LRN", "Pooling", "InnerProduct", "Dropout", "Softmax"}) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+// The first value below 1 of a geometry field ("" when all are), e.g. "stride 0".
+std::string NotPositive(const char* field, const google::protobuf::RepeatedField<uint32_t>& values) {
+  for (uint32_t v : values) {
+    if (v < 1) return std::string(field) + " " + std::to_string(v);
+  }
+  return "";
+}
+std::string NotPositive(const char* field, bool set, uint32_t value) {
+  return set && value < 1 ? std::string(field) + " " + std::to_string(value) : "";
+}
+
+std::string BadGeometry(const alexnet_caffe::ConvolutionParameter& p) {
+  for (const std::string& bad :
+       {NotPositive("group", true, p.group()), NotPositive("kernel_size", p.kernel_size()),
+        NotPositive("kernel_h", p.has_kernel_h(), p.kernel_h()), NotPositive("kernel_w", p.has_kernel_w(), p.kernel_w()),
+        NotPositive("stride", p.stride()), NotPositive("stride_h", p.has_stride_h(), p.stride_h()),
+        NotPositive("stride_w", p.has_stride_w(), p.stride_w()), NotPositive("dilation", p.dilation())}) {
+    if (!bad.empty()) return bad;
+  }
+  return "";
+}
+
+std::string BadGeometry(const alexnet_caffe::PoolingParameter& p) {
+  for (const std::string& bad :
+       {NotPositive("kernel_size", p.has_kernel_size() && !p.global_pooling(), p.kernel_size()),
+        NotPositive("kernel_h", p.has_kernel_h() && !p.global_pooling(), p.kernel_h()),
+        NotPositive("kernel_w", p.has_kernel_w() && !p.global_pooling(), p.kernel_w()),
+        NotPositive("stride", true, p.stride()), NotPositive("stride_h", p.has_stride_h(), p.stride_h()),
+        NotPositive("stride_w", p.has_stride_w(), p.stride_w())}) {
+    if (!bad.empty()) return bad;
+  }
+  return "";
+}
+
+// One layer of either format: its type known to the table, its geometry usable.
+template <typename Layer>
+Status CheckBeforeOpenCV(const Layer& l, const std::string& type, bool known, const std::string& origin) {
+  const std::string where = "layer " + l.name() + " (" + type + "): ";
+  if (!known) return Status::BadInput(origin, where + "the seed table's AlexNet has no layer of this type");
+  std::string bad;
+  if (type == "Convolution") bad = BadGeometry(l.convolution_param());
+  if (type == "Pooling") bad = BadGeometry(l.pooling_param());
+  if (!bad.empty()) return Status::BadInput(origin, where + bad + "; Caffe's groups, kernels, strides and dilations are at least 1");
+  return Status::Ok();
+}
+
+// The LRN layers' k, in order, once every layer has passed CheckBeforeOpenCV.
+Result<std::vector<float>> ReadPrototxtFirst(const std::string& text, const std::string& origin) {
   alexnet_caffe::NetParameter net;
   google::protobuf::TextFormat::Parser parser;
   FirstError errors;
@@ -116,9 +190,13 @@ Result<std::vector<float>> LrnK(const std::string& text, const std::string& orig
   }
   std::vector<float> k;
   for (const auto& l : net.layer()) {
+    ALEXNET_RETURN_IF_ERROR(CheckBeforeOpenCV(l, l.type(), KnownType(l.type()), origin));
     if (l.type() == "LRN") k.push_back(l.lrn_param().k());
   }
   for (const auto& l : net.layers()) {
+    const char* type = KnownType(l.type());
+    const std::string name = type != nullptr ? type : alexnet_caffe::V1LayerParameter::LayerType_Name(l.type());
+    ALEXNET_RETURN_IF_ERROR(CheckBeforeOpenCV(l, name, type != nullptr, origin));
     if (l.type() == alexnet_caffe::V1LayerParameter::LRN) k.push_back(l.lrn_param().k());
   }
   return k;
@@ -133,7 +211,7 @@ class Reader {
     if (text.empty()) {
       ALEXNET_ASSIGN_OR_RETURN(text, ReadFile(files_.prototxt_path));
     }
-    ALEXNET_ASSIGN_OR_RETURN(lrn_k_, LrnK(text, files_.prototxt_path));
+    ALEXNET_ASSIGN_OR_RETURN(lrn_k_, ReadPrototxtFirst(text, files_.prototxt_path));
     ALEXNET_RETURN_IF_ERROR(Collect());
     ALEXNET_RETURN_IF_ERROR(CheckLayerKinds());
     // The class count is fc8's width; LRN constants from norm1 (norm2 must agree).

@@ -339,6 +339,47 @@ TEST_F(CaffeImport, RefusesNetworksThatAreNotTheSeedTables) {
   EXPECT_NE(r.output.find("5 x 5"), std::string::npos) << r.output;
 }
 
+// Values OpenCV 4.6 divides by (a group or a stride of 0: SIGFPE inside OpenCV, found by
+// fuzz_caffe_prototxt) and layer types the table does not have are refused, naming the file and
+// the layer, before OpenCV builds a layer from them; with the full-size weights, so that every
+// layer up to the bad one has its weights and OpenCV would reach it.
+TEST_F(CaffeImport, RefusesGeometryOpenCVWouldDivideBy) {
+  auto edited = [](const std::string& from, const std::string& name, const std::string& after,
+                   const std::string& old_text, const std::string& new_text) {
+    std::ifstream in(Files() / from);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t layer = text.find("name: \"" + after + "\"");
+    const std::size_t at = text.find(old_text, layer);
+    EXPECT_NE(layer, std::string::npos) << after;
+    EXPECT_NE(at, std::string::npos) << old_text;
+    if (at != std::string::npos) text.replace(at, old_text.size(), new_text);
+    std::ofstream(Files() / name) << text;
+    return name;
+  };
+  struct Case {
+    std::string prototxt, weights, expected;
+  };
+  const std::vector<Case> cases = {
+      {edited("deploy.prototxt", "group0.prototxt", "conv2", "group: 2", "group: 0"), "bvlc_alexnet.caffemodel",
+       "layer conv2 (Convolution): group 0"},
+      {edited("deploy.prototxt", "pool_stride0.prototxt", "pool2", "stride: 2", "stride: 0"),
+       "bvlc_alexnet.caffemodel", "layer pool2 (Pooling): stride 0"},
+      {edited("deploy_v1.prototxt", "v1_stride0.prototxt", "conv1", "stride: 4", "stride: 0"),
+       "bvlc_alexnet_v1.caffemodel", "layer conv1 (Convolution): stride 0"},
+      {edited("deploy.prototxt", "deconv.prototxt", "conv3", "type: \"Convolution\"", "type: \"Deconvolution\""),
+       "bvlc_alexnet.caffemodel", "layer conv3 (Deconvolution): the seed table's AlexNet has no layer of this type"},
+  };
+  for (const Case& c : cases) {
+    const fs::path run = dir_ / "runs" / ("refused_" + c.prototxt);
+    const Ran r = Import(c.prototxt, c.weights, "--mean-bgr 104,117,123", run);
+    EXPECT_EQ(r.exit, 1) << c.prototxt << "\n" << r.output;
+    EXPECT_NE(r.output.find((Files() / c.prototxt).string() + ": " + c.expected), std::string::npos)
+        << c.prototxt << "\n" << r.output;
+    std::cout << "  " << c.prototxt << ": " << r.output;
+    ExpectNothingLeft(run);
+  }
+}
+
 TEST_F(CaffeImport, DamagedFilesAreErrorsNamingTheFile) {
   const fs::path model = Files() / "bvlc_alexnet.caffemodel";
   const auto size = fs::file_size(model);
