@@ -38,7 +38,8 @@ CLI::Option* AddLrScheduleOption(CLI::App* cmd, train::LrSchedule* schedule) {
                        "every step, from --lr/25 up to --lr over the first 30% of the steps (or --warmup-steps), "
                        "then down to --lr/250000 at the last step (PyTorch's OneCycleLR, cosine-shaped). cosine "
                        "and onecycle span --epochs x steps per epoch, or, with --time-budget and no --epochs, "
-                       "the budget: its steps counted once the first steps are timed (one process)");
+                       "the budget: its steps counted once the first steps are timed and once more a quarter of the way "
+                       "in (one process)");
 }
 
 CLI::Option* AddSplitOption(CLI::App* cmd, train::Split* split, const std::vector<train::Split>& splits,

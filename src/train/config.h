@@ -61,8 +61,9 @@ struct Recipe {
   // loss is always the plain cross-entropy.
   float label_smoothing = 0.0f;
   // cosine and onecycle over the time budget instead of the epochs (train's --time-budget without
-  // --epochs): the schedule's length in steps is the budget divided by the time of the first steps
-  // (TrainState::schedule_steps), and the run ends at its last step. One process only.
+  // --epochs): the schedule's length in steps is the budget divided by the time of the first steps,
+  // timed once more a quarter of the way in (TrainState::schedule_steps; schedule.h), and the run
+  // ends at its last step. One process only.
   bool schedule_over_budget = false;
   float momentum = 0.9f;
   float weight_decay = 5e-4f;

@@ -288,7 +288,11 @@ bool TrainingRun::ScheduleEnded() const {
 }
 
 void TrainingRun::TimeSchedule() {
-  if (!config_.recipe.schedule_over_budget || state_.schedule_steps > 0) return;
+  if (!config_.recipe.schedule_over_budget) return;
+  if (state_.schedule_steps > 0) {
+    RetimeSchedule();
+    return;
+  }
   if (timed_from_step_ < 0) {  // after the first step of this process, which also set the graph up
     timed_from_step_ = state_.step;
     timed_from_ = Clock::now();
@@ -302,6 +306,26 @@ void TrainingRun::TimeSchedule() {
        << state_.schedule_steps << " steps (" << FormatFixed(per_step, 2) << " s per step over steps "
        << timed_from_step_ + 1 << "-" << state_.step << ", " << FormatDuration(config_.recipe.time_budget_s - Seconds())
        << " of the time budget left): " << RecipeText(config_.recipe, state_.schedule_steps) << "\n";
+  fixed_at_step_ = state_.step;
+  fixed_at_ = Clock::now();
+  fixed_at_seconds_ = Seconds();
+}
+
+void TrainingRun::RetimeSchedule() {
+  if (fixed_at_step_ < 0 || retimed_) return;  // fixed by an earlier process, or done
+  const double budget = config_.recipe.time_budget_s;
+  const int64_t timed = state_.step - fixed_at_step_;
+  if (timed < kScheduleTimingSteps || Seconds() < fixed_at_seconds_ + kScheduleRetimeAt * (budget - fixed_at_seconds_)) {
+    return;
+  }
+  retimed_ = true;
+  const double per_step = std::chrono::duration<double>(Clock::now() - fixed_at_).count() / double(timed);
+  const int64_t steps = StepsInBudget(state_.step, Seconds(), budget, per_step);
+  if (steps == state_.schedule_steps) return;
+  out_ << (tty_ ? "\n" : "") << "schedule: " << steps << " steps instead of " << state_.schedule_steps << " ("
+       << FormatFixed(per_step, 2) << " s per step over steps " << fixed_at_step_ + 1 << "-" << state_.step << ", "
+       << FormatDuration(budget - Seconds()) << " left)\n";
+  state_.schedule_steps = steps;
 }
 
 Status TrainingRun::Run() {

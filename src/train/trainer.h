@@ -97,6 +97,7 @@ class TrainingRun {
   int64_t ScheduleSteps() const;
   // Over a time budget: times the first steps of this process and then fixes the schedule's length.
   void TimeSchedule();
+  void RetimeSchedule();  // once, from the pace of the steps after TimeSchedule fixed the length
   bool ScheduleEnded() const;  // over a time budget: its last step is done
 
   std::unique_ptr<RunFolderLock> lock_;  // held for the run's lifetime (the chief's only)
@@ -119,6 +120,10 @@ class TrainingRun {
   float last_lr_ = 0;        // the rate of the latest step (progress line, epoch record)
   int64_t timed_from_step_ = -1;  // TimeSchedule: the step its clock started after
   Clock::time_point timed_from_;
+  int64_t fixed_at_step_ = -1;     // TimeSchedule: the step this process fixed the length at
+  Clock::time_point fixed_at_;     // and when, for the one re-timing (schedule.h)
+  double fixed_at_seconds_ = 0;
+  bool retimed_ = false;
   std::string metrics_path_;
 
   // This session's clock and the epoch's running totals.
