@@ -12,6 +12,7 @@ namespace alexnet::train {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+constexpr int64_t kUnknownLength = int64_t(1) << 40;  // steps: "a very long run"
 
 // From `start` at pct 0 to `end` at pct 1 along half a cosine (PyTorch's _annealing_cos).
 double AnnealCos(double start, double end, double pct) { return end + (start - end) / 2 * (std::cos(kPi * pct) + 1); }
@@ -49,10 +50,6 @@ double WarmupFactor(int64_t warmup_steps, int64_t step) {
   if (step >= warmup_steps) return 1.0;
   return static_cast<double>(std::max<int64_t>(step, 0) + 1) / static_cast<double>(warmup_steps);
 }
-
-namespace {
-constexpr int64_t kUnknownLength = int64_t(1) << 40;  // steps: "a very long run"
-}  // namespace
 
 int64_t StepsInBudget(int64_t steps_done, double seconds_done, double budget_s, double seconds_per_step) {
   const double left = std::max(0.0, budget_s - seconds_done);
