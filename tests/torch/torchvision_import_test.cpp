@@ -26,32 +26,15 @@ namespace alexnet {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Q;
+using testing::ReadFloats;
+using testing::Ran;
 using testing::RunCommand;
+using testing::Shell;
 
 constexpr int kImages = 6;
 constexpr int kClasses = 1000;
 
-struct Ran {
-  int exit = -1;
-  std::string output;
-};
-
-Ran Shell(const std::string& cmd) {
-  int status = 0;
-  Ran r;
-  r.output = RunCommand(cmd + " 2>&1", &status);
-  r.exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string Q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-std::vector<float> ReadFloats(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<float> v(fs::file_size(path) / sizeof(float));
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
-  return v;
-}
 
 const char* const kFormats[] = {"alexnet.pth", "alexnet_legacy.pth", "alexnet.safetensors"};
 
