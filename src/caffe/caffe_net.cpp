@@ -418,7 +418,9 @@ Result<CaffeNetInfo> ReadCaffeAlexNet(const CaffeFiles& files, const ParameterSi
   try {
     return reader.Run(sink);
   } catch (const cv::Exception& e) {
-    return Status::BadInput(files.caffemodel_path, "OpenCV's DNN module failed on it: " + e.err);
+    // In practice weights of other shapes than the prototxt's layers (another class count).
+    return Status::BadInput(files.caffemodel_path, "OpenCV's DNN module failed on it (do its weights have the shapes " +
+                                                       files.prototxt_path + " gives its layers?): " + e.err);
   }
 }
 

@@ -325,7 +325,8 @@ TEST_F(CaffeImport, RefusesNetworksThatAreNotTheSeedTables) {
 // Values OpenCV 4.6 divides by (a group or a stride of 0: SIGFPE inside OpenCV, found by
 // fuzz_caffe_prototxt) and layer types the table does not have are refused, naming the file and
 // the layer, before OpenCV builds a layer from them; with the full-size weights, so that every
-// layer up to the bad one has its weights and OpenCV would reach it.
+// layer up to the bad one has its weights and OpenCV would reach it. And weights of another
+// class count than the prototxt's: OpenCV's check, with the file and what to look at.
 TEST_F(CaffeImport, RefusesGeometryOpenCVWouldDivideBy) {
   auto edited = [](const std::string& from, const std::string& name, const std::string& after,
                    const std::string& old_text, const std::string& new_text) {
@@ -361,6 +362,20 @@ TEST_F(CaffeImport, RefusesGeometryOpenCVWouldDivideBy) {
     std::cout << "  " << c.prototxt << ": " << r.output;
     ExpectNothingLeft(run);
   }
+  // Weights of another class count than the prototxt's fc8: OpenCV's own check, with our question.
+  fs::create_directories(Files() / "ten");
+  const Ran ten = Shell(std::string(CAFFE_FIXTURE) + " --out " + Q(Files() / "ten") + " --classes 10");
+  ASSERT_EQ(ten.exit, 0) << ten.output;
+  const fs::path run = dir_ / "runs" / "refused_ten";
+  const Ran r = Import("deploy.prototxt", "ten/bvlc_alexnet.caffemodel", "--mean-bgr 104,117,123", run);
+  EXPECT_EQ(r.exit, 1) << r.output;
+  EXPECT_NE(r.output.find((Files() / "ten" / "bvlc_alexnet.caffemodel").string() +
+                          ": OpenCV's DNN module failed on it (do its weights have the shapes " +
+                          (Files() / "deploy.prototxt").string() + " gives its layers?)"),
+            std::string::npos)
+      << r.output;
+  ExpectNothingLeft(run);
+  fs::remove_all(Files() / "ten");
 }
 
 TEST_F(CaffeImport, DamagedFilesAreErrorsNamingTheFile) {
