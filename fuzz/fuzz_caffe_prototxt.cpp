@@ -1,7 +1,9 @@
 // fuzz_caffe_prototxt: a network description (deploy.prototxt) as `alexnet import caffe` reads it
-// (caffe/caffe_net.h): OpenCV's Caffe importer, our second parse of its LRN constants with
-// Caffe's schema, and the checks against the seed table, with no weights (the checks stop at the
-// first layer without any; 61 million random floats per input would not fuzz anything faster).
+// (caffe/caffe_net.h): OpenCV's Caffe importer, our second parse with Caffe's schema (layer
+// types, convolution and pooling geometry, LRN k; a group of 0 crashed OpenCV before it: seed
+// regression-group0.prototxt), and the checks against the seed table, with no weights (the
+// checks stop at the first layer without any; 61 million random floats per input would not
+// fuzz anything faster).
 // Seeds: fuzz/corpus/fuzz_caffe_prototxt (bvlc_alexnet's deploy.prototxt in both of Caffe's
 // formats, as tests/caffe/caffe_fixture writes them).
 #include <cstddef>
