@@ -57,6 +57,13 @@ int64_t StepsInBudget(int64_t steps_done, double seconds_done, double budget_s, 
   return steps_done + std::max<int64_t>(1, static_cast<int64_t>(std::min(more, 1e12)));
 }
 
+Retime RetimeDue(int64_t fixed_step, double fixed_seconds, int64_t step, double seconds, int64_t schedule_steps,
+                 double budget_s) {
+  if (schedule_steps - step <= kScheduleTimingSteps) return Retime::kTooLate;
+  if (step - fixed_step < kScheduleTimingSteps) return Retime::kNotYet;
+  return seconds >= fixed_seconds + kScheduleRetimeAt * (budget_s - fixed_seconds) ? Retime::kNow : Retime::kNotYet;
+}
+
 float LearningRateAt(const Recipe& recipe, int64_t step, int64_t total_steps) {
   if (total_steps <= 0) total_steps = kUnknownLength;
   const double peak = recipe.lr;

@@ -91,11 +91,20 @@ float LearningRateAt(const Recipe& recipe, int64_t step, int64_t total_steps);
 // machine with oneDNN: 7.0 s against 6.3 s at batch 128, so an 8-minute curve ended 35 s early):
 // once kScheduleRetimeAt of the budget left at the first fix has passed, the process that fixed
 // the length times the steps since then and fixes it once more (the curve is stretched or shrunk
-// from that step on; a resumed process keeps the recorded length).
+// from that step on; a resumed process keeps the recorded length), unless no more than
+// kScheduleTimingSteps steps of the curve are left by then.
 inline constexpr int64_t kScheduleTimingSteps = 4;
 inline constexpr double kScheduleMargin = 0.03;
 inline constexpr double kScheduleRetimeAt = 0.25;
 int64_t StepsInBudget(int64_t steps_done, double seconds_done, double budget_s, double seconds_per_step);
+
+// Whether the one re-timing is due after step `step`, `seconds` into the budget, for a length of
+// `schedule_steps` fixed after step `fixed_step` at `fixed_seconds`: not yet (fewer than
+// kScheduleTimingSteps steps or kScheduleRetimeAt of the budget left then since), now, or too
+// late (no more than kScheduleTimingSteps steps of the curve left: it is not re-timed).
+enum class Retime { kNotYet, kNow, kTooLate };
+Retime RetimeDue(int64_t fixed_step, double fixed_seconds, int64_t step, double seconds, int64_t schedule_steps,
+                 double budget_s);
 
 // The rate the next step of a run in `state` trains at: LearningRateAt(recipe, state.step, ...)
 // for cosine and onecycle; for plateau and step, state.learning_rate (after its divisions) times

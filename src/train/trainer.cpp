@@ -314,11 +314,12 @@ void TrainingRun::TimeSchedule() {
 void TrainingRun::RetimeSchedule() {
   if (fixed_at_step_ < 0 || retimed_) return;  // fixed by an earlier process, or done
   const double budget = config_.recipe.time_budget_s;
-  const int64_t timed = state_.step - fixed_at_step_;
-  if (timed < kScheduleTimingSteps || Seconds() < fixed_at_seconds_ + kScheduleRetimeAt * (budget - fixed_at_seconds_)) {
-    return;
-  }
+  const Retime due =
+      RetimeDue(fixed_at_step_, fixed_at_seconds_, state_.step, Seconds(), state_.schedule_steps, budget);
+  if (due == Retime::kNotYet) return;
   retimed_ = true;
+  if (due == Retime::kTooLate) return;
+  const int64_t timed = state_.step - fixed_at_step_;
   const double per_step = std::chrono::duration<double>(Clock::now() - fixed_at_).count() / double(timed);
   const int64_t steps = StepsInBudget(state_.step, Seconds(), budget, per_step);
   if (steps == state_.schedule_steps) return;
@@ -351,13 +352,18 @@ Status TrainingRun::Run() {
     model::StopVotes votes;
     votes.signal = g_signal.load() != 0;
     votes.time_budget = config_.recipe.time_budget_s > 0 && Seconds() >= config_.recipe.time_budget_s;
-    // A single process stops at once; replicas vote in the next step, so all stop after it.
-    if (!replica_ && (votes.signal || votes.time_budget)) {
-      stop = votes.signal ? Stop::kSignal : Stop::kTimeBudget;
+    // A single process stops at once; replicas vote in the next step, so all stop after it. A
+    // schedule whose last step is done says so, also when the budget ran out with that step.
+    if (!replica_ && votes.signal) {
+      stop = Stop::kSignal;
       break;
     }
     if (ScheduleEnded()) {  // one process only (train_command.cpp)
       stop = Stop::kScheduleEnd;
+      break;
+    }
+    if (!replica_ && votes.time_budget) {
+      stop = Stop::kTimeBudget;
       break;
     }
     if (!loader_->Next(batch)) {

@@ -338,6 +338,19 @@ TEST(ScheduleOverBudget, StepsInBudgetFillsTheRestOfTheBudgetLessTheMargin) {
   EXPECT_EQ(StepsInBudget(0, 0, 1e30, 1e-30), 1000000000000);  // bounded, no overflow
 }
 
+// The one re-timing: fixed after step 5 at 30 s of 480 with 77 steps, it is due once 4 steps
+// later and a quarter of the 450 s then left (112.5 s) have passed; not when the curve's last
+// 4 steps are reached first (a short budget: the case CI's loaded machine hit at the last step).
+TEST(ScheduleOverBudget, RetimingIsDueOnceAQuarterOfTheBudgetPassedUnlessTheCurveIsAlmostOver) {
+  EXPECT_EQ(RetimeDue(5, 30, 8, 200, 77, 480), Retime::kNotYet);      // 3 steps since the fix
+  EXPECT_EQ(RetimeDue(5, 30, 20, 142, 77, 480), Retime::kNotYet);     // 112 s since the fix
+  EXPECT_EQ(RetimeDue(5, 30, 20, 142.5, 77, 480), Retime::kNow);
+  EXPECT_EQ(RetimeDue(5, 30, 9, 142.5, 77, 480), Retime::kNow);       // 4 steps since the fix
+  EXPECT_EQ(RetimeDue(5, 30, 73, 470, 77, 480), Retime::kTooLate);    // 4 steps of the curve left
+  EXPECT_EQ(RetimeDue(5, 4, 6, 5, 9, 8), Retime::kTooLate);           // a curve of 9 steps
+  EXPECT_EQ(RetimeDue(5, 30, 72, 142.5, 77, 480), Retime::kNow);
+}
+
 EpochRecord Record() {
   EpochRecord r;
   r.epoch = 3;
