@@ -307,25 +307,22 @@ void TrainingRun::TimeSchedule() {
        << timed_from_step_ + 1 << "-" << state_.step << ", " << FormatDuration(config_.recipe.time_budget_s - Seconds())
        << " of the time budget left): " << RecipeText(config_.recipe, state_.schedule_steps) << "\n";
   fixed_at_step_ = state_.step;
-  fixed_at_ = Clock::now();
   fixed_at_seconds_ = Seconds();
 }
 
 void TrainingRun::RetimeSchedule() {
   if (fixed_at_step_ < 0 || retimed_) return;  // fixed by an earlier process, or done
-  const double budget = config_.recipe.time_budget_s;
-  const Retime due =
-      RetimeDue(fixed_at_step_, fixed_at_seconds_, state_.step, Seconds(), state_.schedule_steps, budget);
+  const double budget = config_.recipe.time_budget_s, now = Seconds();
+  const Retime due = RetimeDue(fixed_at_step_, fixed_at_seconds_, state_.step, now, state_.schedule_steps, budget);
   if (due == Retime::kNotYet) return;
   retimed_ = true;
   if (due == Retime::kTooLate) return;
-  const int64_t timed = state_.step - fixed_at_step_;
-  const double per_step = std::chrono::duration<double>(Clock::now() - fixed_at_).count() / double(timed);
-  const int64_t steps = StepsInBudget(state_.step, Seconds(), budget, per_step);
+  const double per_step = (now - fixed_at_seconds_) / double(state_.step - fixed_at_step_);
+  const int64_t steps = StepsInBudget(state_.step, now, budget, per_step);
   if (steps == state_.schedule_steps) return;
   out_ << (tty_ ? "\n" : "") << "schedule: " << steps << " steps instead of " << state_.schedule_steps << " ("
        << FormatFixed(per_step, 2) << " s per step over steps " << fixed_at_step_ + 1 << "-" << state_.step << ", "
-       << FormatDuration(budget - Seconds()) << " left)\n";
+       << FormatDuration(budget - now) << " left)\n";
   state_.schedule_steps = steps;
 }
 

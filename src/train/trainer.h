@@ -120,9 +120,8 @@ class TrainingRun {
   float last_lr_ = 0;        // the rate of the latest step (progress line, epoch record)
   int64_t timed_from_step_ = -1;  // TimeSchedule: the step its clock started after
   Clock::time_point timed_from_;
-  int64_t fixed_at_step_ = -1;     // TimeSchedule: the step this process fixed the length at
-  Clock::time_point fixed_at_;     // and when, for the one re-timing (schedule.h)
-  double fixed_at_seconds_ = 0;
+  int64_t fixed_at_step_ = -1;  // TimeSchedule: the step this process fixed the length at
+  double fixed_at_seconds_ = 0;  // and Seconds() then, for the one re-timing (schedule.h)
   bool retimed_ = false;
   std::string metrics_path_;
 
