@@ -171,7 +171,7 @@ std::uint64_t OpenCvEnvLimit(const char* variable, std::uint64_t default_value) 
 // OpenCV's environment limits (validateInputImageSize, see decode.h) applied by us to a size we
 // read, so that what OpenCV would refuse is still refused, with the same reason: JPEG never goes
 // through cv::imdecode, and the formats whose size image_header.h reads are checked before it
-// (OpenCV's own refusal of a PFM or Sun raster leaves a file in /tmp). 0 x 0 (not read): "".
+// (OpenCV's own refusal of a PFM, Sun raster, HDR or EXR leaves a file in /tmp). 0 x 0 (not read): "".
 std::string OpenCvLimitProblem(std::uint64_t width, std::uint64_t height) {
   if (width > OpenCvEnvLimit("OPENCV_IO_MAX_IMAGE_WIDTH", 1ULL << 20)) {
     return OpencvLimitReason("CV_IO_MAX_IMAGE_WIDTH");
@@ -339,7 +339,7 @@ Status DecodeImageBytes(const std::uint8_t* data, std::size_t size, const std::s
     // The size check comes first: a header declaring an absurd size is the more useful report
     // even when the (small) file is also "truncated" with respect to it.
     ALEXNET_RETURN_IF_ERROR(CheckDeclaredSize(header.format, header.width, header.height, name, options));
-    // Before cv::imdecode: OpenCV 4.6 decodes PFM and Sun raster from a temporary file in /tmp,
+    // Before cv::imdecode: OpenCV 4.6 decodes PFM, Sun raster, HDR and EXR from a temporary file in /tmp,
     // and its own refusal of the size (a throw) skips removing it (image_header.h).
     const std::string limit = OpenCvLimitProblem(header.width, header.height);
     if (!limit.empty()) return Status::BadInput(name, limit);

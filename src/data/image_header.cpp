@@ -1,9 +1,11 @@
 #include "data/image_header.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace alexnet::data {
 namespace {
@@ -281,6 +283,136 @@ void ProbeSunRaster(const u8* d, std::size_t n, ImageHeader& h) {
   h.height = be32(d + 8);
 }
 
+// Radiance HDR: the size from the resolution line, read as OpenCV 4.6's RGBE_ReadHeader does
+// (lines up to "FORMAT=32-bit_rle_rgbe", a blank line, then sscanf "-Y %d +X %d"; other
+// orientations it refuses), for the reason PFM's is: OpenCV decodes it from a temporary file
+// (image_header.h). A negative size (which %d accepts, and OpenCV then refuses) is refused here.
+void ProbeHdr(const u8* d, std::size_t n, ImageHeader& h) {
+  const std::string_view text(reinterpret_cast<const char*>(d), n);
+  std::size_t pos = 0;
+  const auto next_line = [&](std::string_view& line) {
+    const std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) return false;
+    line = text.substr(pos, end - pos);
+    pos = end + 1;
+    return true;
+  };
+  std::string_view line;
+  const std::string truncated = "truncated Radiance HDR header (the file ends before its size line)";
+  do {
+    if (!next_line(line)) {
+      h.problem = truncated;
+      return;
+    }
+    if (line.empty()) {
+      h.problem = "corrupt Radiance HDR header (no FORMAT=32-bit_rle_rgbe line before its blank line)";
+      return;
+    }
+  } while (line != "FORMAT=32-bit_rle_rgbe");
+  if (!next_line(line)) {
+    h.problem = truncated;
+    return;
+  }
+  if (!line.empty()) {
+    h.problem = "corrupt Radiance HDR header (no blank line after FORMAT=32-bit_rle_rgbe)";
+    return;
+  }
+  const std::size_t size_line = pos;
+  if (!next_line(line)) {
+    h.problem = truncated;
+    return;
+  }
+  // sscanf's rules: a space in the format matches any run of white space (or none), %d skips
+  // white space and takes an optional sign and digits.
+  std::size_t i = 0;
+  const auto skip_space = [&] {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i])) != 0) ++i;
+  };
+  const auto literal = [&](const char* s) {
+    for (; *s != 0; ++s, ++i) {
+      if (i >= line.size() || line[i] != *s) return false;
+    }
+    return true;
+  };
+  const auto number = [&](std::uint64_t& value) {
+    skip_space();
+    bool negative = false;
+    if (i < line.size() && (line[i] == '+' || line[i] == '-')) negative = line[i++] == '-';
+    const std::size_t start = i;
+    value = 0;
+    while (i < line.size() && i - start < 11 && line[i] >= '0' && line[i] <= '9') {
+      value = value * 10 + static_cast<std::uint64_t>(line[i++] - '0');
+    }
+    return !negative && i > start && i - start <= 10;
+  };
+  std::uint64_t size[2] = {0, 0};
+  bool ok = literal("-Y") && number(size[0]);
+  skip_space();
+  ok = ok && literal("+X") && number(size[1]);
+  if (!ok) {
+    h.problem = "corrupt Radiance HDR header (the size line" + at(size_line) +
+                " is not \"-Y <height> +X <width>\" with 1 to 10 digits each, the only orientation OpenCV reads)";
+    return;
+  }
+  h.height = size[0];
+  h.width = size[1];
+}
+
+// OpenEXR: the size from the first header's dataWindow (a box2i: xMin, yMin, xMax, yMax, little
+// endian int32), as OpenCV 4.6 computes it (max - min + 1), for the reason PFM's is read: OpenCV
+// decodes it from a temporary file (image_header.h). The attributes are name, type (each
+// NUL-terminated), a 4-byte size and the value; an empty name ends the header.
+void ProbeExr(const u8* d, std::size_t n, ImageHeader& h) {
+  const auto c_string = [&](std::size_t& pos, std::string& s) {
+    const void* nul = pos < n ? std::memchr(d + pos, 0, n - pos) : nullptr;
+    if (nul == nullptr) return false;
+    const std::size_t end = static_cast<std::size_t>(static_cast<const u8*>(nul) - d);
+    s.assign(reinterpret_cast<const char*>(d + pos), end - pos);
+    pos = end + 1;
+    return true;
+  };
+  const std::string truncated = "truncated OpenEXR header (the file ends in its attributes)";
+  std::size_t pos = 8;  // magic and version
+  for (;;) {
+    std::string name, type;
+    if (!c_string(pos, name)) {
+      h.problem = truncated;
+      return;
+    }
+    if (name.empty()) break;
+    if (!c_string(pos, type) || n - pos < 4) {
+      h.problem = truncated;
+      return;
+    }
+    const std::uint32_t size = le32(d + pos);
+    pos += 4;
+    if (size > n - pos) {
+      h.problem = truncated;
+      return;
+    }
+    if (name == "dataWindow") {
+      if (type != "box2i" || size != 16) {
+        h.problem = "corrupt OpenEXR header (its dataWindow" + at(pos - 4) + " is not a box2i of 16 bytes)";
+        return;
+      }
+      const auto i32 = [&](std::size_t o) {
+        return static_cast<std::int64_t>(static_cast<std::int32_t>(le32(d + pos + o)));
+      };
+      const std::int64_t width = i32(8) - i32(0) + 1, height = i32(12) - i32(4) + 1;
+      if (width <= 0 || height <= 0) {
+        h.problem = "OpenEXR header declares an empty image (dataWindow " + std::to_string(i32(0)) + "," +
+                    std::to_string(i32(4)) + " to " + std::to_string(i32(8)) + "," + std::to_string(i32(12)) + ")";
+        return;
+      }
+      h.width = static_cast<std::uint64_t>(width);
+      h.height = static_cast<std::uint64_t>(height);
+      return;
+    }
+    pos += size;
+  }
+  h.problem = "corrupt OpenEXR header (no dataWindow attribute)";
+}
+
 // Every format OpenCV reads, by its first bytes: only to name it in an error message.
 ImageFormat SniffFormat(const u8* d, std::size_t n) {
   if (StartsWith(d, n, "\xFF\xD8\xFF", 3)) return ImageFormat::kJpeg;
@@ -359,11 +491,14 @@ ImageHeader ProbeImageHeader(const std::uint8_t* d, std::size_t n) {
     case ImageFormat::kPnm: ProbePnm(d, n, h); break;
     case ImageFormat::kPfm: ProbePfm(d, n, h); break;
     case ImageFormat::kSunRaster: ProbeSunRaster(d, n, h); break;
+    case ImageFormat::kHdr: ProbeHdr(d, n, h); break;
+    case ImageFormat::kExr: ProbeExr(d, n, h); break;
     default: break;  // JPEG: libjpeg reads it (jpeg_decode.h); the rest: OpenCV alone
   }
   const bool size_read = h.format == ImageFormat::kPng || h.format == ImageFormat::kBmp ||
                          (h.format == ImageFormat::kPnm && d[1] != '7') || h.format == ImageFormat::kPfm ||
-                         h.format == ImageFormat::kSunRaster;
+                         h.format == ImageFormat::kSunRaster || h.format == ImageFormat::kHdr ||
+                         h.format == ImageFormat::kExr;
   if (h.problem.empty() && size_read && (h.width == 0 || h.height == 0)) {
     h.problem = std::string(FormatName(h.format)) + " header declares an empty image (" +
                 std::to_string(h.width) + " x " + std::to_string(h.height) + ")";

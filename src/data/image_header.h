@@ -4,9 +4,9 @@
 // The split:
 //  - OpenCV refuses an image whose header declares more than OPENCV_IO_MAX_IMAGE_PIXELS (or
 //    _WIDTH, _HEIGHT) before it allocates anything; the alexnet program sets that limit to
-//    kDefaultMaxPixels at start-up (src/cli/start_environment.h). For WebP, TIFF, PAM, Radiance HDR,
-//    OpenEXR and JPEG 2000 that is the only check before decoding, so their width and height are
-//    not read here (reported as 0).
+//    kDefaultMaxPixels at start-up (src/cli/start_environment.h). For WebP, TIFF, PAM and
+//    JPEG 2000 that is the only check before decoding, so their width and height are not read
+//    here (reported as 0).
 //  - JPEG is decoded by libjpeg ourselves (jpeg_decode.h), which reads its header (size, EXIF
 //    orientation) and checks its truncation there: only its format is recognised here.
 //  - What OpenCV 4.6 cannot do is read here:
@@ -20,8 +20,9 @@
 //            size, so it is read (and held to max_pixels) too.
 //      TIFF: truncation (the first directory, which libtiff writes after the pixels, lies past
 //            the end of the file), so the error says "truncated" rather than only "corrupt".
-//      PFM, Sun raster: the size (PFM's ASCII width and height after "PF\n" or "Pf\n"; Sun
-//            raster's from its 32-byte big-endian header), to refuse 0 or more than max_pixels or
+//      PFM, Sun raster, Radiance HDR, OpenEXR: the size (PFM's ASCII width and height after
+//            "PF\n" or "Pf\n"; Sun raster's from its 32-byte big-endian header; HDR's from its
+//            "-Y <height> +X <width>" line; EXR's from its dataWindow), to refuse 0 or more than max_pixels or
 //            OpenCV's limits before cv::imdecode runs. OpenCV 4.6 cannot decode these from memory:
 //            imdecode writes the bytes to a temporary file /tmp/__opencv_temp.XXXXXX, reads the
 //            header from it, and its size check then throws past the file's removal, so each
@@ -58,7 +59,7 @@ const char* FormatName(ImageFormat format);
 
 struct ImageHeader {
   ImageFormat format = ImageFormat::kUnknown;
-  // The declared size for PNG, BMP, Netpbm P1-P6, PFM and Sun raster; 0 x 0 for the others
+  // The declared size for PNG, BMP, Netpbm P1-P6, PFM, Sun raster, Radiance HDR and OpenEXR; 0 x 0 for the others
   // (JPEG's is read by libjpeg, jpeg_decode.h; the rest only OpenCV's limit checks before decoding).
   std::uint64_t width = 0;
   std::uint64_t height = 0;

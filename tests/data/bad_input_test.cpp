@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -322,11 +324,54 @@ struct BadHeader {
   std::string reason;  // part of the expected reason
 };
 
-// PFM and Sun raster files whose size OpenCV 4.6 would refuse (after writing them to a temporary
-// file, image_header.h) or whose header is cut short or unparsable.
-std::vector<BadHeader> bad_pfm_and_sun_raster() {
+// A Radiance HDR file: `header` as given, then `pixel_bytes` bytes of flat RGBE pixels.
+std::vector<std::uint8_t> hdr(const std::string& header, std::size_t pixel_bytes = 0) {
+  std::vector<std::uint8_t> b(header.begin(), header.end());
+  b.resize(b.size() + pixel_bytes, 0x80);
+  return b;
+}
+
+// A 6 x 4 float OpenEXR file written by OpenCV with its dataWindow (xMin, yMin, xMax, yMax)
+// replaced; `attribute` and `type` rename those of the dataWindow.
+std::vector<std::uint8_t> exr_window(std::int32_t x0, std::int32_t y0, std::int32_t x1, std::int32_t y1,
+                                     const std::string& attribute = "dataWindow", const std::string& type = "box2i") {
+  std::vector<std::uint8_t> b = encode(cv::Mat(4, 6, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5)), ".exr");
+  const std::string key("dataWindow\0box2i\0", 17);
+  const auto at = std::search(b.begin(), b.end(), key.begin(), key.end());
+  EXPECT_NE(at, b.end()) << "OpenCV's EXR has no dataWindow";
+  if (at == b.end()) return b;
+  std::copy(attribute.begin(), attribute.end(), at);
+  std::copy(type.begin(), type.end(), at + 11);
+  const std::int32_t window[4] = {x0, y0, x1, y1};
+  std::memcpy(&*(at + 17 + 4), window, sizeof window);  // after the 4-byte size; little endian here
+  return b;
+}
+
+// `exr` (from exr_window) with a line offset table of `chunks` entries, all pointing at 64 zero
+// bytes after it, in place of OpenCV's: with one entry per 16 lines (ZIP, OpenCV's compression),
+// OpenEXR reads the header of a huge dataWindow and leaves the size to OpenCV.
+std::vector<std::uint8_t> exr_offsets(std::vector<std::uint8_t> exr, std::uint64_t chunks) {
+  const std::string last("screenWindowWidth\0float\0", 24);
+  const auto at = std::search(exr.begin(), exr.end(), last.begin(), last.end());
+  EXPECT_NE(at, exr.end()) << "OpenCV's EXR does not end its header with screenWindowWidth";
+  if (at == exr.end()) return exr;
+  exr.resize(static_cast<std::size_t>(at - exr.begin()) + last.size() + 4 + 4 + 1);  // size, value, end
+  const std::uint64_t data = exr.size() + 8 * chunks;
+  for (std::uint64_t i = 0; i < chunks; ++i) {
+    for (int k = 0; k < 8; ++k) exr.push_back(static_cast<std::uint8_t>(data >> (8 * k)));
+  }
+  exr.resize(exr.size() + 64, 0);
+  return exr;
+}
+
+// PFM, Sun raster, Radiance HDR and OpenEXR files whose size OpenCV 4.6 would refuse (after
+// writing them to a temporary file, image_header.h) or whose header is cut short or unparsable.
+std::vector<BadHeader> bad_temp_file_headers() {
   std::vector<std::uint8_t> cut_sun = sun_raster(4, 4, 48);
   cut_sun.resize(20);
+  std::vector<std::uint8_t> cut_exr = exr_window(0, 0, 5, 3);
+  cut_exr.resize(100);  // in the dataWindow's name
+  const std::string kHdr = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n";
   return {
       {"pfm-width-0.pfm", pfm("PF\n0 4\n-1.0\n", 48), "PFM header declares an empty image (0 x 4)"},
       {"pfm-height-0.pfm", pfm("Pf\n4 0\n-1.0\n"), "PFM header declares an empty image (4 x 0)"},
@@ -354,6 +399,35 @@ std::vector<BadHeader> bad_pfm_and_sun_raster() {
       {"sun-negative-int.ras", sun_raster(0x80000000u, 1, 36), "Sun raster header declares 2147483648 x 1"},
       {"sun-cut-header.ras", cut_sun, "truncated Sun raster header (20 of 32 bytes)"},
       {"sun-magic-only.ras", {0x59, 0xa6, 0x6a, 0x95}, "truncated Sun raster header (4 of 32 bytes)"},
+      {"hdr-huge.hdr", hdr(kHdr + "-Y 100000 +X 100000\n", 64),
+       "Radiance HDR header declares 100000 x 100000 = 10000000000 pixels, above the limit of 64000000"},
+      {"hdr-wide.hdr", hdr(kHdr + "-Y 1 +X 2000000\n", 64), "image is wider than OpenCV's decode limit"},
+      {"hdr-height-0.hdr", hdr(kHdr + "-Y 0 +X 5\n", 64), "Radiance HDR header declares an empty image (5 x 0)"},
+      // %d takes a sign; OpenCV then refuses the size, after its temporary file is written.
+      {"hdr-negative.hdr", hdr(kHdr + "-Y -4 +X 3\n", 64),
+       "corrupt Radiance HDR header (the size line at byte 35 is not \"-Y <height> +X <width>\""},
+      {"hdr-11-digits.hdr", hdr(kHdr + "-Y 12345678901 +X 3\n", 64), "with 1 to 10 digits each"},
+      {"hdr-other-orientation.hdr", hdr(kHdr + "+X 3 -Y 4\n", 64), "the only orientation OpenCV reads"},
+      {"hdr-no-format.hdr", hdr("#?RADIANCE\nEXPOSURE=1\n\n-Y 4 +X 3\n", 64),
+       "corrupt Radiance HDR header (no FORMAT=32-bit_rle_rgbe line before its blank line)"},
+      {"hdr-no-blank-line.hdr", hdr("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n-Y 4 +X 3\n", 64),
+       "corrupt Radiance HDR header (no blank line after FORMAT=32-bit_rle_rgbe)"},
+      {"hdr-cut.hdr", hdr(kHdr + "-Y 4 +X 3"), "truncated Radiance HDR header (the file ends before its size line)"},
+      {"hdr-magic-only.hdr", hdr("#?"), "truncated Radiance HDR header"},
+      {"exr-huge.exr", exr_window(0, 0, 99999, 99999),
+       "OpenEXR header declares 100000 x 100000 = 10000000000 pixels, above the limit of 64000000"},
+      {"exr-huge-offsets.exr", exr_offsets(exr_window(0, 0, 99999, 99999), 6250),
+       "OpenEXR header declares 100000 x 100000 = 10000000000 pixels, above the limit of 64000000"},
+      {"exr-wide.exr", exr_window(0, 0, 1999999, 3), "image is wider than OpenCV's decode limit"},
+      {"exr-tall.exr", exr_window(0, -2000000, 5, 3), "image is taller than OpenCV's decode limit"},
+      {"exr-int-range.exr", exr_window(INT32_MIN, 0, INT32_MAX, 0), "OpenEXR header declares 4294967296 x 1"},
+      {"exr-empty.exr", exr_window(5, 0, 4, 3),
+       "OpenEXR header declares an empty image (dataWindow 5,0 to 4,3)"},
+      {"exr-no-window.exr", exr_window(0, 0, 5, 3, "dataWindoX"),
+       "corrupt OpenEXR header (no dataWindow attribute)"},
+      {"exr-float-window.exr", exr_window(0, 0, 5, 3, "dataWindow", "box2f"),
+       "corrupt OpenEXR header (its dataWindow at byte"},
+      {"exr-cut.exr", cut_exr, "truncated OpenEXR header (the file ends in its attributes)"},
   };
 }
 
@@ -388,24 +462,25 @@ class OpenCvTempPath {
 
 // Formats OpenCV 4.6 decodes from a temporary file: a size of 0 or above a limit, and a header
 // cut short or unparsable, are refused by our header check with the format and the reason.
-TEST(BadInput, PfmAndSunRasterHeadersAreRefusedBeforeDecoding) {
+TEST(BadInput, HeadersOfFormatsDecodedFromATempFileAreRefusedBeforeDecoding) {
   TempDir dir, temp;
   const OpenCvTempPath redirect(temp.path().string());  // not /tmp, should one be left behind
-  for (const BadHeader& c : bad_pfm_and_sun_raster()) {
+  for (const BadHeader& c : bad_temp_file_headers()) {
     write_bytes(dir.file(c.name), c.bytes);
     expect_refused(dir.file(c.name), c.reason);
   }
 }
 
-// OpenCV 4.6's imdecode writes a PFM or Sun raster to /tmp/__opencv_temp.XXXXXX and reads the
-// header from there; its size check then throws past the removal of that file. Before the header
-// check refused these, every such bad file (each epoch, each `predict`) left one in /tmp.
-TEST(BadInput, RefusedPfmAndSunRasterLeaveNoOpenCvTempFile) {
+// OpenCV 4.6's imdecode writes a PFM, Sun raster, Radiance HDR or OpenEXR file to
+// /tmp/__opencv_temp.XXXXXX and reads the header from there; its size check then throws past the
+// removal of that file. Before the header check refused these, every such bad file (each epoch,
+// each `predict`) left one in /tmp.
+TEST(BadInput, RefusedHeadersLeaveNoOpenCvTempFile) {
   TempDir dir, temp;
   const OpenCvTempPath redirect(temp.path().string());
   ASSERT_EQ(cv::tempfile().rfind(temp.file("__opencv_temp."), 0), 0u)
       << "OpenCV does not follow OPENCV_TEMP_PATH: " << cv::tempfile();
-  for (const BadHeader& c : bad_pfm_and_sun_raster()) {
+  for (const BadHeader& c : bad_temp_file_headers()) {
     const std::string path = dir.file(c.name);
     write_bytes(path, c.bytes);
     const int before = opencv_temp_files(temp.path().string());
@@ -418,7 +493,7 @@ TEST(BadInput, RefusedPfmAndSunRasterLeaveNoOpenCvTempFile) {
   const cv::Mat bgr8(3, 5, CV_8UC3, cv::Scalar(64, 128, 192));
   cv::Mat bgr32;
   bgr8.convertTo(bgr32, CV_32F, 1.0 / 255);
-  for (const auto& bytes : {encode(bgr32, ".pfm"), encode(bgr8, ".sr")}) {
+  for (const auto& bytes : {encode(bgr32, ".pfm"), encode(bgr8, ".sr"), encode(bgr32, ".hdr"), encode(bgr32, ".exr")}) {
     cv::Mat rgb;
     EXPECT_TRUE(DecodeImageBytes(bytes.data(), bytes.size(), "valid", {}, rgb).ok()) << bytes[0];
     EXPECT_EQ(rgb.size(), cv::Size(5, 3));

@@ -36,7 +36,8 @@ void expect_rgb8(const cv::Mat& m, int w, int h) {
 // limit, decode.h).
 bool size_is_read(const std::vector<std::uint8_t>& bytes, ImageFormat format) {
   return format == ImageFormat::kPng || format == ImageFormat::kBmp || format == ImageFormat::kPfm ||
-         format == ImageFormat::kSunRaster || (format == ImageFormat::kPnm && bytes[1] != '7');
+         format == ImageFormat::kSunRaster || format == ImageFormat::kHdr || format == ImageFormat::kExr ||
+         (format == ImageFormat::kPnm && bytes[1] != '7');
 }
 
 // The image decoded from `bytes` as RGB8, with a header probe that recognises the format and,
@@ -228,15 +229,18 @@ TEST(Decode, LosslessFormatsAreExact) {
 }
 
 // Which headers image_header.h reads the size of: those it walks anyway for truncation (and
-// EXIF), and PFM's and Sun raster's (OpenCV refusing their size leaves a temporary file).
-// JPEG's is read by libjpeg (jpeg_decode.h); WebP's and TIFF's (and the rest's) are left to
-// OpenCV's limit.
-TEST(Decode, HeaderSizeIsReadForPngBmpNetpbmPfmAndSunRasterOnly) {
+// EXIF), and those of PFM, Sun raster, Radiance HDR and OpenEXR (OpenCV refusing their size
+// leaves a temporary file). JPEG's is read by libjpeg (jpeg_decode.h); WebP's and TIFF's (and
+// the rest's) are left to OpenCV's limit.
+TEST(Decode, HeaderSizeIsReadForPngBmpNetpbmAndFormatsDecodedFromATempFileOnly) {
   const cv::Mat bgr = to_bgr(pattern_image(21, 13, 5));
-  for (const char* ext : {".jpg", ".png", ".bmp", ".ppm", ".webp", ".tiff", ".pam", ".sr", ".pfm"}) {
-    const auto bytes = encode(bgr, ext);
+  cv::Mat bgr32;
+  bgr.convertTo(bgr32, CV_32F, 1.0 / 255);
+  for (const char* ext : {".jpg", ".png", ".bmp", ".ppm", ".webp", ".tiff", ".pam", ".sr", ".pfm", ".hdr", ".exr"}) {
+    const auto bytes = encode(std::string(".pfm.hdr.exr").find(ext) != std::string::npos ? bgr32 : bgr, ext);
     const ImageHeader h = ProbeImageHeader(bytes.data(), bytes.size());
-    const bool expected = std::string(".png.bmp.ppm.sr.pfm").find(ext) != std::string::npos;
+    EXPECT_EQ(h.problem, "") << ext;
+    const bool expected = std::string(".png.bmp.ppm.sr.pfm.hdr.exr").find(ext) != std::string::npos;
     EXPECT_EQ(h.width, expected ? 21u : 0u) << ext;
     EXPECT_EQ(h.height, expected ? 13u : 0u) << ext;
   }
