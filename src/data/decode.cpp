@@ -210,8 +210,12 @@ Status DecodeWithOpenCv(const std::uint8_t* data, std::size_t size, const std::s
   try {
     // Why a Mat header over our bytes: imdecode then reads them in place, no copy.
     const cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data));
-    // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves.
-    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    // IMREAD_UNCHANGED keeps 16-bit depth and alpha; we convert (and orient) ourselves. But
+    // OpenCV 4.6 decodes an 8-bit grey Sun raster asked for one channel (UNCHANGED or GRAYSCALE)
+    // as all zeros, a black image without an error; asked for colour it expands the grey
+    // correctly. Sun raster has neither alpha nor 16-bit depth, so colour loses nothing.
+    const int flags = header.format == ImageFormat::kSunRaster ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
+    decoded = cv::imdecode(buffer, flags);
   } catch (const cv::Exception& e) {
     if (e.func == "validateInputImageSize") return Status::BadInput(name, OpencvLimitReason(e.err));
     return Status::BadInput(name, std::string("decoder failed: ") + e.what());

@@ -7,7 +7,8 @@
 //  - DICOM (through OpenCV's GDCM) is refused: GDCM aborts the process on a malformed file.
 //  - Output: CV_8UC3 in RGB order (OpenCV decodes to BGR; we swap), EXIF orientation applied
 //    (JPEG APP1, PNG eXIf, WebP EXIF), which OpenCV does not do with IMREAD_UNCHANGED.
-//  - Grey is replicated to 3 channels; 16-bit is scaled by 255/65535 (rounded, so 65535 -> 255);
+//  - Grey is replicated to 3 channels (Sun raster is decoded as colour: OpenCV 4.6 reads its
+//    8-bit grey as black when asked for one channel); 16-bit is scaled by 255/65535 (rounded, so 65535 -> 255);
 //    float images (HDR/EXR/PFM) are taken as nominal 0..1 and clipped; alpha is composited
 //    over DecodeOptions::alpha_background (white by default, like a browser page).
 //  - Size limit: every image above max_pixels is refused, and never allocated first:
@@ -17,10 +18,10 @@
 //      PNG, BMP, Netpbm P1-P6: the size is read from the header by us (image_header.h, which
 //        reads these headers anyway for what OpenCV cannot do: truncation, EXIF) and refused
 //        the same way before decoding.
-//      PFM, Sun raster: the same; OpenCV decodes them from a temporary file in /tmp, which its
+//      PFM, Sun raster, HDR, EXR: the same; OpenCV decodes them from a temporary file in /tmp, which its
 //        own refusal of a size would leave behind (image_header.h). These and the formats above
 //        are held to OpenCV's limits below by us as well, before OpenCV sees them.
-//      Every other format (WebP, TIFF, PAM, HDR, EXR, JPEG 2000): OpenCV
+//      Every other format (WebP, TIFF, PAM, JPEG 2000): OpenCV
 //        refuses a header above its own limits before allocating (OPENCV_IO_MAX_IMAGE_PIXELS,
 //        default 2^30; OPENCV_IO_MAX_IMAGE_WIDTH and _HEIGHT, default 2^20), reported as "...
 //        OpenCV's decode limit of N (...; refused before decoding)"; max_pixels is checked again

@@ -296,6 +296,23 @@ TEST(Decode, PfmAndSunRasterDecodeToTheirSizeAndPixels) {
   EXPECT_EQ(r.at<cv::Vec3b>(0, 2), cv::Vec3b(90, 80, 70));
   EXPECT_EQ(r.at<cv::Vec3b>(1, 1), cv::Vec3b(61, 51, 41));
   EXPECT_EQ(r.at<cv::Vec3b>(1, 2), cv::Vec3b(91, 81, 71));
+
+  // 3 x 2 Sun raster, 8-bit grey without a colour map, each 3-byte row padded to 4. OpenCV 4.6
+  // decodes it as all zeros when asked for one channel, as IMREAD_UNCHANGED does.
+  const std::vector<std::uint8_t> grey_sun = {0x59, 0xa6, 0x6a, 0x95, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 8,
+                                              0,    0,    0,    8,    0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+                                              10,   20,   30,   0,    40, 50, 60, 0};
+  const cv::Mat gs = decode_bytes(grey_sun, "grey sun raster");
+  expect_rgb8(gs, 3, 2);
+  EXPECT_EQ(gs.at<cv::Vec3b>(0, 0), cv::Vec3b(10, 10, 10));
+  EXPECT_EQ(gs.at<cv::Vec3b>(0, 2), cv::Vec3b(30, 30, 30));
+  EXPECT_EQ(gs.at<cv::Vec3b>(1, 1), cv::Vec3b(50, 50, 50));
+  // And the grey file OpenCV writes, pixel for pixel.
+  const cv::Mat grey = pattern_image(21, 13, 3).reshape(1, 13).colRange(0, 21).clone();
+  const cv::Mat decoded_grey = decode_bytes(encode(grey, ".sr"), "cv grey sun raster");
+  cv::Mat expected;
+  cv::cvtColor(grey, expected, cv::COLOR_GRAY2RGB);
+  EXPECT_EQ(cv::norm(decoded_grey, expected, cv::NORM_INF), 0);
 }
 
 TEST(Decode, LossyWebpAnd16BitTiff) {
