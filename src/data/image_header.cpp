@@ -1,6 +1,7 @@
 #include "data/image_header.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -269,6 +270,18 @@ void ProbePfm(const u8* d, std::size_t n, ImageHeader& h) {
   }
   h.width = size[0];
   h.height = size[1];
+  // The pixels: 4-byte floats, 3 per pixel for "PF", 1 for "Pf". OpenCV reading a PFM cut short
+  // prints "imdecode_('/tmp/__opencv_temp...'): can't read data" to stderr, without the file's
+  // path, at every decode, before reporting nothing decoded.
+  const std::uint64_t pixel_bytes = d[1] == 'F' ? 12 : 4;
+  std::uint64_t need = 0;  // an empty image is refused by the caller
+  if (size[0] != 0 && size[1] != 0) {
+    need = size[0] > UINT64_MAX / pixel_bytes / size[1] ? UINT64_MAX : size[0] * size[1] * pixel_bytes;
+  }
+  if (n - pos < need) {
+    h.problem = "truncated PFM (" + std::to_string(n - pos) + " of the " + std::to_string(need) +
+                " bytes of pixels its header declares)";
+  }
 }
 
 // Sun raster: a 32-byte big-endian header (magic, width, height, depth, length, type, colour map

@@ -27,7 +27,8 @@
 //            imdecode writes the bytes to a temporary file /tmp/__opencv_temp.XXXXXX, reads the
 //            header from it, and its size check then throws past the file's removal, so each
 //            such file would stay in /tmp (one per bad file per epoch). A header too short or
-//            unparsable is refused here too.
+//            unparsable is refused here too, and a PFM whose pixels are cut short (OpenCV
+//            prints a line naming its temporary file for it, at every decode).
 //    OpenCV applies no EXIF orientation with IMREAD_UNCHANGED (which keeps 16-bit depth and
 //    alpha), so decode() applies the one read here or by jpeg_decode.h.
 //  - The format of every other file OpenCV reads is recognised from its first bytes only, to

@@ -390,6 +390,11 @@ std::vector<BadHeader> bad_temp_file_headers() {
       {"pfm-words.pfm", pfm("PF\nfour 3\n-1\n", 144), "corrupt PFM header (the width at byte 3"},
       {"pfm-negative.pfm", pfm("PF\n-4 3\n-1\n", 144), "corrupt PFM header (the width at byte 3"},
       {"pfm-crlf.pfm", pfm("PF\r\n4 3\n-1\n", 144), "corrupt PFM header (no line break after \"PF\")"},
+      // OpenCV itself refuses these, but prints a line naming its temporary file at each decode.
+      {"pfm-short.pfm", pfm("PF\n4 3\n-1.0\n", 143),
+       "truncated PFM (143 of the 144 bytes of pixels its header declares)"},
+      {"pfm-grey-short.pfm", pfm("Pf\n4 3\n-1.0\n", 47), "truncated PFM (47 of the 48 bytes of pixels"},
+      {"pfm-no-pixels.pfm", pfm("Pf\n4 3\n-1.0\n"), "truncated PFM (0 of the 48 bytes of pixels"},
       {"sun-width-0.ras", sun_raster(0, 3, 36), "Sun raster header declares an empty image (0 x 3)"},
       {"sun-height-0.ras", sun_raster(5, 0, 36), "Sun raster header declares an empty image (5 x 0)"},
       {"sun-wide.ras", sun_raster(2000000, 3, 36), "image is wider than OpenCV's decode limit"},
